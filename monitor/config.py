@@ -1,0 +1,483 @@
+"""config.yaml -> validated `Config` with every page's settings resolved.
+
+Every problem is reported with the dotted path of the key (`sites[0].pages[2].interval: …`);
+unknown keys are errors. No network or database access here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from monitor.models import Category, Page, PageKind
+
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config larger than this is refused unread: no real portal needs it, and YAML can explode."""
+
+MIN_QUIET_INTERVAL_S = 60.0
+"""Intervals below this are accepted (tests, demos) but warned about."""
+
+DEFAULT_USER_AGENT = "portal-monitor/0.1 (government portal availability and freshness monitor)"
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` are one line each, prefixed by the key path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def parse_duration(value: Any) -> float:
+    """`30s`, `10m`, `1h`, `7d`, `500ms` or plain seconds -> seconds (float)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30s, 10m, 1h, 7d or a number of seconds")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION_RE.match(str(value)) if isinstance(value, str) else None
+        if not match:
+            raise ValueError(f"expected a duration like 30s, 10m, 1h, 7d or a number of seconds, got {value!r}")
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds != seconds or seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    """`5MiB`, `512KiB`, `1MB` or plain bytes -> bytes (int)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a size like 5MiB, 512KiB or a number of bytes")
+    if isinstance(value, int):
+        size = value
+    else:
+        match = _SIZE_RE.match(str(value)) if isinstance(value, str | float) else None
+        if not match:
+            raise ValueError(f"expected a size like 5MiB, 512KiB or a number of bytes, got {value!r}")
+        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
+    if size < 0:
+        raise ValueError("a size cannot be negative")
+    return size
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("must be greater than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+PositiveDuration = Annotated[float, BeforeValidator(lambda v: _positive(parse_duration(v)))]
+Size = Annotated[int, BeforeValidator(parse_size)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class IntervalByKind(_Strict):
+    """Check interval per page kind."""
+
+    homepage: PositiveDuration = 600.0
+    catalogue: PositiveDuration = 3600.0
+    column: PositiveDuration = 3600.0
+    page: PositiveDuration = 3600.0
+
+
+def _interval_by_kind(value: Any) -> Any:
+    """A single duration applies to every kind; a mapping sets kinds one by one."""
+    if isinstance(value, dict) or isinstance(value, IntervalByKind):
+        return value
+    seconds = _positive(parse_duration(value))
+    return {kind.value: seconds for kind in PageKind}
+
+
+class Defaults(_Strict):
+    """Probe settings that pages inherit (top-level `defaults:`, overridable per site)."""
+
+    interval: Annotated[IntervalByKind, BeforeValidator(_interval_by_kind)] = IntervalByKind()
+    timeout: PositiveDuration = 15.0
+    failure_threshold: int = Field(2, ge=1, le=100)
+    retry_delay: PositiveDuration = 30.0
+    max_body: Size = 5 * 1024 * 1024
+    per_host_concurrency: int = Field(2, ge=1, le=1000)
+    user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, max_length=512)
+    jitter: Duration = 0.0
+    verify_tls: bool = True
+    max_redirects: int = Field(10, ge=0, le=50)
+    blocked_is_down: bool = False
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class SiteDefaults(_Strict):
+    """A site's partial override of `defaults` (only the keys given replace the global ones)."""
+
+    interval: Annotated[IntervalByKind, BeforeValidator(_interval_by_kind)] | None = None
+    timeout: PositiveDuration | None = None
+    failure_threshold: int | None = Field(None, ge=1, le=100)
+    retry_delay: PositiveDuration | None = None
+    max_body: Size | None = None
+    per_host_concurrency: int | None = Field(None, ge=1, le=1000)
+    user_agent: str | None = Field(None, min_length=1, max_length=512)
+    jitter: Duration | None = None
+    verify_tls: bool | None = None
+    max_redirects: int | None = Field(None, ge=0, le=50)
+    blocked_is_down: bool | None = None
+    headers: dict[str, str] | None = None
+
+
+class Selectors(_Strict):
+    """CSS selectors for a page the extractor's heuristics cannot read."""
+
+    item: str = Field(min_length=1)
+    date: str | None = None
+
+
+class PageConfig(_Strict):
+    """One monitored page of a site."""
+
+    name: str = Field(min_length=1, max_length=100)
+    url: str = Field(min_length=1, max_length=2000)
+    kind: PageKind = PageKind.PAGE
+    interval: PositiveDuration | None = None
+    timeout: PositiveDuration | None = None
+    category: Category | None = None
+    stale_days: int | None = Field(None, ge=1, le=36500)
+    expect: str | None = Field(None, min_length=1)
+    selectors: Selectors | None = None
+    verify_tls: bool | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _custom_needs_days(self) -> PageConfig:
+        if self.category is Category.CUSTOM and self.stale_days is None:
+            raise ValueError("category 'custom' needs stale_days")
+        return self
+
+
+class ColumnPin(_Strict):
+    """Settings pinned to a discovered column, matched by its name."""
+
+    category: Category | None = None
+    stale_days: int | None = Field(None, ge=1, le=36500)
+    tags: list[str] = Field(default_factory=list)
+
+
+class Discovery(_Strict):
+    """How columns found on catalogue pages are monitored."""
+
+    exclude: list[str] = Field(default_factory=list)
+    columns: dict[str, ColumnPin] = Field(default_factory=dict)
+    max_columns: int = Field(200, ge=0, le=5000)
+
+
+class SiteConfig(_Strict):
+    """One portal."""
+
+    name: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=200)
+    base_url: str
+    defaults: SiteDefaults = SiteDefaults()
+    allowed_hosts: list[str] = Field(default_factory=list)
+    discover: bool = False
+    discovery: Discovery = Discovery()
+    pages: list[PageConfig] = Field(min_length=1)
+
+
+class StorageConfig(_Strict):
+    path: str = Field("monitor.db", min_length=1)
+    raw_retention: PositiveDuration = 400 * 86400.0
+
+
+class MetricsConfig(_Strict):
+    listen: str = "127.0.0.1:9813"
+
+
+class RawConfig(_Strict):
+    """The YAML document as written."""
+
+    timezone: str = "Asia/Shanghai"
+    storage: StorageConfig = StorageConfig()
+    metrics: MetricsConfig = MetricsConfig()
+    defaults: Defaults = Defaults()
+    sites: list[SiteConfig] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration: raw settings plus resolved pages and paths."""
+
+    raw: RawConfig
+    source: Path | None
+    db_path: Path
+    listen_host: str
+    listen_port: int
+    warnings: tuple[str, ...]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.raw.timezone)
+
+    @property
+    def sites(self) -> list[SiteConfig]:
+        return self.raw.sites
+
+    def site(self, name: str) -> SiteConfig:
+        for site in self.raw.sites:
+            if site.name == name:
+                return site
+        raise KeyError(name)
+
+    def pages(self) -> list[Page]:
+        """Every configured page with defaults applied (discovered columns are added elsewhere)."""
+        return [resolve_page(self.raw, site, page) for site in self.raw.sites for page in site.pages]
+
+
+def effective_defaults(raw: RawConfig, site: SiteConfig) -> Defaults:
+    """Global defaults with the site's overrides applied."""
+    overrides = {k: v for k, v in site.defaults.model_dump(exclude_none=True).items()}
+    merged = raw.defaults.model_dump()
+    merged.update(overrides)
+    return Defaults.model_validate(merged)
+
+
+def resolve_page(raw: RawConfig, site: SiteConfig, page: PageConfig) -> Page:
+    """A page's settings as the checker uses them."""
+    d = effective_defaults(raw, site)
+    kind = page.kind
+    return Page(
+        site=site.name,
+        name=page.name,
+        url=urljoin(site.base_url, page.url),
+        kind=kind,
+        interval_s=page.interval if page.interval is not None else getattr(d.interval, kind.value),
+        timeout_s=page.timeout if page.timeout is not None else d.timeout,
+        failure_threshold=d.failure_threshold,
+        retry_delay_s=d.retry_delay,
+        max_body_bytes=d.max_body,
+        per_host_concurrency=d.per_host_concurrency,
+        user_agent=d.user_agent,
+        jitter_s=d.jitter,
+        category=page.category,
+        stale_days=page.stale_days,
+        expect=page.expect,
+        item_selector=page.selectors.item if page.selectors else None,
+        date_selector=page.selectors.date if page.selectors else None,
+        verify_tls=page.verify_tls if page.verify_tls is not None else d.verify_tls,
+        allowed_hosts=site_hosts(site),
+        max_redirects=d.max_redirects,
+        headers=tuple(sorted(d.headers.items())),
+        blocked_is_down=d.blocked_is_down,
+        tags=tuple(page.tags),
+    )
+
+
+def site_hosts(site: SiteConfig) -> tuple[str, ...]:
+    """Hosts requests of this site may go to: the base URL's host plus `allowed_hosts`."""
+    base_host = (urlsplit(site.base_url).hostname or "").lower()
+    return tuple(dict.fromkeys([base_host, *(h.lower() for h in site.allowed_hosts)]))
+
+
+def load_config(path: str | os.PathLike[str], *, state_directory: str | None = None) -> Config:
+    """Read, parse and validate a config file; raise ConfigError listing every problem."""
+    source = Path(path)
+    text = _read_text(source)
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{source}: YAML syntax error: {_yaml_problem(exc)}"]) from None
+    return parse_config(document, source=source, state_directory=state_directory)
+
+
+def parse_config(document: Any, *, source: Path | None = None, state_directory: str | None = None) -> Config:
+    """Validate an already parsed YAML document."""
+    if not isinstance(document, dict):
+        where = f"{source}: " if source else ""
+        raise ConfigError([f"{where}the config must be a mapping with a 'sites' key"])
+    try:
+        raw = RawConfig.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(exc)) from None
+    problems = _semantic_problems(raw)
+    if problems:
+        raise ConfigError(problems)
+    host, port = _parse_listen(raw.metrics.listen)
+    base_dir = source.parent if source else Path.cwd()
+    return Config(
+        raw=raw,
+        source=source,
+        db_path=_db_path(raw.storage.path, base_dir, state_directory),
+        listen_host=host,
+        listen_port=port,
+        warnings=tuple(_warnings(raw)),
+    )
+
+
+def _read_text(source: Path) -> str:
+    try:
+        size = source.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError([f"{source}: config file is {size} bytes, larger than the {MAX_CONFIG_BYTES} allowed"])
+        return source.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError([f"{source}: config file not found"]) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{source}: is a directory, not a config file"]) from None
+    except PermissionError:
+        raise ConfigError([f"{source}: permission denied"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{source}: not UTF-8 text (byte {exc.start})"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{source}: cannot read: {exc.strerror or exc}"]) from None
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(problem)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    """('sites', 0, 'pages', 2, 'interval') -> 'sites[0].pages[2].interval'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith(("function-", "lax-", "json-")) or part in {"literal", "str", "int", "float"}:
+            continue
+        else:
+            out += ("." if out else "") + part
+    return out or "(top level)"
+
+
+def _format_validation(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key"
+        elif kind == "missing":
+            message = "required key is missing"
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{_dotted(error['loc'])}: {message}")
+    return list(dict.fromkeys(problems))
+
+
+def _semantic_problems(raw: RawConfig) -> list[str]:
+    """Checks that span several keys: names, URLs, timezone, listen address."""
+    problems: list[str] = []
+    try:
+        ZoneInfo(raw.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"timezone: unknown time zone {raw.timezone!r}")
+    try:
+        _parse_listen(raw.metrics.listen)
+    except ValueError as exc:
+        problems.append(f"metrics.listen: {exc}")
+    seen_sites: set[str] = set()
+    for i, site in enumerate(raw.sites):
+        problems += _site_problems(f"sites[{i}]", site, seen_sites)
+    return problems
+
+
+def _site_problems(path: str, site: SiteConfig, seen_sites: set[str]) -> list[str]:
+    problems = []
+    if not _NAME_RE.match(site.name):
+        problems.append(f"{path}.name: use letters, digits, '-', '_' or '.' only, got {site.name!r}")
+    if site.name in seen_sites:
+        problems.append(f"{path}.name: duplicate site name {site.name!r}")
+    seen_sites.add(site.name)
+    url_problem = _url_problem(site.base_url)
+    if url_problem:
+        problems.append(f"{path}.base_url: {url_problem}")
+    seen_pages: set[str] = set()
+    for j, page in enumerate(site.pages):
+        page_path = f"{path}.pages[{j}]"
+        if not _NAME_RE.match(page.name):
+            problems.append(f"{page_path}.name: use letters, digits, '-', '_' or '.' only, got {page.name!r}")
+        if page.name in seen_pages:
+            problems.append(f"{page_path}.name: duplicate page name {page.name!r} in site {site.name!r}")
+        seen_pages.add(page.name)
+        if not url_problem:
+            page_url_problem = _url_problem(urljoin(site.base_url, page.url))
+            if page_url_problem:
+                problems.append(f"{page_path}.url: {page_url_problem}")
+    return problems
+
+
+def _url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"must be an http:// or https:// URL, got {url!r}"
+    if not parts.hostname:
+        return f"has no host: {url!r}"
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return f"has an invalid port: {url!r}"
+    return None
+
+
+def _parse_listen(listen: str) -> tuple[str, int]:
+    """'127.0.0.1:9813' / '[::1]:9813' / ':9813' -> (host, port)."""
+    match = re.match(r"^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]*)):(\d{1,5})$", listen.strip())
+    if not match:
+        raise ValueError(f"expected host:port like 127.0.0.1:9813, got {listen!r}")
+    host = match.group(1) or match.group(2) or "0.0.0.0"
+    port = int(match.group(3))
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port {port} out of range")
+    return host, port
+
+
+def _db_path(configured: str, base_dir: Path, state_directory: str | None) -> Path:
+    """Relative DB paths live under $STATE_DIRECTORY (systemd) or beside the config file."""
+    path = Path(configured).expanduser()
+    if path.is_absolute():
+        return path
+    if state_directory:
+        return Path(state_directory.split(":")[0]) / path
+    return base_dir / path
+
+
+def _warnings(raw: RawConfig) -> list[str]:
+    warnings = []
+    for site in raw.sites:
+        for page in resolve_all(raw, site):
+            if page.interval_s < MIN_QUIET_INTERVAL_S:
+                warnings.append(
+                    f"{page.site}/{page.name}: interval {page.interval_s:g}s is below {MIN_QUIET_INTERVAL_S:g}s; "
+                    "fine for tests and demos, too aggressive for a real portal"
+                )
+            if not page.verify_tls:
+                warnings.append(f"{page.site}/{page.name}: TLS certificate verification is off")
+    return warnings
+
+
+def resolve_all(raw: RawConfig, site: SiteConfig) -> list[Page]:
+    return [resolve_page(raw, site, page) for page in site.pages]
+
+
+ListenScope = Literal["loopback", "other"]
+
+
+def listen_scope(host: str) -> ListenScope:
+    """Whether the metrics address is loopback only (the safe default)."""
+    return "loopback" if host in ("127.0.0.1", "::1", "localhost") or host.startswith("127.") else "other"

@@ -1,0 +1,215 @@
+"""Frozen value types and enums shared by every module.
+
+Nothing here does I/O or knows about the database, the network or the scheduler; the string
+values of the enums are stored in SQLite and exported as metric labels, so they never change.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class PageKind(StrEnum):
+    """What a monitored page is for the portal (config `kind`)."""
+
+    HOMEPAGE = "homepage"
+    CATALOGUE = "catalogue"
+    COLUMN = "column"
+    PAGE = "page"
+
+
+class Result(StrEnum):
+    """Outcome of one check. `error` is the monitor's own failure, never the site's."""
+
+    UP = "up"
+    DOWN = "down"
+    BLOCKED = "blocked"
+    ERROR = "error"
+
+
+class ErrorKind(StrEnum):
+    """Why a check was not `up` (stable strings; DB values and metric labels)."""
+
+    DNS = "dns"
+    CONNECT = "connect"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    HTTP_STATUS = "http_status"
+    TOO_LARGE = "too_large"
+    REDIRECT = "redirect"
+    DECODE = "decode"
+    CONTENT = "content"
+    BLOCKED = "blocked"
+
+
+class Category(StrEnum):
+    """Column category; decides the staleness window (see DESIGN.md)."""
+
+    NEWS = "news"
+    NOTICE = "notice"
+    POLICY = "policy"
+    PERSONNEL = "personnel"
+    PLAN = "plan"
+    CUSTOM = "custom"
+    STATIC = "static"
+
+
+class ExtractKind(StrEnum):
+    """What the extractor recognised a document as."""
+
+    LIST = "list"
+    CATALOGUE = "catalogue"
+    ARTICLE = "article"
+    UNKNOWN = "unknown"
+
+
+PHASES: tuple[str, ...] = ("dns", "connect", "tls", "ttfb", "transfer")
+"""Request phases measured by fetch, in the order they happen."""
+
+
+class Clock(Protocol):
+    """Source of time, passed in so tests can fix it instead of sleeping."""
+
+    def now(self) -> float:
+        """Wall-clock UTC epoch seconds (what is stored)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Monotonic seconds (what durations are measured with)."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass
+class FixedClock:
+    """A clock that only moves when told to (tests, generated history)."""
+
+    t: float = 1_700_000_000.0
+    mono: float = 1000.0
+
+    def now(self) -> float:
+        return self.t
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+        self.mono += seconds
+
+
+@dataclass(frozen=True)
+class Page:
+    """One monitored URL with every setting resolved (defaults applied, URL made absolute)."""
+
+    site: str
+    name: str
+    url: str
+    kind: PageKind = PageKind.PAGE
+    interval_s: float = 3600.0
+    timeout_s: float = 15.0
+    failure_threshold: int = 2
+    retry_delay_s: float = 30.0
+    max_body_bytes: int = 5 * 1024 * 1024
+    per_host_concurrency: int = 2
+    user_agent: str = "portal-monitor"
+    jitter_s: float = 0.0
+    category: Category | None = None
+    stale_days: int | None = None
+    expect: str | None = None
+    item_selector: str | None = None
+    date_selector: str | None = None
+    verify_tls: bool = True
+    allowed_hosts: tuple[str, ...] = ()
+    max_redirects: int = 10
+    headers: tuple[tuple[str, str], ...] = ()
+    blocked_is_down: bool = False
+    tags: tuple[str, ...] = ()
+    discovered: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(site, page) — the identity used in the store and in metric labels."""
+        return (self.site, self.name)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What one HTTP request observed. Failures are data (`error_kind`), never exceptions."""
+
+    url: str
+    started_at: float
+    result: Result
+    error_kind: ErrorKind | None = None
+    error: str | None = None
+    status: int | None = None
+    final_url: str | None = None
+    redirects: int = 0
+    duration_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    bytes: int = 0
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    tls_expiry: float | None = None
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a column list: full title, absolute URL, publish date if shown."""
+
+    title: str
+    url: str
+    date: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"title": self.title, "url": self.url, "date": self.date.isoformat() if self.date else None}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column link found on a catalogue page."""
+
+    name: str
+    url: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "url": self.url}
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What the extractor read from one document (contract of `monitor extract --json`)."""
+
+    kind: ExtractKind
+    encoding: str
+    items: tuple[Item, ...] = ()
+    newest_date: date | None = None
+    columns: tuple[Column, ...] = ()
+    pages_total: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "encoding": self.encoding,
+            "items": [item.to_json() for item in self.items],
+            "newest_date": self.newest_date.isoformat() if self.newest_date else None,
+            "columns": [column.to_json() for column in self.columns],
+            "pages_total": self.pages_total,
+        }
