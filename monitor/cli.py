@@ -1,46 +1,280 @@
-"""Thin click commands: parse arguments, call the modules, print, choose the exit code."""
+"""Thin click commands: parse arguments, call the modules, print, choose the exit code.
+
+Exit codes: 0 success (all up), 1 something is not up / a rule is violated, 2 bad usage,
+bad config or an unusable database. Errors are one clear line on stderr, never a traceback.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import os
 import sys
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
-from monitor import extract as extract_mod
+from monitor import __version__
+from monitor.config import Config, ConfigError, load_config
 
 EXIT_OK, EXIT_NOT_UP, EXIT_USAGE = 0, 1, 2
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def config_option(func: F) -> F:
+    """`-c/--config PATH` on every command (default ./config.yaml or $MONITOR_CONFIG)."""
+    return click.option(
+        "-c",
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=lambda: os.environ.get("MONITOR_CONFIG", "config.yaml"),
+        show_default="./config.yaml or $MONITOR_CONFIG",
+        help="Path of config.yaml.",
+    )(func)
+
+
+def load(config_path: Path) -> Config:
+    """Load the config or exit 2 with every problem, one per line."""
+    try:
+        return load_config(config_path, state_directory=os.environ.get("STATE_DIRECTORY"))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"config error: {problem}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="portal-monitor")
 def cli() -> None:
-    """portal-monitor: availability and content freshness of a government portal."""
+    """portal-monitor: availability and content freshness of a government portal.
+
+    \b
+    Quick start:
+      monitor config validate        check config.yaml
+      monitor check                  probe every page now
+      monitor run                    the daemon (metrics on 127.0.0.1:9813)
+      monitor status                 national rule verdicts from the recorded history
+    """
+
+
+# -- run -----------------------------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default="info", show_default=True
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line (for log shippers).",
+)
+def run(config_path: Path, log_level: str, log_format: str) -> None:
+    """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
+    from monitor.daemon import Daemon
+    from monitor.fetch import Fetcher
+    from monitor.logs import setup_logging
+    from monitor.models import SystemClock
+    from monitor.notify import Notifier
+
+    setup_logging(log_level, log_format)  # type: ignore[arg-type]
+    config = load(config_path)
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    store = open_store(config)
+
+    async def main() -> int:
+        fetcher = Fetcher()
+        daemon = Daemon(
+            config,
+            store=store,
+            fetcher=fetcher,
+            clock=SystemClock(),
+            notifier=Notifier.from_environ(),
+            reload_config=functools.partial(
+                load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY")
+            ),
+        )
+        return await daemon.run()
+
+    try:
+        code = asyncio.run(main())
+    except OSError as exc:
+        fail(f"cannot listen on {config.raw.metrics.listen}: {exc.strerror or exc}")
+    sys.exit(code)
+
+
+def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) -> Any:
+    from monitor.store import Store, StoreError
+
+    try:
+        return Store.open(config.db_path, migrate=migrate, readonly=readonly)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@click.argument("pages", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of results.")
+@click.option("--record", is_flag=True, help="Also record the checks in the database (like the daemon).")
+@click.option("--debug", is_flag=True, help="Show each page's effective settings, phases and extraction.")
+def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool, debug: bool) -> None:
+    """Probe pages now and print one line per page (PAGE: name or site/name; default all).
+
+    Exit status 0 when every page is up, 1 otherwise. Nothing is written unless --record.
+    """
+    from monitor.commands import check_pages, render_check
+
+    config = load(config_path)
+    selected = select_pages(config, pages)
+    store = open_store(config) if record else None
+    outcomes = asyncio.run(check_pages(config, selected, store))
+    click.echo(render_check(outcomes, as_json=as_json, debug=debug))
+    sys.exit(EXIT_OK if all(o.result.value == "up" for o in outcomes) else EXIT_NOT_UP)
+
+
+def select_pages(config: Config, names: tuple[str, ...]) -> list[Any]:
+    pages = config.pages()
+    if not names:
+        return pages
+    chosen = []
+    for name in names:
+        match = [p for p in pages if name in (p.name, f"{p.site}/{p.name}")]
+        if not match:
+            known = ", ".join(f"{p.site}/{p.name}" for p in pages)
+            fail(f"no page named {name!r} in the config (known: {known})")
+        chosen += [p for p in match if p not in chosen]
+    return chosen
+
+
+# -- extract and discover ------------------------------------------------------------------------
 
 
 @cli.command()
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the extraction as JSON.")
 @click.option("--base-url", default="", help="Resolve relative links against this URL (files only).")
-def extract(source: str, as_json: bool, base_url: str) -> None:
-    """Read the items, dates and columns of one page (a file path)."""
-    path = Path(source)
+@click.option("--item-selector", default=None, help="CSS selector of the items (overrides the heuristics).")
+@click.option("--date-selector", default=None, help="CSS selector of the date inside an item.")
+def extract(source: str, as_json: bool, base_url: str, item_selector: str | None, date_selector: str | None) -> None:
+    """Read the items, dates and columns of one page (a file path or an http(s) URL)."""
+    from monitor.commands import extract_source
+
     try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise click.ClickException(f"{source}: {exc.strerror or exc}") from None
-    result = extract_mod.extract_document(body, base_url=base_url or path.resolve().as_uri(), today=date.today())
+        result = extract_source(
+            source,
+            base_url=base_url,
+            today=date.today(),
+            item_selector=item_selector,
+            date_selector=date_selector,
+        )
+    except ValueError as exc:
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(f"{result.kind.value} ({result.encoding}), {len(result.items)} items, newest {result.newest_date}")
-        for item in result.items:
-            click.echo(f"  {item.date or '          '}  {item.title}  {item.url}")
+        return
+    click.echo(
+        f"{result.kind.value} ({result.encoding}), {len(result.items)} items, newest {result.newest_date}"
+        + (f", {result.pages_total} pages" if result.pages_total else "")
+    )
+    for item in result.items:
+        click.echo(f"  {item.date or '          '}  {item.title}  {item.url}")
+    for column in result.columns:
+        click.echo(f"  column  {column.name}  {column.url}")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--yaml", "as_yaml", is_flag=True, help="Print pages: entries ready to paste into config.yaml.")
+@click.option(
+    "--crawl/--no-crawl",
+    default=True,
+    show_default=True,
+    help="Fetch each column to show its item count and newest date.",
+)
+def discover(url: str, as_yaml: bool, crawl: bool) -> None:
+    """Find a site's columns from its catalogue (or homepage) and guess their categories."""
+    from monitor.commands import discover_columns, render_discovery
+
+    try:
+        found = asyncio.run(discover_columns(url, crawl=crawl, progress=not as_yaml))
+    except ValueError as exc:
+        fail(str(exc))
+    click.echo(render_discovery(found, as_yaml=as_yaml))
+
+
+# -- status and config -----------------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+def status(config_path: Path, as_json: bool) -> None:
+    """Per site: the national rules' verdicts, stale and blank columns, homepage checks per day.
+
+    Exit status 1 when any rule is vetoed.
+    """
+    from monitor.status import render, site_statuses, to_json
+
+    config = load(config_path)
+    store = open_store(config, readonly=True)
+    statuses = site_statuses(config, store, datetime.now().timestamp())
+    click.echo(json.dumps(to_json(statuses), ensure_ascii=False, indent=2) if as_json else render(statuses))
+    vetoed = any(v.veto for s in statuses for v in s.assessment.verdicts)
+    sys.exit(EXIT_NOT_UP if vetoed else EXIT_OK)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Work with config.yaml."""
+
+
+@config_group.command("validate")
+@config_option
+def config_validate(config_path: Path) -> None:
+    """Report every problem in config.yaml with the path of the key; exit 2 if there is one."""
+    config = load(config_path)
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    pages = config.pages()
+    click.echo(f"{config_path}: OK — {len(config.sites)} site(s), {len(pages)} page(s), database {config.db_path}")
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("migrate")
+@config_option
+def db_migrate(config_path: Path) -> None:
+    """Create the database or apply pending schema migrations."""
+    from monitor.store import StoreError, migrate_file
+
+    config = load(config_path)
+    try:
+        applied = migrate_file(config.db_path)
+    except StoreError as exc:
+        fail(str(exc))
+    click.echo(f"{config.db_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
 
 
 def main() -> None:
-    try:
-        cli.main(standalone_mode=True)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    cli.main(prog_name="monitor")

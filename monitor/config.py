@@ -100,7 +100,7 @@ class IntervalByKind(_Strict):
 
 def _interval_by_kind(value: Any) -> Any:
     """A single duration applies to every kind; a mapping sets kinds one by one."""
-    if isinstance(value, dict) or isinstance(value, IntervalByKind):
+    if isinstance(value, dict | IntervalByKind):
         return value
     seconds = _positive(parse_duration(value))
     return {kind.value: seconds for kind in PageKind}
@@ -193,7 +193,7 @@ class SiteConfig(_Strict):
     base_url: str
     defaults: SiteDefaults = SiteDefaults()
     allowed_hosts: list[str] = Field(default_factory=list)
-    discover: bool = False
+    discover: bool = True
     discovery: Discovery = Discovery()
     pages: list[PageConfig] = Field(min_length=1)
 
@@ -256,33 +256,58 @@ def effective_defaults(raw: RawConfig, site: SiteConfig) -> Defaults:
 
 
 def resolve_page(raw: RawConfig, site: SiteConfig, page: PageConfig) -> Page:
-    """A page's settings as the checker uses them."""
+    """A configured page's settings as the checker uses them."""
     d = effective_defaults(raw, site)
-    kind = page.kind
-    return Page(
-        site=site.name,
+    return build_page(
+        d,
+        site,
         name=page.name,
         url=urljoin(site.base_url, page.url),
+        kind=page.kind,
+        interval_s=page.interval,
+        timeout_s=page.timeout,
+        category=page.category,
+        stale_days=page.stale_days,
+        expect=page.expect,
+        item_selector=page.selectors.item if page.selectors else None,
+        date_selector=page.selectors.date if page.selectors else None,
+        verify_tls=page.verify_tls,
+        tags=tuple(page.tags),
+    )
+
+
+def build_page(
+    d: Defaults,
+    site: SiteConfig,
+    *,
+    name: str,
+    url: str,
+    kind: PageKind,
+    interval_s: float | None = None,
+    timeout_s: float | None = None,
+    verify_tls: bool | None = None,
+    **fields: Any,
+) -> Page:
+    """A Page from effective defaults plus the page's own settings (None = inherit)."""
+    return Page(
+        site=site.name,
+        name=name,
+        url=url,
         kind=kind,
-        interval_s=page.interval if page.interval is not None else getattr(d.interval, kind.value),
-        timeout_s=page.timeout if page.timeout is not None else d.timeout,
+        interval_s=interval_s if interval_s is not None else getattr(d.interval, kind.value),
+        timeout_s=timeout_s if timeout_s is not None else d.timeout,
         failure_threshold=d.failure_threshold,
         retry_delay_s=d.retry_delay,
         max_body_bytes=d.max_body,
         per_host_concurrency=d.per_host_concurrency,
         user_agent=d.user_agent,
         jitter_s=d.jitter,
-        category=page.category,
-        stale_days=page.stale_days,
-        expect=page.expect,
-        item_selector=page.selectors.item if page.selectors else None,
-        date_selector=page.selectors.date if page.selectors else None,
-        verify_tls=page.verify_tls if page.verify_tls is not None else d.verify_tls,
+        verify_tls=verify_tls if verify_tls is not None else d.verify_tls,
         allowed_hosts=site_hosts(site),
         max_redirects=d.max_redirects,
         headers=tuple(sorted(d.headers.items())),
         blocked_is_down=d.blocked_is_down,
-        tags=tuple(page.tags),
+        **fields,
     )
 
 
@@ -316,7 +341,7 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
     if problems:
         raise ConfigError(problems)
     host, port = _parse_listen(raw.metrics.listen)
-    base_dir = source.parent if source else Path.cwd()
+    base_dir = source.resolve().parent if source else Path.cwd()
     return Config(
         raw=raw,
         source=source,

@@ -138,7 +138,12 @@ class Page:
     headers: tuple[tuple[str, str], ...] = ()
     blocked_is_down: bool = False
     tags: tuple[str, ...] = ()
-    discovered: bool = False
+    discovered_by: str | None = None
+
+    @property
+    def discovered(self) -> bool:
+        """Found on a catalogue page (named by `discovered_by`) rather than configured."""
+        return self.discovered_by is not None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -148,7 +153,10 @@ class Page:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What one HTTP request observed. Failures are data (`error_kind`), never exceptions."""
+    """What one HTTP request observed. Failures are data (`error_kind`), never exceptions.
+
+    `body` is the (capped) response body for the checker; `bytes` is how many body bytes were read.
+    """
 
     url: str
     started_at: float
@@ -160,14 +168,28 @@ class ProbeResult:
     redirects: int = 0
     duration_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
-    bytes: int = 0
     body: bytes = b""
+    bytes: int = 0
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
     tls_expiry: float | None = None
     retry_after_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ContentFacts:
+    """What a page's latest readable extraction said; None fields are not known yet.
+
+    `readable` is None before the first successful read, False when the list could not be read
+    (unknown layout, app shell, anti-bot page).
+    """
+
+    readable: bool | None = None
+    newest: date | None = None
+    item_count: int | None = None
+    last_change: float | None = None
 
 
 @dataclass(frozen=True)

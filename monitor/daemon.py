@@ -1,0 +1,445 @@
+"""The long-running monitor: schedules one check job per page and keeps everything running.
+
+APScheduler 3.x (`AsyncIOScheduler`) fires the jobs; `run_check` does the work and `Tracker`
+records it. This module owns the lifecycle: start-up restore, retries after failures, catalogue
+discovery, SIGHUP reload, SIGTERM shutdown within 10 s, heartbeats and sd_notify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
+
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from prometheus_client import Histogram
+
+from monitor import __version__
+from monitor.check import CheckOutcome, Fetcher, run_check
+from monitor.config import Config, ConfigError, listen_scope
+from monitor.discovery import discovered_pages, remembered_columns
+from monitor.metrics import MetricsServer, MonitorState, build_registry
+from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
+from monitor.store import EventRow, Heartbeat, RunStopped, Store
+from monitor.tracker import PageRuntime, Tracker, restore_runtime
+
+log = logging.getLogger("monitor.daemon")
+
+HEARTBEAT_S = 5.0
+SHUTDOWN_GRACE_S = 5.0
+"""In-flight checks get this long to finish on SIGTERM before they are cancelled."""
+WRITER_FLUSH_S = 3.0
+STARTUP_RATE = 200.0
+"""At most this many first checks per second at start-up, so thousands of pages do not stampede."""
+
+
+class Notifier(Protocol):
+    """sd_notify messages (a no-op outside systemd)."""
+
+    def ready(self) -> None: ...
+    def stopping(self) -> None: ...
+    def reloading(self) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+
+
+class NullNotifier:
+    def ready(self) -> None: ...
+    def stopping(self) -> None: ...
+    def reloading(self) -> None: ...
+    def status(self, text: str) -> None: ...
+    def watchdog(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Listening:
+    host: str
+    port: int
+
+
+def job_id(key: tuple[str, str]) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
+class Daemon:
+    """One monitor process: pages, jobs, runtimes and the shutdown path."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        store: Store,
+        fetcher: Fetcher,
+        clock: Clock,
+        notifier: Notifier | None = None,
+        reload_config: Callable[[], Config] | None = None,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._fetcher = fetcher
+        self._clock = clock
+        self._notifier = notifier or NullNotifier()
+        self._reload_config = reload_config
+        self._state = MonitorState(clock)
+        self._runtimes: dict[tuple[str, str], PageRuntime] = {}
+        self._catalogue_columns: dict[tuple[str, str], tuple[Column, ...]] = {}
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._scheduled_for: dict[str, float] = {}
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._stop = asyncio.Event()
+        self._stop_reason = "stopped"
+        self._last_tick = time.monotonic()
+        self._run_id: int | None = None
+        self._tracker: Tracker | None = None
+        self._server: MetricsServer | None = None
+        self._lag: Histogram | None = None
+        self.listening: Listening | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self) -> int:
+        """Run until SIGTERM/SIGINT (or `request_stop`); return the exit status."""
+        self._start()
+        self._install_signals()
+        self._notifier.ready()
+        log.info(
+            "monitoring %d pages; metrics on http://%s:%d/metrics",
+            len(self._runtimes),
+            *(self.listening.host, self.listening.port) if self.listening else ("-", 0),
+        )
+        await self._stop.wait()
+        await self._shutdown()
+        return 0
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        self._stop_reason = reason
+        self._stop.set()
+
+    def _start(self) -> None:
+        now = self._clock.now()
+        self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
+        self._tracker = Tracker(self._store, self._state, run_id=self._run_id)
+        registry, self_metrics = build_registry(
+            self._state, clock=self._clock, tz=self._config.timezone, writer=self._store.writer
+        )
+        self._lag = self_metrics.scheduler_lag
+        self._server = MetricsServer(registry, self.health)
+        self._store.writer.start()
+        self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
+        self._scheduler.start()
+        self._apply_pages(self._wanted_pages(), now)
+        self._scheduler.add_job(
+            self._heartbeat,
+            IntervalTrigger(seconds=HEARTBEAT_S),
+            id="heartbeat",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=int(HEARTBEAT_S),
+        )
+        self._start_server()
+
+    def _start_server(self) -> None:
+        assert self._server is not None
+        host, port = self._server.start(self._config.listen_host, self._config.listen_port)
+        self.listening = Listening(host, port)
+        if listen_scope(host) != "loopback":
+            log.warning(
+                "metrics and /healthz listen on %s:%d, reachable from other hosts (metrics.listen)",
+                host,
+                port,
+            )
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, self.request_stop, "SIGINT")
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    async def _shutdown(self) -> None:
+        started = time.monotonic()
+        self._notifier.stopping()
+        log.info("stopping (%s): %d checks in flight", self._stop_reason, len(self._inflight))
+        self._scheduler.pause()
+        await self._drain_inflight()
+        self._scheduler.shutdown(wait=False)
+        if self._run_id is not None:
+            self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
+        flushed = await asyncio.to_thread(self._store.writer.stop, WRITER_FLUSH_S)
+        await _close(self._fetcher)
+        if self._server:
+            self._server.stop()
+        if not flushed:
+            log.error("could not write every queued row before exit (database unavailable)")
+        log.info("stopped in %.1fs", time.monotonic() - started)
+
+    async def _drain_inflight(self) -> None:
+        if not self._inflight:
+            return
+        _, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE_S)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.info("cancelled %d checks still running after %.0fs", len(pending), SHUTDOWN_GRACE_S)
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- health ------------------------------------------------------------------------------
+
+    def health(self) -> tuple[bool, str]:
+        """(healthy, reason): the scheduler ticks and the database writer thread is alive."""
+        tick_age = time.monotonic() - self._last_tick
+        if not self._scheduler.running or tick_age > 3 * HEARTBEAT_S + 5:
+            return False, f"scheduler stalled ({tick_age:.0f}s since last tick)"
+        if not self._store.writer.alive:
+            return False, "database writer stopped"
+        stats = self._store.writer.stats()
+        if stats.last_error:
+            return True, f"ok; database writes failing ({stats.last_error}), {stats.backlog} rows kept"
+        return True, f"ok; {len(self._runtimes)} pages"
+
+    def _heartbeat(self) -> None:
+        self._last_tick = time.monotonic()
+        now = self._clock.now()
+        if self._run_id is not None:
+            self._store.submit([Heartbeat(self._run_id, now)])
+        healthy, reason = self.health()
+        if healthy:
+            self._notifier.watchdog()
+        self._notifier.status(self._status_line(reason))
+
+    def _status_line(self, reason: str) -> str:
+        down = sum(1 for rt in self._runtimes.values() if rt.health.outage_started is not None)
+        return f"{len(self._runtimes)} pages, {down} in outage; {reason}"
+
+    # -- pages and jobs ----------------------------------------------------------------------
+
+    def _wanted_pages(self) -> list[Page]:
+        """Configured pages plus the discovered columns the database remembers."""
+        return self._config.pages() + remembered_columns(self._config.raw, self._store.pages())
+
+    def _apply_pages(self, pages: list[Page], now: float) -> None:
+        """Make the running set of pages and jobs equal `pages` (start, update, stop)."""
+        sites = [(s.name, s.title, s.base_url) for s in self._config.raw.sites]
+        ids = self._store.sync_pages(sites, pages, now)
+        wanted = {p.key: p for p in pages}
+        gone = [key for key in self._runtimes if key not in wanted]
+        for key in gone:
+            self._remove_job(key)
+            del self._runtimes[key]
+        self._state.set_pages(pages)
+        added = [p for p in pages if p.key not in self._runtimes]
+        self._restore(added, ids)
+        added_keys = {page.key for page in added}
+        for page in pages:
+            if page.key not in added_keys:
+                self._update(page)
+        for index, page in enumerate(added):
+            self._add_job(page, first_run_in=index / STARTUP_RATE)
+
+    def _restore(self, pages: Iterable[Page], ids: dict[tuple[str, str], int]) -> None:
+        pages = list(pages)
+        if not pages:
+            return
+        states, outages, counts = (
+            self._store.page_states(),
+            self._store.open_outages(),
+            self._store.outage_counts(),
+        )
+        since = self._clock.now() - 7 * 86400
+        for page in pages:
+            page_id = ids[page.key]
+            rt = restore_runtime(page, page_id, states.get(page_id), outages.get(page_id))
+            self._runtimes[page.key] = rt
+            started = rt.health.outage_started
+            self._state.restore(
+                page.key, outage_started=started, outages_total=counts.get(page_id, 0), content=rt.content
+            )
+            if page.kind is PageKind.HOMEPAGE:
+                self._state.seed_homepage_checks(page.site, self._store.homepage_checks(page_id, since))
+
+    def _update(self, page: Page) -> None:
+        rt = self._runtimes[page.key]
+        old, rt.page = rt.page, page
+        if (old.interval_s, old.jitter_s) != (page.interval_s, page.jitter_s):
+            self._scheduler.reschedule_job(job_id(page.key), trigger=_trigger(page))
+            log.info("%s: interval now %gs", job_id(page.key), page.interval_s)
+
+    def _add_job(self, page: Page, first_run_in: float) -> None:
+        start = datetime.now(UTC) + timedelta(seconds=min(first_run_in, page.interval_s))
+        self._scheduler.add_job(
+            self._check_job,
+            _trigger(page),
+            args=[page.key],
+            id=job_id(page.key),
+            name=job_id(page.key),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(page.interval_s)),
+            next_run_time=start,
+            replace_existing=True,
+        )
+
+    def _remove_job(self, key: tuple[str, str]) -> None:
+        if self._scheduler.get_job(job_id(key)) is not None:
+            self._scheduler.remove_job(job_id(key))
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        if event.scheduled_run_times:
+            self._scheduled_for[event.job_id] = event.scheduled_run_times[-1].timestamp()
+
+    # -- one check ---------------------------------------------------------------------------
+
+    async def _check_job(self, key: tuple[str, str]) -> None:
+        rt = self._runtimes.get(key)
+        task = asyncio.current_task()
+        if rt is None or task is None or self._tracker is None:
+            return
+        self._inflight.add(task)  # type: ignore[arg-type]
+        try:
+            self._observe_lag(key)
+            outcome = await self._checked(rt)
+            recorded = self._tracker.record(rt, outcome, self._clock.now())
+            _log_outcome(outcome)
+            if recorded.columns and rt.page.kind is PageKind.CATALOGUE:
+                self._discover(rt.page, recorded.columns)
+            if rt.health.failing and key in self._runtimes:
+                self._schedule_retry(rt.page)
+        finally:
+            self._inflight.discard(task)  # type: ignore[arg-type]
+
+    async def _checked(self, rt: PageRuntime) -> CheckOutcome:
+        """Run the check; a bug in our own pipeline becomes an `error` result, never a crash."""
+        started = self._clock.now()
+        try:
+            return await run_check(self._fetcher, rt.page, rt.previous, self._today())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("internal error checking %s", job_id(rt.page.key))
+            probe = ProbeResult(
+                url=rt.page.url,
+                started_at=started,
+                result=Result.ERROR,
+                error=f"internal error: {type(exc).__name__}",
+            )
+            return CheckOutcome(rt.page, probe, Result.ERROR, None, probe.error)
+
+    def _observe_lag(self, key: tuple[str, str]) -> None:
+        scheduled = self._scheduled_for.pop(job_id(key), None)
+        if scheduled is not None and self._lag is not None:
+            self._lag.observe(max(0.0, time.time() - scheduled))
+
+    def _schedule_retry(self, page: Page) -> None:
+        delay = min(page.retry_delay_s, page.interval_s)
+        when = datetime.now(UTC) + timedelta(seconds=delay)
+        job = self._scheduler.get_job(job_id(page.key))
+        if job is not None and (job.next_run_time is None or job.next_run_time > when):
+            job.modify(next_run_time=when)
+
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self._clock.now(), self._config.timezone).date()
+
+    # -- discovery and reload ------------------------------------------------------------------
+
+    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> None:
+        """Monitor the columns a catalogue lists; record columns that appear or disappear."""
+        raw = self._config.raw
+        site = next((s for s in raw.sites if s.name == catalogue.site), None)
+        if site is None or not site.discover:
+            return
+        current = {
+            k: rt.page
+            for k, rt in self._runtimes.items()
+            if rt.page.discovered_by == catalogue.name and k[0] == catalogue.site
+        }
+        others = [rt.page for k, rt in self._runtimes.items() if k not in current]
+        found = discovered_pages(
+            raw, site, catalogue.name, columns, reserved=[p for p in others if p.site == catalogue.site]
+        )
+        wanted = {p.key: p for p in found}
+        if wanted.keys() == current.keys():
+            return
+        self._record_column_events(catalogue, current, wanted)
+        self._apply_pages(others + found, self._clock.now())
+
+    def _record_column_events(
+        self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
+    ) -> None:
+        now = self._clock.now()
+        site_id = self._store.site_ids().get(catalogue.site)
+        events = [
+            EventRow(now, "column_added", f"{p.name} {p.url}", site_id) for k, p in wanted.items() if k not in current
+        ]
+        events += [
+            EventRow(now, "column_removed", f"{p.name} {p.url}", site_id) for k, p in current.items() if k not in wanted
+        ]
+        for event in events:
+            log.info("%s: %s %s", catalogue.site, event.kind.replace("_", " "), event.detail)
+        self._store.submit(events)
+
+    def reload(self) -> None:
+        """SIGHUP: re-read config.yaml; apply it, or keep the running config if it is invalid."""
+        if self._reload_config is None:
+            return
+        self._notifier.reloading()
+        try:
+            config = self._reload_config()
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("reload rejected, keeping the running config: %s", problem)
+            self._state.record_reload(False)
+            self._notifier.ready()
+            return
+        self._warn_restart_only(config)
+        before = set(self._runtimes)
+        self._config = config
+        self._apply_pages(self._wanted_pages(), self._clock.now())
+        after = set(self._runtimes)
+        self._state.record_reload(True)
+        log.info(
+            "config reloaded: %d pages (%d added, %d removed)",
+            len(after),
+            len(after - before),
+            len(before - after),
+        )
+        self._notifier.ready()
+
+    def _warn_restart_only(self, config: Config) -> None:
+        old = self._config
+        if (config.listen_host, config.listen_port) != (old.listen_host, old.listen_port):
+            log.warning("metrics.listen changed: takes effect at the next restart")
+        if config.db_path != old.db_path:
+            log.warning("storage.path changed: takes effect at the next restart")
+
+
+def _trigger(page: Page) -> IntervalTrigger:
+    return IntervalTrigger(seconds=page.interval_s, jitter=int(page.jitter_s) or None)
+
+
+def _log_outcome(outcome: CheckOutcome) -> None:
+    key = job_id(outcome.page.key)
+    probe = outcome.probe
+    if outcome.result is Result.UP:
+        log.debug("%s up %s in %.3fs", key, probe.status, probe.duration_s)
+    else:
+        log.info(
+            "%s %s %s%s",
+            key,
+            outcome.result.value,
+            outcome.error_kind.value if outcome.error_kind else "-",
+            f" ({outcome.error})" if outcome.error else "",
+        )
+
+
+async def _close(fetcher: Fetcher) -> None:
+    close = getattr(fetcher, "aclose", None)
+    if close is not None:
+        await close()

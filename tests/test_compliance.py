@@ -1,0 +1,90 @@
+"""compliance.py: V1–V3 thresholds and early warnings, hand-computed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from monitor.compliance import v1, v1_facts, v2, v3, v3_facts
+from monitor.freshness import Rule, evaluate
+from monitor.models import Category
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=TZ).timestamp()
+
+
+def checks(total: int, failed: int, per_day: int = 144) -> list[tuple[float, bool]]:
+    """`total` homepage checks spread backwards from NOW, the first `failed` of them failed."""
+    step = 86400 / per_day
+    return [(NOW - i * step, i < failed) for i in range(total)]
+
+
+@pytest.mark.parametrize(
+    ("failed", "veto", "warning"),
+    [(0, False, False), (29, False, False), (31, False, True), (50, False, True), (51, True, True)],
+)
+def test_v1_thresholds(failed: int, veto: bool, warning: bool) -> None:
+    facts = v1_facts(checks(1008, failed), NOW, TZ)
+    assert facts.checks == 1008
+    verdict = v1(facts)
+    assert (verdict.veto, verdict.warning) == (veto, warning)
+
+
+def test_v1_counts_days_under_20_checks_in_local_time() -> None:
+    facts = v1_facts(checks(7 * 24, 0, per_day=24), NOW, TZ)
+    assert [n for _, n in facts.per_day] == [24] * 6 + [13]  # today (27th) has run 13 hours
+    assert facts.per_day[0][0] == date(2026, 11, 21)
+    assert facts.insufficient_days == 1
+    late = datetime(2026, 11, 26, 23, 59, tzinfo=ZoneInfo("UTC")).timestamp()  # 07:59 on the 27th in Shanghai
+    assert v1_facts([(late, False)], NOW, TZ).per_day[-1] == (date(2026, 11, 27), 1)
+
+
+def test_v1_without_checks_is_unknown_not_fine() -> None:
+    verdict = v1(v1_facts([], NOW, TZ))
+    assert not verdict.known and not verdict.veto
+
+
+def fresh(age: int | None, category: Category = Category.NEWS, count: int = 5, readable: bool = True):  # type: ignore[no-untyped-def]
+    newest = date.fromordinal(date(2026, 11, 27).toordinal() - age) if age is not None else None
+    return evaluate(
+        Rule(category, {Category.NEWS: 14}.get(category, 180)),
+        newest=newest,
+        item_count=count,
+        readable=readable,
+        today=date(2026, 11, 27),
+    )
+
+
+@pytest.mark.parametrize(
+    ("age", "veto", "warning"),
+    [(3, False, False), (10, False, True), (14, False, True), (15, True, True), (None, True, True)],
+)
+def test_v2(age: int | None, veto: bool, warning: bool) -> None:
+    verdict = v2(fresh(age))
+    assert (verdict.veto, verdict.warning) == (veto, warning)
+
+
+def test_v2_unknown_when_unreadable() -> None:
+    assert not v2(fresh(None, readable=False)).known
+    assert not v2(None).known
+
+
+@pytest.mark.parametrize(
+    ("columns", "veto", "warning"),
+    [
+        ([fresh(1)] * 20, False, False),
+        ([fresh(20)] * 2 + [fresh(1)] * 10, False, False),
+        ([fresh(20)] * 3, False, True),  # 3 key columns stale: early warning
+        ([fresh(20)] * 5, True, True),  # 5 stale news columns: veto
+        ([fresh(400, Category.PLAN)] * 7, False, True),  # > 6 stale of any kind: warning
+        ([fresh(400, Category.PLAN)] * 10, True, True),  # 10 stale of any kind: veto
+        ([fresh(None, count=0)] * 3, False, True),  # > 2 blank: warning
+        ([fresh(None, count=0)] * 5, True, True),  # 5 blank: veto
+        ([fresh(None, readable=False)] * 9, False, False),  # unreadable is neither
+    ],
+)
+def test_v3(columns: list, veto: bool, warning: bool) -> None:  # type: ignore[type-arg]
+    verdict = v3(v3_facts(columns))
+    assert (verdict.veto, verdict.warning) == (veto, warning)
