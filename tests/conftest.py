@@ -31,13 +31,13 @@ def find_tool(name: str) -> str:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def require_tool() -> Callable[[str], str]:
     """`require_tool("promtool")` -> its path; a missing tool skips the test (fails under CI's env)."""
     return find_tool
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tool_unavailable() -> Callable[[str], NoReturn]:
     """`tool_unavailable(reason)`: the tool is there but cannot do the job (e.g. too old): skip or fail."""
     return skip_or_fail
