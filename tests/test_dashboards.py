@@ -238,3 +238,21 @@ def test_every_variable_query_finds_values(contract_prometheus: PrometheusHandle
         assert match, variable_query(variable)
         selector = match.group(1).replace("$site", DEFAULT_VARIABLES["site"])
         assert query(contract_prometheus, f"count by ({match.group(2)}) ({selector})"), variable["name"]
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def test_grafana_provisioning_files() -> None:
+    provisioning = ROOT / "dashboards" / "provisioning"
+    datasources = read_yaml(provisioning / "datasources" / "prometheus.yml")
+    (datasource,) = datasources["datasources"]
+    assert datasources["apiVersion"] == 1
+    assert datasource["type"] == "prometheus" and datasource["url"].startswith("http://127.0.0.1:")
+    scrape = read_yaml(ROOT / "dashboards" / "prometheus.yml")
+    assert datasource["jsonData"]["timeInterval"] == scrape["global"]["scrape_interval"]
+    providers = read_yaml(provisioning / "dashboards" / "portal-monitor.yml")
+    (provider,) = providers["providers"]
+    assert providers["apiVersion"] == 1
+    assert provider["type"] == "file" and provider["options"]["path"].startswith("/")
