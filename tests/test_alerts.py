@@ -98,3 +98,9 @@ def test_alert_has_severity_and_bilingual_annotations(rule: dict[str, Any]) -> N
     for key in ("summary", "description"):
         assert not CJK.search(annotations[key]), f"{key} should be English"
         assert CJK.search(annotations[f"{key}_zh"]), f"{key}_zh should be Chinese"
+
+
+def test_every_alert_is_explained_in_deploy_md() -> None:
+    deploy = (DASHBOARDS.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() for line in deploy.splitlines() if line.startswith("| Portal")}
+    assert rows == {rule["alert"] for rule in alert_rules()}

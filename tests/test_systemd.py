@@ -244,3 +244,13 @@ def test_python_stack_runs_under_memory_deny_write_execute(
     assert hardened.returncode == 0, hardened.stdout + hardened.stderr
     assert hardened.stdout == baseline.stdout
     assert hardened.stdout.strip().endswith("ok")
+
+
+def test_deploy_md_matches_the_unit() -> None:
+    """docs/deploy.md tells where to put the program and config; it must agree with ExecStart."""
+    deploy = (UNIT.parent.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    (exec_start,) = service_directives(UNIT.read_text())["ExecStart"]
+    binary, *_ = exec_start.split()
+    assert binary in deploy
+    assert "/etc/portal-monitor/config.yaml" in deploy
+    assert "/var/lib/private/portal-monitor" in deploy
