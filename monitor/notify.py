@@ -86,21 +86,24 @@ class Notifier:
         target = _socket_address(self.address)
         if target is None:
             return f"NOTIFY_SOCKET={self.address!r} is neither an absolute path nor an abstract '@' name"
+        # A status text with undecodable file names in it must still go out, not raise.
+        datagram = message.encode("utf-8", errors="replace")
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
                 # Called from the event loop: a full receive queue must not block it. systemd drains
                 # the queue quickly; a lost WATCHDOG=1 is covered by sending at half the timeout.
                 sock.setblocking(False)
-                sock.sendto(message.encode("utf-8"), target)
-        except OSError as exc:
-            return f"cannot notify systemd at {self.address}: {exc.strerror or exc}"
+                sock.sendto(datagram, target)
+        except (OSError, ValueError) as exc:
+            return f"cannot notify systemd at {self.address!r}: {getattr(exc, 'strerror', None) or exc}"
         return None
 
 
 def _socket_address(address: str) -> bytes | None:
     """`@name` -> abstract socket address (leading NUL); `/path` -> the path; anything else -> None."""
+    # os.fsencode: the environment may hold bytes that are not UTF-8 (surrogate-escaped by Python).
     if address.startswith("@") and len(address) > 1:
-        return b"\0" + address[1:].encode("utf-8")
+        return b"\0" + os.fsencode(address[1:])
     if address.startswith("/"):
         return os.fsencode(address)
     return None

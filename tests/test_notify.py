@@ -49,6 +49,7 @@ CASES: list[tuple[str, Callable[[Notifier], str | None], bytes]] = [
     ("status", lambda n: n.status("checking 12 pages"), b"STATUS=checking 12 pages"),
     ("status utf-8", lambda n: n.status("正在检查 12 个页面"), "STATUS=正在检查 12 个页面".encode()),
     ("status one line", lambda n: n.status("a\nREADY=1\r\nb"), b"STATUS=a READY=1 b"),
+    ("status undecodable", lambda n: n.status("file \udcff.html"), b"STATUS=file ?.html"),
 ]
 
 
@@ -127,6 +128,12 @@ def test_missing_socket_returns_reason_instead_of_raising(short_dir: Path) -> No
     assert reason is not None
     assert "cannot notify systemd" in reason
     assert "gone.sock" in reason
+
+
+def test_undecodable_address_from_the_environment_does_not_raise() -> None:
+    reason = Notifier.from_environ({"NOTIFY_SOCKET": "/run/\udcff/notify"}).ready()
+    assert reason is not None
+    assert "cannot notify systemd" in reason
 
 
 @pytest.mark.parametrize("address", ["relative/notify.sock", "@", "vsock:2:1234"])
