@@ -136,7 +136,7 @@ def query_range(
     return result
 
 
-def wait_for_samples(handle: PrometheusHandle, metric: str, count: int = 3, timeout_s: float = 30.0) -> None:
+def wait_for_samples(handle: PrometheusHandle, metric: str, count: int = 2, timeout_s: float = 30.0) -> None:
     """Block until every target of `metric` has at least `count` samples (rates need two or more)."""
     promql = f"min(count_over_time({metric}[5m])) >= {count}"
     deadline = clock.monotonic() + timeout_s

@@ -213,7 +213,7 @@ def contract_prometheus(
     with serve_exposition(lambda n: synthetic_exposition(metrics, n)) as target:
         handle = start_prometheus(tmp_path_factory.mktemp("prom"), [target])
         with handle:
-            wait_for_samples(handle, "portal_monitor_up", count=3)
+            wait_for_samples(handle, "portal_monitor_up", count=2)
             yield handle
 
 

@@ -96,7 +96,7 @@ def prometheus(
     with serve_exposition(tiny_exposition) as target:
         handle = start_prometheus(tmp_path_factory.mktemp("prom"), [target], rule_files=[ALERTS])
         with handle:
-            wait_for_samples(handle, "portal_monitor_up", count=3)
+            wait_for_samples(handle, "portal_monitor_up", count=2)
             yield handle, target
 
 
@@ -123,7 +123,7 @@ def test_counters_increase_between_scrapes(prometheus: tuple[PrometheusHandle, s
     assert float(sample["value"][1]) > 0
     (now,) = query(handle, "time()")
     series = query_range(handle, "portal_monitor_up", float(now["value"][0]) - 10, float(now["value"][0]), 1)
-    assert len(series) == 1 and len(series[0]["values"]) >= 3
+    assert len(series) == 1 and len(series[0]["values"]) >= 2
 
 
 @pytest.mark.slow
