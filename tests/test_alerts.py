@@ -1,0 +1,106 @@
+"""dashboards/alerts.yml and prometheus.yml: promtool accepts them, every alert is unit-tested both
+ways in alerts.test.yml, and every alert carries a severity and English + Chinese annotations.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
+ALERTS = DASHBOARDS / "alerts.yml"
+ALERT_TESTS = DASHBOARDS / "alerts.test.yml"
+SCRAPE_CONFIG = DASHBOARDS / "prometheus.yml"
+SEVERITIES = {"critical", "warning"}
+ANNOTATIONS = {"summary", "summary_zh", "description", "description_zh"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def alert_rules() -> list[dict[str, Any]]:
+    document = yaml.safe_load(ALERTS.read_text(encoding="utf-8"))
+    return [rule for group in document["groups"] for rule in group["rules"] if "alert" in rule]
+
+
+def rule_tests() -> list[dict[str, Any]]:
+    document = yaml.safe_load(ALERT_TESTS.read_text(encoding="utf-8"))
+    return [case for group in document["tests"] for case in group.get("alert_rule_test", [])]
+
+
+def run_promtool(promtool: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    command = [promtool, *args]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def promtool(require_tool: Callable[[str], str]) -> str:
+    return require_tool("promtool")
+
+
+def test_promtool_check_rules(promtool: str) -> None:
+    result = run_promtool(promtool, "check", "rules", str(ALERTS), cwd=DASHBOARDS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(alert_rules())} rules found" in result.stdout
+
+
+def test_promtool_test_rules(promtool: str) -> None:
+    result = run_promtool(promtool, "test", "rules", ALERT_TESTS.name, cwd=DASHBOARDS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_promtool_check_config_finds_the_rules_next_to_it(promtool: str, tmp_path: Path) -> None:
+    """Run from elsewhere: rule_files must resolve against the config file's directory, not the cwd."""
+    result = run_promtool(promtool, "check", "config", str(SCRAPE_CONFIG), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS: 1 rule files found" in result.stdout
+    assert f"SUCCESS: {len(alert_rules())} rules found" in result.stdout
+
+
+def test_scrape_config_targets_the_daemon_default_address() -> None:
+    config = yaml.safe_load(SCRAPE_CONFIG.read_text(encoding="utf-8"))
+    assert config["rule_files"] == ["alerts.yml"]
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "portal-monitor"]
+    assert job["static_configs"] == [{"targets": ["127.0.0.1:9813"]}]
+
+
+def test_every_alert_has_a_firing_and_a_quiet_test_case() -> None:
+    firing = {case["alertname"] for case in rule_tests() if case.get("exp_alerts")}
+    quiet = {case["alertname"] for case in rule_tests() if not case.get("exp_alerts")}
+    names = {rule["alert"] for rule in alert_rules()}
+    assert sorted(names - firing) == [], "alerts without a test case where they fire"
+    assert sorted(names - quiet) == [], "alerts without a test case where they stay quiet"
+    assert sorted((firing | quiet) - names) == [], "test cases for alerts that do not exist"
+
+
+def test_firing_cases_check_the_rendered_annotations() -> None:
+    """promtool compares annotations only when given; give them, so templates are tested too."""
+    expected = [alert for case in rule_tests() for alert in case.get("exp_alerts") or []]
+    assert expected
+    assert [a["exp_labels"] for a in expected if set(a.get("exp_annotations", {})) != ANNOTATIONS] == []
+
+
+def test_alert_names_are_unique() -> None:
+    names = [rule["alert"] for rule in alert_rules()]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("rule", alert_rules(), ids=lambda rule: rule["alert"])
+def test_alert_has_severity_and_bilingual_annotations(rule: dict[str, Any]) -> None:
+    assert rule["labels"]["severity"] in SEVERITIES
+    annotations = rule["annotations"]
+    assert set(annotations) == ANNOTATIONS
+    for key in ("summary", "description"):
+        assert not CJK.search(annotations[key]), f"{key} should be English"
+        assert CJK.search(annotations[f"{key}_zh"]), f"{key}_zh should be Chinese"
+
+
+def test_every_alert_is_explained_in_deploy_md() -> None:
+    deploy = (DASHBOARDS.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip() for line in deploy.splitlines() if line.startswith("| Portal")}
+    assert rows == {rule["alert"] for rule in alert_rules()}
