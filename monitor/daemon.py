@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,6 +28,7 @@ from monitor.config import Config, ConfigError, listen_scope
 from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
+from monitor.notify import Notifier
 from monitor.store import EventRow, Heartbeat, RunStopped, Store
 from monitor.tracker import PageRuntime, Tracker, restore_runtime
 
@@ -40,24 +40,6 @@ SHUTDOWN_GRACE_S = 5.0
 WRITER_FLUSH_S = 3.0
 STARTUP_RATE = 200.0
 """At most this many first checks per second at start-up, so thousands of pages do not stampede."""
-
-
-class Notifier(Protocol):
-    """sd_notify messages (a no-op outside systemd)."""
-
-    def ready(self) -> None: ...
-    def stopping(self) -> None: ...
-    def reloading(self) -> None: ...
-    def status(self, text: str) -> None: ...
-    def watchdog(self) -> None: ...
-
-
-class NullNotifier:
-    def ready(self) -> None: ...
-    def stopping(self) -> None: ...
-    def reloading(self) -> None: ...
-    def status(self, text: str) -> None: ...
-    def watchdog(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -87,7 +69,7 @@ class Daemon:
         self._store = store
         self._fetcher = fetcher
         self._clock = clock
-        self._notifier = notifier or NullNotifier()
+        self._notifier = notifier or Notifier(address=None)
         self._reload_config = reload_config
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
@@ -110,7 +92,7 @@ class Daemon:
         """Run until SIGTERM/SIGINT (or `request_stop`); return the exit status."""
         self._start()
         self._install_signals()
-        self._notifier.ready()
+        _notified(self._notifier.ready())
         log.info(
             "monitoring %d pages; metrics on http://%s:%d/metrics",
             len(self._runtimes),
@@ -166,7 +148,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         started = time.monotonic()
-        self._notifier.stopping()
+        _notified(self._notifier.stopping())
         log.info("stopping (%s): %d checks in flight", self._stop_reason, len(self._inflight))
         self._scheduler.pause()
         await self._drain_inflight()
@@ -212,8 +194,8 @@ class Daemon:
             self._store.submit([Heartbeat(self._run_id, now)])
         healthy, reason = self.health()
         if healthy:
-            self._notifier.watchdog()
-        self._notifier.status(self._status_line(reason))
+            _notified(self._notifier.watchdog())
+        _notified(self._notifier.status(self._status_line(reason)))
 
     def _status_line(self, reason: str) -> str:
         down = sum(1 for rt in self._runtimes.values() if rt.health.outage_started is not None)
@@ -389,14 +371,14 @@ class Daemon:
         """SIGHUP: re-read config.yaml; apply it, or keep the running config if it is invalid."""
         if self._reload_config is None:
             return
-        self._notifier.reloading()
+        _notified(self._notifier.reloading())
         try:
             config = self._reload_config()
         except ConfigError as exc:
             for problem in exc.problems:
                 log.error("reload rejected, keeping the running config: %s", problem)
             self._state.record_reload(False)
-            self._notifier.ready()
+            _notified(self._notifier.ready())
             return
         self._warn_restart_only(config)
         before = set(self._runtimes)
@@ -410,7 +392,7 @@ class Daemon:
             len(after - before),
             len(before - after),
         )
-        self._notifier.ready()
+        _notified(self._notifier.ready())
 
     def _warn_restart_only(self, config: Config) -> None:
         old = self._config
@@ -418,6 +400,12 @@ class Daemon:
             log.warning("metrics.listen changed: takes effect at the next restart")
         if config.db_path != old.db_path:
             log.warning("storage.path changed: takes effect at the next restart")
+
+
+def _notified(problem: str | None) -> None:
+    """sd_notify never raises; a message that could not be sent is worth one log line."""
+    if problem is not None:
+        log.warning("systemd notification failed: %s", problem)
 
 
 def _trigger(page: Page) -> IntervalTrigger:
