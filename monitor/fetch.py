@@ -70,6 +70,7 @@ class _Check:
     stage: str = "dns"
     final_url: str = ""
     redirects: int = 0
+    status: int | None = None
     size: int = 0
     tls_expiry: float | None = None
     _opened: dict[str, float] = field(default_factory=dict)
@@ -265,6 +266,7 @@ class Fetcher:
 async def _read(check: _Check, response: httpx.Response) -> _Hop:
     """Read a 2xx body under the cap (timed as `transfer`); other answers need no body."""
     hop = _Hop(status=response.status_code, headers=response.headers)
+    check.status = hop.status
     if not 200 <= response.status_code < 300:
         return hop
     check.begin("transfer")
@@ -274,13 +276,17 @@ async def _read(check: _Check, response: httpx.Response) -> _Hop:
         raise _Failure(ErrorKind.TOO_LARGE, f"Content-Length {declared} is over the {cap}-byte cap")
     try:
         body = CappedBody(response.headers.get("content-encoding"), cap)
+    except BodyDecodeError as exc:
+        raise _Failure(ErrorKind.DECODE, str(exc)) from None
+    try:
         async for chunk in response.aiter_raw():
             body.feed(chunk)
-            check.size = body.size
     except BodyTooLarge:
         raise _Failure(ErrorKind.TOO_LARGE, f"body is over the {cap}-byte cap") from None
     except BodyDecodeError as exc:
         raise _Failure(ErrorKind.DECODE, str(exc)) from None
+    finally:
+        check.size = body.size
     check.end("transfer")
     hop.body = body.value()
     return hop
@@ -337,6 +343,7 @@ def _failed(check: _Check, started_at: float, failure: _Failure) -> ProbeResult:
         result=Result.DOWN,
         error_kind=failure.kind,
         error=failure.message,
+        status=check.status,
         final_url=check.final_url,
         redirects=check.redirects,
         duration_s=_elapsed(check),
