@@ -210,8 +210,14 @@ class SimServer:
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:
     """The next request on the connection, or None at a clean end of stream."""
+    first = await reader.read(1)
+    if not first:
+        return None
+    if not first.isalpha():
+        # e.g. a TLS ClientHello on the plain port: answer at once, as real servers do.
+        raise BadRequest("not an HTTP request")
     try:
-        head = await reader.readuntil(b"\r\n\r\n")
+        head = first + await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
         if exc.partial.strip():
             raise BadRequest("incomplete request head") from None

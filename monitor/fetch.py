@@ -274,12 +274,9 @@ async def _read(check: _Check, response: httpx.Response) -> _Hop:
     declared = response.headers.get("content-length", "")
     if "content-encoding" not in response.headers and declared.isdigit() and int(declared) > cap:
         raise _Failure(ErrorKind.TOO_LARGE, f"Content-Length {declared} is over the {cap}-byte cap")
+    body = _capped_body(response, cap)
     try:
-        body = CappedBody(response.headers.get("content-encoding"), cap)
-    except BodyDecodeError as exc:
-        raise _Failure(ErrorKind.DECODE, str(exc)) from None
-    try:
-        async for chunk in response.aiter_raw():
+        async for chunk in _raw_chunks(response):
             body.feed(chunk)
     except BodyTooLarge:
         raise _Failure(ErrorKind.TOO_LARGE, f"body is over the {cap}-byte cap") from None
@@ -290,6 +287,24 @@ async def _read(check: _Check, response: httpx.Response) -> _Hop:
     check.end("transfer")
     hop.body = body.value()
     return hop
+
+
+def _capped_body(response: httpx.Response, cap: int) -> CappedBody:
+    # A response built in memory (MockTransport in unit tests) arrives already read and decoded.
+    encoding = None if response.is_stream_consumed else response.headers.get("content-encoding")
+    try:
+        return CappedBody(encoding, cap)
+    except BodyDecodeError as exc:
+        raise _Failure(ErrorKind.DECODE, str(exc)) from None
+
+
+async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body as received (still compressed): we decode it ourselves, in bounded steps."""
+    if response.is_stream_consumed:
+        yield response.content
+        return
+    async for chunk in response.aiter_raw():
+        yield chunk
 
 
 def _answered(check: _Check, started_at: float, hop: _Hop, etag: str | None) -> ProbeResult:
