@@ -206,6 +206,14 @@ def test_a_site_wide_fault_spares_the_control_api(sim: SimPortal, http: httpx.Cl
     assert http.get(sim.base_url).status_code == 200
 
 
+def is_gbk_only(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "工作动态" in body.decode("gbk")
+    return False
+
+
 @pytest.mark.parametrize(
     ("mode", "status", "check"),
     [
@@ -223,14 +231,6 @@ def test_a_site_wide_fault_spares_the_control_api(sim: SimPortal, http: httpx.Cl
         ),
     ],
 )
-def is_gbk_only(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return "工作动态" in body.decode("gbk")
-    return False
-
-
 def test_answer_faults(
     sim: SimPortal, http: httpx.Client, mode: str, status: int, check: Callable[[httpx.Response], bool]
 ) -> None:
