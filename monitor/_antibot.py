@@ -1,8 +1,7 @@
 """Recognise anti-bot challenge pages (瑞数, 加速乐, 磐云, Cloudflare) served with HTTP 200.
 
-Works on raw bytes with cheap, specific signals and only on small pages whose visible text is
-next to nothing: a real page that merely mentions a cookie or carries 瑞数's `r="m"` marker
-beside its content is not a challenge. No decoding, no HTML parsing, no I/O.
+Cheap, specific byte signals, only on small pages with next to no visible text: a real page that
+mentions a cookie or carries 瑞数's `r="m"` beside its content is not a challenge. No I/O.
 """
 
 from __future__ import annotations

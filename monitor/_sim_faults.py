@@ -1,8 +1,7 @@
 """Fault modes of the simulated portal: parsing, the per-path/site-wide table, substitute answers.
 
-A fault either replaces the page's answer (5xx, anti-bot, redirects, huge bodies, …; built here
-as data) or changes how the answer is delivered (hang, slow, trickle, reset; done by the server,
-which owns the sockets). `refuse` is site-wide and handled by the server's listener.
+A fault replaces the answer (5xx, anti-bot, redirects, huge bodies, …: built here as data) or
+changes its delivery (hang, slow, trickle, reset: done by the server, which owns the sockets).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The simulated portal's asyncio HTTP/1.1 server: connections, fault delivery, control API.
 
-A minimal server we control byte by byte, so faults such as a mid-response RST or one byte a
-second are easy and it stays fast (keep-alive, cached pages). Content comes from `_sim_site`,
-substitute answers from `_sim_faults`; this module owns only sockets and routing.
+Minimal and byte-exact, so a mid-response RST or one byte a second is easy and keep-alive pages are
+fast. Content comes from `_sim_site`, substitute answers from `_sim_faults`; only sockets here.
 """
 
 from __future__ import annotations

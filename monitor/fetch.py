@@ -1,11 +1,7 @@
 """One check of one page: DNS, connect, TLS, request, capped body, redirects -> `ProbeResult`.
 
-The only module importing httpx. Every target-side failure becomes data (`result`/`error_kind`);
-nothing raises out of `Fetcher.fetch`. No HTML parsing (beyond spotting anti-bot challenge pages),
-no charset decoding, no storage, and never a header value from the config in a result or a log.
-
-Each check opens fresh connections (no keep-alive between checks) so that every check measures
-DNS, connect and TLS the way an inspector's first visit does; a reused socket would report 0 s.
+The only module importing httpx. Failures become data (`error_kind`), never exceptions out of
+`Fetcher.fetch`; no HTML parsing or charset decoding here, and no config header value in a result or log.
 """
 
 from __future__ import annotations
@@ -111,6 +107,13 @@ class _Check:
         self.tls_expiry = expiry if self.tls_expiry is None else min(self.tls_expiry, expiry)
 
 
+_DOING = {
+    "dns": "resolving the name",
+    "connect": "connecting",
+    "tls": "in the TLS handshake",
+    "ttfb": "waiting for the response",
+    "transfer": "reading the body",
+}
 _TRACE_EDGES: dict[str, tuple[str, bool]] = {
     "connection.connect_tcp.started": ("connect", True),
     "connection.connect_tcp.complete": ("connect", False),
@@ -124,6 +127,8 @@ _TRACE_EDGES: dict[str, tuple[str, bool]] = {
 class Fetcher:
     """Owns the httpx clients and the per-host concurrency limits. The only module importing httpx.
 
+    Each check opens fresh connections (no keep-alive between checks), so every check measures
+    DNS, connect and TLS the way an inspector's first visit does; a reused socket would show 0 s.
     `ca_file` replaces the system trust store (tests use their own CA). With a `transport` given
     (unit tests: `httpx.MockTransport`), requests go to it as they are: no DNS step, no dns phase.
     """
@@ -189,7 +194,7 @@ class Fetcher:
             async with asyncio.timeout(page.timeout_s):
                 hop = await self._follow(check, conditional)
         except TimeoutError:
-            message = f"no complete answer within {page.timeout_s:g}s ({check.stage})"
+            message = f"no complete answer within {page.timeout_s:g}s (timed out {_DOING[check.stage]})"
             return _failed(check, started_at, _Failure(ErrorKind.TIMEOUT, message))
         except _Failure as failure:
             return _failed(check, started_at, failure)
@@ -218,18 +223,18 @@ class Fetcher:
         except httpx.InvalidURL:
             raise _Failure(ErrorKind.REDIRECT, "redirect to an invalid URL") from None
         addresses = await self._resolve(check, target.host, target.port or _default_port(target.scheme))
-        for index, address in enumerate(addresses):
+        for address in addresses[:-1]:
             try:
                 return await self._send(check, target, address, conditional)
             except _Failure as failure:
-                refused = failure.kind is ErrorKind.CONNECT and check.stage == "connect"
-                if not refused or index == len(addresses) - 1:
+                if failure.kind is not ErrorKind.CONNECT or check.stage != "connect":
                     raise
-        raise AssertionError("unreachable: _resolve returns at least one address")
+        return await self._send(check, target, addresses[-1], conditional)
 
     async def _resolve(self, check: _Check, host: str, port: int) -> list[str | None]:
         """Addresses to try (None: let the transport resolve). Timed as the `dns` phase."""
         if not self._resolve_hosts or _is_ip(host):
+            check.stage = "connect"
             return [None]
         check.begin("dns")
         try:
@@ -386,18 +391,23 @@ def _check_redirect(page: Page, url: str, seen: set[str]) -> None:
 
 
 def _transport_failure(exc: httpx.HTTPError, stage: str) -> _Failure:
-    """httpx's exception -> error_kind, using the phase the trace reached to tell TLS from TCP."""
+    """httpx's exception -> error_kind, using the phase the trace reached to tell TLS from TCP.
+
+    Running out of time is `timeout` in every phase, connecting included (the national rule is
+    "not loaded in 15 s"; the message names the phase); `connect` means a definite refusal, reset
+    or unreachable network.
+    """
     if isinstance(exc, httpx.TimeoutException):
-        return _Failure(ErrorKind.TIMEOUT, f"timed out ({stage})")
+        return _Failure(ErrorKind.TIMEOUT, f"timed out {_DOING[stage]}")
     if stage == "tls" or _caused_by(exc, ssl.SSLError):
         return _Failure(ErrorKind.TLS, f"TLS handshake failed: {_reason(exc)}")
     if isinstance(exc, httpx.ConnectError):
         return _Failure(ErrorKind.CONNECT, f"cannot connect: {_reason(exc)}")
     if isinstance(exc, httpx.RemoteProtocolError):
         # h11's message can quote the server's bytes; say what happened without them.
-        return _Failure(ErrorKind.CONNECT, f"connection closed or invalid HTTP from the server ({stage})")
+        return _Failure(ErrorKind.CONNECT, f"connection closed or invalid HTTP {_DOING[stage]}")
     if isinstance(exc, httpx.NetworkError):
-        return _Failure(ErrorKind.CONNECT, f"connection broken ({stage}): {_reason(exc)}")
+        return _Failure(ErrorKind.CONNECT, f"connection broken {_DOING[stage]}: {_reason(exc)}")
     if isinstance(exc, httpx.DecodingError):
         return _Failure(ErrorKind.DECODE, "cannot decode the response")
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):

@@ -1,8 +1,7 @@
 """A simulated bureau portal on 127.0.0.1 for tests, benchmarks and `monitor demo`.
 
-`with SimPortal(clock=...) as sim:` runs it in a background thread; `python -m monitor.sim` runs
-it in the foreground and prints its URLs, with a control API (`/_sim/fault`, `/_sim/publish`,
-`/_sim/state`) so another process can drive it. Never bind anything but loopback in tests.
+`with SimPortal(clock=...) as sim:` runs it in a thread; `python -m monitor.sim` in the foreground,
+driven by another process through `/_sim/` (fault, publish, reset, state). Binds loopback only by default.
 """
 
 from __future__ import annotations

@@ -309,9 +309,11 @@ def test_reset_cuts_the_response_with_a_rst(sim: SimPortal) -> None:
 def test_refuse_then_recover_on_the_same_port(sim: SimPortal, http: httpx.Client) -> None:
     port = sim.port
     sim.fault("refuse")
+    assert sim.state()["refused"] is True
     with pytest.raises(httpx.ConnectError):
         http.get(sim.base_url)
     sim.fault("ok")
+    assert sim.state()["refused"] is False
     assert sim.port == port and http.get(sim.base_url).status_code == 200
 
 
