@@ -55,7 +55,10 @@ class Fault:
 
     @property
     def seconds(self) -> float:
-        """Delay for `slow`, interval between bytes for `trickle` (1 s unless given)."""
+        """Delay for `slow`, interval between bytes for `trickle` (1 s unless given).
+
+        Real seconds, not the sim's injectable clock: these faults exist to test client deadlines.
+        """
         return float(self.arg) if self.arg else 1.0
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ One table row per sim fault; purpose-built loopback servers where the sim cannot
 from __future__ import annotations
 
 import asyncio
+import asyncio.base_events
 import contextlib
 import datetime as dt
 import gzip
@@ -301,10 +302,25 @@ def test_connect_timeout_is_timeout_and_says_connect(unanswered_syn_port: int) -
     assert "connect" not in result.phases
 
 
-def test_a_name_with_an_unreachable_first_address_falls_back_to_the_next(sim: SimPortal) -> None:
-    # "localhost" may resolve to ::1 first while the sim listens on 127.0.0.1 only.
-    result = fetch(make_page(f"http://localhost:{sim.port}/robots.txt"))
+def test_a_refused_first_address_falls_back_to_the_next(
+    sim: SimPortal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name resolving to ::1 then 127.0.0.1 while the sim listens on 127.0.0.1 only."""
+    loop_class = asyncio.base_events.BaseEventLoop
+    real_getaddrinfo = loop_class.getaddrinfo
+    seen: list[str] = []
+
+    async def dual_stack(self: asyncio.AbstractEventLoop, host: str, port: int, **kwargs: Any) -> Any:
+        seen.append(host)
+        if host != "dual.test":
+            return await real_getaddrinfo(self, host, port, **kwargs)
+        tcp = (socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
+        return [(socket.AF_INET6, *tcp, ("::1", port, 0, 0)), (socket.AF_INET, *tcp, ("127.0.0.1", port))]
+
+    monkeypatch.setattr(loop_class, "getaddrinfo", dual_stack)
+    result = fetch(make_page(f"http://dual.test:{sim.port}/robots.txt"))
     assert result.result is Result.UP, result.error
+    assert seen == ["dual.test"] and "dns" in result.phases
 
 
 # ---- TLS -------------------------------------------------------------------------------------------
