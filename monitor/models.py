@@ -6,6 +6,7 @@ values of the enums are stored in SQLite and exported as metric labels, so they 
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -161,7 +162,7 @@ class ProbeResult:
     duration_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     bytes: int = 0
-    body: bytes = b""
+    body: builtins.bytes = b""  # the field above shadows the builtin inside this class body
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None

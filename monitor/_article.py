@@ -1,0 +1,133 @@
+"""The publish date of an article page, from its visible label, <meta> tags or script variables.
+
+Page-build times (Maketime, 页面生成时间) and document dates (成文日期, 发文日期, 版本日期, 批准日期)
+are never taken for the publish date; attributes other than <meta content> are never read.
+Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from monitor._dates import find_full_dates, is_future, parse_value_date
+from monitor._tree import TEXT, Tree
+
+LABEL_WINDOW = 24
+"""How many characters (whitespace collapsed) before a date are searched for its label."""
+
+LOOKBEHIND_CHARS = 400
+"""Raw characters read before a date to find LABEL_WINDOW collapsed ones (table cells pad with tabs)."""
+
+_STRONG_LABEL = re.compile(
+    r"(?:发布|公布|公开|公示|发表|发稿|刊发|上线)[\u4e00-\u9fff]{0,4}?(?:日期|时间)[\s:：\]】)）|]*[\[【(（]?\s*$"
+)
+_BARE_LABEL = re.compile(r"(?<![\u4e00-\u9fff])(?:时间|日期|发布于|更新时间)[\s:：]*[\[【(（]?\s*$")
+_META_KEYS = (
+    "pubdate",
+    "publishdate",
+    "publish_date",
+    "publishtime",
+    "pubtime",
+    "firstpublishedtime",
+    "article:published_time",
+    "og:release_date",
+    "dcterms.issued",
+    "dc.date.issued",
+    "dc.date",
+    "releasedate",
+)
+_BUILD_META_KEYS = ("maketime", "others", "generated", "buildtime")
+_BUILD_LABEL = re.compile(r"(?:生成|制作|编译|build)(?:时间|日期|time)?", re.IGNORECASE)
+_SCRIPT_PUBDATE = re.compile(
+    r"""(?i)(?:pub|publish|release|fabu)_?(?:time|date|day)\w*["']?\s*[=:]\s*["']\s*([^"']{8,30})["']"""
+)
+
+
+@dataclass(frozen=True)
+class ArticleDate:
+    """A publish date and how it was found: "label" (visible, labelled), "meta", "script" or "bare"."""
+
+    value: date
+    source: str
+
+
+def publish_date(tree: Tree, today: date | None, in_list: Callable[[int], bool]) -> ArticleDate | None:
+    """The article's publish date, best evidence first; dates inside list entries are ignored.
+
+    `in_list(node)` tells whether a node belongs to a dated list entry (related-news widgets and
+    list pages also show "发布时间：" per entry, which is no article's date).
+    """
+    build_dates = _build_dates(tree)
+    labelled = _labelled_dates(tree, today, in_list)
+    strong = [value for value, strength in labelled if strength == "label"]
+    if strong:
+        return ArticleDate(strong[0], "label")
+    for source, value in (("meta", _meta_date(tree)), ("script", _script_date(tree))):
+        if value is not None and value not in build_dates and not is_future(value, today):
+            return ArticleDate(value, source)
+    bare = [value for value, strength in labelled if strength == "bare"]
+    return ArticleDate(bare[0], "bare") if bare else None
+
+
+def _labelled_dates(tree: Tree, today: date | None, in_list: Callable[[int], bool]) -> list[tuple[date, str]]:
+    """Visible dates with a publish label just before them, in page order, with the label's strength."""
+    text = tree.page_text
+    offsets, nodes = _text_index(tree)
+    found = []
+    for candidate in find_full_dates(text):
+        before = " ".join(text[max(0, candidate.start - LOOKBEHIND_CHARS) : candidate.start].split())
+        before = before[-LABEL_WINDOW:] + (
+            " " if text[candidate.start - 1 : candidate.start].isspace() else ""
+        )
+        strength = "label" if _STRONG_LABEL.search(before) else "bare" if _BARE_LABEL.search(before) else ""
+        if not strength or is_future(candidate.value, today):
+            continue
+        node = nodes[bisect_right(offsets, candidate.start) - 1] if offsets else -1
+        if node >= 0 and not in_list(node):
+            found.append((candidate.value, strength))
+    return found
+
+
+def _text_index(tree: Tree) -> tuple[list[int], list[int]]:
+    """Start offsets of the text nodes in the page text, and the node indexes, both in order."""
+    offsets, nodes = [], []
+    for index, node in enumerate(tree.nodes):
+        if node.tag == TEXT:
+            offsets.append(node.text_offset)
+            nodes.append(index)
+    return offsets, nodes
+
+
+def _meta_date(tree: Tree) -> date | None:
+    """The first publish-date <meta> that parses."""
+    for key in _META_KEYS:
+        value = parse_value_date(tree.meta.get(key, ""))
+        if value is not None:
+            return value
+    return None
+
+
+def _script_date(tree: Tree) -> date | None:
+    """A `pubtime = '…'`-style variable in the page scripts (cmse.gov.cn-like templates)."""
+    for script in tree.scripts:
+        match = _SCRIPT_PUBDATE.search(script)
+        if match:
+            value = parse_value_date(match.group(1))
+            if value is not None:
+                return value
+    return None
+
+
+def _build_dates(tree: Tree) -> set[date]:
+    """Dates the page states as its build/generation time: never a publish date."""
+    found: set[date] = set()
+    for key in _BUILD_META_KEYS:
+        content = tree.meta.get(key, "")
+        if key == "others" and not _BUILD_LABEL.search(content):
+            continue
+        found.update(candidate.value for candidate in find_full_dates(content))
+    return found

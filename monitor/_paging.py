@@ -1,0 +1,70 @@
+"""How many pages a column list has, from its pagination: scripts (createPageHTML, countPage) or text (共N页).
+
+Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+from monitor._tree import Tree
+
+MAX_PAGES = 1_000_000
+"""A page count above this is a record count or an id, not pages."""
+
+_PAGER_CALL = re.compile(r"createPageHTML\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]?([^,\s'\")]+)")
+"""TRS: createPageHTML(12, 0, "index", "html") or createPageHTML('page', 12, …); also its definition."""
+
+_PAGE_VARIABLES: tuple[re.Pattern[str], ...] = (
+    re.compile(
+        r"\b(?:countPage|totalPage|totalPages|pageCount|page_count|totalpage|pagecount|maxPage)"
+        r"\s*[=:]\s*['\"]?([^;,\s'\")]+)"
+    ),
+    # Hanweb datastore: <totalpage>12</totalpage>
+    re.compile(r"<totalpage>\s*([^<\s]+)\s*</totalpage>", re.IGNORECASE),
+)
+_TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"共\s*计?\s*(\d[\d,，]*)\s*页"),
+    re.compile(r"(?:第|页次[:：]?)\s*\d+\s*/\s*(\d[\d,，]*)\s*页?"),
+    re.compile(r"\b\d+\s*/\s*(\d[\d,，]*)\s*页"),
+)
+
+
+def pages_total(tree: Tree, raw_html: str) -> int | None:
+    """The list's number of pages, or None when the page shows no pagination."""
+    for pattern in _TEXT_PATTERNS:
+        for match in pattern.finditer(tree.page_text):
+            value = _number(match.group(1))
+            if value is not None:
+                return value
+    for source in (*tree.scripts, raw_html):
+        value = _script_pages(source)
+        if value is not None:
+            return value
+    return None
+
+
+def _script_pages(source: str) -> int | None:
+    """Pages from a pager call, else from the first assignment of a page-count variable.
+
+    Only the first assignment counts: later ones sit in branches (`if (totalPage == 1) totalPage = 1`).
+    """
+    for match in _PAGER_CALL.finditer(source):
+        value = _number(match.group(1))
+        if value is not None:
+            return value
+    for pattern in _PAGE_VARIABLES:
+        assignment = pattern.search(source)
+        value = _number(assignment.group(1)) if assignment else None
+        if value is not None:
+            return value
+    return None
+
+
+def _number(digits: str) -> int | None:
+    """A page count written with optional thousands separators (1,227); None for anything else."""
+    plain = digits.replace(",", "").replace("，", "")
+    if not plain.isdigit():
+        return None
+    value = int(plain)
+    return value if 0 < value <= MAX_PAGES else None

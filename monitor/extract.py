@@ -1,0 +1,173 @@
+"""Text (or bytes) of one portal page -> Extraction: its kind, dated list items, publish date, columns.
+
+Pure: no I/O, no clock (the reference day is a parameter), never raises on any input. The readers
+live in private modules: _records/_lists (main list), _article (publish date), _catalogue
+(columns), _feeds (JSON lists, Hanweb datastore), _paging (page count), _selectors (config override).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from monitor._article import ArticleDate, publish_date
+from monitor._catalogue import Catalogue, find_catalogue
+from monitor._dates import find_full_dates
+from monitor._feeds import json_items, parse_json, unwrap_datastore
+from monitor._lists import MainList, choose_main_list
+from monitor._paging import pages_total
+from monitor._records import PageLinks, Record, find_records, resolve
+from monitor._selectors import SelectorError, select_items
+from monitor._tree import Tree, parse
+from monitor.decode import decode
+from monitor.models import Column, Extraction, ExtractKind, Item
+
+LABELLED_ARTICLE_MAX_ITEMS = 20
+"""A visibly labelled publish date makes an article unless the page also lists more entries than this."""
+
+META_ARTICLE_MAX_ITEMS = 5
+"""A <meta>/script publish date makes an article only when the page lists fewer entries than this."""
+
+
+@dataclass(frozen=True)
+class _Findings:
+    """Everything read from one HTML page, before deciding what kind of page it is."""
+
+    main: MainList
+    article: ArticleDate | None
+    pages: int | None
+    links: PageLinks
+    tree: Tree
+
+
+def extract_document(
+    body: bytes,
+    *,
+    content_type: str | None = None,
+    base_url: str = "",
+    today: date | None = None,
+    item_selector: str | None = None,
+    date_selector: str | None = None,
+) -> Extraction:
+    """Decode the body (see monitor.decode) and extract it; binary bodies are `unknown`."""
+    decoded = decode(body, content_type)
+    if not decoded.is_text:
+        return Extraction(ExtractKind.UNKNOWN, decoded.encoding)
+    return extract(
+        decoded.text,
+        base_url=base_url,
+        encoding=decoded.encoding,
+        today=today,
+        item_selector=item_selector,
+        date_selector=date_selector,
+    )
+
+
+def extract(
+    text: str,
+    *,
+    base_url: str = "",
+    encoding: str = "",
+    today: date | None = None,
+    item_selector: str | None = None,
+    date_selector: str | None = None,
+) -> Extraction:
+    """Read one page. `today` bounds dates (none in the future) and gives yearless dates their year;
+    without it, the newest complete date shown on the page stands in for today.
+    """
+    try:
+        return _extract(text, base_url, encoding, today, item_selector, date_selector)
+    except SelectorError:
+        return Extraction(ExtractKind.UNKNOWN, encoding)
+    except Exception:
+        # The one exception boundary: whatever a malformed page trips inside the readers, the
+        # daemon's check pipeline gets data ("unknown"), never an exception.
+        return Extraction(ExtractKind.UNKNOWN, encoding)
+
+
+def _extract(
+    text: str,
+    base_url: str,
+    encoding: str,
+    today: date | None,
+    item_selector: str | None,
+    date_selector: str | None,
+) -> Extraction:
+    if not text.strip():
+        return Extraction(ExtractKind.UNKNOWN, encoding)
+    document = parse_json(text)
+    if document is not None:
+        return _from_json(document, base_url, encoding, today)
+    html = unwrap_datastore(text)
+    tree = parse(html)
+    day = today or _newest_shown_date(tree)
+    base = resolve(base_url, tree.base_href) if tree.base_href else base_url
+    if item_selector:
+        items = select_items(html, item_selector, date_selector, base, day)
+        return _list_extraction(items, encoding, pages_total(tree, text))
+    findings = _read_page(tree, text, base, day)
+    return _decide(findings, encoding)
+
+
+def _from_json(document: object, base_url: str, encoding: str, today: date | None) -> Extraction:
+    """A JSON list API response: a list when it holds dated records, else unknown."""
+    items = json_items(document, base_url, today)
+    if not items:
+        return Extraction(ExtractKind.UNKNOWN, encoding)
+    return _list_extraction(items, encoding, None)
+
+
+def _read_page(tree: Tree, raw_html: str, base: str, today: date | None) -> _Findings:
+    links = PageLinks(tree, base, frozenset())
+    records = find_records(tree, links, today)
+    pages = pages_total(tree, raw_html)
+    main = choose_main_list(tree, records, pages is not None)
+    listed = _list_elements(records)
+    article = publish_date(tree, today, lambda node: any(tree.contains(e, node) for e in listed))
+    return _Findings(main, article, pages, links, tree)
+
+
+def _list_elements(records: list[Record]) -> list[int]:
+    """Elements of records that repeat (groups of two or more): list entries, not an article's own date."""
+    counts: dict[tuple[str, ...], int] = {}
+    for record in records:
+        counts[record.signature] = counts.get(record.signature, 0) + 1
+    return [record.element for record in records if counts[record.signature] > 1]
+
+
+def _decide(findings: _Findings, encoding: str) -> Extraction:
+    """Choose the page kind from what was found, strongest evidence first."""
+    entries = len(findings.main.records)
+    article = findings.article
+    items = [Item(record.link.title, record.link.url, record.value) for record in findings.main.records]
+    if article is not None and not findings.main.homepage:
+        limit = LABELLED_ARTICLE_MAX_ITEMS if article.source == "label" else META_ARTICLE_MAX_ITEMS
+        if entries < limit:
+            return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
+    if items:
+        return _list_extraction(items, encoding, findings.pages)
+    if article is not None:
+        return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
+    catalogue = find_catalogue(findings.tree, findings.links)
+    if catalogue is not None:
+        return _catalogue_extraction(catalogue, encoding)
+    if findings.pages is not None:
+        return Extraction(ExtractKind.LIST, encoding, pages_total=findings.pages)
+    return Extraction(ExtractKind.UNKNOWN, encoding)
+
+
+def _list_extraction(items: list[Item], encoding: str, pages: int | None) -> Extraction:
+    dated = [item.date for item in items if item.date is not None]
+    return Extraction(
+        ExtractKind.LIST, encoding, tuple(items), max(dated) if dated else None, pages_total=pages
+    )
+
+
+def _catalogue_extraction(catalogue: Catalogue, encoding: str) -> Extraction:
+    columns = tuple(Column(link.title, link.url) for link in catalogue.columns)
+    return Extraction(ExtractKind.CATALOGUE, encoding, columns=columns)
+
+
+def _newest_shown_date(tree: Tree) -> date | None:
+    """Stand-in for today when the caller gave none: the newest complete date on the page."""
+    return max((found.value for found in find_full_dates(tree.page_text)), default=None)
