@@ -11,7 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from monitor._records import Link, PageLinks
+from monitor._links import Link, PageLinks
 from monitor._tree import Tree
 
 MIN_COLUMNS = 5
@@ -40,7 +40,7 @@ class Catalogue:
 
 def find_catalogue(tree: Tree, links: PageLinks) -> Catalogue | None:
     """The disclosure-catalogue nav block of the page, or None when there is none."""
-    usable = [index for index in links.indexes if links.link(index) is not None]
+    usable = links.usable()
     hits = [index for index in usable if _COLUMN_WORDS.search(_title(links, index))]
     best, best_score = -1, 0.0
     for element, node in enumerate(tree.nodes):

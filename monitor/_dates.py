@@ -50,6 +50,14 @@ _URL_DATES: tuple[re.Pattern[str], ...] = (
     re.compile(r"(?i)date_((?:19|20)\d\d)(\d\d)(\d\d)(?!\d)"),
 )
 
+_OPENERS = " \t([【"
+_CLOSERS = ")]】"
+"""Brackets that set a date off a title. Full-width （） belong to titles: 会议纪要（2018年12月24日）."""
+_SPLIT_DAY_FIRST = re.compile(r"^(\d{1,2})日?\s+((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})月?$")
+_SPLIT_YEAR_MONTH_FIRST = re.compile(
+    r"^((?:19|20)\d\d)\s*(?:[-/.年]\s*|\s+)(\d{1,2})(?:月\s*|\s*[-/.]\s*|\s+)(\d{1,2})日?$"
+)
+_SPLIT_YEAR_LAST = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})日?\s+((?:19|20)\d\d)年?$")
 _ISO_LIKE = re.compile(r"^\s*((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _EPOCH_SECONDS = (631_152_000, 4_102_444_800)
 """1990-01-01 .. 2100-01-01: an integer in this range is read as Unix seconds."""
@@ -141,17 +149,45 @@ def date_like(text: str, today: date | None, hint: date | None = None) -> FoundD
     return found if _DATE_LABEL.fullmatch(_NOT_LABEL.sub("", rest)) else None
 
 
-def trailing_date(text: str) -> FoundDate | None:
-    """A complete date closing a longer text (`标题 2018-12-24`, `标题[2018-12-24]`), else None."""
+def edge_date(text: str) -> FoundDate | None:
+    """A complete date opening or closing a longer text (`标题 2018-12-24`, `[2018-12-24] 标题`), else None.
+
+    The date must be set off from the rest by a space or bracket, so `2021-2025年规划` and titles
+    that merely mention a day inside a phrase are not read as dated.
+    """
     full = find_full_dates(text)
     if not full:
         return None
     last = full[-1]
     before = text[: last.start].rstrip()
     after = _TIME_OF_DAY.sub("", text[last.end :])
-    if _NOT_LABEL.sub("", after) or not before:
-        return None
-    return last if before[-1] in " \t\n([（【[〔" or text[last.start - 1].isspace() else None
+    if (
+        before
+        and not _NOT_LABEL.sub("", after)
+        and (before[-1] in _OPENERS or text[last.start - 1].isspace())
+    ):
+        return last
+    first = full[0]
+    rest = _TIME_OF_DAY.sub("", text[first.end :], count=1)
+    if first.start == 0 or not _NOT_LABEL.sub("", text[: first.start]):
+        stripped = rest.lstrip()
+        if stripped and (rest[:1].isspace() or rest[:1] in _CLOSERS):
+            return first
+    return None
+
+
+def split_date(text: str) -> date | None:
+    """A date whose parts sit in separate elements of a badge: `24 2018-12`, `2018-12 24`, `12-24 2018`."""
+    match = _SPLIT_DAY_FIRST.match(text)
+    if match:
+        return make_date(int(match.group(2)), int(match.group(3)), int(match.group(1)))
+    match = _SPLIT_YEAR_MONTH_FIRST.match(text)
+    if match:
+        return make_date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    match = _SPLIT_YEAR_LAST.match(text)
+    if match:
+        return make_date(int(match.group(3)), int(match.group(1)), int(match.group(2)))
+    return None
 
 
 def url_date(url: str) -> date | None:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from monitor._dates import is_future, parse_value_date
-from monitor._records import resolve
+from monitor._links import resolve
 from monitor._tree import collapse
 from monitor.models import Item
 

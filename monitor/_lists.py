@@ -37,6 +37,12 @@ _BREADCRUMB_CLASS = re.compile(
     r"crumb|^(?:position|location|weizhi|dqwz|curpos|mbx|current[-_]?position|position[-_]?nav)$",
     re.IGNORECASE,
 )
+URL_DATED_FACTOR = 0.6
+"""Score multiplier for groups dated only by their URLs (the URL date is a fallback)."""
+
+MIN_URL_DATED = 3
+"""Fewer URL-dated links than this are footer/nav odds and ends, not a list."""
+
 HEADING_CHARS = 30
 """How much text just before a group is read as its heading."""
 
@@ -54,13 +60,17 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
     groups: dict[tuple[str, ...], list[Record]] = defaultdict(list)
     for record in records:
         groups[record.signature].append(record)
-    if not groups:
+    candidates = [
+        members for members in groups.values() if not members[0].url_dated or len(members) >= MIN_URL_DATED
+    ]
+    if not candidates:
         return MainList((), False)
-    scored = sorted(((_score(tree, members), members) for members in groups.values()), key=lambda p: -p[0])
-    if not paginated and not has_breadcrumb(tree) and _looks_like_homepage(tree, list(groups.values())):
-        everything = [record for members in groups.values() if len(members) > 1 for record in members]
+    shown = [members for members in candidates if not members[0].url_dated]
+    if not paginated and not has_breadcrumb(tree) and _looks_like_homepage(tree, shown):
+        everything = [record for members in shown if len(members) > 1 for record in members]
         return MainList(tuple(sorted(everything, key=lambda record: record.element)), True)
-    return MainList(tuple(scored[0][1]), False)
+    best = max(candidates, key=lambda members: _score(tree, members))
+    return MainList(tuple(best), False)
 
 
 def has_breadcrumb(tree: Tree) -> bool:
@@ -88,6 +98,8 @@ def _score(tree: Tree, members: list[Record]) -> float:
     distinct = len({record.link.url for record in members})
     titled = sum(1 for record in members if len(record.link.title) >= GOOD_TITLE_CHARS) / len(members)
     score = distinct * (0.3 + 0.7 * titled)
+    if members[0].url_dated:
+        score *= URL_DATED_FACTOR
     return score * WIDGET_FACTOR if _in_widget(tree, members) else score
 
 

@@ -1,21 +1,20 @@
 """Dated records of a page: every (link, displayed date) pair, grouped by repeated structure.
 
-A record is the smallest element holding a date-like text and a content link, widened to the
-largest ancestor it does not share with another record of its group. Records with the same tag
-path (tags + normalised classes) form a group: one list, even when split over several blocks.
-Pure, no I/O.
+A record is the smallest element holding a date and one item's link (in flat layouts — `<dt>/<dd>`
+pairs, `<a>…<span>date</span><br>` runs — the link's own element), widened to the largest ancestor
+it shares with no other record of its group. Records with the same tag path (tags + normalised
+classes) form a group: one list, even when split over several blocks. Pure, no I/O.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urljoin
 
-from monitor._dates import FoundDate, date_like, is_future, trailing_date, url_date
+from monitor._dates import FoundDate, date_like, edge_date, is_future, split_date, url_date
+from monitor._links import Link, PageLinks, children
 from monitor._tree import TEXT, Tree, collapse
 
 MAX_CLIMB = 6
@@ -27,24 +26,14 @@ MAX_RECORD_URLS = 4
 MAX_WIDEN = 5
 """How many ancestors a record may grow by when it holds no other record of its group."""
 
-_NON_CONTENT_HREF = re.compile(r"^\s*(?:javascript:|#|mailto:|tel:|data:|about:)", re.IGNORECASE)
-_MORE_LINK = re.compile(r"^(?:更多|查看更多|more|>>|»|》》|more\s*>+|更多\s*[>»]+|\+)$", re.IGNORECASE)
-_NOISE_CLASS = re.compile(
-    r"^(?:on|active|cur|current|curr|first|last|odd|even|selected|select|hover|show|hide|hidden|"
-    r"clearfix|clear|cf|fl|fr|left|right|pull-left|pull-right|animated|in|fade)$"
-)
-_DIGITS = re.compile(r"\d+")
-_OPENING_BRACKETS = " \t([（【〔"
-_ELLIPSIS = re.compile(r"(?:\.{2,}|…+|。{3,})$")
+MAX_WIDE_URLS = 2
+"""A widened record may hold links to at most this many targets (title + source/attachment)."""
 
+MAX_BADGE_NODES = 8
+"""A split date badge (`<span>24</span><em>2018-12</em>`) spans at most this many nodes."""
 
-@dataclass(frozen=True)
-class Link:
-    """A content link: element index, resolved URL and its best title."""
-
-    index: int
-    url: str
-    title: str
+URL_ONLY_MARK = "~url"
+"""Last element of the signature of records dated by their URL only."""
 
 
 @dataclass(frozen=True)
@@ -57,96 +46,49 @@ class Record:
     signature: tuple[str, ...]
     date_element: int
 
+    @property
+    def url_dated(self) -> bool:
+        """True when no date is shown and the date comes from the URL."""
+        return self.signature[-1:] == (URL_ONLY_MARK,)
+
 
 @dataclass(frozen=True)
 class _Cell:
-    """A date-like text node and the date it shows."""
+    """A node showing a date: a text node, or a small element for dates split over several nodes."""
 
     node: int
     element: int
     text: str
     found: FoundDate
+    edge: bool
 
 
-class PageLinks:
-    """The content links of a tree with fast lookups by subtree."""
-
-    def __init__(self, tree: Tree, base: str, skip: frozenset[int]) -> None:
-        self.tree = tree
-        self.base = base
-        self.skip = skip
-        self.indexes = [
-            i for i, node in enumerate(tree.nodes) if node.tag == "a" and _is_content_href(node.attrs)
-        ]
-        self._cache: dict[int, Link | None] = {}
-
-    def within(self, element: int) -> list[int]:
-        """Content-link indexes inside the subtree of `element` (including itself)."""
-        end = self.tree.nodes[element].end
-        return self.indexes[bisect_left(self.indexes, element) : bisect_right(self.indexes, end)]
-
-    def link(self, index: int) -> Link | None:
-        """The link at `index` with resolved URL and best title; None when it has no title or is a 'more'."""
-        if index not in self._cache:
-            self._cache[index] = self._make(index)
-        return self._cache[index]
-
-    def _make(self, index: int) -> Link | None:
-        attrs = self.tree.nodes[index].attrs
-        text = strip_trailing_date(self.tree.text_of(index, self.skip))
-        title = best_title(text, attrs.get("title", ""))
-        if not title or _MORE_LINK.match(title):
-            return None
-        return Link(index, resolve(self.base, attrs.get("href", "")), title)
-
-
-def best_title(text: str, attribute: str) -> str:
-    """The link's full title: the title attribute when it is the same title untruncated, else the text."""
-    attribute = collapse(attribute)
-    if not attribute:
-        return text
-    stem = _ELLIPSIS.sub("", text).strip()
-    if not stem or (attribute.startswith(stem) and len(attribute) >= len(text)) or len(attribute) > len(text):
-        return attribute
-    return text
-
-
-def strip_trailing_date(text: str) -> str:
-    """Link text without a date written at its end (`标题 2018-12-24` -> `标题`)."""
-    found = trailing_date(text)
-    return text[: found.start].rstrip(_OPENING_BRACKETS) if found is not None else text
-
-
-def resolve(base: str, href: str) -> str:
-    """Absolute URL of `href` against `base` (unchanged when there is no base)."""
-    href = href.strip()
-    if not base:
-        return href
-    try:
-        return urljoin(base, href)
-    except ValueError:
-        return href
-
-
-def find_records(tree: Tree, links: PageLinks, today: date | None) -> list[Record]:
-    """Every dated record of the page, in document order."""
+def find_records(tree: Tree, base: str, today: date | None) -> tuple[list[Record], PageLinks]:
+    """Every dated record of the page (shown dates, then URL dates of the rest), in document order,
+    and the page's links (titles read without the dates shown inside them)."""
     cells = _date_cells(tree, today)
-    skip = frozenset(cell.element for cell in cells if _is_pure_date(tree, cell))
-    links.skip = skip
+    links = PageLinks(tree, base, frozenset(cell.element for cell in cells if _is_date_element(tree, cell)))
+    cell_nodes = [cell.node for cell in cells]
     paired: dict[int, list[_Cell]] = defaultdict(list)
     for cell in cells:
-        record = _smallest_record(tree, links, cell.element)
+        record = _smallest_record(tree, links, cell, cell_nodes)
         if record is not None:
             paired[record].append(cell)
     by_signature: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for record in paired:
         by_signature[signature(tree, record)].append(record)
-    owned = frozenset(paired)
+    owned = sorted(paired)
     records = []
     for sig, members in by_signature.items():
         records += _group_records(tree, links, sig, members, paired, owned, today)
+    records += _url_dated_records(tree, links, records, today)
     records.sort(key=lambda record: record.element)
-    return records
+    return records, links
+
+
+def _is_date_element(tree: Tree, cell: _Cell) -> bool:
+    """True when the cell's element shows nothing but the date (a `<span>` inside a link, say)."""
+    return not cell.edge and tree.text_of(cell.element) == cell.text
 
 
 def signature(tree: Tree, element: int) -> tuple[str, ...]:
@@ -154,51 +96,119 @@ def signature(tree: Tree, element: int) -> tuple[str, ...]:
     path = [tree.nodes[element].tag]
     for ancestor in tree.ancestors(element):
         node = tree.nodes[ancestor]
-        path.append(node.tag + _class_key(node.attrs.get("class", "")))
+        path.append(node.tag + class_key(node.attrs.get("class", "")))
     return tuple(reversed(path))
 
 
-def _class_key(classes: str) -> str:
+def class_key(classes: str) -> str:
     """Classes without state words (on, active, first…) or digits, sorted: list1 and list2 are one."""
-    tokens = sorted({_DIGITS.sub("", token) for token in classes.split() if not _NOISE_CLASS.match(token)})
+    tokens = sorted(
+        {_strip_digits(token) for token in classes.split() if token.lower() not in _NOISE_CLASSES}
+    )
     return "." + ".".join(tokens) if tokens else ""
 
 
-def _is_content_href(attrs: dict[str, str]) -> bool:
-    href = attrs.get("href", "").strip()
-    return bool(href) and not _NON_CONTENT_HREF.match(href)
+_NOISE_CLASSES = frozenset(
+    {
+        *("on", "active", "cur", "current", "curr", "first", "last", "odd", "even", "selected", "select"),
+        *("hover", "show", "hide", "hidden", "clearfix", "clear", "cf", "fl", "fr", "left", "right"),
+        *("pull-left", "pull-right", "animated", "in", "fade", "top", "new", "hot", "red", "bold"),
+    }
+)
+
+
+def _strip_digits(token: str) -> str:
+    return "".join(char for char in token if not char.isdigit())
 
 
 def _date_cells(tree: Tree, today: date | None) -> list[_Cell]:
-    """Text nodes that show a date: date-like on their own, or closing a link's text."""
+    """Nodes that show a date: date-like text nodes, dates at the edge of a text, split date badges."""
     cells = []
     for index, node in enumerate(tree.nodes):
-        if node.tag != TEXT or not any(char.isdigit() for char in node.text):
-            continue
-        text = collapse(node.text)
-        found = date_like(text, today) or trailing_date(text)
-        if found is not None and not is_future(found.value, today):
-            cells.append(_Cell(index, node.parent, text, found))
+        if node.tag == TEXT:
+            cell = _text_cell(index, node.parent, collapse(node.text), today)
+        else:
+            cell = _badge_cell(tree, index, today)
+        if cell is not None and not is_future(cell.found.value, today):
+            cells.append(cell)
     return cells
 
 
-def _is_pure_date(tree: Tree, cell: _Cell) -> bool:
-    """True when the cell's element holds nothing but the date, so its text is no part of a title."""
-    return cell.found.start == 0 and tree.text_of(cell.element) == cell.text
+def _text_cell(index: int, parent: int, text: str, today: date | None) -> _Cell | None:
+    if not any(char.isdigit() for char in text):
+        return None
+    found = date_like(text, today)
+    if found is not None:
+        return _Cell(index, parent, text, found, edge=False)
+    found = edge_date(text)
+    return _Cell(index, parent, text, found, edge=True) if found is not None else None
 
 
-def _smallest_record(tree: Tree, links: PageLinks, element: int) -> int | None:
-    """The nearest ancestor-or-self of a date that holds a content link, if it is one item's size."""
-    current = element
+def _badge_cell(tree: Tree, element: int, today: date | None) -> _Cell | None:
+    """A date shown as parts in child elements (`<span>24</span><em>2018-12</em>`)."""
+    end = tree.nodes[element].end
+    if end == element or end - element > MAX_BADGE_NODES:
+        return None
+    texts = [collapse(tree.nodes[i].text) for i in range(element + 1, end + 1) if tree.nodes[i].tag == TEXT]
+    texts = [text for text in texts if text]
+    if len(texts) < 2 or any(date_like(text, today) for text in texts):
+        return None
+    joined = " ".join(texts)
+    value = split_date(joined)
+    if value is None:
+        return None
+    return _Cell(element, element, joined, FoundDate(value, False, 0, len(joined)), edge=False)
+
+
+def _smallest_record(tree: Tree, links: PageLinks, cell: _Cell, cell_nodes: list[int]) -> int | None:
+    """The nearest ancestor-or-self of a date holding one item's link; in flat runs, that link's branch."""
+    current = cell.element
     for _ in range(MAX_CLIMB):
-        inside = [i for i in links.within(current) if links.link(i) is not None]
+        inside = links.usable_within(current)
         if inside:
-            urls = {link.url for i in inside if (link := links.link(i)) is not None}
-            return current if len(urls) <= MAX_RECORD_URLS else None
+            if len(links.urls(inside)) <= MAX_RECORD_URLS and _branches_with_links(tree, links, current) <= 1:
+                return current
+            return _flat_partner(tree, links, current, cell.node, cell_nodes)
         current = tree.nodes[current].parent
         if current < 0:
             return None
     return None
+
+
+def _branches_with_links(tree: Tree, links: PageLinks, element: int) -> int:
+    """How many children of `element` hold content links (an <a> element counts as one)."""
+    if tree.nodes[element].tag == "a":
+        return 1
+    return sum(1 for child in children(tree, element) if links.usable_within(child))
+
+
+def _flat_partner(
+    tree: Tree, links: PageLinks, container: int, cell_node: int, cell_nodes: list[int]
+) -> int | None:
+    """In a flat run of links and dates, the branch whose link this date belongs to.
+
+    The run's orientation decides: when its first date comes before its first link, dates
+    precede their links; otherwise each date follows its link.
+    """
+    branches = children(tree, container)
+    has_link = [bool(links.usable_within(branch)) for branch in branches]
+    has_date = [_count_between(cell_nodes, branch, tree.nodes[branch].end) > 0 for branch in branches]
+    own = next((i for i, branch in enumerate(branches) if tree.contains(branch, cell_node)), -1)
+    if own < 0 or has_link[own]:
+        return None
+    first_link = has_link.index(True)
+    dates_first = any(has_date[:first_link])
+    after = [i for i in range(own + 1, len(branches)) if has_link[i]]
+    before = [i for i in range(own - 1, -1, -1) if has_link[i]]
+    order = (after + before) if dates_first else (before + after)
+    if not order:
+        return None
+    partner = branches[order[0]]
+    return partner if len(links.urls(links.usable_within(partner))) <= MAX_RECORD_URLS else None
+
+
+def _count_between(sorted_nodes: list[int], start: int, end: int) -> int:
+    return bisect_right(sorted_nodes, end) - bisect_left(sorted_nodes, start)
 
 
 def _group_records(
@@ -207,16 +217,16 @@ def _group_records(
     sig: tuple[str, ...],
     members: list[int],
     paired: dict[int, list[_Cell]],
-    owned: frozenset[int],
+    owned: list[int],
     today: date | None,
 ) -> list[Record]:
     """Records of one group: each widened, given its title link and one date."""
-    member_cells = sorted(cell.node for member in members for cell in paired[member])
+    group_cells = sorted(cell.node for member in members for cell in paired[member])
     records = []
     for member in members:
-        element = _widen(tree, links, member, member_cells, owned)
-        foreign = frozenset(other for other in owned if other != member and tree.contains(element, other))
-        link = _title_link(tree, links, element, foreign)
+        element = _widen(tree, links, member, group_cells, owned)
+        nested = [other for other in _within(owned, tree, element) if other != member]
+        link = _title_link(tree, links, element, nested)
         if link is None:
             continue
         cell = _choose_cell(tree, paired[member])
@@ -226,40 +236,43 @@ def _group_records(
     return records
 
 
-def _widen(tree: Tree, links: PageLinks, record: int, group_cells: list[int], owned: frozenset[int]) -> int:
-    """Grow a record upwards while the ancestor holds no other date of its group and few links."""
+def _within(sorted_elements: list[int], tree: Tree, ancestor: int) -> list[int]:
+    """The elements of a sorted list lying in the subtree of `ancestor`."""
+    end = tree.nodes[ancestor].end
+    return sorted_elements[bisect_left(sorted_elements, ancestor) : bisect_right(sorted_elements, end)]
+
+
+def _widen(tree: Tree, links: PageLinks, record: int, group_cells: list[int], owned: list[int]) -> int:
+    """Grow a record upwards while the ancestor holds no other date of its group and few link targets."""
     current = record
+    own_cells = _cells_under(tree, record, group_cells)
     for _ in range(MAX_WIDEN):
         parent = tree.nodes[current].parent
-        if parent < 0:
+        if parent < 0 or _cells_under(tree, parent, group_cells) > own_cells:
             break
-        end = tree.nodes[parent].end
-        if bisect_right(group_cells, end) - bisect_left(group_cells, parent) > _cells_in(
-            tree, record, group_cells
-        ):
-            break
-        foreign = [other for other in owned if other != record and tree.contains(parent, other)]
-        urls = {
+        nested = [other for other in _within(owned, tree, parent) if not tree.contains(other, record)]
+        targets = {
             link.url
-            for i in links.within(parent)
-            if not any(tree.contains(other, i) for other in foreign) and (link := links.link(i)) is not None
+            for index in links.usable_within(parent)
+            if not any(tree.contains(other, index) for other in nested)
+            and (link := links.link(index)) is not None
         }
-        if len(urls) > 2:
+        if len(targets) > MAX_WIDE_URLS:
             break
         current = parent
     return current
 
 
-def _cells_in(tree: Tree, element: int, group_cells: list[int]) -> int:
-    end = tree.nodes[element].end
-    return bisect_right(group_cells, end) - bisect_left(group_cells, element)
+def _cells_under(tree: Tree, element: int, group_cells: list[int]) -> int:
+    """Date cells of the group inside `element`, counting cells hanging beside it in flat runs as its own."""
+    return _count_between(group_cells, element, tree.nodes[element].end)
 
 
-def _title_link(tree: Tree, links: PageLinks, element: int, foreign: frozenset[int]) -> Link | None:
+def _title_link(tree: Tree, links: PageLinks, element: int, nested: list[int]) -> Link | None:
     """The record's title link: the one with the longest title, not inside a nested record."""
     best: Link | None = None
-    for index in links.within(element):
-        if any(tree.contains(other, index) for other in foreign):
+    for index in links.usable_within(element):
+        if any(tree.contains(other, index) for other in nested):
             continue
         link = links.link(index)
         if link is not None and (best is None or len(link.title) > len(best.title)):
@@ -268,11 +281,13 @@ def _title_link(tree: Tree, links: PageLinks, element: int, foreign: frozenset[i
 
 
 def _choose_cell(tree: Tree, cells: list[_Cell]) -> _Cell:
-    """The publish date among a record's dates: one labelled 发布 if any, else the first shown."""
-    for cell in cells:
+    """The publish date among a record's dates: a plain date before one read off a title's edge,
+    one labelled 发布 (in its text or its table column's header) before the others, else the first."""
+    plain = [cell for cell in cells if not cell.edge] or cells
+    for cell in plain:
         if "发布" in cell.text or "发布" in _column_header(tree, cell.element):
             return cell
-    return cells[0]
+    return plain[0]
 
 
 def _column_header(tree: Tree, element: int) -> str:
@@ -283,7 +298,8 @@ def _column_header(tree: Tree, element: int) -> str:
     if cell < 0:
         return ""
     row = tree.nodes[cell].parent
-    column = [i for i in _children(tree, row) if tree.nodes[i].tag in ("td", "th")].index(cell)
+    cells = [i for i in children(tree, row) if tree.nodes[i].tag in ("td", "th")]
+    column = cells.index(cell)
     table = row
     while table >= 0 and tree.nodes[table].tag != "table":
         table = tree.nodes[table].parent
@@ -291,21 +307,10 @@ def _column_header(tree: Tree, element: int) -> str:
         return ""
     for index in range(table, tree.nodes[table].end + 1):
         if tree.nodes[index].tag == "tr" and index != row:
-            headers = [i for i in _children(tree, index) if tree.nodes[i].tag == "th"]
+            headers = [i for i in children(tree, index) if tree.nodes[i].tag == "th"]
             if len(headers) > column:
                 return tree.text_of(headers[column])
     return ""
-
-
-def _children(tree: Tree, element: int) -> list[int]:
-    """Direct children of an element, in order."""
-    result = []
-    index = element + 1
-    end = tree.nodes[element].end
-    while index <= end:
-        result.append(index)
-        index = tree.nodes[index].end + 1
-    return result
 
 
 def _cell_date(cell: _Cell, link: Link, today: date | None) -> date | None:
@@ -314,3 +319,42 @@ def _cell_date(cell: _Cell, link: Link, today: date | None) -> date | None:
         return cell.found.value
     found = date_like(cell.text, today, hint=url_date(link.url))
     return found.value if found is not None and not is_future(found.value, today) else None
+
+
+def _url_dated_records(tree: Tree, links: PageLinks, shown: list[Record], today: date | None) -> list[Record]:
+    """Records for links that show no date but carry one in their URL (TRS t20181224_…, /art/2018/12/24/).
+
+    Links inside a record with a shown date, or repeating the structure of such records (an
+    entry whose date template stayed empty), get none: the URL date is only a fallback.
+    """
+    covered = sorted(record.element for record in shown)
+    shown_signatures = {record.signature for record in shown}
+    records = []
+    for index in links.usable():
+        link = links.link(index)
+        value = url_date(link.url) if link is not None else None
+        if link is None or value is None or is_future(value, today):
+            continue
+        if any(tree.contains(element, index) for element in _enclosing(covered, tree, index)):
+            continue
+        element = _link_item(tree, links, index)
+        sig = signature(tree, element)
+        if sig not in shown_signatures:
+            records.append(Record(element, link, value, (*sig, URL_ONLY_MARK), element))
+    return records
+
+
+def _enclosing(sorted_elements: list[int], tree: Tree, index: int) -> list[int]:
+    """Candidates among sorted elements that may contain `index` (those starting before it)."""
+    return sorted_elements[: bisect_right(sorted_elements, index)]
+
+
+def _link_item(tree: Tree, links: PageLinks, index: int) -> int:
+    """The largest ancestor-or-self of a link (up to 3 levels) holding no other link target."""
+    current = index
+    for _ in range(3):
+        parent = tree.nodes[current].parent
+        if parent < 0 or len(links.urls(links.usable_within(parent))) > 1:
+            break
+        current = parent
+    return current

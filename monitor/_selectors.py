@@ -12,7 +12,7 @@ from datetime import date
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from monitor._dates import date_like, find_full_dates, is_future, url_date
-from monitor._records import best_title, resolve, strip_trailing_date
+from monitor._links import best_title, resolve, strip_edge_date
 from monitor._tree import collapse
 from monitor.models import Item
 
@@ -43,9 +43,7 @@ def _item(element: LexborNode, date_selector: str | None, base: str, today: date
     if link is None:
         return None
     href = (link.attributes.get("href") or "").strip()
-    title = best_title(
-        strip_trailing_date(collapse(link.text(deep=True))), link.attributes.get("title") or ""
-    )
+    title = best_title(strip_edge_date(collapse(link.text(deep=True))), link.attributes.get("title") or "")
     if not href or not title:
         return None
     url = resolve(base, href)

@@ -14,9 +14,10 @@ from monitor._article import ArticleDate, publish_date
 from monitor._catalogue import Catalogue, find_catalogue
 from monitor._dates import find_full_dates
 from monitor._feeds import json_items, parse_json, unwrap_datastore
+from monitor._links import PageLinks, resolve
 from monitor._lists import MainList, choose_main_list
 from monitor._paging import pages_total
-from monitor._records import PageLinks, Record, find_records, resolve
+from monitor._records import Record, find_records
 from monitor._selectors import SelectorError, select_items
 from monitor._tree import Tree, parse
 from monitor.decode import decode
@@ -118,12 +119,11 @@ def _from_json(document: object, base_url: str, encoding: str, today: date | Non
 
 
 def _read_page(tree: Tree, raw_html: str, base: str, today: date | None) -> _Findings:
-    links = PageLinks(tree, base, frozenset())
-    records = find_records(tree, links, today)
+    records, links = find_records(tree, base, today)
     pages = pages_total(tree, raw_html)
     main = choose_main_list(tree, records, pages is not None)
     listed = _list_elements(records)
-    article = publish_date(tree, today, lambda node: any(tree.contains(e, node) for e in listed))
+    article = publish_date(tree, today, lambda node: any(tree.contains(element, node) for element in listed))
     return _Findings(main, article, pages, links, tree)
 
 
@@ -132,7 +132,8 @@ def _list_elements(records: list[Record]) -> list[int]:
     counts: dict[tuple[str, ...], int] = {}
     for record in records:
         counts[record.signature] = counts.get(record.signature, 0) + 1
-    return [record.element for record in records if counts[record.signature] > 1]
+    repeated = [record for record in records if counts[record.signature] > 1]
+    return [element for record in repeated for element in (record.element, record.date_element)]
 
 
 def _decide(findings: _Findings, encoding: str) -> Extraction:
