@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from monitor._dates import find_full_dates, is_future, parse_value_date
+from monitor._dates import date_like, find_full_dates, is_future, parse_value_date
 from monitor._tree import TEXT, Tree
 
 LABEL_WINDOW = 24
@@ -47,6 +47,19 @@ _SCRIPT_PUBDATE = re.compile(
 )
 
 
+BODY_CHARS = 300
+"""Running text outside links and lists beyond which a page reads as an article body."""
+
+SENTENCE_CHARS = 20
+"""Text nodes shorter than this are labels, menus or dates, not body text."""
+
+TITLE_SCAN_NODES = 60
+"""How many nodes after the article's heading are searched for an unlabelled date."""
+
+MIN_TITLE_CHARS = 6
+"""A heading shorter than this is too common a string to identify the article's title."""
+
+
 @dataclass(frozen=True)
 class ArticleDate:
     """A publish date and how it was found: "label" (visible, labelled), "meta", "script" or "bare"."""
@@ -70,7 +83,48 @@ def publish_date(tree: Tree, today: date | None, in_list: Callable[[int], bool])
         if value is not None and value not in build_dates and not is_future(value, today):
             return ArticleDate(value, source)
     bare = [value for value, strength in labelled if strength == "bare"]
-    return ArticleDate(bare[0], "bare") if bare else None
+    if bare:
+        return ArticleDate(bare[0], "bare")
+    near_title = _date_after_heading(tree, today)
+    return ArticleDate(near_title, "bare") if near_title is not None else None
+
+
+def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
+    """True when the page has paragraphs of running text outside links and list entries."""
+    total = 0
+    for index, node in enumerate(tree.nodes):
+        if node.tag != TEXT or len(node.text.strip()) < SENTENCE_CHARS:
+            continue
+        if in_list(index) or any(tree.nodes[parent].tag == "a" for parent in tree.ancestors(index)):
+            continue
+        total += len(node.text.strip())
+        if total >= BODY_CHARS:
+            return True
+    return False
+
+
+def _date_after_heading(tree: Tree, today: date | None) -> date | None:
+    """An unlabelled date shown just under the article's heading (`<h1>标题</h1><span>2021-01-05</span>`)."""
+    title = " ".join(tree.meta.get("articletitle", "").split()) or tree.title
+    if len(title) < MIN_TITLE_CHARS:
+        return None
+    headings = (i for i, node in enumerate(tree.nodes) if node.tag == TEXT and _is_heading(node.text, title))
+    heading = next(headings, -1)
+    if heading < 0:
+        return None
+    for index in range(heading + 1, min(len(tree.nodes), heading + TITLE_SCAN_NODES)):
+        node = tree.nodes[index]
+        if node.tag == TEXT:
+            found = date_like(" ".join(node.text.split()), None)
+            if found is not None and not found.yearless and not is_future(found.value, today):
+                return found.value
+    return None
+
+
+def _is_heading(text: str, title: str) -> bool:
+    """True for a text node that is the article's title (the page <title> often adds the site name)."""
+    shown = " ".join(text.split())
+    return len(shown) >= MIN_TITLE_CHARS and (shown == title or title.startswith(shown))
 
 
 def _labelled_dates(tree: Tree, today: date | None, in_list: Callable[[int], bool]) -> list[tuple[date, str]]:

@@ -27,7 +27,8 @@ _FULL_DATE = re.compile(
     r"|(?<!\d)((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
 _SHORT_DATE = re.compile(
-    r"(?<![\d\-/.年])(\d{1,2})\s*([-/])\s*(\d{1,2})(?![\d\-/])"
+    # Numeric month-days only zero-padded (12-24, 01-07): `1/7` is a pager, `3-5` a range.
+    r"(?<![\d\-/.年])(\d{2})\s*([-/])\s*(\d{2})(?![\d\-/])"
     r"|(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
 _TIME_OF_DAY = re.compile(r"\d{1,2}\s*[:：时]\s*\d{1,2}(?:\s*[:：分]\s*\d{1,2}(?:\.\d+)?)?\s*秒?")
@@ -42,8 +43,8 @@ _WEEKDAY = re.compile(r"星期|礼拜|周[一二三四五六日天]")
 _URL_DATES: tuple[re.Pattern[str], ...] = (
     # TRS: t20181224_123.html, /202204/t20220426_…
     re.compile(r"(?<![0-9a-z])t((?:19|20)\d\d)(\d\d)(\d\d)_\d+"),
-    # Hanweb and others: /art/2018/12/24/art_…, /2018/12/24/, /2018-12/24/
-    re.compile(r"/((?:19|20)\d\d)[/-](\d\d)[/-](\d\d)/"),
+    # Hanweb and others: /art/2018/12/24/art_…, /art/2024/1/3/, /2018-12/24/
+    re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})/"),
     # 17-digit timestamps (20251014104752137.html) and plain 8-digit dates in a path segment
     re.compile(r"/((?:19|20)\d\d)(\d\d)(\d\d)(?:\d{6,9})?(?:[_.][^/]*)?$"),
     # DATE_20221110 and similar labelled folders

@@ -66,11 +66,20 @@ class PageLinks:
 
     def _make(self, index: int) -> Link | None:
         attrs = self.tree.nodes[index].attrs
-        text = strip_edge_date(self.tree.text_of(index, self.skip))
+        text = strip_edge_date(self.tree.text_of(index, self.skip)) or self._image_alt(index)
         title = best_title(text, attrs.get("title", ""))
         if not title or _MORE_LINK.match(title):
             return None
         return Link(index, resolve(self.base, attrs.get("href", "")), title)
+
+
+    def _image_alt(self, index: int) -> str:
+        """The alt text of an image link (cards whose only link is the picture)."""
+        for inner in range(index + 1, self.tree.nodes[index].end + 1):
+            node = self.tree.nodes[inner]
+            if node.tag == "img" and node.attrs.get("alt", "").strip():
+                return collapse(node.attrs["alt"])
+        return ""
 
 
 def best_title(text: str, attribute: str) -> str:

@@ -43,8 +43,29 @@ URL_DATED_FACTOR = 0.6
 MIN_URL_DATED = 3
 """Fewer URL-dated links than this are footer/nav odds and ends, not a list."""
 
+COLUMN_HEADING_FACTOR = 2.0
+"""Score multiplier for the group headed by the page's own column name (from <title>/ColumnName)."""
+
+PAGER_FACTOR = 1.5
+"""Score multiplier for the group the pagination bar follows."""
+
+PAGER_SCOPE_LEVELS = 3
+"""How far above a group's container its pagination bar may sit."""
+
 HEADING_CHARS = 30
 """How much text just before a group is read as its heading."""
+
+_TITLE_SEPARATORS = re.compile(r"\s*[_|｜—–-]+\s*|\s{2,}")
+_PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d[\d,]*\s*页|第\s*\d+\s*/\s*\d+\s*页")
+
+
+@dataclass(frozen=True)
+class _Page:
+    """Page-wide facts the group scores depend on."""
+
+    tree: Tree
+    column_name: str
+    pager_nodes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -66,11 +87,28 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
     if not candidates:
         return MainList((), False)
     shown = [members for members in candidates if not members[0].url_dated]
-    if not paginated and not has_breadcrumb(tree) and _looks_like_homepage(tree, shown):
+    page = _Page(tree, column_name(tree), _pager_nodes(tree))
+    if not paginated and not has_breadcrumb(tree) and _looks_like_homepage(page, shown):
         everything = [record for members in shown if len(members) > 1 for record in members]
         return MainList(tuple(sorted(everything, key=lambda record: record.element)), True)
-    best = max(candidates, key=lambda members: _score(tree, members))
+    best = max(candidates, key=lambda members: _score(page, members))
     return MainList(tuple(best), False)
+
+
+def column_name(tree: Tree) -> str:
+    """The page's own column name: <meta name="ColumnName">, else the first part of a split <title>."""
+    declared = " ".join(tree.meta.get("columnname", "").split())
+    if declared:
+        return declared
+    parts = [part for part in _TITLE_SEPARATORS.split(tree.title) if part]
+    return parts[0] if len(parts) > 1 and len(parts[0]) >= 2 else ""
+
+
+def _pager_nodes(tree: Tree) -> tuple[int, ...]:
+    """Text nodes of pagination bars (下一页, 尾页, 共N页 …), in document order."""
+    return tuple(
+        index for index, node in enumerate(tree.nodes) if node.tag == TEXT and _PAGER_TEXT.search(node.text)
+    )
 
 
 def has_breadcrumb(tree: Tree) -> bool:
@@ -85,22 +123,50 @@ def has_breadcrumb(tree: Tree) -> bool:
     )
 
 
-def _looks_like_homepage(tree: Tree, groups: list[list[Record]]) -> bool:
-    """Several comparable, non-widget dated groups and none dominant."""
-    sizes = [len(members) for members in groups if len(members) >= 3 and not _in_widget(tree, members)]
-    if len(sizes) < HOMEPAGE_MIN_GROUPS:
+def _looks_like_homepage(page: _Page, groups: list[list[Record]]) -> bool:
+    """Several comparable, non-widget dated groups, none dominant, none headed by the page's column."""
+    tree = page.tree
+    sizable = [members for members in groups if len(members) >= 3 and not _in_widget(tree, members)]
+    if len(sizable) < HOMEPAGE_MIN_GROUPS or any(_headed_by_column(page, members) for members in sizable):
         return False
+    sizes = [len(members) for members in sizable]
     return max(sizes) <= HOMEPAGE_MAX_SHARE * sum(sizes)
 
 
-def _score(tree: Tree, members: list[Record]) -> float:
-    """How much a group looks like the main list: distinct entries with real titles, not a widget."""
+def _headed_by_column(page: _Page, members: list[Record]) -> bool:
+    """True when the text just before the group names the page's own column."""
+    if not page.column_name:
+        return False
+    container = _common_ancestor(page.tree, [record.element for record in members])
+    return page.column_name in _heading_before(page.tree, container, members[0].element)
+
+
+def _score(page: _Page, members: list[Record]) -> float:
+    """How much a group looks like the main list: distinct entries with real titles, headed by the
+    column's name and followed by the pager, not in a widget; URL-only dates count less."""
+    tree = page.tree
     distinct = len({record.link.url for record in members})
     titled = sum(1 for record in members if len(record.link.title) >= GOOD_TITLE_CHARS) / len(members)
     score = distinct * (0.3 + 0.7 * titled)
+    container = _common_ancestor(tree, [record.element for record in members])
+    if _headed_by_column(page, members):
+        score *= COLUMN_HEADING_FACTOR
+    if _pager_follows(page, container, members[-1].element):
+        score *= PAGER_FACTOR
     if members[0].url_dated:
         score *= URL_DATED_FACTOR
     return score * WIDGET_FACTOR if _in_widget(tree, members) else score
+
+
+def _pager_follows(page: _Page, container: int, last_record: int) -> bool:
+    """True when a pagination bar comes after the group's last entry, near its container."""
+    tree = page.tree
+    scope = container
+    for _ in range(PAGER_SCOPE_LEVELS):
+        if tree.nodes[scope].parent >= 0:
+            scope = tree.nodes[scope].parent
+    after = tree.nodes[last_record].end
+    return any(after < node <= tree.nodes[scope].end for node in page.pager_nodes)
 
 
 def _in_widget(tree: Tree, members: list[Record]) -> bool:

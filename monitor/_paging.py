@@ -23,6 +23,8 @@ _PAGE_VARIABLES: tuple[re.Pattern[str], ...] = (
     # Hanweb datastore: <totalpage>12</totalpage>
     re.compile(r"<totalpage>\s*([^<\s]+)\s*</totalpage>", re.IGNORECASE),
 )
+_TOTAL_RECORDS = re.compile(r"\btotalRecord\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE)
+_PER_PAGE = re.compile(r"\bperPage\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE)
 _TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"共\s*计?\s*(\d[\d,，]*)\s*页"),
     re.compile(r"(?:第|页次[:：]?)\s*\d+\s*/\s*(\d[\d,，]*)\s*页?"),
@@ -44,6 +46,15 @@ def pages_total(tree: Tree, raw_html: str) -> int | None:
     return None
 
 
+def _record_pages(source: str) -> int | None:
+    """Pages from a record count and a page size (Hanweb jpage: `totalRecord: 58, perPage: 15`)."""
+    total = _TOTAL_RECORDS.search(source)
+    size = _PER_PAGE.search(source)
+    if total is None or size is None or int(size.group(1)) == 0:
+        return None
+    return _number(str(-(-int(total.group(1)) // int(size.group(1)))))
+
+
 def _script_pages(source: str) -> int | None:
     """Pages from a pager call, else from the first assignment of a page-count variable.
 
@@ -58,7 +69,7 @@ def _script_pages(source: str) -> int | None:
         value = _number(assignment.group(1)) if assignment else None
         if value is not None:
             return value
-    return None
+    return _record_pages(source)
 
 
 def _number(digits: str) -> int | None:

@@ -12,6 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 from monitor._dates import FoundDate, date_like, edge_date, is_future, split_date, url_date
 from monitor._links import Link, PageLinks, children
@@ -187,8 +188,8 @@ def _flat_partner(
 ) -> int | None:
     """In a flat run of links and dates, the branch whose link this date belongs to.
 
-    The run's orientation decides: when its first date comes before its first link, dates
-    precede their links; otherwise each date follows its link.
+    The run's orientation decides: when dates more often come just before a link than just after
+    one, dates precede their links; otherwise (and on a tie) each date follows its link.
     """
     branches = children(tree, container)
     has_link = [bool(links.usable_within(branch)) for branch in branches]
@@ -196,8 +197,9 @@ def _flat_partner(
     own = next((i for i, branch in enumerate(branches) if tree.contains(branch, cell_node)), -1)
     if own < 0 or has_link[own]:
         return None
-    first_link = has_link.index(True)
-    dates_first = any(has_date[:first_link])
+    kinds = ["L" if link else "D" for link, shown in zip(has_link, has_date, strict=True) if link or shown]
+    pairs = list(pairwise(kinds))
+    dates_first = pairs.count(("D", "L")) > pairs.count(("L", "D"))
     after = [i for i in range(own + 1, len(branches)) if has_link[i]]
     before = [i for i in range(own - 1, -1, -1) if has_link[i]]
     order = (after + before) if dates_first else (before + after)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from monitor._article import ArticleDate, publish_date
+from monitor._article import ArticleDate, has_article_body, publish_date
 from monitor._catalogue import Catalogue, find_catalogue
 from monitor._dates import find_full_dates
 from monitor._feeds import json_items, parse_json, unwrap_datastore
@@ -23,11 +23,11 @@ from monitor._tree import Tree, parse
 from monitor.decode import decode
 from monitor.models import Column, Extraction, ExtractKind, Item
 
-LABELLED_ARTICLE_MAX_ITEMS = 20
-"""A visibly labelled publish date makes an article unless the page also lists more entries than this."""
+PAGED_LIST_MIN_ITEMS = 10
+"""A paginated list this long outweighs a publish-date label elsewhere on the page."""
 
 META_ARTICLE_MAX_ITEMS = 5
-"""A <meta>/script publish date makes an article only when the page lists fewer entries than this."""
+"""Without body text, a <meta>/script publish date makes an article only below this many list entries."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class _Findings:
 
     main: MainList
     article: ArticleDate | None
+    body: bool
     pages: int | None
     links: PageLinks
     tree: Tree
@@ -123,8 +124,13 @@ def _read_page(tree: Tree, raw_html: str, base: str, today: date | None) -> _Fin
     pages = pages_total(tree, raw_html)
     main = choose_main_list(tree, records, pages is not None)
     listed = _list_elements(records)
-    article = publish_date(tree, today, lambda node: any(tree.contains(element, node) for element in listed))
-    return _Findings(main, article, pages, links, tree)
+
+    def in_list(node: int) -> bool:
+        return any(tree.contains(element, node) for element in listed)
+
+    article = publish_date(tree, today, in_list)
+    body = article is not None and has_article_body(tree, in_list)
+    return _Findings(main, article, body, pages, links, tree)
 
 
 def _list_elements(records: list[Record]) -> list[int]:
@@ -141,10 +147,8 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     entries = len(findings.main.records)
     article = findings.article
     items = [Item(record.link.title, record.link.url, record.value) for record in findings.main.records]
-    if article is not None and not findings.main.homepage:
-        limit = LABELLED_ARTICLE_MAX_ITEMS if article.source == "label" else META_ARTICLE_MAX_ITEMS
-        if entries < limit:
-            return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
+    if article is not None and not findings.main.homepage and _reads_as_article(findings, article, entries):
+        return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
     if items:
         return _list_extraction(items, encoding, findings.pages)
     if article is not None:
@@ -155,6 +159,19 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     if findings.pages is not None:
         return Extraction(ExtractKind.LIST, encoding, pages_total=findings.pages)
     return Extraction(ExtractKind.UNKNOWN, encoding)
+
+
+def _reads_as_article(findings: _Findings, article: ArticleDate, entries: int) -> bool:
+    """Whether the publish date outweighs the list entries found on the same page.
+
+    A visibly labelled date wins unless a long paginated list is there too (article pages carry
+    "related news" lists, not pagers); a meta/script date needs body text or very few entries.
+    """
+    if article.source == "label":
+        return findings.body or not (entries >= PAGED_LIST_MIN_ITEMS and findings.pages is not None)
+    if article.source in ("meta", "script"):
+        return findings.body or entries < META_ARTICLE_MAX_ITEMS
+    return entries == 0
 
 
 def _list_extraction(items: list[Item], encoding: str, pages: int | None) -> Extraction:
