@@ -40,8 +40,13 @@ _BINARY_MAGIC: tuple[bytes, ...] = (
     b"\xd0\xcf\x11\xe0",
 )
 
-_GB_FAMILY = frozenset({"gbk", "gb2312", "gb18030", "hz", "cp936", "euc_cn", "euccn", "x-gbk"})
-"""Codec names (as normalised by `codecs.lookup`, plus aliases it lacks) decoded as GB18030."""
+_GB_FAMILY = frozenset(
+    {
+        *("gbk", "gb2312", "gb18030", "hz", "cp936", "euc_cn", "euccn", "euc-cn", "x-gbk", "gb_2312"),
+        *("gb_2312-80", "csgb2312", "chinese", "iso-ir-58", "csiso58gb231280", "windows-936", "ms936"),
+    }
+)
+"""Codec names and WHATWG labels of the GB family (some unknown to `codecs.lookup`), read as GB18030."""
 
 _CHARSET_PARAM = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
 _META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
