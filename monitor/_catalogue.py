@@ -11,6 +11,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
+from monitor._dates import url_date
 from monitor._links import Link, PageLinks
 from monitor._tree import Tree
 
@@ -22,6 +23,9 @@ MIN_HIT_SHARE = 0.5
 
 MISS_WEIGHT = 0.5
 """How much a link that is not a disclosure column costs a candidate block."""
+
+MAX_NAME_CHARS = 14
+"""Column names are short (机构职能, 政府信息公开年报); longer link texts are document titles."""
 
 _COLUMN_WORDS = re.compile(
     r"信息公开|公开指南|公开制度|公开年报|年度报告|依申请|主动公开|法定|机构|职能|职责|领导|分工|法规|规章|"
@@ -38,10 +42,13 @@ class Catalogue:
     columns: tuple[Link, ...]
 
 
-def find_catalogue(tree: Tree, links: PageLinks) -> Catalogue | None:
-    """The disclosure-catalogue nav block of the page, or None when there is none."""
+def find_catalogue(tree: Tree, links: PageLinks, documents: frozenset[int]) -> Catalogue | None:
+    """The disclosure-catalogue nav block of the page, or None when there is none.
+
+    `documents` are the links of dated list entries: documents, never columns, whatever their titles.
+    """
     usable = links.usable()
-    hits = [index for index in usable if _COLUMN_WORDS.search(_title(links, index))]
+    hits = [index for index in usable if index not in documents and _is_column_link(links, index)]
     best, best_score = -1, 0.0
     for element, node in enumerate(tree.nodes):
         if node.tag == "#text":
@@ -58,9 +65,13 @@ def find_catalogue(tree: Tree, links: PageLinks) -> Catalogue | None:
     return Catalogue(_distinct(links, usable, best, tree.nodes[best].end))
 
 
-def _title(links: PageLinks, index: int) -> str:
+def _is_column_link(links: PageLinks, index: int) -> bool:
+    """A short link named like a disclosure column and not pointing at a dated document."""
     link = links.link(index)
-    return link.title if link is not None else ""
+    if link is None or url_date(link.url) is not None:
+        return False
+    name = "".join(link.title.split())
+    return len(name) <= MAX_NAME_CHARS and _COLUMN_WORDS.search(name) is not None
 
 
 def _count_in(indexes: list[int], start: int, end: int) -> int:

@@ -18,6 +18,7 @@ _NON_CONTENT_HREF = re.compile(r"^\s*(?:javascript:|#|mailto:|tel:|data:|about:)
 _MORE_LINK = re.compile(r"^(?:更多|查看更多|更多内容|more|>>|»|》》|\+)\s*[>»》+]*$", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"(?:\.{2,}|…+|。{3,})$")
 _DATE_BRACKETS = " \t([【)]】"
+_TAG_PREFIX = re.compile(r"^[\[【(（][^\]】)）]{1,8}[\]】)）]\s*")
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,11 @@ def best_title(text: str, attribute: str) -> str:
     if not attribute:
         return text
     stem = _ELLIPSIS.sub("", text).strip()
-    if not stem or len(attribute) > len(text) or (attribute.startswith(stem) and len(attribute) >= len(stem)):
+    if not stem or len(attribute) > len(text) or attribute.startswith(stem):
         return attribute
-    return text
+    truncated = stem != text
+    # "[音频方式]《办法(试行)..." shown, "《办法(试行)》解读" in the attribute: the attribute is complete.
+    return attribute if truncated and attribute.startswith(_TAG_PREFIX.sub("", stem)) else text
 
 
 def strip_edge_date(text: str) -> str:

@@ -12,13 +12,13 @@ from monitor._tree import Tree
 MAX_PAGES = 1_000_000
 """A page count above this is a record count or an id, not pages."""
 
-_PAGER_CALL = re.compile(r"createPageHTML\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]?([^,\s'\")]+)")
+_PAGER_CALL = re.compile(r"createPageHTML\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]?(\w+)")
 """TRS: createPageHTML(12, 0, "index", "html") or createPageHTML('page', 12, …); also its definition."""
 
 _PAGE_VARIABLES: tuple[re.Pattern[str], ...] = (
     re.compile(
         r"\b(?:countPage|totalPage|totalPages|pageCount|page_count|totalpage|pagecount|maxPage)"
-        r"\s*[=:]\s*['\"]?([^;,\s'\")]+)"
+        r"\s*[=:]\s*['\"]?(\w+)"
     ),
     # Hanweb datastore: <totalpage>12</totalpage>
     re.compile(r"<totalpage>\s*([^<\s]+)\s*</totalpage>", re.IGNORECASE),

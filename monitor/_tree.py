@@ -67,19 +67,28 @@ class Tree:
         return chain
 
     def text_of(self, index: int, skip: frozenset[int] = frozenset()) -> str:
-        """Whitespace-collapsed text of a subtree, leaving out the subtrees rooted at `skip`."""
-        parts = []
+        """Whitespace-collapsed text of a subtree, leaving out the subtrees rooted at `skip`.
+
+        Blocks are separated by a space; a <br> inside a link or title breaks a line, not a word
+        (政府信息<br>公开指南), so the whitespace around it is dropped.
+        """
+        parts: list[str] = []
         position = index
         end = self.nodes[index].end
+        after_break = False
         while position <= end:
             node = self.nodes[position]
             if position in skip:
                 position = node.end + 1
                 continue
             if node.tag == TEXT:
-                parts.append(node.text)
-            elif node.tag in _BLOCK_TAGS and node.tag != "br" and parts:
-                # A <br> inside a link or title breaks a line, not a word: 政府信息<br>公开指南.
+                parts.append(node.text.lstrip() if after_break else node.text)
+                after_break = after_break and not node.text.strip()
+            elif node.tag == "br":
+                if parts:
+                    parts[-1] = parts[-1].rstrip()
+                after_break = True
+            elif node.tag in _BLOCK_TAGS and parts:
                 parts.append(" ")
             position += 1
         return collapse("".join(parts))

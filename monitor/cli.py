@@ -30,13 +30,11 @@ def extract(source: str, as_json: bool, base_url: str) -> None:
         body = path.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"{source}: {exc.strerror or exc}") from None
-    base = base_url or path.resolve().as_uri()
-    result = extract_mod.extract_document(body, base_url=base, today=date.today())
+    result = extract_mod.extract_document(body, base_url=base_url or path.resolve().as_uri(), today=date.today())
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        summary = f"{len(result.items)} items, newest {result.newest_date}, {len(result.columns)} columns"
-        click.echo(f"{result.kind.value} ({result.encoding}), {summary}")
+        click.echo(f"{result.kind.value} ({result.encoding}), {len(result.items)} items, newest {result.newest_date}")
         for item in result.items:
             click.echo(f"  {item.date or '          '}  {item.title}  {item.url}")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from monitor._article import ArticleDate, has_article_body, publish_date
-from monitor._catalogue import Catalogue, find_catalogue
+from monitor._catalogue import find_catalogue
 from monitor._dates import find_full_dates
 from monitor._feeds import json_items, parse_json, unwrap_datastore
 from monitor._links import PageLinks, resolve
@@ -26,6 +26,9 @@ from monitor.models import Column, Extraction, ExtractKind, Item
 PAGED_LIST_MIN_ITEMS = 10
 """A paginated list this long outweighs a publish-date label elsewhere on the page."""
 
+CATALOGUE_WORD = "目录"
+"""A page whose title or column name has this word is the disclosure catalogue, lists or not."""
+
 META_ARTICLE_MAX_ITEMS = 5
 """Without body text, a <meta>/script publish date makes an article only below this many list entries."""
 
@@ -37,6 +40,7 @@ class _Findings:
     main: MainList
     article: ArticleDate | None
     body: bool
+    documents: frozenset[int]
     pages: int | None
     links: PageLinks
     tree: Tree
@@ -130,7 +134,8 @@ def _read_page(tree: Tree, raw_html: str, base: str, today: date | None) -> _Fin
 
     article = publish_date(tree, today, in_list)
     body = article is not None and has_article_body(tree, in_list)
-    return _Findings(main, article, body, pages, links, tree)
+    documents = frozenset(record.link.index for record in records)
+    return _Findings(main, article, body, documents, pages, links, tree)
 
 
 def _list_elements(records: list[Record]) -> list[int]:
@@ -143,22 +148,32 @@ def _list_elements(records: list[Record]) -> list[int]:
 
 
 def _decide(findings: _Findings, encoding: str) -> Extraction:
-    """Choose the page kind from what was found, strongest evidence first."""
+    """Choose the page kind from what was found, strongest evidence first.
+
+    The catalogue nav's columns ride along with a list too (a catalogue page may show the newest
+    documents, a column page the catalogue in its sidebar): discovery needs them either way.
+    """
     entries = len(findings.main.records)
     article = findings.article
     items = [Item(record.link.title, record.link.url, record.value) for record in findings.main.records]
     if article is not None and not findings.main.homepage and _reads_as_article(findings, article, entries):
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
-    if items:
-        return _list_extraction(items, encoding, findings.pages)
+    catalogue = find_catalogue(findings.tree, findings.links, findings.documents)
+    columns = tuple(Column(link.title, link.url) for link in catalogue.columns) if catalogue else ()
+    if items and not (catalogue and _names_a_catalogue(findings.tree)):
+        return _list_extraction(items, encoding, findings.pages, columns)
     if article is not None:
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
-    catalogue = find_catalogue(findings.tree, findings.links)
-    if catalogue is not None:
-        return _catalogue_extraction(catalogue, encoding)
+    if columns:
+        return Extraction(ExtractKind.CATALOGUE, encoding, columns=columns)
     if findings.pages is not None:
         return Extraction(ExtractKind.LIST, encoding, pages_total=findings.pages)
     return Extraction(ExtractKind.UNKNOWN, encoding)
+
+
+def _names_a_catalogue(tree: Tree) -> bool:
+    """True when the page calls itself a catalogue (信息公开目录) in its <title> or column name."""
+    return CATALOGUE_WORD in tree.title or CATALOGUE_WORD in tree.meta.get("columnname", "")
 
 
 def _reads_as_article(findings: _Findings, article: ArticleDate, entries: int) -> bool:
@@ -174,16 +189,12 @@ def _reads_as_article(findings: _Findings, article: ArticleDate, entries: int) -
     return entries == 0
 
 
-def _list_extraction(items: list[Item], encoding: str, pages: int | None) -> Extraction:
+def _list_extraction(
+    items: list[Item], encoding: str, pages: int | None, columns: tuple[Column, ...] = ()
+) -> Extraction:
     dated = [item.date for item in items if item.date is not None]
-    return Extraction(
-        ExtractKind.LIST, encoding, tuple(items), max(dated) if dated else None, pages_total=pages
-    )
-
-
-def _catalogue_extraction(catalogue: Catalogue, encoding: str) -> Extraction:
-    columns = tuple(Column(link.title, link.url) for link in catalogue.columns)
-    return Extraction(ExtractKind.CATALOGUE, encoding, columns=columns)
+    newest = max(dated) if dated else None
+    return Extraction(ExtractKind.LIST, encoding, tuple(items), newest, columns, pages)
 
 
 def _newest_shown_date(tree: Tree) -> date | None:

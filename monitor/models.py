@@ -6,7 +6,6 @@ values of the enums are stored in SQLite and exported as metric labels, so they 
 
 from __future__ import annotations
 
-import builtins
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -149,7 +148,10 @@ class Page:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """What one HTTP request observed. Failures are data (`error_kind`), never exceptions."""
+    """What one HTTP request observed. Failures are data (`error_kind`), never exceptions.
+
+    `body` is the (capped) response body for the checker; `bytes` is how many body bytes were read.
+    """
 
     url: str
     started_at: float
@@ -161,8 +163,8 @@ class ProbeResult:
     redirects: int = 0
     duration_s: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    body: bytes = b""
     bytes: int = 0
-    body: builtins.bytes = b""  # the field above shadows the builtin inside this class body
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
