@@ -8,7 +8,6 @@ Pure, no I/O.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -83,10 +82,7 @@ def publish_date(tree: Tree, today: date | None, in_list: Callable[[int], bool])
         if value is not None and value not in build_dates and not is_future(value, today):
             return ArticleDate(value, source)
     bare = [value for value, strength in labelled if strength == "bare"]
-    if bare:
-        return ArticleDate(bare[0], "bare")
-    near_title = _date_after_heading(tree, today)
-    return ArticleDate(near_title, "bare") if near_title is not None else None
+    return ArticleDate(bare[0], "bare") if bare else None
 
 
 def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
@@ -103,8 +99,11 @@ def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
     return False
 
 
-def _date_after_heading(tree: Tree, today: date | None) -> date | None:
-    """An unlabelled date shown just under the article's heading (`<h1>标题</h1><span>2021-01-05</span>`)."""
+def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
+    """An unlabelled date shown just under the article's heading (`<h1>标题</h1><span>2021-01-05</span>`).
+
+    The weakest evidence of all, asked for only when a page has nothing else to show.
+    """
     title = " ".join(tree.meta.get("articletitle", "").split()) or tree.title
     if len(title) < MIN_TITLE_CHARS:
         return None
@@ -117,7 +116,7 @@ def _date_after_heading(tree: Tree, today: date | None) -> date | None:
         if node.tag == TEXT:
             found = date_like(" ".join(node.text.split()), None)
             if found is not None and not found.yearless and not is_future(found.value, today):
-                return found.value
+                return ArticleDate(found.value, "bare")
     return None
 
 
@@ -130,30 +129,20 @@ def _is_heading(text: str, title: str) -> bool:
 def _labelled_dates(tree: Tree, today: date | None, in_list: Callable[[int], bool]) -> list[tuple[date, str]]:
     """Visible dates with a publish label just before them, in page order, with the label's strength."""
     text = tree.page_text
-    offsets, nodes = _text_index(tree)
-    found = []
+    labelled = []
     for candidate in find_full_dates(text):
         before = " ".join(text[max(0, candidate.start - LOOKBEHIND_CHARS) : candidate.start].split())
         before = before[-LABEL_WINDOW:] + (
             " " if text[candidate.start - 1 : candidate.start].isspace() else ""
         )
         strength = "label" if _STRONG_LABEL.search(before) else "bare" if _BARE_LABEL.search(before) else ""
-        if not strength or is_future(candidate.value, today):
-            continue
-        node = nodes[bisect_right(offsets, candidate.start) - 1] if offsets else -1
-        if node >= 0 and not in_list(node):
-            found.append((candidate.value, strength))
-    return found
-
-
-def _text_index(tree: Tree) -> tuple[list[int], list[int]]:
-    """Start offsets of the text nodes in the page text, and the node indexes, both in order."""
-    offsets, nodes = [], []
-    for index, node in enumerate(tree.nodes):
-        if node.tag == TEXT:
-            offsets.append(node.text_offset)
-            nodes.append(index)
-    return offsets, nodes
+        if strength and not is_future(candidate.value, today):
+            labelled.append((candidate, strength))
+    return [
+        (candidate.value, strength)
+        for candidate, strength in labelled
+        if (node := tree.node_at(candidate.start)) >= 0 and not in_list(node)
+    ]
 
 
 def _meta_date(tree: Tree) -> date | None:

@@ -68,7 +68,7 @@ def find_catalogue(tree: Tree, links: PageLinks, documents: frozenset[int]) -> C
 def _is_column_link(links: PageLinks, index: int) -> bool:
     """A short link named like a disclosure column and not pointing at a dated document."""
     link = links.link(index)
-    if link is None or url_date(link.url) is not None:
+    if link is None or url_date(link.href) is not None:
         return False
     name = "".join(link.title.split())
     return len(name) <= MAX_NAME_CHARS and _COLUMN_WORDS.search(name) is not None

@@ -21,6 +21,7 @@ SHORT_DATE_URL_WINDOW = timedelta(days=62)
 """A URL date this close to a yearless date (month-day) lends it its year."""
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．：", "0123456789-/.:")
+_FULLWIDTH_DIGIT = re.compile("[０-９]")
 
 _FULL_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d\d)\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})(?!\d)"
@@ -76,7 +77,7 @@ class FoundDate:
 
 def normalise_digits(text: str) -> str:
     """Full-width digits and separators to ASCII, keeping every character's position."""
-    return text.translate(_FULLWIDTH)
+    return text.translate(_FULLWIDTH) if _FULLWIDTH_DIGIT.search(text) else text
 
 
 def make_date(year: int, month: int, day: int) -> date | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -23,11 +24,17 @@ _TAG_PREFIX = re.compile(r"^[\[【(（][^\]】)）]{1,8}[\]】)）]\s*")
 
 @dataclass(frozen=True)
 class Link:
-    """A content link: element index, resolved URL and its best title."""
+    """A content link: element index, its href as written, its best title, the base it resolves against."""
 
     index: int
-    url: str
+    href: str
     title: str
+    base: str
+
+    @property
+    def url(self) -> str:
+        """The absolute URL (resolved on demand: most links are never output)."""
+        return resolve(self.base, self.href)
 
 
 class PageLinks:
@@ -61,9 +68,9 @@ class PageLinks:
         end = self.tree.nodes[element].end
         return indexes[bisect_left(indexes, element) : bisect_right(indexes, end)]
 
-    def urls(self, indexes: list[int]) -> set[str]:
-        """Distinct targets of the given links."""
-        return {link.url for index in indexes if (link := self.link(index)) is not None}
+    def targets(self, indexes: list[int]) -> set[str]:
+        """Distinct targets (hrefs as written) of the given links."""
+        return {link.href for index in indexes if (link := self.link(index)) is not None}
 
     def _make(self, index: int) -> Link | None:
         attrs = self.tree.nodes[index].attrs
@@ -71,8 +78,7 @@ class PageLinks:
         title = best_title(text, attrs.get("title", ""))
         if not title or _MORE_LINK.match(title):
             return None
-        return Link(index, resolve(self.base, attrs.get("href", "")), title)
-
+        return Link(index, attrs.get("href", "").strip(), title, self.base)
 
     def _image_alt(self, index: int) -> str:
         """The alt text of an image link (cards whose only link is the picture)."""
@@ -131,6 +137,6 @@ def children(tree: Tree, element: int) -> list[int]:
     return result
 
 
-def _has_target(attrs: dict[str, str]) -> bool:
+def _has_target(attrs: Mapping[str, str]) -> bool:
     href = attrs.get("href", "").strip()
     return bool(href) and not _NON_CONTENT_HREF.match(href)

@@ -145,7 +145,7 @@ def _score(page: _Page, members: list[Record]) -> float:
     """How much a group looks like the main list: distinct entries with real titles, headed by the
     column's name and followed by the pager, not in a widget; URL-only dates count less."""
     tree = page.tree
-    distinct = len({record.link.url for record in members})
+    distinct = len({record.link.href for record in members})
     titled = sum(1 for record in members if len(record.link.title) >= GOOD_TITLE_CHARS) / len(members)
     score = distinct * (0.3 + 0.7 * titled)
     container = _common_ancestor(tree, [record.element for record in members])

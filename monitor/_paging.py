@@ -15,14 +15,11 @@ MAX_PAGES = 1_000_000
 _PAGER_CALL = re.compile(r"createPageHTML\s*\(\s*(?:['\"][^'\"]*['\"]\s*,\s*)?['\"]?(\w+)")
 """TRS: createPageHTML(12, 0, "index", "html") or createPageHTML('page', 12, …); also its definition."""
 
-_PAGE_VARIABLES: tuple[re.Pattern[str], ...] = (
-    re.compile(
-        r"\b(?:countPage|totalPage|totalPages|pageCount|page_count|totalpage|pagecount|maxPage)"
-        r"\s*[=:]\s*['\"]?(\w+)"
-    ),
-    # Hanweb datastore: <totalpage>12</totalpage>
-    re.compile(r"<totalpage>\s*([^<\s]+)\s*</totalpage>", re.IGNORECASE),
+_PAGE_VARIABLE = re.compile(
+    r"\b(?:countPage|totalPage|totalPages|pageCount|page_count|totalpage|pagecount|maxPage)\s*[=:]\s*['\"]?(\w+)"
 )
+_PAGING_HINT = re.compile(r"(?i)page|totalrecord")
+"""Scripts without these letters cannot hold a page count; skipping them keeps this cheap."""
 _TOTAL_RECORDS = re.compile(r"\btotalRecord\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE)
 _PER_PAGE = re.compile(r"\bperPage\s*[=:]\s*['\"]?(\d+)", re.IGNORECASE)
 _TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
@@ -32,15 +29,16 @@ _TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 
 
-def pages_total(tree: Tree, raw_html: str) -> int | None:
+def pages_total(tree: Tree) -> int | None:
     """The list's number of pages, or None when the page shows no pagination."""
-    for pattern in _TEXT_PATTERNS:
-        for match in pattern.finditer(tree.page_text):
-            value = _number(match.group(1))
-            if value is not None:
-                return value
-    for source in (*tree.scripts, raw_html):
-        value = _script_pages(source)
+    if "页" in tree.page_text:
+        for pattern in _TEXT_PATTERNS:
+            for match in pattern.finditer(tree.page_text):
+                value = _number(match.group(1))
+                if value is not None:
+                    return value
+    for source in tree.scripts:
+        value = _script_pages(source) if _PAGING_HINT.search(source) else None
         if value is not None:
             return value
     return None
@@ -64,12 +62,9 @@ def _script_pages(source: str) -> int | None:
         value = _number(match.group(1))
         if value is not None:
             return value
-    for pattern in _PAGE_VARIABLES:
-        assignment = pattern.search(source)
-        value = _number(assignment.group(1)) if assignment else None
-        if value is not None:
-            return value
-    return _record_pages(source)
+    assignment = _PAGE_VARIABLE.search(source)
+    value = _number(assignment.group(1)) if assignment else None
+    return value if value is not None else _record_pages(source)
 
 
 def _number(digits: str) -> int | None:

@@ -8,6 +8,7 @@ classes) form a group: one list, even when split over several blocks. Pure, no I
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -75,14 +76,15 @@ def find_records(tree: Tree, base: str, today: date | None) -> tuple[list[Record
         record = _smallest_record(tree, links, cell, cell_nodes)
         if record is not None:
             paired[record].append(cell)
+    signature = Signatures(tree)
     by_signature: dict[tuple[str, ...], list[int]] = defaultdict(list)
     for record in paired:
-        by_signature[signature(tree, record)].append(record)
+        by_signature[signature(record)].append(record)
     owned = sorted(paired)
     records = []
     for sig, members in by_signature.items():
         records += _group_records(tree, links, sig, members, paired, owned, today)
-    records += _url_dated_records(tree, links, records, today)
+    records += _url_dated_records(tree, links, records, today, signature)
     records.sort(key=lambda record: record.element)
     return records, links
 
@@ -92,23 +94,39 @@ def _is_date_element(tree: Tree, cell: _Cell) -> bool:
     return not cell.edge and tree.text_of(cell.element) == cell.text
 
 
-def signature(tree: Tree, element: int) -> tuple[str, ...]:
-    """Tag path from the root to `element`, with normalised classes on the ancestors."""
-    path = [tree.nodes[element].tag]
-    for ancestor in tree.ancestors(element):
-        node = tree.nodes[ancestor]
-        path.append(node.tag + class_key(node.attrs.get("class", "")))
-    return tuple(reversed(path))
+class Signatures:
+    """Tag paths of elements (see `signature`), memoised per tree: groups share their ancestors."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._paths: dict[int, tuple[str, ...]] = {}
+
+    def __call__(self, element: int) -> tuple[str, ...]:
+        """Tag path from the root to `element`, with normalised classes on the ancestors."""
+        node = self.tree.nodes[element]
+        return (*self._path(node.parent), node.tag)
+
+    def _path(self, element: int) -> tuple[str, ...]:
+        if element < 0:
+            return ()
+        path = self._paths.get(element)
+        if path is None:
+            node = self.tree.nodes[element]
+            path = (*self._path(node.parent), node.tag + class_key(node.attrs.get("class", "")))
+            self._paths[element] = path
+        return path
 
 
 def class_key(classes: str) -> str:
     """Classes without state words (on, active, first…) or digits, sorted: list1 and list2 are one."""
-    tokens = sorted(
-        {_strip_digits(token) for token in classes.split() if token.lower() not in _NOISE_CLASSES}
-    )
-    return "." + ".".join(tokens) if tokens else ""
+    kept = {_DIGITS.sub("", token) for token in classes.split() if token.lower() not in _NOISE_CLASSES}
+    return "." + ".".join(sorted(kept)) if kept else ""
 
 
+_DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
+_DATE_HINT = re.compile(r"\d\s*[-/.年月－／．]\s*\d")
+"""Every shown date has a digit, a separator and a digit: only text around such spots is read."""
 _NOISE_CLASSES = frozenset(
     {
         *("on", "active", "cur", "current", "curr", "first", "last", "odd", "even", "selected", "select"),
@@ -118,26 +136,25 @@ _NOISE_CLASSES = frozenset(
 )
 
 
-def _strip_digits(token: str) -> str:
-    return "".join(char for char in token if not char.isdigit())
-
-
 def _date_cells(tree: Tree, today: date | None) -> list[_Cell]:
     """Nodes that show a date: date-like text nodes, dates at the edge of a text, split date badges."""
-    cells = []
-    for index, node in enumerate(tree.nodes):
-        if node.tag == TEXT:
-            cell = _text_cell(index, node.parent, collapse(node.text), today)
-        else:
-            cell = _badge_cell(tree, index, today)
-        if cell is not None and not is_future(cell.found.value, today):
-            cells.append(cell)
-    return cells
+    texts = sorted({tree.node_at(match.start()) for match in _DATE_HINT.finditer(tree.page_text)} - {-1})
+    badges = sorted(
+        {
+            element
+            for index in texts
+            for element in tree.ancestors(index)[:2]
+            if 1 < tree.nodes[element].end - element <= MAX_BADGE_NODES
+        }
+    )
+    found = [_text_cell(index, tree.nodes[index].parent, tree.nodes[index].text, today) for index in texts]
+    found += [_badge_cell(tree, element, today) for element in badges]
+    cells = [cell for cell in found if cell is not None and not is_future(cell.found.value, today)]
+    return sorted(cells, key=lambda cell: cell.node)
 
 
-def _text_cell(index: int, parent: int, text: str, today: date | None) -> _Cell | None:
-    if not any(char.isdigit() for char in text):
-        return None
+def _text_cell(index: int, parent: int, raw: str, today: date | None) -> _Cell | None:
+    text = collapse(raw)
     found = date_like(text, today)
     if found is not None:
         return _Cell(index, parent, text, found, edge=False)
@@ -147,11 +164,10 @@ def _text_cell(index: int, parent: int, text: str, today: date | None) -> _Cell 
 
 def _badge_cell(tree: Tree, element: int, today: date | None) -> _Cell | None:
     """A date shown as parts in child elements (`<span>24</span><em>2018-12</em>`)."""
-    end = tree.nodes[element].end
-    if end == element or end - element > MAX_BADGE_NODES:
+    nodes = tree.nodes[element + 1 : tree.nodes[element].end + 1]
+    if sum(1 for node in nodes if node.tag == TEXT and _DIGIT.search(node.text)) < 2:
         return None
-    texts = [collapse(tree.nodes[i].text) for i in range(element + 1, end + 1) if tree.nodes[i].tag == TEXT]
-    texts = [text for text in texts if text]
+    texts = [text for node in nodes if node.tag == TEXT and (text := collapse(node.text))]
     if len(texts) < 2 or any(date_like(text, today) for text in texts):
         return None
     joined = " ".join(texts)
@@ -167,7 +183,8 @@ def _smallest_record(tree: Tree, links: PageLinks, cell: _Cell, cell_nodes: list
     for _ in range(MAX_CLIMB):
         inside = links.usable_within(current)
         if inside:
-            if len(links.urls(inside)) <= MAX_RECORD_URLS and _branches_with_links(tree, links, current) <= 1:
+            few_targets = len(links.targets(inside)) <= MAX_RECORD_URLS
+            if few_targets and _branches_with_links(tree, links, current) <= 1:
                 return current
             return _flat_partner(tree, links, current, cell.node, cell_nodes)
         current = tree.nodes[current].parent
@@ -206,7 +223,7 @@ def _flat_partner(
     if not order:
         return None
     partner = branches[order[0]]
-    return partner if len(links.urls(links.usable_within(partner))) <= MAX_RECORD_URLS else None
+    return partner if len(links.targets(links.usable_within(partner))) <= MAX_RECORD_URLS else None
 
 
 def _count_between(sorted_nodes: list[int], start: int, end: int) -> int:
@@ -254,7 +271,7 @@ def _widen(tree: Tree, links: PageLinks, record: int, group_cells: list[int], ow
             break
         nested = [other for other in _within(owned, tree, parent) if not tree.contains(other, record)]
         targets = {
-            link.url
+            link.href
             for index in links.usable_within(parent)
             if not any(tree.contains(other, index) for other in nested)
             and (link := links.link(index)) is not None
@@ -319,36 +336,31 @@ def _cell_date(cell: _Cell, link: Link, today: date | None) -> date | None:
     """The cell's date; a yearless one takes its year from the link's URL date when that is close."""
     if not cell.found.yearless:
         return cell.found.value
-    found = date_like(cell.text, today, hint=url_date(link.url))
+    found = date_like(cell.text, today, hint=url_date(link.href))
     return found.value if found is not None and not is_future(found.value, today) else None
 
 
-def _url_dated_records(tree: Tree, links: PageLinks, shown: list[Record], today: date | None) -> list[Record]:
+def _url_dated_records(
+    tree: Tree, links: PageLinks, shown: list[Record], today: date | None, signature: Signatures
+) -> list[Record]:
     """Records for links that show no date but carry one in their URL (TRS t20181224_…, /art/2018/12/24/).
 
     Links inside a record with a shown date, or repeating the structure of such records (an
     entry whose date template stayed empty), get none: the URL date is only a fallback.
     """
-    covered = sorted(record.element for record in shown)
+    covered = {index for record in shown for index in links.usable_within(record.element)}
     shown_signatures = {record.signature for record in shown}
     records = []
     for index in links.usable():
         link = links.link(index)
-        value = url_date(link.url) if link is not None else None
+        value = url_date(link.href) if link is not None and index not in covered else None
         if link is None or value is None or is_future(value, today):
             continue
-        if any(tree.contains(element, index) for element in _enclosing(covered, tree, index)):
-            continue
         element = _link_item(tree, links, index)
-        sig = signature(tree, element)
+        sig = signature(element)
         if sig not in shown_signatures:
             records.append(Record(element, link, value, (*sig, URL_ONLY_MARK), element))
     return records
-
-
-def _enclosing(sorted_elements: list[int], tree: Tree, index: int) -> list[int]:
-    """Candidates among sorted elements that may contain `index` (those starting before it)."""
-    return sorted_elements[: bisect_right(sorted_elements, index)]
 
 
 def _link_item(tree: Tree, links: PageLinks, index: int) -> int:
@@ -356,7 +368,7 @@ def _link_item(tree: Tree, links: PageLinks, index: int) -> int:
     current = index
     for _ in range(3):
         parent = tree.nodes[current].parent
-        if parent < 0 or len(links.urls(links.usable_within(parent))) > 1:
+        if parent < 0 or len(links.targets(links.usable_within(parent))) > 1:
             break
         current = parent
     return current

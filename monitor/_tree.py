@@ -8,7 +8,11 @@ script/style/template elements is kept apart and never counted as visible text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from bisect import bisect_right
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -26,20 +30,24 @@ _BLOCK_TAGS = frozenset(
         *("th", "thead", "tr", "ul"),
     }
 )
+_NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 
 
-@dataclass(slots=True)
 class Node:
     """One element or text node; `end` is the index of its last descendant (itself if a leaf)."""
 
-    tag: str
-    parent: int
-    depth: int
-    attrs: dict[str, str] = field(default_factory=dict)
-    text: str = ""
-    end: int = 0
-    text_offset: int = 0
+    __slots__ = ("attrs", "end", "parent", "tag", "text", "text_offset")
+
+    def __init__(
+        self, tag: str, parent: int, attrs: Mapping[str, str], text: str, end: int, text_offset: int
+    ) -> None:
+        self.tag = tag
+        self.parent = parent
+        self.attrs = attrs
+        self.text = text
+        self.end = end
+        self.text_offset = text_offset
 
 
 @dataclass
@@ -52,6 +60,22 @@ class Tree:
     title: str
     base_href: str
     scripts: list[str]
+
+    @cached_property
+    def text_index(self) -> tuple[list[int], list[int]]:
+        """Start offsets of the text nodes in `page_text`, and their node indexes, both in order."""
+        offsets, indexes = [], []
+        for index, node in enumerate(self.nodes):
+            if node.tag == TEXT:
+                offsets.append(node.text_offset)
+                indexes.append(index)
+        return offsets, indexes
+
+    def node_at(self, offset: int) -> int:
+        """The text node showing the character at `offset` of `page_text` (-1 before the first)."""
+        offsets, indexes = self.text_index
+        position = bisect_right(offsets, offset) - 1
+        return indexes[position] if position >= 0 else -1
 
     def contains(self, ancestor: int, index: int) -> bool:
         """True when node `index` lies in the subtree of `ancestor` (or is it)."""
@@ -116,7 +140,12 @@ def parse(html: str) -> Tree:
 
 
 class _Builder:
-    """Depth-first copy of lexbor nodes into Node records, collecting the visible text on the way."""
+    """Depth-first copy of lexbor nodes into Node records, with the visible text on the way.
+
+    An explicit stack (children pushed last-first) instead of recursion: pages nest deep. A
+    `(None, index)` entry closes element `index`: everything appended since is its subtree.
+    Hidden-text elements (script, style…), comments and doctypes are skipped with their contents.
+    """
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
@@ -124,49 +153,41 @@ class _Builder:
         self.text_length = 0
 
     def walk(self, root: LexborNode) -> None:
-        stack: list[tuple[LexborNode, int, int]] = [(root, -1, 0)]
+        nodes = self.nodes
+        stack: list[tuple[LexborNode | None, int]] = [(root, -1)]
         while stack:
-            node, parent, depth = stack.pop()
-            index = self._add(node, parent, depth)
-            if index is None:
+            node, parent = stack.pop()
+            if node is None:
+                nodes[parent].end = len(nodes) - 1
                 continue
-            children = []
-            child = node.child
+            tag = node.tag or ""
+            if tag == "-text":
+                self._add_text(node.text_content or "", parent)
+                continue
+            if tag[:1] in "-_!" or tag in _HIDDEN_TEXT_TAGS:
+                continue
+            if tag in _BLOCK_TAGS:
+                self._append_text("\n")
+            attrs = {key: value or "" for key, value in node.attributes.items()}
+            index = len(nodes)
+            nodes.append(Node(tag, parent, attrs, "", index, self.text_length))
+            stack.append((None, index))
+            child = node.last_child
             while child is not None:
-                children.append(child)
-                child = child.next
-            stack.extend((child, index, depth + 1) for child in reversed(children))
-        self._fix_ends()
+                stack.append((child, index))
+                child = child.prev
 
-    def _add(self, node: LexborNode, parent: int, depth: int) -> int | None:
-        """Append one node; returns its index when its children should be walked."""
-        tag = node.tag or ""
-        if tag == "-text":
-            text = node.text_content or ""
-            self.nodes.append(Node(TEXT, parent, depth, text=text, text_offset=self.text_length))
-            self._append_text(text)
-            return None
-        tag = tag.lower()
-        if tag.startswith(("-", "_", "!")) or tag in _HIDDEN_TEXT_TAGS:
-            return None
-        if tag in _BLOCK_TAGS:
-            self._append_text("\n")
-        attrs = {str(key).lower(): value or "" for key, value in node.attributes.items()}
-        self.nodes.append(Node(tag, parent, depth, attrs=attrs, text_offset=self.text_length))
-        return len(self.nodes) - 1
+    def _add_text(self, text: str, parent: int) -> None:
+        if text.isspace() and parent >= 0 and self.nodes[parent].tag in _BLOCK_TAGS:
+            # Indentation between blocks: a word break in the page text, no node needed.
+            text = " "
+        else:
+            self.nodes.append(Node(TEXT, parent, _NO_ATTRIBUTES, text, len(self.nodes), self.text_length))
+        self._append_text(text)
 
     def _append_text(self, text: str) -> None:
         self.text_parts.append(text)
         self.text_length += len(text)
-
-    def _fix_ends(self) -> None:
-        """Set every element's `end` to its last descendant, from the parent links."""
-        for index, node in enumerate(self.nodes):
-            node.end = index
-        for index in range(len(self.nodes) - 1, -1, -1):
-            parent = self.nodes[index].parent
-            if parent >= 0 and self.nodes[index].end > self.nodes[parent].end:
-                self.nodes[parent].end = self.nodes[index].end
 
 
 def _head_facts(document: LexborHTMLParser) -> tuple[dict[str, str], str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from monitor._article import ArticleDate, has_article_body, publish_date
+from monitor._article import ArticleDate, has_article_body, heading_date, publish_date
 from monitor._catalogue import find_catalogue
 from monitor._dates import find_full_dates
 from monitor._feeds import json_items, parse_json, unwrap_datastore
@@ -44,6 +44,7 @@ class _Findings:
     pages: int | None
     links: PageLinks
     tree: Tree
+    today: date | None
 
 
 def extract_document(
@@ -110,8 +111,8 @@ def _extract(
     base = resolve(base_url, tree.base_href) if tree.base_href else base_url
     if item_selector:
         items = select_items(html, item_selector, date_selector, base, day)
-        return _list_extraction(items, encoding, pages_total(tree, text))
-    findings = _read_page(tree, text, base, day)
+        return _list_extraction(items, encoding, pages_total(tree))
+    findings = _read_page(tree, base, day)
     return _decide(findings, encoding)
 
 
@@ -123,9 +124,9 @@ def _from_json(document: object, base_url: str, encoding: str, today: date | Non
     return _list_extraction(items, encoding, None)
 
 
-def _read_page(tree: Tree, raw_html: str, base: str, today: date | None) -> _Findings:
+def _read_page(tree: Tree, base: str, today: date | None) -> _Findings:
     records, links = find_records(tree, base, today)
-    pages = pages_total(tree, raw_html)
+    pages = pages_total(tree)
     main = choose_main_list(tree, records, pages is not None)
     listed = _list_elements(records)
 
@@ -135,7 +136,7 @@ def _read_page(tree: Tree, raw_html: str, base: str, today: date | None) -> _Fin
     article = publish_date(tree, today, in_list)
     body = article is not None and has_article_body(tree, in_list)
     documents = frozenset(record.link.index for record in records)
-    return _Findings(main, article, body, documents, pages, links, tree)
+    return _Findings(main, article, body, documents, pages, links, tree, today)
 
 
 def _list_elements(records: list[Record]) -> list[int]:
@@ -162,6 +163,7 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     columns = tuple(Column(link.title, link.url) for link in catalogue.columns) if catalogue else ()
     if items and not (catalogue and _names_a_catalogue(findings.tree)):
         return _list_extraction(items, encoding, findings.pages, columns)
+    article = article or heading_date(findings.tree, findings.today)
     if article is not None:
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
     if columns:
