@@ -42,7 +42,8 @@ _META_KEYS = (
 _BUILD_META_KEYS = ("maketime", "others", "generated", "buildtime")
 _BUILD_LABEL = re.compile(r"(?:生成|制作|编译|build)(?:时间|日期|time)?", re.IGNORECASE)
 _SCRIPT_PUBDATE = re.compile(
-    r"""(?i)(?:pub|publish|release|fabu)_?(?:time|date|day)\w*["']?\s*[=:]\s*["']\s*([^"']{8,30})["']"""
+    # An assignment (`var __$pubtime='2012-06-24 00:00:00'`), not a key of inlined list data.
+    r"""(?i)(?:pub|publish|release|fabu)_?(?:time|date|day)\w*\s*=\s*["']\s*([^"']{8,30})["']"""
 )
 
 

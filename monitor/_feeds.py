@@ -1,7 +1,8 @@
-"""List data that is not plain HTML: JSON list APIs and Hanweb (大汉) <datastore> records.
+"""List data that is not plain HTML: JSON list APIs, JSON arrays in page scripts, Hanweb <datastore>.
 
 JSON (TRS/gkmlpt style) becomes items directly; a Hanweb `<script type="text/xml"><datastore>`
-block is unwrapped into ordinary HTML so the list reader sees its records. Pure, no I/O.
+block (or a bare datastore XML answer) is unwrapped into ordinary HTML so the list reader sees
+its records. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ from monitor.models import Item
 MAX_JSON_DEPTH = 6
 """How deep inside a JSON document a list of records is looked for."""
 
-_DATASTORE_SCRIPT = re.compile(
-    r"<script\b[^>]*>\s*(<datastore\b.*?</datastore>)\s*</script>", re.IGNORECASE | re.DOTALL
+MAX_SCRIPT_JSON_CHARS = 2_000_000
+"""Scripts longer than this are libraries, not inlined list data."""
+
+_DATASTORE = re.compile(
+    r"<script\b[^>]*>\s*(<datastore\b.*?</datastore>)\s*</script>|(<datastore\b.*?</datastore>)",
+    re.IGNORECASE | re.DOTALL,
 )
+_TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.IGNORECASE)
+_JS_LITERAL_START = re.compile(r"[=:(]\s*(?=[\[{])")
 _CDATA_RECORD = re.compile(r"<record\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
 _JSONP = re.compile(r"^\s*[\w.$]+\s*\(\s*(.*?)\s*\)\s*;?\s*$", re.DOTALL)
 _DATE_KEY_RANKS: tuple[re.Pattern[str], ...] = (
@@ -34,15 +41,18 @@ _TITLE_KEY = re.compile(r"title|^name$|filename|subject|^bt$|wjbt|doctitle|headl
 _URL_KEY = re.compile(r"url|link|href|path")
 
 
-def unwrap_datastore(html: str) -> str:
-    """HTML with each Hanweb <datastore> script replaced by its CDATA records as plain markup."""
-    if "<datastore" not in html and "<DATASTORE" not in html:
-        return html
+def unwrap_datastore(html: str) -> tuple[str, int | None]:
+    """HTML with each Hanweb <datastore> replaced by its CDATA records as plain markup, and the
+    datastore's <totalpage> when it states one."""
+    if "<datastore" not in html.lower():
+        return html, None
+    total = _TOTAL_PAGES.search(html)
 
     def records(match: re.Match[str]) -> str:
-        return "<div>" + "".join(_CDATA_RECORD.findall(match.group(1))) + "</div>"
+        store = match.group(1) or match.group(2)
+        return "<div>" + "".join(_CDATA_RECORD.findall(store)) + "</div>"
 
-    return _DATASTORE_SCRIPT.sub(records, html)
+    return _DATASTORE.sub(records, html), int(total.group(1)) if total else None
 
 
 def parse_json(text: str) -> Any:
@@ -67,6 +77,36 @@ def json_items(document: Any, base_url: str, today: date | None) -> list[Item]:
         if len(items) > len(best):
             best = items
     return best
+
+
+def script_items(scripts: list[str], base_url: str, today: date | None) -> list[Item]:
+    """Items of the largest dated JSON array inlined in the page scripts (`var list = [{…}]`).
+
+    Pages rendered in the browser often ship their first page of data this way.
+    """
+    best: list[Item] = []
+    for script in scripts:
+        if len(script) > MAX_SCRIPT_JSON_CHARS or "[" not in script:
+            continue
+        for literal in _json_literals(script):
+            items = json_items(literal, base_url, today)
+            if len(items) > len(best):
+                best = items
+    return best
+
+
+def _json_literals(script: str) -> list[Any]:
+    """Strict-JSON object/array literals assigned or passed in a script."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in _JS_LITERAL_START.finditer(script):
+        try:
+            value, _ = decoder.raw_decode(script, match.end())
+        except ValueError:
+            continue
+        if isinstance(value, list | dict):
+            found.append(value)
+    return found
 
 
 def _record_arrays(value: Any, depth: int) -> list[list[dict[str, Any]]]:

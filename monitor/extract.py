@@ -13,7 +13,7 @@ from datetime import date
 from monitor._article import ArticleDate, has_article_body, heading_date, publish_date
 from monitor._catalogue import find_catalogue
 from monitor._dates import find_full_dates
-from monitor._feeds import json_items, parse_json, unwrap_datastore
+from monitor._feeds import json_items, parse_json, script_items, unwrap_datastore
 from monitor._links import PageLinks, resolve
 from monitor._lists import MainList, choose_main_list
 from monitor._paging import pages_total
@@ -25,6 +25,9 @@ from monitor.models import Column, Extraction, ExtractKind, Item
 
 PAGED_LIST_MIN_ITEMS = 10
 """A paginated list this long outweighs a publish-date label elsewhere on the page."""
+
+MIN_SCRIPT_ITEMS = 2
+"""A JSON array in a script is read as the list only with at least this many dated records."""
 
 CATALOGUE_WORD = "目录"
 """A page whose title or column name has this word is the disclosure catalogue, lists or not."""
@@ -105,14 +108,15 @@ def _extract(
     document = parse_json(text)
     if document is not None:
         return _from_json(document, base_url, encoding, today)
-    html = unwrap_datastore(text)
+    html, datastore_pages = unwrap_datastore(text)
     tree = parse(html)
     day = today or _newest_shown_date(tree)
     base = resolve(base_url, tree.base_href) if tree.base_href else base_url
+    pages = pages_total(tree) or datastore_pages
     if item_selector:
         items = select_items(html, item_selector, date_selector, base, day)
-        return _list_extraction(items, encoding, pages_total(tree))
-    findings = _read_page(tree, base, day)
+        return _list_extraction(items, encoding, pages)
+    findings = _read_page(tree, base, day, pages)
     return _decide(findings, encoding)
 
 
@@ -124,9 +128,8 @@ def _from_json(document: object, base_url: str, encoding: str, today: date | Non
     return _list_extraction(items, encoding, None)
 
 
-def _read_page(tree: Tree, base: str, today: date | None) -> _Findings:
+def _read_page(tree: Tree, base: str, today: date | None, pages: int | None) -> _Findings:
     records, links = find_records(tree, base, today)
-    pages = pages_total(tree)
     main = choose_main_list(tree, records, pages is not None)
     listed = _list_elements(records)
 
@@ -163,6 +166,9 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     columns = tuple(Column(link.title, link.url) for link in catalogue.columns) if catalogue else ()
     if items and not (catalogue and _names_a_catalogue(findings.tree)):
         return _list_extraction(items, encoding, findings.pages, columns)
+    scripted = script_items(findings.tree.scripts, findings.links.base, findings.today)
+    if len(scripted) >= MIN_SCRIPT_ITEMS:
+        return _list_extraction(scripted, encoding, findings.pages, columns)
     article = article or heading_date(findings.tree, findings.today)
     if article is not None:
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)

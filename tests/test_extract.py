@@ -415,6 +415,43 @@ def test_json_list_apis() -> None:
     assert extract("cb(" + json.dumps(trs) + ");", today=CORPUS_TODAY).newest_date == date(2023, 9, 8)
 
 
+def test_json_array_inlined_in_a_script_is_the_list_of_a_browser_rendered_page() -> None:
+    records = [
+        {
+            "title": "关于做好冬春季传染病防控工作的通知",
+            "url": "/c100/202609/t20260921_1.html",
+            "pubDate": "2026-09-21 17:00",
+        },
+        {
+            "title": "国家疾控局召开第三季度工作会议",
+            "url": "/c100/202609/t20260915_2.html",
+            "pubDate": "2026-09-15 09:00",
+        },
+    ]
+    page = (
+        '<html><head><title>疾控动态_某局</title></head><body><div id="app"><ul class="list"></ul></div>'
+        f"<script>var itemObj = {json.dumps(records, ensure_ascii=False)};</script></body></html>"
+    )
+    result = extract(page, base_url="https://www.example.gov.cn/", today=CORPUS_TODAY)
+    assert (result.kind, result.newest_date) == (ExtractKind.LIST, date(2026, 9, 21))
+    assert result.items[1].url == "https://www.example.gov.cn/c100/202609/t20260915_2.html"
+
+
+def test_bare_datastore_answer_with_its_page_count() -> None:
+    record = (
+        '<record><![CDATA[<li><a href="/art/2026/9/{d}/art_1_{d}.html">第{d}号公告全文标题</a>'
+        "<span>2026-09-{d:02d}</span></li>]]></record>"
+    )
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        "<datastore><totalrecord>1928</totalrecord><totalpage>20</totalpage>"
+        f"<recordset>{record.format(d=16)}{record.format(d=10)}</recordset></datastore>"
+    )
+    result = extract(xml, base_url="https://example.gov.cn/", today=CORPUS_TODAY)
+    assert (result.kind, len(result.items), result.pages_total) == (ExtractKind.LIST, 2, 20)
+    assert result.items[0].url == "https://example.gov.cn/art/2026/9/16/art_1_16.html"
+
+
 # ------------------------------------------------------------------------------ selector override
 
 
