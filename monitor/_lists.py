@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from monitor._links import Link
 from monitor._records import Record
 from monitor._tree import TEXT, Tree
 
@@ -55,6 +56,19 @@ PAGER_SCOPE_LEVELS = 3
 HEADING_CHARS = 30
 """How much text just before a group is read as its heading."""
 
+LOCAL_FACTOR = 1.3
+"""Score multiplier for a group whose entries live in the page's own folder (the column's documents)."""
+
+LOCAL_SHARE = 0.6
+"""Share of a group's entries that must be local for LOCAL_FACTOR."""
+
+MIN_NAME_CHARS, MAX_NAME_CHARS = 2, 20
+"""Column names are a few characters long; longer "names" are sentences or article titles."""
+
+_CRUMB_TAGS = frozenset({"div", "p", "span", "ul", "ol", "nav", "td"})
+_CRUMB_SEPARATORS = re.compile(r"\s*(?:>+|›|»|→|/|\\|＞|-{1,2})\s*")
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
 _TITLE_SEPARATORS = re.compile(r"\s*[_|｜—–-]+\s*|\s{2,}")
 _PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d[\d,]*\s*页|第\s*\d+\s*/\s*\d+\s*页")
 
@@ -64,7 +78,7 @@ class _Page:
     """Page-wide facts the group scores depend on."""
 
     tree: Tree
-    column_name: str
+    column_names: tuple[str, ...]
     pager_nodes: tuple[int, ...]
 
 
@@ -87,7 +101,7 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
     if not candidates:
         return MainList((), False)
     shown = [members for members in candidates if not members[0].url_dated]
-    page = _Page(tree, column_name(tree), _pager_nodes(tree))
+    page = _Page(tree, column_names(tree), _pager_nodes(tree))
     if not paginated and not has_breadcrumb(tree) and _looks_like_homepage(page, shown):
         everything = [record for members in shown if len(members) > 1 for record in members]
         return MainList(tuple(sorted(everything, key=lambda record: record.element)), True)
@@ -95,13 +109,38 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
     return MainList(tuple(best), False)
 
 
-def column_name(tree: Tree) -> str:
-    """The page's own column name: <meta name="ColumnName">, else the first part of a split <title>."""
-    declared = " ".join(tree.meta.get("columnname", "").split())
-    if declared:
-        return declared
+def column_names(tree: Tree) -> tuple[str, ...]:
+    """What the page calls its own column: <meta name="ColumnName">, the last step of its breadcrumb
+    trail, the first part of a split <title>."""
+    names = [" ".join(tree.meta.get("columnname", "").split()), _last_crumb(tree)]
     parts = [part for part in _TITLE_SEPARATORS.split(tree.title) if part]
-    return parts[0] if len(parts) > 1 and len(parts[0]) >= 2 else ""
+    if len(parts) > 1:
+        names.append(parts[0])
+    return tuple(dict.fromkeys(name for name in names if MIN_NAME_CHARS <= len(name) <= MAX_NAME_CHARS))
+
+
+def _last_crumb(tree: Tree) -> str:
+    """The last step of the breadcrumb trail (首页 > 信息公开 > 通知公告 -> 通知公告), or ""."""
+    trail = _breadcrumb(tree)
+    if trail < 0:
+        return ""
+    steps = [step.strip() for step in _CRUMB_SEPARATORS.split(tree.text_of(trail))]
+    steps = [step for step in steps if step and not _BREADCRUMB_TEXT.search(step)]
+    return steps[-1] if steps else ""
+
+
+def _breadcrumb(tree: Tree) -> int:
+    """The element holding the "you are here" trail, or -1."""
+    for index, node in enumerate(tree.nodes):
+        if node.tag in _CRUMB_TAGS:
+            words = (node.attrs.get("class", "") + " " + node.attrs.get("id", "")).split()
+            if any(_BREADCRUMB_CLASS.search(word) for word in words):
+                return index
+    match = _BREADCRUMB_TEXT.search(tree.page_text)
+    if match is None:
+        return -1
+    text_node = tree.node_at(match.start())
+    return tree.nodes[text_node].parent if text_node >= 0 else -1
 
 
 def _pager_nodes(tree: Tree) -> tuple[int, ...]:
@@ -113,14 +152,7 @@ def _pager_nodes(tree: Tree) -> tuple[int, ...]:
 
 def has_breadcrumb(tree: Tree) -> bool:
     """True when the page shows a "you are here" trail: column and article pages do, homepages don't."""
-    if _BREADCRUMB_TEXT.search(tree.page_text):
-        return True
-    return any(
-        _BREADCRUMB_CLASS.search(token)
-        for node in tree.nodes
-        if node.tag in ("div", "p", "span", "ul", "nav")
-        for token in (node.attrs.get("class", "") + " " + node.attrs.get("id", "")).split()
-    )
+    return _breadcrumb(tree) >= 0
 
 
 def _looks_like_homepage(page: _Page, groups: list[list[Record]]) -> bool:
@@ -135,10 +167,11 @@ def _looks_like_homepage(page: _Page, groups: list[list[Record]]) -> bool:
 
 def _headed_by_column(page: _Page, members: list[Record]) -> bool:
     """True when the text just before the group names the page's own column."""
-    if not page.column_name:
+    if not page.column_names:
         return False
     container = _common_ancestor(page.tree, [record.element for record in members])
-    return page.column_name in _heading_before(page.tree, container, members[0].element)
+    heading = _heading_before(page.tree, container, members[0].element)
+    return any(name in heading for name in page.column_names)
 
 
 def _score(page: _Page, members: list[Record]) -> float:
@@ -153,9 +186,21 @@ def _score(page: _Page, members: list[Record]) -> float:
         score *= COLUMN_HEADING_FACTOR
     if _pager_follows(page, container, members[-1].element):
         score *= PAGER_FACTOR
+    if sum(1 for record in members if _is_local(record.link)) >= LOCAL_SHARE * len(members):
+        score *= LOCAL_FACTOR
     if members[0].url_dated:
         score *= URL_DATED_FACTOR
     return score * WIDGET_FACTOR if _in_widget(tree, members) else score
+
+
+def _is_local(link: Link) -> bool:
+    """True for a link into the page's own folder (`./202405/t…`, `t…html`): a column's own documents."""
+    href = link.href
+    if href.startswith(("./", "?")):
+        return True
+    if href.startswith(("/", "../")) or _SCHEME.match(href):
+        return link.url.startswith(link.base.rsplit("/", 1)[0] + "/") if "://" in link.base else False
+    return bool(href)
 
 
 def _pager_follows(page: _Page, container: int, last_record: int) -> bool:

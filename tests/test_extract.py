@@ -247,6 +247,20 @@ def test_split_blocks_are_one_list_and_side_widgets_are_not() -> None:
     assert all("/hot/" not in item.url for item in result.items)
 
 
+def test_main_list_named_by_the_breadcrumb_beats_a_longer_sidebar_list() -> None:
+    def entries(folder: str, count: int) -> str:
+        row = '<li><a href="/{f}/{i}.html">{f}栏目第{i}条信息的完整标题</a><span>2024-05-{d:02d}</span></li>'
+        return "".join(row.format(f=folder, i=i, d=28 - i) for i in range(count))
+
+    page = f"""<html><head><title>某某局</title></head><body>
+    <div class="path">当前位置：<a href="/">首页</a> &gt; 通知公告</div>
+    <div class="main"><h2>通知公告</h2><ul>{entries("tzgg", 10)}</ul></div>
+    <div class="side"><h3>最新动态</h3><ul>{entries("zxdt", 12)}</ul></div></body></html>"""
+    result = extract(page, today=date(2024, 6, 1))
+    assert len(result.items) == 10
+    assert all("/tzgg/" in item.url for item in result.items)
+
+
 # ----------------------------------------------------------------------------------- articles
 
 ARTICLE_TRAPS = [
