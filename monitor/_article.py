@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from monitor._dates import date_like, find_full_dates, is_future, parse_value_date
+from monitor._dates import find_full_dates, is_future, parse_value_date
 from monitor._tree import TEXT, Tree
 
 LABEL_WINDOW = 24
@@ -55,6 +55,9 @@ SENTENCE_CHARS = 20
 
 TITLE_SCAN_NODES = 60
 """How many nodes after the article's heading are searched for an unlabelled date."""
+
+INFO_LINE_CHARS = 80
+"""An article's info line (date, source, author) is short; longer text under the title is body."""
 
 MIN_TITLE_CHARS = 6
 """A heading shorter than this is too common a string to identify the article's title."""
@@ -101,7 +104,8 @@ def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
 
 
 def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
-    """An unlabelled date shown just under the article's heading (`<h1>标题</h1><span>2021-01-05</span>`).
+    """An unlabelled date shown just under the article's heading: `<h1>标题</h1><span>2021-01-05</span>`
+    or an info line `2021-01-05 来源：本站`; body sentences are too long to count.
 
     The weakest evidence of all, asked for only when a page has nothing else to show.
     """
@@ -114,10 +118,10 @@ def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
         return None
     for index in range(heading + 1, min(len(tree.nodes), heading + TITLE_SCAN_NODES)):
         node = tree.nodes[index]
-        if node.tag == TEXT:
-            found = date_like(" ".join(node.text.split()), None)
-            if found is not None and not found.yearless and not is_future(found.value, today):
-                return ArticleDate(found.value, "bare")
+        shown = " ".join(node.text.split()) if node.tag == TEXT else ""
+        dates = find_full_dates(shown) if len(shown) <= INFO_LINE_CHARS else []
+        if dates and not is_future(dates[0].value, today):
+            return ArticleDate(dates[0].value, "bare")
     return None
 
 

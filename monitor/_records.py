@@ -34,6 +34,9 @@ MAX_WIDE_URLS = 2
 MAX_BADGE_NODES = 8
 """A split date badge (`<span>24</span><em>2018-12</em>`) spans at most this many nodes."""
 
+MAX_SIGNATURE_DEPTH = 16
+"""Signatures keep this many ancestors: enough to tell lists apart, bounded on absurdly deep pages."""
+
 URL_ONLY_MARK = "~url"
 """Last element of the signature of records dated by their URL only."""
 
@@ -107,13 +110,17 @@ class Signatures:
         return (*self._path(node.parent), node.tag)
 
     def _path(self, element: int) -> tuple[str, ...]:
-        if element < 0:
-            return ()
-        path = self._paths.get(element)
-        if path is None:
-            node = self.tree.nodes[element]
-            path = (*self._path(node.parent), node.tag + class_key(node.attrs.get("class", "")))
-            self._paths[element] = path
+        """The memoised path of `element` itself (class included), built iteratively: pages nest deep."""
+        missing = []
+        current = element
+        while current >= 0 and current not in self._paths:
+            missing.append(current)
+            current = self.tree.nodes[current].parent
+        path = self._paths[current] if current >= 0 else ()
+        for index in reversed(missing):
+            node = self.tree.nodes[index]
+            path = (*path, node.tag + class_key(node.attrs.get("class", "")))[-MAX_SIGNATURE_DEPTH:]
+            self._paths[index] = path
         return path
 
 
