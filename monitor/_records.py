@@ -40,6 +40,18 @@ MAX_SIGNATURE_DEPTH = 16
 URL_ONLY_MARK = "~url"
 """Last element of the signature of records dated by their URL only."""
 
+_DIGITS = re.compile(r"\d+")
+_DIGIT = re.compile(r"\d")
+_DATE_HINT = re.compile(r"\d\s*[-/.年月－／．]\s*\d")
+"""Every shown date has a digit, a separator and a digit: only text around such spots is read."""
+_NOISE_CLASSES = frozenset(
+    {
+        *("on", "active", "cur", "current", "curr", "first", "last", "odd", "even", "selected", "select"),
+        *("hover", "show", "hide", "hidden", "clearfix", "clear", "cf", "fl", "fr", "left", "right"),
+        *("pull-left", "pull-right", "animated", "in", "fade", "top", "new", "hot", "red", "bold"),
+    }
+)
+
 
 @dataclass(frozen=True)
 class Record:
@@ -128,19 +140,6 @@ def class_key(classes: str) -> str:
     """Classes without state words (on, active, first…) or digits, sorted: list1 and list2 are one."""
     kept = {_DIGITS.sub("", token) for token in classes.split() if token.lower() not in _NOISE_CLASSES}
     return "." + ".".join(sorted(kept)) if kept else ""
-
-
-_DIGITS = re.compile(r"\d+")
-_DIGIT = re.compile(r"\d")
-_DATE_HINT = re.compile(r"\d\s*[-/.年月－／．]\s*\d")
-"""Every shown date has a digit, a separator and a digit: only text around such spots is read."""
-_NOISE_CLASSES = frozenset(
-    {
-        *("on", "active", "cur", "current", "curr", "first", "last", "odd", "even", "selected", "select"),
-        *("hover", "show", "hide", "hidden", "clearfix", "clear", "cf", "fl", "fr", "left", "right"),
-        *("pull-left", "pull-right", "animated", "in", "fade", "top", "new", "hot", "red", "bold"),
-    }
-)
 
 
 def _date_cells(tree: Tree, today: date | None) -> list[_Cell]:

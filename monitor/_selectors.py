@@ -17,19 +17,14 @@ from monitor._tree import collapse
 from monitor.models import Item
 
 
-class SelectorError(ValueError):
-    """The configured CSS selector is not valid CSS."""
-
-
 def select_items(
     html: str, item_selector: str, date_selector: str | None, base: str, today: date | None
 ) -> list[Item]:
-    """Items of the elements matching `item_selector`, in page order; undated ones included."""
-    document = LexborHTMLParser(html)
-    try:
-        elements = document.css(item_selector)
-    except ValueError as exc:
-        raise SelectorError(str(exc)) from None
+    """Items of the elements matching `item_selector`, in page order; undated ones included.
+
+    An invalid selector raises lexbor's ValueError (config validation should have caught it).
+    """
+    elements = LexborHTMLParser(html).css(item_selector)
     items = []
     for element in elements:
         item = _item(element, date_selector, base, today)
@@ -46,27 +41,22 @@ def _item(element: LexborNode, date_selector: str | None, base: str, today: date
     title = best_title(strip_edge_date(collapse(link.text(deep=True))), link.attributes.get("title") or "")
     if not href or not title:
         return None
-    url = resolve(base, href)
-    return Item(title, url, _item_date(element, date_selector, today, url))
+    return Item(title, resolve(base, href), _item_date(element, date_selector, today, href))
 
 
-def _item_date(element: LexborNode, date_selector: str | None, today: date | None, url: str) -> date | None:
-    """The date shown in the date element (or anywhere in the item), else the URL's date."""
-    scope: LexborNode | None = element
-    if date_selector:
-        try:
-            scope = element.css_first(date_selector)
-        except ValueError as exc:
-            raise SelectorError(str(exc)) from None
-    shown = _shown_date(collapse(scope.text(deep=True)), today, url) if scope is not None else None
+def _item_date(element: LexborNode, date_selector: str | None, today: date | None, href: str) -> date | None:
+    """The date shown in the date element (or anywhere in the item), else the date in the link."""
+    scope = element.css_first(date_selector) if date_selector else element
+    shown = _shown_date(collapse(scope.text(deep=True)), today, href) if scope is not None else None
     if shown is not None:
         return shown
-    fallback = url_date(url)
+    fallback = url_date(href)
     return fallback if fallback is not None and not is_future(fallback, today) else None
 
 
-def _shown_date(text: str, today: date | None, url: str) -> date | None:
-    found = date_like(text, today, hint=url_date(url))
+def _shown_date(text: str, today: date | None, href: str) -> date | None:
+    """The item's shown date: a date-like text, else the last complete date in it."""
+    found = date_like(text, today, hint=url_date(href))
     if found is None:
         full = find_full_dates(text)
         found = full[-1] if full else None

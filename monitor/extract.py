@@ -18,7 +18,7 @@ from monitor._links import PageLinks, resolve
 from monitor._lists import MainList, choose_main_list
 from monitor._paging import pages_total
 from monitor._records import Record, find_records
-from monitor._selectors import SelectorError, select_items
+from monitor._selectors import select_items
 from monitor._tree import Tree, parse
 from monitor.decode import decode
 from monitor.models import Column, Extraction, ExtractKind, Item
@@ -87,11 +87,9 @@ def extract(
     """
     try:
         return _extract(text, base_url, encoding, today, item_selector, date_selector)
-    except SelectorError:
-        return Extraction(ExtractKind.UNKNOWN, encoding)
     except Exception:
-        # The one exception boundary: whatever a malformed page trips inside the readers, the
-        # daemon's check pipeline gets data ("unknown"), never an exception.
+        # The one exception boundary: whatever a malformed page (or an invalid configured
+        # selector) trips inside the readers, the check pipeline gets data ("unknown").
         return Extraction(ExtractKind.UNKNOWN, encoding)
 
 
