@@ -122,7 +122,8 @@ def _declared_codecs(body: bytes, content_type: str | None) -> list[str]:
     codecs_in_order: list[str] = []
     for label in labels:
         codec = normalise_codec(label.decode("ascii", errors="replace"))
-        if codec and codec not in codecs_in_order:
+        # A UTF-16/32 label on a body without BOM and without NULs (those are binary) is a lie.
+        if codec and codec not in codecs_in_order and not codec.startswith(("utf-16", "utf-32")):
             codecs_in_order.append(codec)
     return codecs_in_order
 

@@ -68,6 +68,13 @@ CASES = [
     ),
     ("unknown-label-falls-back", utf8(page(CHINESE)), "text/html; charset=x-nonsense", "utf-8", CHINESE),
     (
+        "utf16-label-without-bom",
+        utf8(page(CHINESE, '<meta charset="unicode">')),
+        "text/html; charset=utf-16",
+        "utf-8",
+        CHINESE,
+    ),
+    (
         "ascii-declared-latin1",
         page("plain ascii").encode(),
         "text/html; charset=iso-8859-1",
