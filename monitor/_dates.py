@@ -18,7 +18,7 @@ EARLIEST_YEAR = 1990
 """No Chinese government portal published anything before this year."""
 
 SHORT_DATE_URL_WINDOW = timedelta(days=62)
-"""A URL date this close to a yearless date (month-day) lends it its year."""
+"""How much later than its URL date a yearless date (month-day) may be and still take its year."""
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．：", "0123456789-/.:")
 _FULLWIDTH_DIGIT = re.compile("[０-９]")
@@ -60,6 +60,7 @@ _SPLIT_YEAR_MONTH_FIRST = re.compile(
     r"^((?:19|20)\d\d)\s*(?:[-/.年]\s*|\s+)(\d{1,2})(?:月\s*|\s*[-/.]\s*|\s+)(\d{1,2})日?$"
 )
 _SPLIT_YEAR_LAST = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})日?\s+((?:19|20)\d\d)年?$")
+_URL_MONTH = re.compile(r"/((?:19|20)\d\d)(0[1-9]|1[0-2])/")
 _ISO_LIKE = re.compile(r"^\s*((?:19|20)\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _EPOCH_SECONDS = (631_152_000, 4_102_444_800)
 """1990-01-01 .. 2100-01-01: an integer in this range is read as Unix seconds."""
@@ -91,16 +92,19 @@ def make_date(year: int, month: int, day: int) -> date | None:
 
 
 def infer_year(month: int, day: int, today: date | None, hint: date | None = None) -> date | None:
-    """The date of a yearless `MM-DD`: the year of a nearby hint (a URL date), else the latest past one.
+    """The date of a yearless `MM-DD`: the latest one not long after a hint (the date in the item's
+    URL), else the latest one not after today.
 
-    Without a hint, a month-day later than today belongs to last year, which is what makes
-    `12-28` read on 5 January land in the previous December. Without either, there is no year.
+    A URL is written when a document is (re)published, so the shown date is at most a little
+    later than it, usually earlier. Without a hint, a month-day later than today belongs to last
+    year, which is what makes `12-28` read on 5 January land in the previous December. Without
+    either, there is no year.
     """
     if hint is not None:
-        for year in (hint.year, hint.year - 1, hint.year + 1):
-            candidate = make_date(year, month, day)
-            if candidate and abs(candidate - hint) <= SHORT_DATE_URL_WINDOW:
-                return candidate
+        candidates = [make_date(year, month, day) for year in (hint.year + 1, hint.year, hint.year - 1)]
+        fitting = [c for c in candidates if c is not None and c - hint <= SHORT_DATE_URL_WINDOW]
+        if fitting and not (today is not None and is_future(max(fitting), today)):
+            return max(fitting)
     if today is None:
         return None
     for year in (today.year, today.year - 1):
@@ -190,6 +194,21 @@ def split_date(text: str) -> date | None:
     if match:
         return make_date(int(match.group(3)), int(match.group(1)), int(match.group(2)))
     return None
+
+
+def url_month(url: str) -> date | None:
+    """The last day of the month a URL's dated folder names (`/202205/2032457.shtml`), for year hints."""
+    match = _URL_MONTH.search(url.split("?", 1)[0])
+    if match is None:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    following = make_date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1) if following else None
+
+
+def url_hint(url: str) -> date | None:
+    """The date a URL says about its document, to its day or to its month (for year inference)."""
+    return url_date(url) or url_month(url)
 
 
 def url_date(url: str) -> date | None:

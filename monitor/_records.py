@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-from monitor._dates import FoundDate, date_like, edge_date, is_future, split_date, url_date
+from monitor._dates import FoundDate, date_like, edge_date, is_future, split_date, url_date, url_hint
 from monitor._links import Link, PageLinks, children
 from monitor._tree import TEXT, Tree, collapse
 
@@ -342,7 +342,7 @@ def _cell_date(cell: _Cell, link: Link, today: date | None) -> date | None:
     """The cell's date; a yearless one takes its year from the link's URL date when that is close."""
     if not cell.found.yearless:
         return cell.found.value
-    found = date_like(cell.text, today, hint=url_date(link.href))
+    found = date_like(cell.text, today, hint=url_hint(link.href))
     return found.value if found is not None and not is_future(found.value, today) else None
 
 

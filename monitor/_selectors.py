@@ -11,7 +11,7 @@ from datetime import date
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor._dates import date_like, find_full_dates, is_future, url_date
+from monitor._dates import date_like, find_full_dates, is_future, url_date, url_hint
 from monitor._links import best_title, resolve, strip_edge_date
 from monitor._tree import collapse
 from monitor.models import Item
@@ -56,7 +56,7 @@ def _item_date(element: LexborNode, date_selector: str | None, today: date | Non
 
 def _shown_date(text: str, today: date | None, href: str) -> date | None:
     """The item's shown date: a date-like text, else the last complete date in it."""
-    found = date_like(text, today, hint=url_date(href))
+    found = date_like(text, today, hint=url_hint(href))
     if found is None:
         full = find_full_dates(text)
         found = full[-1] if full else None

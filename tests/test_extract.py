@@ -147,6 +147,11 @@ def test_yearless_dates_cross_new_year_and_take_the_url_year() -> None:
         "2015-12-28",
         "2015-12-20",
     ]
+    # A republished document's URL is later than its shown date; a month folder hints the year too.
+    moved = '<li><a href="./201811/t20181102_{i}.html">{title}</a><span>{shown}</span></li>'
+    assert dates_of(extract(list_page(rows_with(["03-26"], moved)), today=CORPUS_TODAY)) == ["2018-03-26"]
+    folder = '<li><a href="/c110159/202205/2032457.shtml">{title}</a><span>{shown}</span></li>'
+    assert dates_of(extract(list_page(rows_with(["05-06"], folder)), today=CORPUS_TODAY)) == ["2022-05-06"]
 
 
 def test_years_in_titles_are_not_publish_dates() -> None:
