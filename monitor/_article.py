@@ -95,7 +95,7 @@ def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
     for index, node in enumerate(tree.nodes):
         if node.tag != TEXT or len(node.text.strip()) < SENTENCE_CHARS:
             continue
-        if in_list(index) or any(tree.nodes[parent].tag == "a" for parent in tree.ancestors(index)):
+        if any(tree.nodes[parent].tag == "a" for parent in tree.ancestors(index)) or in_list(index):
             continue
         total += len(node.text.strip())
         if total >= BODY_CHARS:

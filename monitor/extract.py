@@ -7,7 +7,7 @@ live in private modules: _records/_lists (main list), _article (publish date), _
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from monitor._article import ArticleDate, has_article_body, heading_date, publish_date
@@ -32,6 +32,9 @@ MIN_SCRIPT_ITEMS = 2
 CATALOGUE_WORD = "目录"
 """A page whose title or column name has this word is the disclosure catalogue, lists or not."""
 
+STRAY_LIST_TARGETS = 3
+"""A dated "list" linking to fewer targets than this may be an article's stray links."""
+
 META_ARTICLE_MAX_ITEMS = 5
 """Without body text, a <meta>/script publish date makes an article only below this many list entries."""
 
@@ -42,12 +45,20 @@ class _Findings:
 
     main: MainList
     article: ArticleDate | None
-    body: bool
+    listed: tuple[int, ...]
     documents: frozenset[int]
     pages: int | None
     links: PageLinks
     tree: Tree
     today: date | None
+
+    def in_list(self, node: int) -> bool:
+        """Whether a node belongs to a repeated list entry."""
+        return any(self.tree.contains(element, node) for element in self.listed)
+
+    def has_body(self) -> bool:
+        """Whether the page has running text outside links and list entries (an article body)."""
+        return has_article_body(self.tree, self.in_list)
 
 
 def extract_document(
@@ -129,15 +140,10 @@ def _from_json(document: object, base_url: str, encoding: str, today: date | Non
 def _read_page(tree: Tree, base: str, today: date | None, pages: int | None) -> _Findings:
     records, links = find_records(tree, base, today)
     main = choose_main_list(tree, records, pages is not None)
-    listed = _list_elements(records)
-
-    def in_list(node: int) -> bool:
-        return any(tree.contains(element, node) for element in listed)
-
-    article = publish_date(tree, today, in_list)
-    body = article is not None and has_article_body(tree, in_list)
+    listed = tuple(_list_elements(records))
     documents = frozenset(record.link.index for record in records)
-    return _Findings(main, article, body, documents, pages, links, tree, today)
+    findings = _Findings(main, None, listed, documents, pages, links, tree, today)
+    return replace(findings, article=publish_date(tree, today, findings.in_list))
 
 
 def _list_elements(records: list[Record]) -> list[int]:
@@ -163,6 +169,9 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     catalogue = find_catalogue(findings.tree, findings.links, findings.documents)
     columns = tuple(Column(link.title, link.url) for link in catalogue.columns) if catalogue else ()
     if items and not (catalogue and _names_a_catalogue(findings.tree)):
+        headed = heading_date(findings.tree, findings.today) if _is_stray(findings.main) else None
+        if headed is not None and findings.has_body():
+            return Extraction(ExtractKind.ARTICLE, encoding, newest_date=headed.value)
         return _list_extraction(items, encoding, findings.pages, columns)
     scripted = script_items(findings.tree.scripts, findings.links.base, findings.today)
     if len(scripted) >= MIN_SCRIPT_ITEMS:
@@ -177,6 +186,12 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     return Extraction(ExtractKind.UNKNOWN, encoding)
 
 
+def _is_stray(main: MainList) -> bool:
+    """A "list" of fewer distinct targets than an article's odds and ends (share buttons, menu
+    links paired with the article's own date) — too little to outweigh an article body."""
+    return len({record.link.href for record in main.records}) < STRAY_LIST_TARGETS
+
+
 def _names_a_catalogue(tree: Tree) -> bool:
     """True when the page calls itself a catalogue (信息公开目录) in its <title> or column name."""
     return CATALOGUE_WORD in tree.title or CATALOGUE_WORD in tree.meta.get("columnname", "")
@@ -189,9 +204,10 @@ def _reads_as_article(findings: _Findings, article: ArticleDate, entries: int) -
     "related news" lists, not pagers); a meta/script date needs body text or very few entries.
     """
     if article.source == "label":
-        return findings.body or not (entries >= PAGED_LIST_MIN_ITEMS and findings.pages is not None)
+        paged_list = entries >= PAGED_LIST_MIN_ITEMS and findings.pages is not None
+        return not paged_list or findings.has_body()
     if article.source in ("meta", "script"):
-        return findings.body or entries < META_ARTICLE_MAX_ITEMS
+        return entries < META_ARTICLE_MAX_ITEMS or findings.has_body()
     return entries == 0
 
 
