@@ -47,7 +47,7 @@ _SCRIPT_PUBDATE = re.compile(
 )
 
 
-BODY_CHARS = 300
+BODY_CHARS = 200
 """Running text outside links and lists beyond which a page reads as an article body."""
 
 SENTENCE_CHARS = 20
@@ -95,7 +95,7 @@ def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
     for index, node in enumerate(tree.nodes):
         if node.tag != TEXT or len(node.text.strip()) < SENTENCE_CHARS:
             continue
-        if any(tree.nodes[parent].tag == "a" for parent in tree.ancestors(index)) or in_list(index):
+        if _inside_link(tree, index) or in_list(index):
             continue
         total += len(node.text.strip())
         if total >= BODY_CHARS:
@@ -112,7 +112,11 @@ def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
     title = " ".join(tree.meta.get("articletitle", "").split()) or tree.title
     if len(title) < MIN_TITLE_CHARS:
         return None
-    headings = (i for i, node in enumerate(tree.nodes) if node.tag == TEXT and _is_heading(node.text, title))
+    headings = (
+        index
+        for index, node in enumerate(tree.nodes)
+        if node.tag == TEXT and _is_heading(node.text, title) and not _inside_link(tree, index)
+    )
     heading = next(headings, -1)
     if heading < 0:
         return None
@@ -123,6 +127,11 @@ def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
         if dates and not is_future(dates[0].value, today):
             return ArticleDate(dates[0].value, "bare")
     return None
+
+
+def _inside_link(tree: Tree, index: int) -> bool:
+    """True for text shown in a link (a breadcrumb or menu entry naming the page is no heading)."""
+    return any(tree.nodes[parent].tag == "a" for parent in tree.ancestors(index))
 
 
 def _is_heading(text: str, title: str) -> bool:

@@ -1,28 +1,36 @@
 """The column links of a government-information-disclosure catalogue (信息公开目录) page.
 
-The catalogue nav is the block of links whose names are the columns every disclosure catalogue
-has by regulation (机构职能, 政策文件, 规划计划, 财政信息, 公开指南, 公开年报, 依申请公开 …); directories
-of other units' catalogues (市教育局, 市财政局 …) and site menus score lower. Pure, no I/O.
+The catalogue nav is a run of links named like the columns every disclosure catalogue has by
+regulation (机构职能, 政策文件, 规划计划, 财政信息, 公开指南, 公开年报, 依申请公开 …): the best such
+repeated run, grown to the enclosing block as long as what it takes in is catalogue too. Site
+menus and directories of other units' catalogues (市教育局, 市财政局 …) stay out. Pure, no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
 
 from monitor._dates import url_date
 from monitor._links import Link, PageLinks
+from monitor._records import Signatures
 from monitor._tree import Tree
 
 MIN_COLUMNS = 5
 """A catalogue nav names at least this many disclosure columns."""
 
-MIN_HIT_SHARE = 0.5
-"""At least this share of the block's links must read as disclosure columns."""
+MIN_RUN_LINKS = 3
+"""A run of links shorter than this is not a nav block."""
 
-MISS_WEIGHT = 0.5
-"""How much a link that is not a disclosure column costs a candidate block."""
+MIN_HIT_SHARE = 0.5
+"""At least this share of a run's links must read as disclosure columns."""
+
+GROW_HIT_SHARE = 0.75
+"""The block grows into its parent only if this share of the links it takes in are columns too."""
+
+MAX_GROW = 8
+"""How many ancestors the block may grow by."""
 
 MAX_NAME_CHARS = 14
 """Column names are short (机构职能, 政府信息公开年报); longer link texts are document titles."""
@@ -43,26 +51,20 @@ class Catalogue:
 
 
 def find_catalogue(tree: Tree, links: PageLinks, documents: frozenset[int]) -> Catalogue | None:
-    """The disclosure-catalogue nav block of the page, or None when there is none.
+    """The disclosure-catalogue nav of the page, or None when there is none.
 
     `documents` are the links of dated list entries: documents, never columns, whatever their titles.
     """
-    usable = links.usable()
-    hits = [index for index in usable if index not in documents and _is_column_link(links, index)]
-    best, best_score = -1, 0.0
-    for element, node in enumerate(tree.nodes):
-        if node.tag == "#text":
-            continue
-        total = _count_in(usable, element, node.end)
-        if total < MIN_COLUMNS:
-            continue
-        hit = _count_in(hits, element, node.end)
-        score = hit - MISS_WEIGHT * (total - hit)
-        if hit >= MIN_COLUMNS and hit >= MIN_HIT_SHARE * total and score > best_score:
-            best, best_score = element, score
-    if best < 0:
+    usable = [index for index in links.usable() if index not in documents]
+    hits = frozenset(index for index in usable if _is_column_link(links, index))
+    run = _best_run(tree, usable, hits)
+    if run is None:
         return None
-    return Catalogue(_distinct(links, usable, best, tree.nodes[best].end))
+    block = _grow(tree, usable, hits, run)
+    inside = [index for index in usable if tree.contains(block, index)]
+    if sum(1 for index in inside if index in hits) < MIN_COLUMNS:
+        return None
+    return Catalogue(_distinct(links, inside))
 
 
 def _is_column_link(links: PageLinks, index: int) -> bool:
@@ -74,17 +76,44 @@ def _is_column_link(links: PageLinks, index: int) -> bool:
     return len(name) <= MAX_NAME_CHARS and _COLUMN_WORDS.search(name) is not None
 
 
-def _count_in(indexes: list[int], start: int, end: int) -> int:
-    return bisect_right(indexes, end) - bisect_left(indexes, start)
+def _best_run(tree: Tree, usable: list[int], hits: frozenset[int]) -> list[int] | None:
+    """The run of same-structure links (same tag path) with the most column names."""
+    signature = Signatures(tree)
+    runs: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for index in usable:
+        runs[signature(index)].append(index)
+    best: list[int] | None = None
+    best_hits = 0
+    for run in runs.values():
+        run_hits = sum(1 for index in run if index in hits)
+        if len(run) >= MIN_RUN_LINKS and run_hits >= MIN_HIT_SHARE * len(run) and run_hits > best_hits:
+            best, best_hits = run, run_hits
+    return best
 
 
-def _distinct(links: PageLinks, usable: list[int], start: int, end: int) -> tuple[Link, ...]:
-    """The block's links, first of each URL, in page order."""
+def _grow(tree: Tree, usable: list[int], hits: frozenset[int], run: list[int]) -> int:
+    """The run's block: its common ancestor, grown while each step takes in mostly column links."""
+    block = run[0]
+    while block > 0 and not all(tree.contains(block, index) for index in run):
+        block = tree.nodes[block].parent
+    for _ in range(MAX_GROW):
+        parent = tree.nodes[block].parent
+        if parent < 0:
+            break
+        added = [i for i in usable if tree.contains(parent, i) and not tree.contains(block, i)]
+        if added and sum(1 for index in added if index in hits) < GROW_HIT_SHARE * len(added):
+            break
+        block = parent
+    return block
+
+
+def _distinct(links: PageLinks, indexes: list[int]) -> tuple[Link, ...]:
+    """The links, first of each target, in page order."""
     seen: set[str] = set()
     columns = []
-    for index in usable[bisect_left(usable, start) : bisect_right(usable, end)]:
+    for index in indexes:
         link = links.link(index)
-        if link is not None and link.url not in seen:
-            seen.add(link.url)
+        if link is not None and link.href not in seen:
+            seen.add(link.href)
             columns.append(link)
     return tuple(columns)

@@ -18,9 +18,6 @@ from monitor._tree import TEXT, Tree
 GOOD_TITLE_CHARS = 6
 """A list entry with a title this long or longer reads like a document title, not a menu label."""
 
-WIDGET_FACTOR = 0.3
-"""Score multiplier for groups inside hot/recommended/related/sidebar widgets."""
-
 HOMEPAGE_MIN_GROUPS = 3
 """A page with fewer comparable dated groups than this is a column page."""
 
@@ -105,7 +102,13 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
     if not paginated and not has_breadcrumb(tree) and _looks_like_homepage(page, shown):
         everything = [record for members in shown if len(members) > 1 for record in members]
         return MainList(tuple(sorted(everything, key=lambda record: record.element)), True)
-    best = max(candidates, key=lambda members: _score(page, members))
+    # A widget is never a column's main list: a blank column with a "热点" sidebar has no entries.
+    eligible = [
+        members for members in candidates if _headed_by_column(page, members) or not _in_widget(tree, members)
+    ]
+    if not eligible:
+        return MainList((), False)
+    best = max(eligible, key=lambda members: _score(page, members))
     return MainList(tuple(best), False)
 
 
@@ -188,9 +191,7 @@ def _score(page: _Page, members: list[Record]) -> float:
         score *= PAGER_FACTOR
     if sum(1 for record in members if _is_local(record.link)) >= LOCAL_SHARE * len(members):
         score *= LOCAL_FACTOR
-    if members[0].url_dated:
-        score *= URL_DATED_FACTOR
-    return score * WIDGET_FACTOR if _in_widget(tree, members) else score
+    return score * URL_DATED_FACTOR if members[0].url_dated else score
 
 
 def _is_local(link: Link) -> bool:

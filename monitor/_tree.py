@@ -159,6 +159,8 @@ class _Builder:
             node, parent = stack.pop()
             if node is None:
                 nodes[parent].end = len(nodes) - 1
+                if nodes[parent].tag in _BLOCK_TAGS:
+                    self._append_text("\n")
                 continue
             tag = node.tag or ""
             if tag == "-text":

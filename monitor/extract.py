@@ -176,13 +176,15 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     scripted = script_items(findings.tree.scripts, findings.links.base, findings.today)
     if len(scripted) >= MIN_SCRIPT_ITEMS:
         return _list_extraction(scripted, encoding, findings.pages, columns)
-    article = article or heading_date(findings.tree, findings.today)
+    if article is None and findings.has_body():
+        article = heading_date(findings.tree, findings.today)
     if article is not None:
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
+    if findings.pages is not None:
+        # A paginated list with nothing dated on it: a blank column, or one without dates.
+        return Extraction(ExtractKind.LIST, encoding, columns=columns, pages_total=findings.pages)
     if columns:
         return Extraction(ExtractKind.CATALOGUE, encoding, columns=columns)
-    if findings.pages is not None:
-        return Extraction(ExtractKind.LIST, encoding, pages_total=findings.pages)
     return Extraction(ExtractKind.UNKNOWN, encoding)
 
 
