@@ -1,7 +1,8 @@
 """Which dated records form the page's main list: scoring groups of repeated records.
 
-A column page has one main list (the best-scoring group: many entries, real titles, not in a
-"hot"/"related"/sidebar widget); a homepage has many comparable dated widgets and counts them all.
+A column page has one main list: the best-scoring group (distinct entries with real titles, headed
+by the column's own name, followed by the pager, linking into the column's folder); hot/related/
+sidebar widgets never are. A homepage has many comparable dated widgets and counts them all.
 Pure, no I/O.
 """
 
@@ -24,6 +25,33 @@ HOMEPAGE_MIN_GROUPS = 3
 HOMEPAGE_MAX_SHARE = 0.5
 """On a homepage no single group holds more than this share of the dated links."""
 
+URL_DATED_FACTOR = 0.6
+"""Score multiplier for groups dated only by their URLs (the URL date is a fallback)."""
+
+MIN_URL_DATED = 3
+"""Fewer URL-dated links than this are footer/nav odds and ends, not a list."""
+
+COLUMN_HEADING_FACTOR = 2.0
+"""Score multiplier for the group headed by the page's own column name."""
+
+PAGER_FACTOR = 1.5
+"""Score multiplier for the group the pagination bar follows."""
+
+PAGER_SCOPE_LEVELS = 3
+"""How far above a group's container its pagination bar may sit."""
+
+LOCAL_FACTOR = 1.3
+"""Score multiplier for a group whose entries live in the page's own folder (the column's documents)."""
+
+LOCAL_SHARE = 0.6
+"""Share of a group's entries that must be local for LOCAL_FACTOR."""
+
+HEADING_CHARS = 30
+"""How much text just before a group is read as its heading."""
+
+MIN_NAME_CHARS, MAX_NAME_CHARS = 2, 20
+"""Column names are a few characters long; longer "names" are sentences or article titles."""
+
 _WIDGET_TOKEN = re.compile(
     r"^(?:hot|rank|recommend|tuijian|redian|paihang|related|relate|similar|xgwz|xgxx|xgxw|sidebar|footer)"
     r"|(?:hot|rank|recommend|tuijian|redian|paihang|related|similar|sidebar)$"
@@ -35,37 +63,9 @@ _BREADCRUMB_CLASS = re.compile(
     r"crumb|^(?:position|location|weizhi|dqwz|curpos|mbx|current[-_]?position|position[-_]?nav)$",
     re.IGNORECASE,
 )
-URL_DATED_FACTOR = 0.6
-"""Score multiplier for groups dated only by their URLs (the URL date is a fallback)."""
-
-MIN_URL_DATED = 3
-"""Fewer URL-dated links than this are footer/nav odds and ends, not a list."""
-
-COLUMN_HEADING_FACTOR = 2.0
-"""Score multiplier for the group headed by the page's own column name (from <title>/ColumnName)."""
-
-PAGER_FACTOR = 1.5
-"""Score multiplier for the group the pagination bar follows."""
-
-PAGER_SCOPE_LEVELS = 3
-"""How far above a group's container its pagination bar may sit."""
-
-HEADING_CHARS = 30
-"""How much text just before a group is read as its heading."""
-
-LOCAL_FACTOR = 1.3
-"""Score multiplier for a group whose entries live in the page's own folder (the column's documents)."""
-
-LOCAL_SHARE = 0.6
-"""Share of a group's entries that must be local for LOCAL_FACTOR."""
-
-MIN_NAME_CHARS, MAX_NAME_CHARS = 2, 20
-"""Column names are a few characters long; longer "names" are sentences or article titles."""
-
 _CRUMB_TAGS = frozenset({"div", "p", "span", "ul", "ol", "nav", "td"})
 _CRUMB_SEPARATORS = re.compile(r"\s*(?:>+|›|»|→|/|\\|＞|-{1,2})\s*")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
 _TITLE_SEPARATORS = re.compile(r"\s*[_|｜—–-]+\s*|\s{2,}")
 _PAGER_TEXT = re.compile(r"下一页|下页|尾页|末页|共\s*\d[\d,]*\s*页|第\s*\d+\s*/\s*\d+\s*页")
 
