@@ -146,9 +146,7 @@ def _labelled_dates(tree: Tree, today: date | None, in_list: Callable[[int], boo
     labelled = []
     for candidate in find_full_dates(text):
         before = " ".join(text[max(0, candidate.start - LOOKBEHIND_CHARS) : candidate.start].split())
-        before = before[-LABEL_WINDOW:] + (
-            " " if text[candidate.start - 1 : candidate.start].isspace() else ""
-        )
+        before = before[-LABEL_WINDOW:] + (" " if text[candidate.start - 1 : candidate.start].isspace() else "")
         strength = "label" if _STRONG_LABEL.search(before) else "bare" if _BARE_LABEL.search(before) else ""
         if strength and not is_future(candidate.value, today):
             labelled.append((candidate, strength))

@@ -167,11 +167,7 @@ def edge_date(text: str) -> FoundDate | None:
     last = full[-1]
     before = text[: last.start].rstrip()
     after = _TIME_OF_DAY.sub("", text[last.end :])
-    if (
-        before
-        and not _NOT_LABEL.sub("", after)
-        and (before[-1] in _OPENERS or text[last.start - 1].isspace())
-    ):
+    if before and not _NOT_LABEL.sub("", after) and (before[-1] in _OPENERS or text[last.start - 1].isspace()):
         return last
     first = full[0]
     rest = _TIME_OF_DAY.sub("", text[first.end :], count=1)

@@ -157,9 +157,7 @@ def _record_title(record: dict[str, Any]) -> str:
     for key, value in strings.items():
         if _TITLE_KEY.search(key.lower()) and value and not _looks_like_url(value):
             return value
-    texts = [
-        value for value in strings.values() if not _looks_like_url(value) and parse_value_date(value) is None
-    ]
+    texts = [value for value in strings.values() if not _looks_like_url(value) and parse_value_date(value) is None]
     return max(texts, key=len, default="")
 
 

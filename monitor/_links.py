@@ -44,9 +44,7 @@ class PageLinks:
         self.tree = tree
         self.base = base
         self.skip = skip
-        self._indexes = [
-            i for i, node in enumerate(tree.nodes) if node.tag == "a" and _has_target(node.attrs)
-        ]
+        self._indexes = [i for i, node in enumerate(tree.nodes) if node.tag == "a" and _has_target(node.attrs)]
         self._cache: dict[int, Link | None] = {}
         self._usable: list[int] | None = None
 

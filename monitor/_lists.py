@@ -92,9 +92,7 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
     groups: dict[tuple[str, ...], list[Record]] = defaultdict(list)
     for record in records:
         groups[record.signature].append(record)
-    candidates = [
-        members for members in groups.values() if not members[0].url_dated or len(members) >= MIN_URL_DATED
-    ]
+    candidates = [members for members in groups.values() if not members[0].url_dated or len(members) >= MIN_URL_DATED]
     if not candidates:
         return MainList((), False)
     shown = [members for members in candidates if not members[0].url_dated]
@@ -103,9 +101,7 @@ def choose_main_list(tree: Tree, records: list[Record], paginated: bool) -> Main
         everything = [record for members in shown if len(members) > 1 for record in members]
         return MainList(tuple(sorted(everything, key=lambda record: record.element)), True)
     # A widget is never a column's main list: a blank column with a "热点" sidebar has no entries.
-    eligible = [
-        members for members in candidates if _headed_by_column(page, members) or not _in_widget(tree, members)
-    ]
+    eligible = [members for members in candidates if _headed_by_column(page, members) or not _in_widget(tree, members)]
     if not eligible:
         return MainList((), False)
     best = max(eligible, key=lambda members: _score(page, members))
@@ -148,9 +144,7 @@ def _breadcrumb(tree: Tree) -> int:
 
 def _pager_nodes(tree: Tree) -> tuple[int, ...]:
     """Text nodes of pagination bars (下一页, 尾页, 共N页 …), in document order."""
-    return tuple(
-        index for index, node in enumerate(tree.nodes) if node.tag == TEXT and _PAGER_TEXT.search(node.text)
-    )
+    return tuple(index for index, node in enumerate(tree.nodes) if node.tag == TEXT and _PAGER_TEXT.search(node.text))
 
 
 def has_breadcrumb(tree: Tree) -> bool:

@@ -206,9 +206,7 @@ def _branches_with_links(tree: Tree, links: PageLinks, element: int) -> int:
     return sum(1 for child in children(tree, element) if links.usable_within(child))
 
 
-def _flat_partner(
-    tree: Tree, links: PageLinks, container: int, cell_node: int, cell_nodes: list[int]
-) -> int | None:
+def _flat_partner(tree: Tree, links: PageLinks, container: int, cell_node: int, cell_nodes: list[int]) -> int | None:
     """In a flat run of links and dates, the branch whose link this date belongs to.
 
     The run's orientation decides: when dates more often come just before a link than just after
@@ -279,8 +277,7 @@ def _widen(tree: Tree, links: PageLinks, record: int, group_cells: list[int], ow
         targets = {
             link.href
             for index in links.usable_within(parent)
-            if not any(tree.contains(other, index) for other in nested)
-            and (link := links.link(index)) is not None
+            if not any(tree.contains(other, index) for other in nested) and (link := links.link(index)) is not None
         }
         if len(targets) > MAX_WIDE_URLS:
             break

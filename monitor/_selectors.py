@@ -17,9 +17,7 @@ from monitor._tree import collapse
 from monitor.models import Item
 
 
-def select_items(
-    html: str, item_selector: str, date_selector: str | None, base: str, today: date | None
-) -> list[Item]:
+def select_items(html: str, item_selector: str, date_selector: str | None, base: str, today: date | None) -> list[Item]:
     """Items of the elements matching `item_selector`, in page order; undated ones included.
 
     An invalid selector raises lexbor's ValueError (config validation should have caught it).

@@ -189,9 +189,7 @@ class SimServer:
 
     def _publish(self, query: dict[str, str]) -> Response:
         item = self.site.publish(query.get("column", ""), query.get("title") or "新发布信息")
-        return _json(
-            200, {"id": item.id, "title": item.title, "date": item.day.isoformat(), "path": item.path}
-        )
+        return _json(200, {"id": item.id, "title": item.title, "date": item.day.isoformat(), "path": item.path})
 
     def state(self) -> dict[str, Any]:
         return {
@@ -231,9 +229,7 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
     return request
 
 
-async def _send(
-    writer: asyncio.StreamWriter, response: Response, *, keep_alive: bool, head_only: bool = False
-) -> None:
+async def _send(writer: asyncio.StreamWriter, response: Response, *, keep_alive: bool, head_only: bool = False) -> None:
     writer.write(response.head(keep_alive=keep_alive))
     if head_only:
         pass

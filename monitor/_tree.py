@@ -19,9 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 TEXT = "#text"
 """Tag of text nodes in the flat tree."""
 
-_HIDDEN_TEXT_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "textarea", "select", "svg", "head"}
-)
+_HIDDEN_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "textarea", "select", "svg", "head"})
 _BLOCK_TAGS = frozenset(
     {
         *("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset"),
@@ -39,9 +37,7 @@ class Node:
 
     __slots__ = ("attrs", "end", "parent", "tag", "text", "text_offset")
 
-    def __init__(
-        self, tag: str, parent: int, attrs: Mapping[str, str], text: str, end: int, text_offset: int
-    ) -> None:
+    def __init__(self, tag: str, parent: int, attrs: Mapping[str, str], text: str, end: int, text_offset: int) -> None:
         self.tag = tag
         self.parent = parent
         self.attrs = attrs

@@ -284,7 +284,7 @@ class Daemon:
         task = asyncio.current_task()
         if rt is None or task is None or self._tracker is None:
             return
-        self._inflight.add(task)  # type: ignore[arg-type]
+        self._inflight.add(task)
         try:
             self._observe_lag(key)
             outcome = await self._checked(rt)
@@ -295,7 +295,7 @@ class Daemon:
             if rt.health.failing and key in self._runtimes:
                 self._schedule_retry(rt.page)
         finally:
-            self._inflight.discard(task)  # type: ignore[arg-type]
+            self._inflight.discard(task)
 
     async def _checked(self, rt: PageRuntime) -> CheckOutcome:
         """Run the check; a bug in our own pipeline becomes an `error` result, never a crash."""

@@ -160,9 +160,7 @@ class Fetcher:
         for client in self._clients.values():
             await client.aclose()
 
-    async def fetch(
-        self, page: Page, *, etag: str | None = None, last_modified: str | None = None
-    ) -> ProbeResult:
+    async def fetch(self, page: Page, *, etag: str | None = None, last_modified: str | None = None) -> ProbeResult:
         """Check `page` once. Never raises (except cancellation): failures are in the result."""
         try:
             async with self._host_slot(page):
@@ -247,9 +245,7 @@ class Fetcher:
         check.end("dns")
         return list(dict.fromkeys(str(info[4][0]) for info in infos)) or [None]
 
-    async def _send(
-        self, check: _Check, target: httpx.URL, address: str | None, conditional: dict[str, str]
-    ) -> _Hop:
+    async def _send(self, check: _Check, target: httpx.URL, address: str | None, conditional: dict[str, str]) -> _Hop:
         page = check.page
         client = self._clients[page.verify_tls]
         request = client.build_request(

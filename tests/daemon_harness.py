@@ -44,16 +44,24 @@ def sim_config(
         "timezone": "Asia/Shanghai",
         "storage": {"path": str(tmp_path / "monitor.db")},
         "metrics": {"listen": "127.0.0.1:0"},
-        "defaults": {"interval": interval, "timeout": "2s", "retry_delay": "1s", "failure_threshold": 2,
-                     "jitter": 0, **(defaults or {})},
-        "sites": [{
-            "name": "sim",
-            "title": "模拟市交通运输局",
-            "base_url": sim.base_url,
-            "discover": False,
-            **(site or {}),
-            "pages": [_page_entry(p) for p in chosen],
-        }],
+        "defaults": {
+            "interval": interval,
+            "timeout": "2s",
+            "retry_delay": "1s",
+            "failure_threshold": 2,
+            "jitter": 0,
+            **(defaults or {}),
+        },
+        "sites": [
+            {
+                "name": "sim",
+                "title": "模拟市交通运输局",
+                "base_url": sim.base_url,
+                "discover": False,
+                **(site or {}),
+                "pages": [_page_entry(p) for p in chosen],
+            }
+        ],
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -76,15 +84,18 @@ class RunningDaemon:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "run", "-c", str(config), *extra],
-            cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         self.metrics_url = self._wait_listening()
 
     def __enter__(self) -> RunningDaemon:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)

@@ -127,9 +127,7 @@ def query(handle: PrometheusHandle, promql: str, time: float | None = None) -> l
     return result
 
 
-def query_range(
-    handle: PrometheusHandle, promql: str, start: float, end: float, step_s: float
-) -> list[dict[str, Any]]:
+def query_range(handle: PrometheusHandle, promql: str, start: float, end: float, step_s: float) -> list[dict[str, Any]]:
     """Evaluate a range query (as Grafana does for time series panels); the `result` matrix."""
     params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step_s}"}
     result: list[dict[str, Any]] = _api(handle, "query_range", params)["result"]
@@ -142,15 +140,11 @@ def wait_for_samples(handle: PrometheusHandle, metric: str, count: int = 2, time
     deadline = clock.monotonic() + timeout_s
     while not query(handle, promql):
         if clock.monotonic() > deadline:
-            raise PrometheusError(
-                f"fewer than {count} samples of {metric} after {timeout_s}s:\n{handle.log()}"
-            )
+            raise PrometheusError(f"fewer than {count} samples of {metric} after {timeout_s}s:\n{handle.log()}")
         clock.sleep(0.2)
 
 
-def panel_queries(
-    dashboard: Mapping[str, Any], variables: Mapping[str, str] | None = None
-) -> list[tuple[str, str]]:
+def panel_queries(dashboard: Mapping[str, Any], variables: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
     """(panel title, PromQL) for every target of every panel, rows included, variables substituted.
 
     `variables` override DEFAULT_VARIABLES; an unknown variable raises KeyError, so a typo in a
@@ -271,10 +265,7 @@ def _samples(metric: DocumentedMetric, labels: dict[str, str], scrape_number: in
     if metric.type == "counter":
         return [_sample(metric.name, labels, scrape_number)]
     if metric.type == "histogram":
-        buckets = [
-            _sample(f"{metric.name}_bucket", {**labels, "le": le}, scrape_number)
-            for le in ("0.1", "1", "+Inf")
-        ]
+        buckets = [_sample(f"{metric.name}_bucket", {**labels, "le": le}, scrape_number) for le in ("0.1", "1", "+Inf")]
         return [
             *buckets,
             _sample(f"{metric.name}_sum", labels, scrape_number * 0.05),

@@ -87,9 +87,7 @@ CASES = [
 @pytest.mark.parametrize(
     ("body", "content_type", "encoding", "fragment"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_decodes_to_the_right_text(
-    body: bytes, content_type: str | None, encoding: str, fragment: str
-) -> None:
+def test_decodes_to_the_right_text(body: bytes, content_type: str | None, encoding: str, fragment: str) -> None:
     decoded = decode(body, content_type)
     assert decoded.encoding == encoding
     assert fragment in decoded.text

@@ -21,8 +21,12 @@ INTERVAL_S = 1.0
 
 
 def checks_of(db: Path, page: str) -> list[tuple[int, int, int]]:
-    return db_rows(db, "SELECT c.ts_ms, c.result, c.attempt FROM checks c JOIN pages p ON p.id = c.page_id"
-                       " WHERE p.name = ? ORDER BY c.ts_ms", [page])
+    return db_rows(
+        db,
+        "SELECT c.ts_ms, c.result, c.attempt FROM checks c JOIN pages p ON p.id = c.page_id"
+        " WHERE p.name = ? ORDER BY c.ts_ms",
+        [page],
+    )
 
 
 def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
@@ -31,8 +35,10 @@ def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
         db = tmp_path / "monitor.db"
         with RunningDaemon(config) as daemon:
             home = {"site": "sim", "page": "home", "kind": "homepage"}
-            daemon.wait_for(lambda: (daemon.value("portal_checks_total", **home, result="up") or 0) >= 2,
-                            what="two good homepage checks")
+            daemon.wait_for(
+                lambda: (daemon.value("portal_checks_total", **home, result="up") or 0) >= 2,
+                what="two good homepage checks",
+            )
             assert daemon.get("/healthz")[0] == 200
 
             went_down = time.time()
@@ -50,8 +56,11 @@ def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
         assert code == 0 and took < 10, daemon.log()
         assert "stopped in" in daemon.log()
 
-    outages = db_rows(db, "SELECT o.started, o.ended, o.cause, o.failed_checks FROM outages o"
-                          " JOIN pages p ON p.id = o.page_id WHERE p.name = 'home'")
+    outages = db_rows(
+        db,
+        "SELECT o.started, o.ended, o.cause, o.failed_checks FROM outages o"
+        " JOIN pages p ON p.id = o.page_id WHERE p.name = 'home'",
+    )
     assert len(outages) == 1, outages
     started, ended, cause, failed = outages[0]
     assert cause == "http_status" and failed >= 2
@@ -59,14 +68,16 @@ def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
     assert went_down <= started <= went_down + INTERVAL_S + 0.5
     # Closes at the first good check: within one retry delay (plus slack) of the recovery.
     assert came_back <= ended <= came_back + RETRY_DELAY_S + 0.5
-    assert db_rows(db, "SELECT count(*) FROM outages o JOIN pages p ON p.id = o.page_id WHERE p.name = 'gzdt'") == [(0,)]
+    column_outages = "SELECT count(*) FROM outages o JOIN pages p ON p.id = o.page_id WHERE p.name = 'gzdt'"
+    assert db_rows(db, column_outages) == [(0,)]
 
     home_checks = checks_of(db, "home")
     retries = [c for c in home_checks if c[2] > 0]
     assert retries, "failed checks are retried after retry_delay"
     # Every finished check is on disk: the metric counted no more than the database holds.
-    counted = sum(v for (name, labels), v in samples.items()
-                  if name == "portal_checks_total" and ("page", "home") in labels)
+    counted = sum(
+        v for (name, labels), v in samples.items() if name == "portal_checks_total" and ("page", "home") in labels
+    )
     assert len(home_checks) >= counted
 
     assert 'portal_outages_total{kind="homepage",page="home",site="sim"} 1.0' in text

@@ -92,9 +92,7 @@ DATE_FORMATS = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("shown", "expected"), [c[1:] for c in DATE_FORMATS], ids=[c[0] for c in DATE_FORMATS]
-)
+@pytest.mark.parametrize(("shown", "expected"), [c[1:] for c in DATE_FORMATS], ids=[c[0] for c in DATE_FORMATS])
 def test_date_formats(shown: list[str], expected: list[str]) -> None:
     result = extract(list_page(rows_with(shown)), base_url=BASE, today=date(2019, 1, 10))
     assert result.kind is ExtractKind.LIST
@@ -124,8 +122,7 @@ LAYOUTS = [
 def test_layouts(template: str) -> None:
     shown = ["2018-12-24", "2018-11-02", "2018-01-05"]
     rows = "".join(
-        template.format(i=i, title=TITLES[i], shown=text, day=text[8:], month=text[:7])
-        for i, text in enumerate(shown)
+        template.format(i=i, title=TITLES[i], shown=text, day=text[8:], month=text[:7]) for i, text in enumerate(shown)
     )
     wrapper = "table" if template.startswith("<tr") else "dl" if template.startswith("<dt") else "div"
     page = list_page(f"<{wrapper}>{rows}</{wrapper}>")
@@ -173,16 +170,12 @@ def test_years_in_titles_are_not_publish_dates() -> None:
 def test_a_title_dated_in_full_width_parentheses_keeps_its_date() -> None:
     rows = '<li><a href="./1.html">会议纪要（2018年12月24日）</a><span>2019-01-02</span></li>' * 2
     result = extract(list_page(rows), today=CORPUS_TODAY)
-    assert [(item.title, item.date) for item in result.items] == [
-        ("会议纪要（2018年12月24日）", date(2019, 1, 2))
-    ] * 2
+    assert [(item.title, item.date) for item in result.items] == [("会议纪要（2018年12月24日）", date(2019, 1, 2))] * 2
 
 
 def test_url_date_is_only_a_fallback() -> None:
     shown = '<li><a href="./201811/t20181102_{i}.html">{title}</a><span>{shown}</span></li>'
-    assert dates_of(
-        extract(list_page(rows_with(["2018-03-26", "2018-01-05"], shown)), today=CORPUS_TODAY)
-    ) == [
+    assert dates_of(extract(list_page(rows_with(["2018-03-26", "2018-01-05"], shown)), today=CORPUS_TODAY)) == [
         "2018-03-26",
         "2018-01-05",
     ]
@@ -230,10 +223,7 @@ def test_title_attribute_wins_only_when_it_is_the_full_title() -> None:
 
 def test_urls_resolve_against_base_href() -> None:
     page = list_page(rows_with(["2024-01-02"]), head='<base href="https://other.example.cn/root/">')
-    assert (
-        extract(page, base_url=BASE, today=CORPUS_TODAY).items[0].url
-        == "https://other.example.cn/root/a0.html"
-    )
+    assert extract(page, base_url=BASE, today=CORPUS_TODAY).items[0].url == "https://other.example.cn/root/a0.html"
 
 
 def test_split_blocks_are_one_list_and_side_widgets_are_not() -> None:
@@ -304,8 +294,7 @@ ARTICLE_TRAPS = [
     (
         "table-label",
         "",
-        "<table><tr><th>版本日期</th><td>2023-06-14</td>"
-        "<th>首次公示信息日期</th><td>\n 2023-09-11 </td></tr></table>",
+        "<table><tr><th>版本日期</th><td>2023-06-14</td><th>首次公示信息日期</th><td>\n 2023-09-11 </td></tr></table>",
         "2023-09-11",
     ),
     (
@@ -418,15 +407,9 @@ def test_extract_document_sets_the_encoding() -> None:
 
 def test_json_list_apis() -> None:
     gkmlpt = {
-        "articles": [
-            {"title": "标题一", "url": "/gkmlpt/content/1/1/post_1.html", "first_publish_time": 1703865600}
-        ]
+        "articles": [{"title": "标题一", "url": "/gkmlpt/content/1/1/post_1.html", "first_publish_time": 1703865600}]
     }
-    trs = {
-        "data": [
-            {"DOCTITLE": "标题二", "DOCPUBURL": "http://a.gov.cn/t.html", "PUBDATE": "2023-09-08 18:15:00"}
-        ]
-    }
+    trs = {"data": [{"DOCTITLE": "标题二", "DOCPUBURL": "http://a.gov.cn/t.html", "PUBDATE": "2023-09-08 18:15:00"}]}
     first = extract(json.dumps(gkmlpt), base_url="http://www.gd.gov.cn/", today=CORPUS_TODAY)
     assert (first.kind, first.items[0].date, first.items[0].url) == (
         ExtractKind.LIST,
@@ -499,9 +482,7 @@ def test_selector_override() -> None:
 
 
 def test_invalid_selector_is_unknown_not_an_exception() -> None:
-    assert (
-        extract("<ul><li>x</li></ul>", item_selector="li[[[", today=CORPUS_TODAY).kind is ExtractKind.UNKNOWN
-    )
+    assert extract("<ul><li>x</li></ul>", item_selector="li[[[", today=CORPUS_TODAY).kind is ExtractKind.UNKNOWN
 
 
 # ----------------------------------------------------------------------------------- golden files
@@ -509,9 +490,7 @@ def test_invalid_selector_is_unknown_not_an_exception() -> None:
 
 def golden_inputs() -> list[Path]:
     return sorted(
-        path
-        for path in GOLDEN.iterdir()
-        if path.suffix in (".html", ".json") and ".expected" not in path.name
+        path for path in GOLDEN.iterdir() if path.suffix in (".html", ".json") and ".expected" not in path.name
     )
 
 
@@ -531,20 +510,14 @@ def test_golden(path: Path) -> None:
 
 def read_truth(path: Path) -> list[tuple[str, str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
-        return [
-            (row[0], row[1].strip(), " ".join(row[2].split()))
-            for row in csv.reader(handle, delimiter="\t")
-            if row
-        ]
+        return [(row[0], row[1].strip(), " ".join(row[2].split())) for row in csv.reader(handle, delimiter="\t") if row]
 
 
 @pytest.mark.parametrize("truth", sorted(GOLDEN.glob("*.items.tsv")), ids=lambda path: path.name)
 def test_golden_items_equal_the_hand_checked_truth(truth: Path) -> None:
     items = run_golden(truth.with_name(truth.name.replace(".items.tsv", ".html"))).items
     expected = read_truth(truth)
-    got = [
-        (item.date.isoformat() if item.date else "", item.url, " ".join(item.title.split())) for item in items
-    ]
+    got = [(item.date.isoformat() if item.date else "", item.url, " ".join(item.title.split())) for item in items]
     assert [(d, t) for d, _, t in got] == [(d, t) for d, _, t in expected]
     assert [u.rsplit("/", 1)[-1] for _, u, _ in got] == [u.rsplit("/", 1)[-1] for _, u, _ in expected]
 

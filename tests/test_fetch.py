@@ -302,9 +302,7 @@ def test_connect_timeout_is_timeout_and_says_connect(unanswered_syn_port: int) -
     assert "connect" not in result.phases
 
 
-def test_a_refused_first_address_falls_back_to_the_next(
-    sim: SimPortal, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_refused_first_address_falls_back_to_the_next(sim: SimPortal, monkeypatch: pytest.MonkeyPatch) -> None:
     """A name resolving to ::1 then 127.0.0.1 while the sim listens on 127.0.0.1 only."""
     loop_class = asyncio.base_events.BaseEventLoop
     real_getaddrinfo = loop_class.getaddrinfo
@@ -657,9 +655,7 @@ RUISHU = (
     b'<html><head><meta content="abc" r="m"><script r=\'m\'>$_ts=window[\'$_ts\'];$_ts.cd="x";</script>'
     b"</head><body></body></html>"
 )
-JIASULE = (
-    b"<html><script>document.cookie=('__jsl_clearance=1|0|x');location.href=location.pathname</script></html>"
-)
+JIASULE = b"<html><script>document.cookie=('__jsl_clearance=1|0|x');location.href=location.pathname</script></html>"
 CLOUDFLARE = (
     b"<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
     b"<noscript>Enable JavaScript</noscript>"
@@ -674,9 +670,7 @@ WAIT_GBK = "<p>请稍候，正在验证您的浏览器</p><script>setTimeout(1)<
 ARTICLE_WITH_RUISHU_MARKER = RUISHU.replace(b"<body></body>", "<p>正文内容很多。</p>".encode() * 40)
 ARTICLE_ABOUT_COOKIES = (
     "<html><body><h1>网站隐私声明</h1><p>本网站使用 document.cookie 保存您的偏好设置。</p>"
-    "<script>if (!document.cookie) { location.hash = '#top'; }</script>"
-    + "<p>正文段落。</p>" * 60
-    + "</body></html>"
+    "<script>if (!document.cookie) { location.hash = '#top'; }</script>" + "<p>正文段落。</p>" * 60 + "</body></html>"
 ).encode()
 
 

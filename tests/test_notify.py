@@ -116,9 +116,7 @@ def test_from_environ_reads_the_process_environment(monkeypatch: pytest.MonkeyPa
         ({}, None),
     ],
 )
-def test_watchdog_interval_is_half_the_timeout_for_this_pid(
-    env: dict[str, str], expected_s: float | None
-) -> None:
+def test_watchdog_interval_is_half_the_timeout_for_this_pid(env: dict[str, str], expected_s: float | None) -> None:
     notifier = Notifier.from_environ({"NOTIFY_SOCKET": "@x", **env}, pid=4242)
     assert notifier.watchdog_interval_s == expected_s
 
