@@ -167,7 +167,8 @@ class SimServer:
         return Response(200, document.body, document.content_type, headers)
 
     async def _control(self, request: Request) -> Response:
-        """`GET /_sim/state`, `POST /_sim/fault?mode=M[&path=P]`, `POST /_sim/publish?column=C&title=T`."""
+        """`GET /_sim/state`, `POST /_sim/fault?mode=M[&path=P]`, `POST /_sim/publish?column=C&title=T`,
+        `POST /_sim/retire?column=C`."""
         route = request.path.removeprefix(CONTROL_PREFIX)
         try:
             if route == "state" and request.method == "GET":
@@ -181,6 +182,8 @@ class SimServer:
                 await self.reset()
             elif route == "publish":
                 return self._publish(request.query)
+            elif route == "retire":
+                self.site.retire(request.query.get("column", ""))
             else:
                 return _json(404, {"error": f"unknown control route {route!r}"})
         except (KeyError, ValueError) as exc:
@@ -198,7 +201,8 @@ class SimServer:
             "faults": self.faults.snapshot(),
             "columns": [
                 {"slug": spec.slug, "name": spec.name, "category": spec.category, "path": spec.path,
-                 "items": len(items), "newest": items[0].day.isoformat() if items else None}
+                 "items": len(items), "newest": items[0].day.isoformat() if items else None,
+                 "retired": spec.slug in self.site.retired}
                 for spec in self.site.columns.values()
                 for items in [self.site.items(spec.slug)]
             ],

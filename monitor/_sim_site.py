@@ -121,6 +121,7 @@ class Site:
         self._changed = {"home": self.created_at, **{slug: self.created_at for slug in self.columns}}
         self._next_id = 90_000
         self._cache: dict[str, Document] = {}
+        self.retired: set[str] = set()
 
     def items(self, slug: str) -> list[SimItem]:
         """A column's items, newest first."""
@@ -139,6 +140,16 @@ class Site:
             self._changed["home"] = now
         self._cache.clear()
         return item
+
+    def retire(self, slug: str) -> None:
+        """Take a column off the catalogue; its pages answer 404 from now on."""
+        if slug not in self.columns:
+            raise KeyError(slug)
+        self.retired.add(slug)
+        self._cache.clear()
+
+    def live_columns(self) -> list[ColumnSpec]:
+        return [spec for spec in COLUMNS if spec.slug not in self.retired]
 
     def document(self, path: str) -> Document | None:
         """The page at `path`, or None (404). Portal pages are rendered once per change, then cached."""
@@ -170,7 +181,7 @@ class Site:
         if path in ("/", "/index.html"):
             return self._page(render_home(self), "home")
         if path in (CATALOGUE_PATH, f"{CATALOGUE_PATH}index.html"):
-            return self._page(render_catalogue(), None)
+            return self._page(render_catalogue(self), None)
         if path == "/robots.txt":
             return "User-agent: *\nDisallow: /_sim/\n", "ascii", "text/plain", self.created_at
         if match := re.fullmatch(r"/bench/(\d{1,9})\.html", path):
@@ -180,7 +191,7 @@ class Site:
     def _column_route(self, path: str) -> tuple[str, str, str, float] | None:
         match = re.fullmatch(r"/xxgk/([a-z]+)/(.*)", path)
         spec = self.columns.get(match[1]) if match else None
-        if match is None or spec is None:
+        if match is None or spec is None or spec.slug in self.retired:
             return None
         rest, charset_header = match[2], True
         if spec.encoding != "utf-8" and rest.startswith(NO_CHARSET_SUFFIX):
@@ -318,8 +329,8 @@ def render_home(site: Site) -> str:
     return _layout(SITE_TITLE, "utf-8", "", banner + "\n".join(blocks))
 
 
-def render_catalogue() -> str:
-    links = "".join(f'<li><a href="./{c.slug}/">{c.name}</a></li>' for c in COLUMNS)
+def render_catalogue(site: Site) -> str:
+    links = "".join(f'<li><a href="./{c.slug}/">{c.name}</a></li>' for c in site.live_columns())
     main = (
         '<div class="right"><div class="list-title">政府信息公开目录</div>'
         '<ul class="gk-guide"><li><a href="javascript:void(0)">政府信息公开指南</a></li>'

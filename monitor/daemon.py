@@ -88,10 +88,15 @@ class Daemon:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def run(self) -> int:
-        """Run until SIGTERM/SIGINT (or `request_stop`); return the exit status."""
+    async def run(self, *, install_signals: bool = True) -> int:
+        """Run until SIGTERM/SIGINT (or `request_stop`); return the exit status.
+
+        `install_signals=False` leaves the process's signal handlers alone (the daemon embedded in
+        a test or another program is stopped with `request_stop`, reloaded with `reload`).
+        """
         self._start()
-        self._install_signals()
+        if install_signals:
+            self._install_signals()
         _notified(self._notifier.ready())
         log.info(
             "monitoring %d pages; metrics on http://%s:%d/metrics",

@@ -120,6 +120,10 @@ class SimPortal:
         """Add an item dated today (by the sim's clock) at the top of `column` (a slug, e.g. `gzdt`)."""
         return self._call(_run(self.site.publish, column, title))
 
+    def retire(self, column: str) -> None:
+        """Remove `column` (a slug) from the catalogue; its pages answer 404 (a column that disappears)."""
+        self._call(_run(self.site.retire, column))
+
     def state(self) -> dict[str, Any]:
         return self._call(_run(self._server.state))
 

@@ -185,6 +185,17 @@ def test_publish_to_an_unknown_column_is_refused(sim: SimPortal) -> None:
         sim.publish("nope", "x")
 
 
+def test_a_retired_column_leaves_the_catalogue_and_answers_404(sim: SimPortal, http: httpx.Client) -> None:
+    assert "./hydt/" in http.get(sim.url("/xxgk/")).text
+    sim.retire("hydt")
+    assert "./hydt/" not in http.get(sim.url("/xxgk/")).text
+    assert "./gzdt/" in http.get(sim.url("/xxgk/")).text
+    assert http.get(sim.url("/xxgk/hydt/")).status_code == 404
+    assert [c["retired"] for c in sim.state()["columns"] if c["slug"] == "hydt"] == [True]
+    with pytest.raises(KeyError):
+        sim.retire("nope")
+
+
 # ---- faults ----------------------------------------------------------------------------------------
 
 

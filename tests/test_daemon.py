@@ -1,0 +1,266 @@
+"""The daemon in-process against the simulated portal, with a clock the test can move forward.
+
+Content tracking (new items found once, stale and blank columns, GBK pages, the V2/V3 verdicts),
+catalogue discovery (columns that appear and disappear become events) and SIGHUP-style reloads.
+Real HTTP, a real SQLite file and the real metrics endpoint; only "today" is the test's to move.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from monitor.config import load_config
+from monitor.daemon import Daemon
+from monitor.fetch import Fetcher
+from monitor.sim import SimPortal
+from monitor.status import site_statuses
+from monitor.store import Store
+from tests.daemon_harness import db_rows, sim_config, sim_pages
+
+DAY_S = 86400.0
+
+
+@dataclass
+class ShiftedClock:
+    """The real clock, shifted by `offset` seconds that the test may increase ("days pass")."""
+
+    offset: float = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class Running:
+    daemon: Daemon
+    store: Store
+    config_path: Path
+    db: Path
+
+    def samples(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        assert self.daemon.listening is not None
+        url = f"http://{self.daemon.listening.host}:{self.daemon.listening.port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            text = response.read().decode()
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+        }
+
+    def value(self, name: str, **labels: str) -> float | None:
+        return self.samples().get((name, tuple(sorted(labels.items()))))
+
+    async def until(self, condition: Callable[[], Any], what: str, timeout_s: float = 20.0) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            result = await asyncio.to_thread(condition)
+            if result:
+                return result
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"timed out waiting for {what}")
+
+
+@asynccontextmanager
+async def running(config_path: Path, clock: ShiftedClock) -> AsyncIterator[Running]:
+    config = load_config(config_path)
+    store = Store.open(config.db_path)
+    daemon = Daemon(
+        config, store=store, fetcher=Fetcher(clock=clock), clock=clock, reload_config=lambda: load_config(config_path)
+    )
+    task = asyncio.create_task(daemon.run(install_signals=False))
+    await asyncio.sleep(0)
+    try:
+        while daemon.listening is None:
+            assert not task.done(), task
+            await asyncio.sleep(0.02)
+        yield Running(daemon, store, config_path, config.db_path)
+    finally:
+        daemon.request_stop("test over")
+        assert await asyncio.wait_for(task, 15) == 0
+        store.close()
+
+
+def column(page: str, category: str, kind: str = "column") -> dict[str, str]:
+    return {"site": "sim", "page": page, "kind": kind, "category": category}
+
+
+CONTENT_PAGES = ("home", "gzdt", "tzgg", "hydt", "jyta", "tjxx", "tjxx-nocharset")
+
+
+def test_content_is_tracked_new_items_once_stale_blank_and_verdicts(tmp_path: Path) -> None:
+    clock = ShiftedClock()
+    with SimPortal(clock=clock) as sim:
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, *CONTENT_PAGES))
+        asyncio.run(content_scenario(config, sim, clock))
+
+
+async def content_scenario(config: Path, sim: SimPortal, clock: ShiftedClock) -> None:
+    async with running(config, clock) as r:
+        await r.until(
+            lambda: all(
+                r.value("portal_column_items", **column(p, c)) is not None
+                for p, c in [
+                    ("gzdt", "news"),
+                    ("jyta", "policy"),
+                    ("tjxx", "plan"),
+                    ("tjxx-nocharset", "plan"),
+                    ("hydt", "news"),
+                ]
+            ),
+            "every list read",
+        )
+        assert r.value("portal_column_blank", **column("jyta", "policy")) == 1
+        assert r.value("portal_column_stale", **column("hydt", "news")) == 1
+        assert r.value("portal_column_stale", **column("gzdt", "news")) == 0
+        assert r.value("portal_column_items", **column("tjxx", "plan")) == 12
+        assert r.value("portal_column_items", **column("tjxx-nocharset", "plan")) == 12
+        gbk_titles = db_rows(
+            r.db, "SELECT i.title FROM items i JOIN pages p ON p.id = i.page_id WHERE p.name = 'tjxx-nocharset'"
+        )
+        assert len(gbk_titles) == 12 and all("模拟市" in t or "年" in t for (t,) in gbk_titles), gbk_titles
+        assert r.value("portal_items_new_total", **column("gzdt", "news")) == 0  # the first read is the baseline
+
+        sim.publish("gzdt", "模拟市交通运输局召开新闻发布会")
+        await r.until(lambda: r.value("portal_items_new_total", **column("gzdt", "news")) == 1, "the new item")
+        await r.until(
+            lambda: r.value("portal_items_new_total", **column("home", "news", "homepage")) == 1,
+            "the new item on the homepage",
+        )
+        checks_before = r.value("portal_checks_total", site="sim", page="gzdt", kind="column", result="up") or 0
+        await r.until(
+            lambda: (
+                (r.value("portal_checks_total", site="sim", page="gzdt", kind="column", result="up") or 0)
+                >= checks_before + 3
+            ),
+            "three more checks",
+        )
+        assert r.value("portal_items_new_total", **column("gzdt", "news")) == 1  # detected once
+        rows = db_rows(
+            r.db,
+            "SELECT i.published, i.first_seen FROM items i JOIN pages p ON p.id = i.page_id"
+            " WHERE p.name = 'gzdt' AND i.title = '模拟市交通运输局召开新闻发布会'",
+        )
+        assert len(rows) == 1 and abs(rows[0][1] - clock.now()) < 30
+
+        assert r.value("portal_compliance_veto", site="sim", rule="V2") == 0
+        clock.advance(30 * DAY_S)  # a month without publishing anything
+        assert r.value("portal_column_stale", **column("gzdt", "news")) == 1
+        assert r.value("portal_column_stale", **column("home", "news", "homepage")) == 1
+        assert r.value("portal_compliance_veto", site="sim", rule="V2") == 1
+        assert r.value("portal_site_stale_key_columns", site="sim") == 2  # gzdt, hydt (tzgg: 180-day window)
+        assert r.value("portal_site_blank_columns", site="sim") == 1
+
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
+        reader = Store.open(r.db, readonly=True)
+        status = site_statuses(load_config(config), reader, clock.now())[0]
+        reader.close()
+        assert [v.veto for v in status.assessment.verdicts][1:] == [True, False]
+        assert {name for name, f in status.assessment.columns if f.stale} == {"gzdt", "hydt"}
+
+
+def test_catalogue_discovery_monitors_columns_and_records_changes(tmp_path: Path) -> None:
+    clock = ShiftedClock()
+    with SimPortal(clock=clock) as sim:
+        config = sim_config(
+            tmp_path,
+            sim,
+            pages=sim_pages(sim, "catalogue"),
+            site={
+                "discover": True,
+                "discovery": {"exclude": ["机构概况"], "columns": {"统计信息": {"category": "plan"}}},
+            },
+        )
+        asyncio.run(discovery_scenario(config, sim))
+
+
+async def discovery_scenario(config: Path, sim: SimPortal) -> None:
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 9, "8 discovered columns")
+        pages = db_rows(r.db, "SELECT name, kind, category, discovered_by FROM pages WHERE removed IS NULL ORDER BY id")
+        assert ("统计信息", "column", "plan", "catalogue") in pages
+        assert ("工作动态", "column", "news", "catalogue") in pages
+        assert not any(name == "机构概况" for name, *_ in pages)
+        await r.until(
+            lambda: r.value("portal_column_items", site="sim", page="工作动态", kind="column", category="news"),
+            "a discovered column read",
+        )
+
+        sim.retire("hydt")
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 8, "the retired column dropped")
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
+        events = db_rows(r.db, "SELECT kind, detail FROM events ORDER BY id")
+        assert [k for k, _ in events].count("column_added") == 8
+        assert [d for k, d in events if k == "column_removed"] == [f"行业动态 {sim.url('/xxgk/hydt/')}"]
+        assert db_rows(r.db, "SELECT removed IS NOT NULL FROM pages WHERE name = '行业动态'") == [(1,)]
+
+
+def test_reload_adds_removes_and_reschedules_and_rejects_a_bad_config(tmp_path: Path) -> None:
+    with SimPortal() as sim:
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home", "gzdt"), interval="1s")
+        asyncio.run(reload_scenario(config, sim))
+
+
+async def reload_scenario(config: Path, sim: SimPortal) -> None:
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 2, "two pages")
+        document = yaml.safe_load(config.read_text(encoding="utf-8"))
+        original = config.read_text(encoding="utf-8")
+
+        config.write_text("sites: [", encoding="utf-8")
+        r.daemon.reload()
+        assert r.value("portal_monitor_config_reloads_total", result="rejected") == 1
+        assert r.value("portal_monitor_pages", site="sim") == 2
+
+        config.write_text(original, encoding="utf-8")
+        pages = document["sites"][0]["pages"]
+        pages[:] = [p for p in pages if p["name"] != "gzdt"] + [
+            {"name": "tzgg", "url": sim.url("/xxgk/tzgg/"), "kind": "column", "interval": "2h"}
+        ]
+        pages[0]["interval"] = "5m"
+        config.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        r.daemon.reload()
+        assert r.value("portal_monitor_config_reloads_total", result="applied") == 1
+        assert r.value("portal_page_interval_seconds", site="sim", page="home", kind="homepage") == 300
+        assert r.value("portal_page_interval_seconds", site="sim", page="tzgg", kind="column") == 7200
+        assert r.value("portal_page_interval_seconds", site="sim", page="gzdt", kind="column") is None
+        await r.until(
+            lambda: r.value("portal_last_check_timestamp_seconds", site="sim", page="tzgg", kind="column"),
+            "the added page checked",
+        )
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
+        kept = db_rows(r.db, "SELECT count(*) FROM checks c JOIN pages p ON p.id = c.page_id WHERE p.name = 'gzdt'")
+        assert kept[0][0] >= 1  # history of the removed page is kept
+        assert db_rows(r.db, "SELECT removed IS NOT NULL FROM pages WHERE name = 'gzdt'") == [(1,)]
+
+
+def test_stop_is_clean_and_the_first_check_runs_at_start(tmp_path: Path) -> None:
+    with SimPortal() as sim:
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"), interval="1h")
+
+        async def scenario() -> None:
+            async with running(config, ShiftedClock()) as r:
+                await r.until(
+                    lambda: r.value("portal_last_check_timestamp_seconds", site="sim", page="home", kind="homepage"),
+                    "the first check at start",
+                )
+
+        asyncio.run(scenario())
+    runs = db_rows(tmp_path / "monitor.db", "SELECT stopped IS NOT NULL, stop_reason FROM monitor_runs")
+    assert runs == [(1, "test over")]
