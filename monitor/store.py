@@ -530,9 +530,12 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, timeout=10)
     conn.execute("PRAGMA busy_timeout = 10000")
     if not readonly:
+        # auto_vacuum takes effect only on a new file, before journal_mode writes its header (and
+        # setting it on an existing file would wait for the write lock).
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA foreign_keys = OFF")
     return conn
 
