@@ -349,12 +349,12 @@ def _column_report(
 
 
 def column_rule(row: PageRow, configured: dict[tuple[str, str], Page]) -> Rule:
-    """The freshness rule of a stored column: its configured page's, else from the stored row."""
+    """A stored column's freshness rule: its stored category (configured, pinned or guessed when
+    it was synced) with the configured page's stale_days, which the database does not keep."""
     page = configured.get((row.site, row.name))
-    if page is None:
-        category = Category(row.category) if row.category else None
-        page = Page(row.site, row.name, row.url, PageKind(row.kind), category=category, tags=row.tags)
-    return page_rule(page)
+    category = Category(row.category) if row.category else page.category if page else None
+    stale_days = page.stale_days if page else None
+    return page_rule(Page(row.site, row.name, row.url, PageKind(row.kind), category=category, stale_days=stale_days))
 
 
 def national_v1(days: list[Day], stats: list[Stats]) -> tuple[WeekV1, ...]:
