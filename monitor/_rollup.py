@@ -167,9 +167,10 @@ def _roll_days(conn: sqlite3.Connection, page_id: int, tz_name: str, tz: ZoneInf
         if start % HOUR_MS == 0 and end % HOUR_MS == 0:
             _insert_day(conn, page_id, day, tz_name, start, end)
         day += timedelta(days=1)
-    conn.execute(
-        "UPDATE rollup_state SET daily_until = ?, tz = ? WHERE page_id = ?", (day.isoformat(), tz_name, page_id)
-    )
+    if day != daily_until or built_for != tz_name:  # no write at all on the usual idle minute
+        conn.execute(
+            "UPDATE rollup_state SET daily_until = ?, tz = ? WHERE page_id = ?", (day.isoformat(), tz_name, page_id)
+        )
     return day_bounds(day, tz)[1] <= hourly_until
 
 
