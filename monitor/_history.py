@@ -6,8 +6,9 @@ Every REAL seconds column becomes integer milliseconds here, the same way for ev
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -89,6 +90,16 @@ class History:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """One read transaction: rollups, their watermarks and raw checks seen at one moment, even
+        while the daemon's writer advances rollups or prunes."""
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
 
     def has_rollups(self) -> bool:
         """False on a database the rollup migration has not reached (opened read-only)."""

@@ -1,9 +1,7 @@
-"""Synthetic monitoring history, written through the store's own write path (its WriteOps).
-
-For tests, the benchmark and `monitor demo`: one site (homepage, catalogue, columns) checked on
-schedule across daemon runs, with outages, blips, blocked spells, error checks, a clean stop, a
-crash, and items published over time (some columns go stale, one stays blank). Deterministic per
-seed; no network, no clock: every time comes from the spec.
+"""Synthetic monitoring history written through the store's own write path, for tests, the
+benchmark and `monitor demo`: one site checked across daemon runs (a stop, a crash) with outages,
+blips, blocked spells, error checks and items over time (stale and blank columns included).
+Deterministic per seed; no network, no clock: every time comes from the spec.
 """
 
 from __future__ import annotations

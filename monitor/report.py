@@ -253,6 +253,19 @@ def build_report(
     """The report for `period`. `configured` pages lend their category rules (stale_days) to the
     columns they match; `rollups` False computes everything from raw checks (the reference)."""
     history = store.history()
+    with history.snapshot():
+        return _build(store, history, period, now, configured, selection, rollups)
+
+
+def _build(
+    store: Store,
+    history: History,
+    period: Period,
+    now: float,
+    configured: Sequence[Page],
+    selection: Selection,
+    rollups: bool,
+) -> Report:
     rows = _select(_pages_in(store, history, period), history.site_titles(), selection)
     marks = history.marks() if rollups and history.has_rollups() else {}
     days_source = DayStats(history, marks, period.timezone, round(now * 1000))

@@ -1,9 +1,8 @@
-"""Time-weighted availability of one page over time buckets, in integer milliseconds; pure.
+"""Time-weighted availability of one page over time buckets, in integer milliseconds; pure, no I/O.
 
-A check's state holds until the page's next check. A gap longer than 2.5 × the interval then in
-force, an `error` check, and any time outside the monitor's runs are unknown; down is observed
-time inside outages, blocked is observed time after a `blocked` check outside outages, up is the
-rest. Rollups and reports both call `bucket_stats`, so they agree to the millisecond. No I/O.
+A check's state holds until the next check; gaps over 2.5 × the interval, `error` checks and time
+outside monitor runs are unknown; down = observed inside outages, blocked = after a `blocked`
+check outside outages, up = the rest. Rollups and reports both call `bucket_stats`.
 """
 
 from __future__ import annotations
