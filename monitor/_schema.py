@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from monitor._rollup import SCHEMA as ROLLUP_SCHEMA
+from monitor._views import VIEWS
 from monitor.models import ErrorKind, Result
 
 MIGRATION_SET = "portal-monitor"
@@ -158,6 +160,11 @@ def build_migrations() -> Migrations:
         for statement in _statements(_INITIAL):
             db.execute(statement)
         _fill_names(db)
+
+    @migrations(name="0002_rollups_and_views")
+    def rollups_and_views(db: Database) -> None:
+        for statement in _statements(ROLLUP_SCHEMA + VIEWS):
+            db.execute(statement)
 
     return migrations
 

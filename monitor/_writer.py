@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 log = logging.getLogger("monitor.store")
 
@@ -28,6 +28,19 @@ class WriteOp(Protocol):
     """A unit of writing: the statements it needs, applied inside a batch transaction."""
 
     def statements(self) -> Iterable[Statement]: ...
+
+
+class Task(Protocol):
+    """A write that must read first (rollups, pruning); its `statements()` are empty.
+
+    `step` runs on the writer's connection inside the batch transaction, does a bounded amount
+    of work and returns the task that continues it, queued behind the writes already waiting so
+    maintenance never holds checks up for long; None when done.
+    """
+
+    def statements(self) -> Iterable[Statement]: ...
+
+    def step(self, conn: sqlite3.Connection) -> Task | None: ...
 
 
 @dataclass
@@ -106,6 +119,15 @@ class Writer:
                 self._cond.wait(min(remaining, 0.1))
         return True
 
+    def drain(self, timeout_s: float = 60.0) -> bool:
+        """Like `flush`, and also wait for the follow-ups of tasks (tests, generated history)."""
+        deadline = time.monotonic() + timeout_s
+        while self.flush(max(0.0, deadline - time.monotonic())):
+            with self._cond:
+                if not self._queue:
+                    return True
+        return False
+
     def stop(self, timeout_s: float = 10.0) -> bool:
         """Write what is queued (within the timeout), then close the connection."""
         flushed = self.flush(timeout_s)
@@ -180,7 +202,7 @@ class Writer:
         started = time.monotonic()
         try:
             conn = self._connection()
-            _apply(conn, batch)
+            follow_ups = _apply(conn, batch)
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
             return False
@@ -188,6 +210,9 @@ class Writer:
             for _ in batch:
                 self._queue.popleft()
             self._committed += len(batch)
+            if not self._stopping:  # maintenance resumes at the next start, not during shutdown
+                self._queue.extend(follow_ups)
+                self._submitted += len(follow_ups)
             stats = self._stats
             if stats.last_error is not None:
                 log.warning("database writable again: wrote %d queued operations", len(batch))
@@ -239,20 +264,76 @@ def _inode(path: Path) -> int | None:
         return None
 
 
-def _apply(conn: sqlite3.Connection, batch: list[WriteOp]) -> None:
-    """Run every statement of the batch in one transaction, grouping runs of the same SQL."""
+def _apply(conn: sqlite3.Connection, batch: list[WriteOp]) -> list[Task]:
+    """Run the batch in one transaction, grouping runs of the same SQL; return tasks' follow-ups."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for sql, rows in _grouped(batch):
-            if len(rows) == 1:
-                conn.execute(sql, rows[0])
-            else:
-                conn.executemany(sql, rows)
+        follow_ups = _execute(conn, batch)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    return follow_ups
+
+
+def _execute(conn: sqlite3.Connection, batch: list[WriteOp]) -> list[Task]:
+    """Statements in submission order; a task runs after the writes queued before it."""
+    follow_ups: list[Task] = []
+    plain: list[WriteOp] = []
+    for op in batch:
+        if not hasattr(op, "step"):  # not isinstance(op, Task): that costs microseconds per check
+            plain.append(op)
+            continue
+        _execute_grouped(conn, plain)
+        plain = []
+        follow_up = _step(conn, cast(Task, op))
+        if follow_up is not None:
+            follow_ups.append(follow_up)
+    _execute_grouped(conn, plain)
+    return follow_ups
+
+
+def _execute_grouped(conn: sqlite3.Connection, ops: list[WriteOp]) -> None:
+    for sql, rows in _grouped(ops):
+        if len(rows) == 1:
+            conn.execute(sql, rows[0])
+        else:
+            conn.executemany(sql, rows)
+
+
+def _step(conn: sqlite3.Connection, task: Task) -> Task | None:
+    """One step of a task; a failing task is rolled back and dropped, never the checks with it."""
+    conn.execute("SAVEPOINT task")
+    try:
+        follow_up = task.step(conn)
+    except Exception:
+        log.exception("maintenance task %s failed; dropped (the next one will catch up)", type(task).__name__)
+        conn.execute("ROLLBACK TO task")
+        follow_up = None
+    conn.execute("RELEASE task")
+    return follow_up
+
+
+def run_task(conn: sqlite3.Connection, task: Task) -> list[float]:
+    """Run a task to completion on `conn` outside the writer (the CLI), one transaction per step.
+
+    Returns each step's duration in seconds (the longest is what a concurrent writer waited).
+    """
+    durations: list[float] = []
+    current: Task | None = task
+    while current is not None:
+        started = time.monotonic()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = current.step(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        durations.append(time.monotonic() - started)
+    return durations
 
 
 def _grouped(batch: list[WriteOp]) -> list[tuple[str, list[Sequence[Any]]]]:

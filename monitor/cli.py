@@ -278,3 +278,197 @@ def db_migrate(config_path: Path) -> None:
 
 def main() -> None:
     cli.main(prog_name="monitor")
+
+
+# -- reports and database maintenance (monitor.report, monitor.store) ------------------------------
+
+
+@cli.command()
+@config_option
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First local date of the period.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last local date, inclusive (default: today).")
+@click.option("--year", type=int, help="A calendar year, e.g. 2018.")
+@click.option("--month", metavar="YYYY-MM", help="A calendar month, e.g. 2018-12.")
+@click.option("--last", metavar="DURATION", help="The last 7d, 24h, 4w ... ending now (default: 7d).")
+@click.option("--site", "sites", multiple=True, metavar="SITE", help="Only this site (repeatable).")
+@click.option("--page", "pages", multiple=True, metavar="PAGE", help="Only this page, NAME or SITE/NAME (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "markdown", "json", "csv", "zh"]),
+    default="table",
+    show_default=True,
+    help="zh: the Chinese paragraph for the 政府信息公开工作年度报告.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.option("--template", type=click.Path(path_type=Path), help="string.Template file for --format zh.")
+@click.option("--raw", is_flag=True, help="Compute from raw checks only, ignoring rollups (slow; a cross-check).")
+def report(
+    config_path: Path,
+    date_from: str | None,
+    date_to: str | None,
+    year: int | None,
+    month: str | None,
+    last: str | None,
+    sites: tuple[str, ...],
+    pages: tuple[str, ...],
+    fmt: str,
+    output: Path | None,
+    template: Path | None,
+    raw: bool,
+) -> None:
+    """Uptime, outages, national rule V1 and column freshness for a period of local dates.
+
+    \b
+    Examples:
+      monitor report --year 2018 --format zh     paragraph for the annual report
+      monitor report --month 2018-12 --format markdown
+      monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
+      monitor report --last 24h --page homepage
+    """
+    from monitor.report import ReportError, Selection, parse_period
+    from monitor.report_render import TemplateError
+
+    config = load(config_path)
+    now = _now()
+    text_template = _read_template(template, fmt)
+    _check_writable(output)
+    try:
+        period = parse_period(
+            tz_name=config.raw.timezone,
+            now=now,
+            date_from=date_from,
+            date_to=date_to,
+            year=year,
+            month=month,
+            last=last,
+        )
+        text = _report_text(config, period, now, Selection(sites, pages), fmt, text_template, raw=raw)
+    except ReportError as exc:
+        fail(str(exc))
+    except TemplateError as exc:
+        fail(f"{template or 'template'}: {exc}")
+    _emit(text, output)
+
+
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+def _report_text(
+    config: Config, period: Any, now: float, selection: Any, fmt: str, template: str | None, *, raw: bool
+) -> str:
+    from monitor.discovery import remembered_columns
+    from monitor.report import build_report
+    from monitor.report_render import render
+
+    store = open_store(config, readonly=True)
+    configured = config.pages() + remembered_columns(config.raw, store.pages(include_removed=True))
+    built = build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+    return render(built, fmt, template)
+
+
+def _read_template(path: Path | None, fmt: str) -> str | None:
+    if path is None:
+        return None
+    if fmt != "zh":
+        fail("--template is used only with --format zh")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read template {path}: {getattr(exc, 'strerror', None) or exc}")
+    return None
+
+
+def _check_writable(output: Path | None) -> None:
+    """Refuse an --output we cannot write before spending time on the report."""
+    if output is None:
+        return
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.is_dir():
+        fail(f"cannot write {output}: is a directory")
+    if not parent.is_dir():
+        fail(f"cannot write {output}: directory {parent} does not exist")
+    if not os.access(output if output.exists() else parent, os.W_OK):
+        fail(f"cannot write {output}: permission denied")
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+@db_group.command("rollup")
+@config_option
+def db_rollup(config_path: Path) -> None:
+    """Bring hourly and daily rollups up to date now (the daemon does it every minute)."""
+    from monitor.store import RollupTick
+
+    config = load(config_path)
+    store = open_store(config)
+    steps = store.run_task(RollupTick(_now(), config.raw.timezone))
+    click.echo(f"{config.db_path}: rollups up to date ({len(steps)} steps, longest {max(steps) * 1000:.0f} ms)")
+
+
+@db_group.command("prune")
+@config_option
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+def db_prune(config_path: Path, dry_run: bool) -> None:
+    """Delete raw checks older than storage.raw_retention whose hours are rolled up.
+
+    Rollups, outages, blips, items and runs are kept forever, so reports over pruned periods
+    give the same numbers. Runs in small steps: the daemon may keep running.
+    """
+    from monitor.store import Prune
+
+    config = load(config_path)
+    store = open_store(config)
+    now, retention = _now(), config.raw.storage.raw_retention
+    candidates = store.prune_candidates(now, retention)
+    rows = sum(c.rows for c in candidates)
+    older = f"older than {retention / 86400:g} days"
+    if dry_run:
+        click.echo(f"{config.db_path}: would delete {rows} raw checks {older} from {len(candidates)} pages")
+        return
+    steps = store.run_task(Prune(now, retention))
+    size, pages, free = store.file_pages()
+    click.echo(
+        f"{config.db_path}: deleted {rows} raw checks {older} in {len(steps)} steps"
+        f" (longest {max(steps) * 1000:.0f} ms); file {size * pages / 1e6:.1f} MB, {free} free pages"
+    )
+
+
+@db_group.command("vacuum")
+@config_option
+@click.option("--incremental", is_flag=True, help="Return free pages in small steps, online (daemon may run).")
+@click.option("--force", is_flag=True, help="Run a full VACUUM even though the daemon seems to be running.")
+def db_vacuum(config_path: Path, incremental: bool, force: bool) -> None:
+    """Shrink the database file.
+
+    A full VACUUM rewrites the whole file; the daemon's writes wait until it is done, so stop the
+    daemon first, or use --incremental to give back free pages in small steps while it runs.
+    """
+    from monitor.store import IncrementalVacuum
+
+    config = load(config_path)
+    store = open_store(config)
+    size, before, _ = store.file_pages()
+    if incremental:
+        store.run_task(IncrementalVacuum())
+    else:
+        alive = store.query(
+            "SELECT count(*) FROM monitor_runs WHERE stopped IS NULL AND heartbeat > ?", (_now() - 60,)
+        )[0][0]
+        if alive and not force:
+            fail("the daemon is running: stop it first, or use --incremental (or --force to vacuum anyway)")
+        click.echo("warning: VACUUM rewrites the whole database; writers wait until it is done", err=True)
+        store.vacuum()
+    _, after, free = store.file_pages()
+    click.echo(f"{config.db_path}: {size * before / 1e6:.1f} MB -> {size * after / 1e6:.1f} MB ({free} free pages)")

@@ -29,12 +29,14 @@ from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
-from monitor.store import EventRow, Heartbeat, RunStopped, Store
+from monitor.store import EventRow, Heartbeat, Prune, RollupTick, RunStopped, Store
 from monitor.tracker import PageRuntime, Tracker, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
 
 HEARTBEAT_S = 5.0
+ROLLUP_EVERY_S = 60.0
+PRUNE_EVERY_S = 86400.0
 SHUTDOWN_GRACE_S = 5.0
 """In-flight checks get this long to finish on SIGTERM before they are cancelled."""
 WRITER_FLUSH_S = 3.0
@@ -132,7 +134,21 @@ class Daemon:
             coalesce=True,
             misfire_grace_time=int(HEARTBEAT_S),
         )
+        self._schedule_maintenance()
         self._start_server()
+
+    def _schedule_maintenance(self) -> None:
+        """Rollups every minute, retention daily: write ops run on the writer thread, in steps."""
+        for job, seconds in ((self._rollup, ROLLUP_EVERY_S), (self._prune, PRUNE_EVERY_S)):
+            self._scheduler.add_job(
+                job, IntervalTrigger(seconds=seconds), id=job.__name__.strip("_"), max_instances=1, coalesce=True
+            )
+
+    def _rollup(self) -> None:
+        self._store.submit([RollupTick(self._clock.now(), self._config.raw.timezone)])
+
+    def _prune(self) -> None:
+        self._store.submit([Prune(self._clock.now(), self._config.raw.storage.raw_retention)])
 
     def _start_server(self) -> None:
         assert self._server is not None

@@ -19,13 +19,16 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor._history import History
+from monitor._retention import IncrementalVacuum, Prune, PruneCandidate, prune_candidates
+from monitor._rollup import RollupTick
 from monitor._schema import ERROR_KIND_CODES, RESULT_CODES, build_migrations
-from monitor._writer import Statement, WriteOp, Writer, WriterSettings, WriterStats
+from monitor._writer import Statement, Task, WriteOp, Writer, WriterSettings, WriterStats, run_task
 from monitor.models import PHASES, ContentFacts, ErrorKind, Item, Page, ProbeResult, Result
 
 log = logging.getLogger("monitor.store")
 
-__all__ = ["Store", "StoreError", "WriterStats"]
+__all__ = ["IncrementalVacuum", "Prune", "RollupTick", "Store", "StoreError", "WriterStats"]
 
 _RESULTS_BY_CODE = {code: result for result, code in RESULT_CODES.items()}
 _KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
@@ -505,6 +508,34 @@ class Store:
             raise ValueError(f"unknown table {table}")
         return int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
+    # -- reports and maintenance (monitor.report, `monitor db`); the SQL lives in _history,
+    # _rollup and _retention --------------------------------------------------------------------
+
+    def history(self) -> History:
+        """Read queries for reports: rollups, raw checks around a window, outages, items."""
+        return History(self._conn)
+
+    def run_task(self, task: Task) -> list[float]:
+        """Run a maintenance task (RollupTick, Prune, IncrementalVacuum) to completion on this
+        connection, one short transaction per step; each step's duration in seconds."""
+        return run_task(self._conn, task)
+
+    def prune_candidates(self, now: float, retention_s: float) -> list[PruneCandidate]:
+        """What `Prune(now, retention_s)` would delete, per page."""
+        return prune_candidates(self._conn, now, retention_s)
+
+    def vacuum(self) -> None:
+        """Full VACUUM: rewrites the file (writers wait meanwhile) and turns on incremental
+        auto-vacuum for databases created without it."""
+        self._conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        self._conn.execute("VACUUM")
+
+    def file_pages(self) -> tuple[int, int, int]:
+        """(page size, pages, free pages) of the database file."""
+        pragmas = ("page_size", "page_count", "freelist_count")
+        size, count, free = (int(self._conn.execute(f"PRAGMA {p}").fetchone()[0]) for p in pragmas)
+        return size, count, free
+
 
 def _stored_check(r: Sequence[Any]) -> StoredCheck:
     return StoredCheck(
@@ -530,9 +561,12 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(path, isolation_level=None, timeout=10)
     conn.execute("PRAGMA busy_timeout = 10000")
     if not readonly:
+        # auto_vacuum takes effect only on a new file, before journal_mode writes its header (and
+        # setting it on an existing file would wait for the write lock).
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA foreign_keys = OFF")
     return conn
 

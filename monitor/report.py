@@ -1,0 +1,403 @@
+"""`monitor report`: time-weighted availability, outages, national V1 weeks and column freshness
+for any period of local dates, from rollups where they are final and raw checks elsewhere.
+
+Reads through `Store.history()` and never writes; rendering lives in `monitor.report_render`.
+The clock comes in as `now`, so a period reaching into the future is clipped to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from monitor._history import History
+from monitor._pieces import Day, DayStats
+from monitor._rollup import day_bounds
+from monitor.config import parse_duration
+from monitor.freshness import Rule, page_rule
+from monitor.models import Category, Page, PageKind
+from monitor.store import PageRow, Store
+from monitor.timeline import Stats, total
+
+V1_MIN_DAILY_CHECKS = 20
+REPORT_TAGS = ("概况类", "政务动态", "信息公开目录")
+"""Page tags counted for the 政府网站工作年度报表 (items published in columns so tagged)."""
+
+
+class ReportError(ValueError):
+    """Bad period, site or page: one line for the user."""
+
+
+# -- periods -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates first..last (inclusive) as [start_ms, end_ms), end clipped to now."""
+
+    first: date
+    last: date
+    start_ms: int
+    end_ms: int
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def length_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+    @property
+    def end_date(self) -> date:
+        """The last local date the (clipped) period reaches."""
+        return datetime.fromtimestamp((self.end_ms - 1) / 1000, self.tz).date()
+
+    def days(self) -> list[Day]:
+        out: list[Day] = []
+        day = datetime.fromtimestamp(self.start_ms / 1000, self.tz).date()
+        while True:
+            start, end = day_bounds(day, self.tz)
+            if start >= self.end_ms:
+                return out
+            clipped = (max(start, self.start_ms), min(end, self.end_ms))
+            out.append(Day(day, *clipped, full=clipped == (start, end)))
+            day += timedelta(days=1)
+
+
+def parse_period(
+    *,
+    tz_name: str,
+    now: float,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    year: int | None = None,
+    month: str | None = None,
+    last: str | None = None,
+) -> Period:
+    """The period the options describe (default: the last 7 days); ReportError when they are bad."""
+    tz = ZoneInfo(tz_name)
+    chosen = [name for name, v in (("--from", date_from), ("--year", year), ("--month", month), ("--last", last)) if v]
+    if len(chosen) > 1:
+        raise ReportError(f"choose one period: {' and '.join(chosen)} were both given")
+    if date_to and not date_from:
+        raise ReportError("--to needs --from")
+    now_ms = round(now * 1000)
+    if last or not chosen:
+        return _last(last or "7d", tz_name, now_ms)
+    if year is not None:
+        first, final = date(year, 1, 1), date(year, 12, 31)
+    elif month:
+        first, final = _month(month)
+    else:
+        first = _date(date_from or "", "--from")
+        final = _date(date_to, "--to") if date_to else datetime.fromtimestamp(now, tz).date()
+    if final < first:
+        raise ReportError(f"the period ends ({final}) before it starts ({first})")
+    start, end = day_bounds(first, tz)[0], day_bounds(final, tz)[1]
+    if start >= now_ms:
+        raise ReportError(f"the period starts in the future ({first}): nothing to report yet")
+    return Period(first, final, start, min(end, now_ms), tz_name)
+
+
+def _last(text: str, tz_name: str, now_ms: int) -> Period:
+    try:
+        seconds = parse_duration(text)
+    except ValueError:
+        raise ReportError(f"--last: expected a duration like 7d, 24h or 4w, got {text!r}") from None
+    if seconds <= 0:
+        raise ReportError("--last must be longer than zero")
+    tz = ZoneInfo(tz_name)
+    start = now_ms - round(seconds * 1000)
+    first = datetime.fromtimestamp(start / 1000, tz).date()
+    final = datetime.fromtimestamp((now_ms - 1) / 1000, tz).date()
+    return Period(first, final, start, now_ms, tz_name)
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"{option}: expected a date like 2018-12-31, got {text!r}") from None
+
+
+def _month(text: str) -> tuple[date, date]:
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        raise ReportError(f"--month: expected a month like 2018-12, got {text!r}") from None
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+# -- the report model ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutageEntry:
+    start_ms: int
+    end_ms: int | None
+    duration_ms: int
+    cause: str
+
+
+@dataclass(frozen=True)
+class PageReport:
+    name: str
+    kind: str
+    stats: Stats
+    period_ms: int
+    outages: tuple[OutageEntry, ...]
+    mttr_ms: int | None
+    blips: int
+
+    @property
+    def uptime_ratio(self) -> float | None:
+        """up / (up + down); None without any up or down time (never 100% for no data)."""
+        seen = self.stats.up_ms + self.stats.down_ms
+        return self.stats.up_ms / seen if seen else None
+
+    @property
+    def coverage_ratio(self) -> float:
+        return self.stats.observed_ms / self.period_ms if self.period_ms else 0.0
+
+    @property
+    def downtime_ms(self) -> int:
+        return sum(o.duration_ms for o in self.outages)
+
+    @property
+    def longest_outage_ms(self) -> int | None:
+        return max((o.duration_ms for o in self.outages), default=None)
+
+
+@dataclass(frozen=True)
+class ColumnReport:
+    name: str
+    rule: Rule
+    tags: tuple[str, ...]
+    newest_date: date | None
+    stale_days: int | None
+    items_in_period: int
+    stale: bool | None
+    blank: bool | None
+
+
+@dataclass(frozen=True)
+class WeekV1:
+    week_start: date
+    checks: int
+    failed: int
+    days_under_20: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.failed / self.checks if self.checks else None
+
+
+@dataclass(frozen=True)
+class CategoryTotal:
+    category: Category
+    columns: int
+    items_in_period: int
+    stale: int
+    blank: int
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    name: str
+    title: str
+    pages: tuple[PageReport, ...]
+    columns: tuple[ColumnReport, ...]
+    national_v1: tuple[WeekV1, ...]
+    category_totals: tuple[CategoryTotal, ...]
+    annual_counts: tuple[tuple[str, int], ...]
+
+    @property
+    def homepage(self) -> PageReport | None:
+        return next((p for p in self.pages if p.kind == PageKind.HOMEPAGE.value), None)
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    sites: tuple[SiteReport, ...]
+    source: str
+    """'rollups' (final rollups plus raw checks after them) or 'raw' (raw checks only)."""
+
+
+# -- building it ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """`--site` and `--page` filters (a page as NAME or SITE/NAME); empty = everything."""
+
+    sites: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+
+
+def build_report(
+    store: Store,
+    period: Period,
+    *,
+    now: float,
+    configured: Sequence[Page] = (),
+    selection: Selection = Selection(),
+    rollups: bool = True,
+) -> Report:
+    """The report for `period`. `configured` pages lend their category rules (stale_days) to the
+    columns they match; `rollups` False computes everything from raw checks (the reference)."""
+    history = store.history()
+    with history.snapshot():
+        return _build(store, history, period, now, configured, selection, rollups)
+
+
+def _build(
+    store: Store,
+    history: History,
+    period: Period,
+    now: float,
+    configured: Sequence[Page],
+    selection: Selection,
+    rollups: bool,
+) -> Report:
+    rows = _select(_pages_in(store, history, period), history.site_titles(), selection)
+    marks = history.marks() if rollups and history.has_rollups() else {}
+    days_source = DayStats(history, marks, period.timezone, round(now * 1000))
+    rules = {page.key: page for page in configured}
+    titles = history.site_titles()
+    days = period.days()
+    sites = []
+    for site in sorted({row.site for row in rows}):
+        members = [row for row in rows if row.site == site]
+        per_day = {row.id: days_source.page(row.id, days) for row in members}
+        sites.append(_site_report(history, site, titles.get(site, site), members, per_day, days, period, rules))
+    return Report(period, tuple(sites), "rollups" if marks else "raw")
+
+
+def _pages_in(store: Store, history: History, period: Period) -> list[PageRow]:
+    """Pages that existed during the period: not removed before it, not added after it."""
+    added = history.pages_added()
+    return [
+        row
+        for row in store.pages(include_removed=True)
+        if (row.removed is None or round(row.removed * 1000) >= period.start_ms)
+        and round(added.get(row.id, 0.0) * 1000) < period.end_ms
+    ]
+
+
+def _select(rows: list[PageRow], titles: dict[str, str], selection: Selection) -> list[PageRow]:
+    for name in selection.sites:
+        if name not in titles:
+            raise ReportError(f"no site named {name!r} in the database (known: {', '.join(titles) or 'none'})")
+    if selection.sites:
+        rows = [row for row in rows if row.site in selection.sites]
+    for name in selection.pages:
+        if not any(name in (row.name, f"{row.site}/{row.name}") for row in rows):
+            known = ", ".join(f"{row.site}/{row.name}" for row in rows) or "none"
+            raise ReportError(f"no page named {name!r} in the database for this period (known: {known})")
+    if selection.pages:
+        rows = [row for row in rows if {row.name, f"{row.site}/{row.name}"} & set(selection.pages)]
+    return rows
+
+
+def _site_report(
+    history: History,
+    site: str,
+    title: str,
+    rows: list[PageRow],
+    per_day: dict[int, list[Stats]],
+    days: list[Day],
+    period: Period,
+    rules: dict[tuple[str, str], Page],
+) -> SiteReport:
+    pages = tuple(_page_report(history, row, total(per_day[row.id]), period) for row in rows)
+    columns = tuple(
+        _column_report(history, row, period, rules, total(per_day[row.id]))
+        for row in rows
+        if row.kind == PageKind.COLUMN.value
+    )
+    homepage = next((row for row in rows if row.kind == PageKind.HOMEPAGE.value), None)
+    weeks = national_v1(days, per_day[homepage.id]) if homepage else ()
+    tagged = tuple(
+        (tag, history.items_published([r.id for r in rows if tag in r.tags], period.first, period.end_date))
+        for tag in REPORT_TAGS
+    )
+    return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged)
+
+
+def _page_report(history: History, row: PageRow, stats: Stats, period: Period) -> PageReport:
+    a, b = period.start_ms, period.end_ms
+    entries = tuple(
+        OutageEntry(
+            max(o.start_ms, a),
+            o.end_ms if o.end_ms is None or o.end_ms <= b else b,
+            min(o.end_ms if o.end_ms is not None else b, b) - max(o.start_ms, a),
+            o.cause,
+        )
+        for o in history.outages(row.id, a, b)
+    )
+    repaired = history.outages_ended(row.id, a, b)
+    mttr = sum(repaired) // len(repaired) if repaired else None
+    return PageReport(row.name, row.kind, stats, period.length_ms, entries, mttr, history.blips(row.id, a, b))
+
+
+def _column_report(
+    history: History, row: PageRow, period: Period, rules: dict[tuple[str, str], Page], stats: Stats
+) -> ColumnReport:
+    rule = column_rule(row, rules)
+    newest = history.newest_item(row.id, period.end_date)
+    stale_days = (period.end_date - newest).days if newest else None
+    items = history.items_published([row.id], period.first, period.end_date)
+    if stats.up == 0:
+        return ColumnReport(row.name, rule, row.tags, newest, stale_days, items, None, None)
+    blank = history.items_seen(row.id, period.end_ms) == 0
+    overdue = rule.window_days is not None and (stale_days is None or stale_days > rule.window_days)
+    return ColumnReport(row.name, rule, row.tags, newest, stale_days, items, overdue and not blank, blank)
+
+
+def column_rule(row: PageRow, configured: dict[tuple[str, str], Page]) -> Rule:
+    """A stored column's freshness rule: its stored category (configured, pinned or guessed when
+    it was synced) with the configured page's stale_days, which the database does not keep."""
+    page = configured.get((row.site, row.name))
+    category = Category(row.category) if row.category else page.category if page else None
+    stale_days = page.stale_days if page else None
+    return page_rule(Page(row.site, row.name, row.url, PageKind(row.kind), category=category, stale_days=stale_days))
+
+
+def national_v1(days: list[Day], stats: list[Stats]) -> tuple[WeekV1, ...]:
+    """Homepage scheduled checks per ISO week (Monday start); whole days under 20 checks."""
+    weeks: dict[date, WeekV1] = {}
+    for day, day_stats in zip(days, stats, strict=True):
+        monday = day.date - timedelta(days=day.date.weekday())
+        week = weeks.get(monday, WeekV1(monday, 0, 0, 0))
+        under = int(day.full and day_stats.scheduled < V1_MIN_DAILY_CHECKS)
+        weeks[monday] = WeekV1(
+            monday,
+            week.checks + day_stats.scheduled,
+            week.failed + day_stats.scheduled_failed,
+            week.days_under_20 + under,
+        )
+    return tuple(weeks.values())
+
+
+def category_totals(columns: Sequence[ColumnReport]) -> tuple[CategoryTotal, ...]:
+    totals = []
+    for category in Category:
+        members = [c for c in columns if c.rule.category is category]
+        if members:
+            totals.append(
+                CategoryTotal(
+                    category,
+                    len(members),
+                    sum(c.items_in_period for c in members),
+                    sum(1 for c in members if c.stale),
+                    sum(1 for c in members if c.blank),
+                )
+            )
+    return tuple(totals)
