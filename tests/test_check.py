@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from monitor.check import Previous, run_check
+from monitor.check import CheckOutcome, Previous, run_check
 from monitor.models import ErrorKind, ExtractKind, Page, PageKind, ProbeResult, Result
 from monitor.store import content_hash
 
@@ -37,10 +37,12 @@ def answer(body: bytes, *, status: int = 200, result: Result = Result.UP, **extr
                        content_type="text/html; charset=utf-8", **extra)  # type: ignore[arg-type]
 
 
-def check(probe: ProbeResult, page: Page | None = None, previous: Previous = Previous()):  # type: ignore[no-untyped-def]
+def check(
+    probe: ProbeResult, page: Page | None = None, previous: Previous | None = None
+) -> tuple[CheckOutcome, FakeFetcher]:
     page = page or Page("s", "news", "http://x/news/", PageKind.COLUMN)
     fetcher = FakeFetcher(probe)
-    return asyncio.run(run_check(fetcher, page, previous, TODAY)), fetcher
+    return asyncio.run(run_check(fetcher, page, previous or Previous(), TODAY)), fetcher
 
 
 def test_a_list_page_is_read() -> None:
