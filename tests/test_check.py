@@ -13,8 +13,10 @@ from monitor.store import content_hash
 
 LIST_PAGE = (
     '<html><head><meta charset="utf-8"><title>工作动态</title></head><body><div class="list"><ul>'
-    + "".join(f'<li><a href="./t2026112{i}_{i}.html" title="第{i}条">第{i}条</a><span>2026-11-2{i}</span></li>'
-              for i in range(1, 6))
+    + "".join(
+        f'<li><a href="./t2026112{i}_{i}.html" title="第{i}条">第{i}条</a><span>2026-11-2{i}</span></li>'
+        for i in range(1, 6)
+    )
     + "</ul></div></body></html>"
 ).encode()
 TODAY = date(2026, 11, 27)
@@ -33,8 +35,16 @@ class FakeFetcher:
 
 
 def answer(body: bytes, *, status: int = 200, result: Result = Result.UP, **extra: object) -> ProbeResult:
-    return ProbeResult(url="http://x/", started_at=1.0, result=result, status=status, body=body, bytes=len(body),
-                       content_type="text/html; charset=utf-8", **extra)  # type: ignore[arg-type]
+    return ProbeResult(
+        url="http://x/",
+        started_at=1.0,
+        result=result,
+        status=status,
+        body=body,
+        bytes=len(body),
+        content_type="text/html; charset=utf-8",
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def check(
@@ -75,8 +85,12 @@ def test_a_plain_page_is_checked_but_not_read() -> None:
         (b"", Page("s", "p", "http://x/"), ErrorKind.CONTENT, "empty response body"),
         (bytes(range(256)) * 8, Page("s", "p", "http://x/"), ErrorKind.DECODE, "response body is not text"),
         (LIST_PAGE, Page("s", "p", "http://x/", expect="交通运输局"), ErrorKind.CONTENT, "expected text not found"),
-        ("<html><title>404 页面不存在</title><body>抱歉</body></html>".encode(), Page("s", "p", "http://x/"),
-         ErrorKind.CONTENT, "page says it does not exist (soft 404)"),
+        (
+            "<html><title>404 页面不存在</title><body>抱歉</body></html>".encode(),
+            Page("s", "p", "http://x/"),
+            ErrorKind.CONTENT,
+            "page says it does not exist (soft 404)",
+        ),
     ],
 )
 def test_content_problems_make_a_200_down(body: bytes, page: Page, kind: ErrorKind, error: str) -> None:
@@ -91,8 +105,13 @@ def test_a_large_page_mentioning_404_in_its_title_is_not_a_soft_404() -> None:
 
 
 def test_failures_pass_through() -> None:
-    probe = ProbeResult(url="http://x/", started_at=1.0, result=Result.DOWN, error_kind=ErrorKind.TIMEOUT,
-                        error="timed out")
+    probe = ProbeResult(
+        url="http://x/", started_at=1.0, result=Result.DOWN, error_kind=ErrorKind.TIMEOUT, error="timed out"
+    )
     outcome, _ = check(probe)
     assert (outcome.result, outcome.error_kind, outcome.error, outcome.extraction) == (
-        Result.DOWN, ErrorKind.TIMEOUT, "timed out", None)
+        Result.DOWN,
+        ErrorKind.TIMEOUT,
+        "timed out",
+        None,
+    )

@@ -219,8 +219,10 @@ def test_reload_adds_removes_and_reschedules_and_rejects_a_bad_config(tmp_path: 
 
 async def reload_scenario(config: Path, sim: SimPortal) -> None:
     async with running(config, ShiftedClock()) as r:
-        await r.until(lambda: r.value("portal_last_check_timestamp_seconds", site="sim", page="gzdt",
-                                      kind="column"), "gzdt checked")
+        await r.until(
+            lambda: r.value("portal_last_check_timestamp_seconds", site="sim", page="gzdt", kind="column"),
+            "gzdt checked",
+        )
         document = yaml.safe_load(config.read_text(encoding="utf-8"))
         original = config.read_text(encoding="utf-8")
 
