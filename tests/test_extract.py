@@ -657,3 +657,18 @@ def test_fuzzed_html_never_raises(parts: list[str], today: date | None) -> None:
 )
 def test_random_bytes_never_raise(body: bytes, content_type: str | None) -> None:
     assert isinstance(extract_document(body, content_type=content_type, today=CORPUS_TODAY), Extraction)
+
+
+# ------------------------------------------------------------------------- the whole shared corpus
+
+SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "pages"
+
+
+@pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason=f"the shared corpus is not at {SHARED_CORPUS}")
+def test_every_shared_corpus_page_extracts_without_error() -> None:
+    pages = sorted(SHARED_CORPUS.glob("*.html"))
+    assert len(pages) >= 40
+    for path in pages:
+        result = extract_document(path.read_bytes(), base_url=path.as_uri(), today=CORPUS_TODAY)
+        assert result.kind in set(ExtractKind), path.name
+        json.dumps(result.to_json(), ensure_ascii=False)
