@@ -111,9 +111,10 @@ def today(clock: Clock) -> date:
 class Site:
     """The portal's state (columns and items) and its pages. Not thread-safe: one owner."""
 
-    def __init__(self, clock: Clock, seed: int = 1) -> None:
+    def __init__(self, clock: Clock, seed: int = 1, catalogue_links: tuple[tuple[str, str], ...] = ()) -> None:
         self._clock = clock
         self.seed = seed
+        self.catalogue_links = catalogue_links
         self.created_at = clock.now()
         self.start_day = today(clock)
         self.columns = {spec.slug: spec for spec in COLUMNS}
@@ -170,7 +171,7 @@ class Site:
         if path in ("/", "/index.html"):
             return self._page(render_home(self), "home")
         if path in (CATALOGUE_PATH, f"{CATALOGUE_PATH}index.html"):
-            return self._page(render_catalogue(), None)
+            return self._page(render_catalogue(self.catalogue_links), None)
         if path == "/robots.txt":
             return "User-agent: *\nDisallow: /_sim/\n", "ascii", "text/plain", self.created_at
         if match := re.fullmatch(r"/bench/(\d{1,9})\.html", path):
@@ -318,8 +319,10 @@ def render_home(site: Site) -> str:
     return _layout(SITE_TITLE, "utf-8", "", banner + "\n".join(blocks))
 
 
-def render_catalogue() -> str:
+def render_catalogue(extra: tuple[tuple[str, str], ...] = ()) -> str:
+    """The 信息公开 catalogue: every column, then `extra` (name, URL) links such as another site's column."""
     links = "".join(f'<li><a href="./{c.slug}/">{c.name}</a></li>' for c in COLUMNS)
+    links += "".join(f'<li><a href="{escape(url)}">{escape(name)}</a></li>' for name, url in extra)
     main = (
         '<div class="right"><div class="list-title">政府信息公开目录</div>'
         '<ul class="gk-guide"><li><a href="javascript:void(0)">政府信息公开指南</a></li>'

@@ -96,6 +96,7 @@ FAULT_CASES = [
     FaultCase("garbage", Result.UP, None),
     FaultCase("lying_charset", Result.UP, None),
     FaultCase("soft404", Result.UP, None),
+    FaultCase("malformed", Result.UP, None),
     FaultCase("slow:0.3", Result.UP, None),
     FaultCase("hang", Result.DOWN, ErrorKind.TIMEOUT, timeout_s=1.0, max_duration_s=1.5),
     FaultCase("slow:5", Result.DOWN, ErrorKind.TIMEOUT, timeout_s=1.0, max_duration_s=1.5),
