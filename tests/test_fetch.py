@@ -32,6 +32,7 @@ from monitor._certs import cert_not_after
 from monitor.fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
 from monitor.models import PHASES, ErrorKind, FixedClock, Page, ProbeResult, Result
 from monitor.sim import SimPortal
+from tests import ports
 from tests.certs import Certs, make_cert, make_key, write_certs
 
 CAP = 256 * 1024
@@ -257,39 +258,17 @@ def test_unresolvable_name_is_dns_and_fails_fast_without_the_network() -> None:
 
 
 def test_refused_port_is_connect() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again before the fetch: nothing listens there
-    result = fetch(make_page(f"http://127.0.0.1:{port}/"))
+    result = fetch(make_page(f"http://127.0.0.1:{ports.closed_port()}/"))
     assert (result.result, result.error_kind) == (Result.DOWN, ErrorKind.CONNECT)
     assert "refused" in (result.error or "").lower() or "failed" in (result.error or "").lower()
 
 
 @pytest.fixture()
 def unanswered_syn_port() -> Iterator[int]:
-    """A loopback port whose SYNs go unanswered: backlog 0, its one queue slot already taken.
-
-    Linux drops a SYN when the listener's accept queue is full, so connect() hangs exactly as it
-    does towards a silent firewall, without leaving 127.0.0.1.
-    """
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(8):
-        filler = socket.socket()
-        filler.settimeout(0.2)
-        fillers.append(filler)
-        try:
-            filler.connect(("127.0.0.1", port))
-        except TimeoutError:
-            break
-    else:
-        pytest.skip("could not fill the accept queue on this kernel")
-    yield port
-    for sock in [*fillers, listener]:
-        sock.close()
+    with ports.unanswered_syn_port() as port:
+        if port is None:
+            pytest.skip("could not fill the accept queue on this kernel")
+        yield port
 
 
 def test_connect_timeout_is_timeout_and_says_connect(unanswered_syn_port: int) -> None:
