@@ -32,9 +32,14 @@ class WriteOp(Protocol):
 
 @dataclass
 class WriterStats:
-    """Counters the metrics endpoint reads (copied under the writer's lock)."""
+    """Counters the metrics endpoint reads (copied under the writer's lock).
+
+    `checks_written` counts committed operations the store marked as checks (`is_check`): a check
+    counted there is in the database file, and survives the process being killed.
+    """
 
     ops_written: int = 0
+    checks_written: int = 0
     write_errors: int = 0
     ops_dropped: int = 0
     backlog: int = 0
@@ -57,13 +62,24 @@ class WriterSettings:
 ConnectFn = Callable[[], sqlite3.Connection]
 
 
+def _never(op: WriteOp) -> bool:
+    return False
+
+
 class Writer:
     """Applies submitted operations in batches on its own thread."""
 
-    def __init__(self, connect: ConnectFn, path: Path, settings: WriterSettings | None = None) -> None:
+    def __init__(
+        self,
+        connect: ConnectFn,
+        path: Path,
+        settings: WriterSettings | None = None,
+        is_check: Callable[[WriteOp], bool] = _never,
+    ) -> None:
         self._connect = connect
         self._path = path
         self._settings = settings or WriterSettings()
+        self._is_check = is_check
         self._queue: collections.deque[WriteOp] = collections.deque()
         self._cond = threading.Condition()
         self._stats = WriterStats()
@@ -192,6 +208,7 @@ class Writer:
             if stats.last_error is not None:
                 log.warning("database writable again: wrote %d queued operations", len(batch))
             stats.ops_written += len(batch)
+            stats.checks_written += sum(1 for op in batch if self._is_check(op))
             stats.batches += 1
             stats.batch_seconds.append(time.monotonic() - started)
             del stats.batch_seconds[:-1000]

@@ -118,10 +118,11 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
 
 def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) -> Any:
-    from monitor.store import Store, StoreError
+    from monitor.store import Store, StoreError, WriterSettings
 
+    settings = WriterSettings(max_backlog=config.raw.storage.max_backlog)
     try:
-        return Store.open(config.db_path, migrate=migrate, readonly=readonly)
+        return Store.open(config.db_path, migrate=migrate, readonly=readonly, writer_settings=settings)
     except StoreError as exc:
         fail(str(exc))
 

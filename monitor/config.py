@@ -201,6 +201,7 @@ class SiteConfig(_Strict):
 class StorageConfig(_Strict):
     path: str = Field("monitor.db", min_length=1)
     raw_retention: PositiveDuration = 400 * 86400.0
+    max_backlog: int = Field(200_000, ge=100, le=10_000_000)
 
 
 class MetricsConfig(_Strict):

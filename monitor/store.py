@@ -25,7 +25,7 @@ from monitor.models import PHASES, ContentFacts, ErrorKind, Item, Page, ProbeRes
 
 log = logging.getLogger("monitor.store")
 
-__all__ = ["Store", "StoreError", "WriterStats"]
+__all__ = ["Store", "StoreError", "WriterSettings", "WriterStats"]
 
 _RESULTS_BY_CODE = {code: result for result, code in RESULT_CODES.items()}
 _KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
@@ -317,7 +317,7 @@ class Store:
         self.path = path
         self._conn = conn
         self._catalog: list[Statement] = []
-        self.writer = Writer(self._connect_writer, path, writer_settings)
+        self.writer = Writer(self._connect_writer, path, writer_settings, is_check=_is_check)
 
     @classmethod
     def open(
@@ -504,6 +504,10 @@ class Store:
         if table not in {"checks", "outages", "blips", "items", "events", "monitor_runs", "pages", "sites"}:
             raise ValueError(f"unknown table {table}")
         return int(self._conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def _is_check(op: WriteOp) -> bool:
+    return isinstance(op, CheckRow)
 
 
 def _stored_check(r: Sequence[Any]) -> StoredCheck:
