@@ -80,6 +80,7 @@ class Writer:
         self._path = path
         self._settings = settings or WriterSettings()
         self._is_check = is_check
+        self._overflowing = False
         self._queue: collections.deque[WriteOp] = collections.deque()
         self._cond = threading.Condition()
         self._stats = WriterStats()
@@ -157,14 +158,21 @@ class Writer:
     # -- writer thread -----------------------------------------------------------------------
 
     def _drop_overflow(self) -> None:
-        """Keep memory bounded when the database is unusable for long: drop the oldest ops."""
+        """Keep memory bounded when the database is unusable for long: drop the oldest ops.
+
+        Logged once per episode (not per submit): the count is in the stats and the metrics.
+        """
         excess = len(self._queue) - self._settings.max_backlog
         for _ in range(max(0, excess)):
             self._queue.popleft()
             self._committed += 1
             self._stats.ops_dropped += 1
-        if excess > 0:
-            log.error("database backlog full: dropped %d oldest writes", excess)
+        if excess > 0 and not self._overflowing:
+            self._overflowing = True
+            log.error(
+                "database backlog full (%d operations): dropping the oldest until the database is writable again",
+                self._settings.max_backlog,
+            )
 
     def _run(self) -> None:
         delay = self._settings.retry_min_s
@@ -204,6 +212,7 @@ class Writer:
             for _ in batch:
                 self._queue.popleft()
             self._committed += len(batch)
+            self._overflowing = False
             stats = self._stats
             if stats.last_error is not None:
                 log.warning("database writable again: wrote %d queued operations", len(batch))
