@@ -23,13 +23,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, Fetcher, run_check
+from monitor.check import CheckOutcome, Fetcher, Previous, run_check
 from monitor.config import Config, ConfigError, listen_scope
 from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
-from monitor.store import EventRow, Heartbeat, RunStopped, Store
+from monitor.store import EventRow, Heartbeat, RunStopped, Store, StoreError
 from monitor.tracker import PageRuntime, Tracker, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
@@ -290,8 +290,12 @@ class Daemon:
             outcome = await self._checked(rt)
             recorded = self._tracker.record(rt, outcome, self._clock.now())
             _log_outcome(outcome)
-            if recorded.columns and rt.page.kind is PageKind.CATALOGUE:
-                self._discover(rt.page, recorded.columns)
+            if (
+                recorded.columns
+                and rt.page.kind is PageKind.CATALOGUE
+                and not self._discover(rt.page, recorded.columns)
+            ):
+                rt.previous = Previous()  # no validators, no hash: the next check reads the catalogue again
             if rt.health.failing and key in self._runtimes:
                 self._schedule_retry(rt.page)
         finally:
@@ -331,12 +335,14 @@ class Daemon:
 
     # -- discovery and reload ------------------------------------------------------------------
 
-    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> None:
-        """Monitor the columns a catalogue lists; record columns that appear or disappear."""
+    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> bool:
+        """Monitor the columns a catalogue lists; record columns that appear or disappear.
+
+        False when the change could not be applied (the database is not writable)."""
         raw = self._config.raw
         site = next((s for s in raw.sites if s.name == catalogue.site), None)
         if site is None or not site.discover:
-            return
+            return True
         current = {
             k: rt.page
             for k, rt in self._runtimes.items()
@@ -348,9 +354,14 @@ class Daemon:
         )
         wanted = {p.key: p for p in found}
         if wanted.keys() == current.keys():
-            return
+            return True
+        try:
+            self._apply_pages(others + found, self._clock.now())
+        except StoreError as exc:
+            log.warning("%s: column changes not applied, trying again at the next check: %s", catalogue.site, exc)
+            return False
         self._record_column_events(catalogue, current, wanted)
-        self._apply_pages(others + found, self._clock.now())
+        return True
 
     def _record_column_events(
         self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
@@ -381,9 +392,17 @@ class Daemon:
             _notified(self._notifier.ready())
             return
         self._warn_restart_only(config)
-        before = set(self._runtimes)
+        before, running = set(self._runtimes), self._config
         self._config = config
-        self._apply_pages(self._wanted_pages(), self._clock.now())
+        try:
+            self._apply_pages(self._wanted_pages(), self._clock.now())
+        except StoreError as exc:
+            # Nothing was applied (the pages table is written first, all or nothing).
+            self._config = running
+            log.error("reload rejected, keeping the running config: %s", exc)
+            self._state.record_reload(False)
+            _notified(self._notifier.ready())
+            return
         after = set(self._runtimes)
         self._state.record_reload(True)
         log.info(

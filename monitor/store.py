@@ -7,11 +7,12 @@ background batching thread so the event loop never waits on the disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -357,8 +358,10 @@ class Store:
         self, sites: Sequence[tuple[str, str, str]], pages: Sequence[Page], now: float
     ) -> dict[tuple[str, str], int]:
         """Make the pages table match the monitored set: record new and changed pages, mark the
-        others removed (their history stays). Returns page ids by (site, page)."""
-        with self._conn:
+        others removed (their history stays). Returns page ids by (site, page).
+
+        All or nothing; StoreError when the database cannot be written (full, read-only)."""
+        with self._transaction("record the monitored pages"):
             site_ids = {name: self._upsert_site(name, title, base) for name, title, base in sites}
             ids = {page.key: self._upsert_page(site_ids[page.site], page, now) for page in pages}
             keep = set(ids.values())
@@ -372,13 +375,29 @@ class Store:
         return ids
 
     def start_run(self, now: float, pid: int, version: str, host: str) -> int:
-        with self._conn:
+        """Record the start of a daemon run; StoreError when the database cannot be written."""
+        with self._transaction("record the start of this run"):
             cur = self._conn.execute(
                 "INSERT INTO monitor_runs (started, heartbeat, pid, version, host) VALUES (?, ?, ?, ?, ?)",
                 (now, now, pid, version, host),
             )
         self._remember_catalog()
         return int(cur.lastrowid or 0)
+
+    @contextlib.contextmanager
+    def _transaction(self, doing: str) -> Iterator[None]:
+        """One write transaction on the setup connection; a failure rolls back and says what it was."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot {doing} in {self.path}: {exc}") from None
 
     def _upsert_site(self, name: str, title: str, base_url: str) -> int:
         self._conn.execute(
