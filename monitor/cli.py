@@ -89,6 +89,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     from monitor.logs import setup_logging
     from monitor.models import SystemClock
     from monitor.notify import Notifier
+    from monitor.store import StoreError
 
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
     config = load(config_path)
@@ -112,6 +113,8 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
     try:
         code = asyncio.run(main())
+    except StoreError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {config.raw.metrics.listen}: {exc.strerror or exc}")
     sys.exit(code)

@@ -338,7 +338,7 @@ class Store:
                 if applied:
                     log.info("database %s: applied migrations %s", db_path, ", ".join(applied))
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot use database {db_path}: {exc}") from None
+            raise StoreError(f"cannot use database {db_path}: {exc}{_diagnosis(db_path)}") from None
         return cls(db_path, conn, writer_settings)
 
     def close(self) -> None:
@@ -397,7 +397,7 @@ class Store:
                     self._conn.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot {doing} in {self.path}: {exc}") from None
+            raise StoreError(f"cannot {doing} in {self.path}: {exc}{_diagnosis(self.path)}") from None
 
     def _upsert_site(self, name: str, title: str, base_url: str) -> int:
         self._conn.execute(
@@ -579,4 +579,17 @@ def migrate_file(path: Path) -> list[str]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot use database {path}: {exc}") from None
+        raise StoreError(f"cannot use database {path}: {exc}{_diagnosis(path)}") from None
+
+
+def _diagnosis(path: Path) -> str:
+    """What SQLite's vague "disk I/O error" / "unable to open database file" most often mean."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        if os.statvfs(directory).f_bavail == 0:
+            return " (no space left on the device)"
+    except OSError:
+        return ""
+    if any(target.exists() and not os.access(target, os.W_OK) for target in (path, directory)):
+        return " (not writable: read-only file system or permissions)"
+    return ""
