@@ -155,7 +155,7 @@ class ItemsSeen:
             published = item.date.isoformat() if item.date else None
             yield (
                 "INSERT INTO items (page_id, url, title, published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (page_id, url) DO UPDATE SET last_seen = excluded.last_seen,"
+                " ON CONFLICT (page_id, url) DO UPDATE SET last_seen = max(items.last_seen, excluded.last_seen),"
                 " title = excluded.title, published = coalesce(excluded.published, items.published)",
                 (self.page_id, item.url, item.title, published, self.ts, self.ts),
             )
