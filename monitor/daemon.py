@@ -40,6 +40,10 @@ SHUTDOWN_GRACE_S = 5.0
 WRITER_FLUSH_S = 3.0
 STARTUP_RATE = 200.0
 """At most this many first checks per second at start-up, so thousands of pages do not stampede."""
+CLOCK_CHECK_S = 1.0
+"""How often the wall clock is compared with the monotonic clock, to notice steps."""
+CLOCK_STEP_S = 1.0
+"""A wall-clock step larger than this is logged (and, backwards, compensated); NTP's slewing is far slower."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,10 @@ class Daemon:
             len(self._runtimes),
             *(self.listening.host, self.listening.port) if self.listening else ("-", 0),
         )
+        watcher = asyncio.create_task(self._watch_clock())
         await self._stop.wait()
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
         await self._shutdown()
         return 0
 
@@ -172,6 +179,30 @@ class Daemon:
         if pending:
             log.info("cancelled %d checks still running after %.0fs", len(pending), SHUTDOWN_GRACE_S)
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _watch_clock(self) -> None:
+        """APScheduler 3 waits for wall-clock times: after the clock steps back, every job would wait
+        out the step (an hour back, an hour without checks). Move the jobs back by the step instead.
+
+        A step forward needs nothing: each overdue job runs once (coalesced), then keeps its interval.
+        """
+        offset = self._clock.now() - self._clock.monotonic()
+        while True:
+            await asyncio.sleep(CLOCK_CHECK_S)
+            current = self._clock.now() - self._clock.monotonic()
+            step, offset = current - offset, current
+            if abs(step) > CLOCK_STEP_S:
+                log.warning("the wall clock stepped %+.1fs", step)
+            if step < -CLOCK_STEP_S:
+                self._move_jobs(step)
+
+    def _move_jobs(self, step: float) -> None:
+        self._scheduler.pause()  # one wake-up at the end, not one per job
+        for job in self._scheduler.get_jobs():
+            if job.next_run_time is not None:
+                job.modify(next_run_time=job.next_run_time + timedelta(seconds=step))
+        self._scheduler.resume()
+        log.info("moved every scheduled check %+.1fs with the clock", step)
 
     # -- health ------------------------------------------------------------------------------
 
