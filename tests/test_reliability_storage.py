@@ -123,7 +123,7 @@ def test_kill_9_during_heavy_writing_loses_no_acknowledged_check(tmp_path: Path,
     with SimPortal() as sim:
         sim.fault("500", "/xxgk/tzgg/")  # an outage is open at every kill
         config = sim_config(tmp_path, sim, pages=busy_pages(sim))
-        lost, unacknowledged = 0, 0
+        lost, unacknowledged, verified = 0, 0, 0
         for kill in range(KILLS):
             before = check_count(db) if db.exists() else 0
             with RunningDaemon(config, log_name=f"daemon-{kill}.log") as daemon:
@@ -132,15 +132,17 @@ def test_kill_9_during_heavy_writing_loses_no_acknowledged_check(tmp_path: Path,
                 target = before + 50
                 daemon.wait_for(lambda: check_count(db) >= target, what="a busy second")  # noqa: B023
                 acknowledged, counted = written(daemon), counted_checks(daemon)
-                killed_at = time.time()
                 daemon.process.kill()
                 daemon.process.wait(10)
+                killed_at = time.time()  # dead by now: nothing it wrote can be later
             on_disk = check_count(db) - before
             lost += max(0, int(acknowledged) - on_disk)
+            verified += int(acknowledged)
             unacknowledged += max(0, int(counted) - on_disk)
             assert on_disk >= acknowledged, f"kill {kill}: {acknowledged} acknowledged, {on_disk} on disk"
             assert_killed_run(db, kill, killed_at)
     record_property("kills", KILLS)
+    record_property("acknowledged_checks_verified", verified)
     record_property("acknowledged_checks_lost", lost)
     record_property("recorded_not_yet_written_lost", unacknowledged)
     assert lost == 0
@@ -289,7 +291,7 @@ def test_a_read_only_database_keeps_the_daemon_probing_and_refuses_changes_clean
     assert code == 0
     assert "Traceback" not in daemon.log()
     failures = log_lines(daemon, "database write failed")
-    assert len(failures) == 1 and "disk I/O error" in failures[0], failures
+    assert 1 <= len(failures) <= 2 and all("disk I/O error" in line for line in failures), failures
     assert len(log_lines(daemon, "reload rejected")) == 1
     repeated = "SELECT kind, detail FROM events GROUP BY kind, detail HAVING count(*) > 1"
     assert db_rows(tmp_path / "monitor.db", repeated) == []  # each column change recorded once
@@ -341,7 +343,7 @@ def test_a_deleted_database_is_recreated_and_writing_goes_on(tmp_path: Path) -> 
         db = tmp_path / "monitor.db"
         with RunningDaemon(config) as daemon:
             daemon.wait_for(lambda: written(daemon) >= 50, what="some checks written")
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("-wal", "-shm", ""):  # the main file last: its inode is what the writer watches
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             at_deletion = written(daemon)
             daemon.wait_for(lambda: db.exists() and check_count(db) >= 50, what="checks in the new file")
