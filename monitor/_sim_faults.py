@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -26,11 +27,13 @@ DELIVERY_MODES = frozenset({"hang", "slow", "trickle", "reset"})
 """Modes that change how the normal answer is sent rather than what it is."""
 ANSWER_MODES = frozenset(
     {"500", "502", "503", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
-     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404"}
+     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed"}
 )  # fmt: skip
 _NEEDS_ARG = frozenset({"slow", "redirect"})
 _TAKES_NUMBER = frozenset({"slow", "trickle"})
 SITE_WIDE = "*"
+_OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
+"""End tags `malformed` drops: the ones old templates most often leave out."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class FaultAnswers:
             "gzip_bomb": lambda f, r: self._gzip_bomb(),
             "garbage": lambda f, r: Response(200, random.Random(site.seed).randbytes(4096)),
             "lying_charset": self._lying_charset,
+            "malformed": self._malformed,
             "soft404": lambda f, r: Response(200, not_found_page().encode()),
         }  # fmt: skip
 
@@ -126,6 +130,14 @@ class FaultAnswers:
         text = self._site.text_of(request.path) or not_found_page()
         body = text.replace("charset=gb2312", "charset=utf-8").encode("gbk", errors="xmlcharrefreplace")
         return Response(200, body, "text/html; charset=utf-8")
+
+    def _malformed(self, fault: Fault, request: Request) -> Response:
+        """The page as broken templates and truncated writes leave it: block elements left open, stray
+        closing tags, and the document cut off inside an attribute. Browsers still show it."""
+        text = _OPTIONAL_END_TAG.sub("", self._site.text_of(request.path) or not_found_page())
+        text = text.replace("<body>", "<body></table></td></div>", 1)
+        cut = text[: len(text) * 3 // 4]
+        return Response(200, (cut[: cut.rfind("<") + 4] + '="').encode(), "text/html; charset=utf-8")
 
 
 def _server_error(fault: Fault, request: Request) -> Response:

@@ -111,9 +111,10 @@ def today(clock: Clock) -> date:
 class Site:
     """The portal's state (columns and items) and its pages. Not thread-safe: one owner."""
 
-    def __init__(self, clock: Clock, seed: int = 1) -> None:
+    def __init__(self, clock: Clock, seed: int = 1, catalogue_links: tuple[tuple[str, str], ...] = ()) -> None:
         self._clock = clock
         self.seed = seed
+        self.catalogue_links = catalogue_links
         self.created_at = clock.now()
         self.start_day = today(clock)
         self.columns = {spec.slug: spec for spec in COLUMNS}
@@ -330,7 +331,10 @@ def render_home(site: Site) -> str:
 
 
 def render_catalogue(site: Site) -> str:
+    """The 信息公开 catalogue: every live column, then the site's extra (name, URL) links such as another
+    site's column."""
     links = "".join(f'<li><a href="./{c.slug}/">{c.name}</a></li>' for c in site.live_columns())
+    links += "".join(f'<li><a href="{escape(url)}">{escape(name)}</a></li>' for name, url in site.catalogue_links)
     main = (
         '<div class="right"><div class="list-title">政府信息公开目录</div>'
         '<ul class="gk-guide"><li><a href="javascript:void(0)">政府信息公开指南</a></li>'

@@ -45,9 +45,14 @@ class Task(Protocol):
 
 @dataclass
 class WriterStats:
-    """Counters the metrics endpoint reads (copied under the writer's lock)."""
+    """Counters the metrics endpoint reads (copied under the writer's lock).
+
+    `checks_written` counts committed operations the store marked as checks (`is_check`): a check
+    counted there is in the database file, and survives the process being killed.
+    """
 
     ops_written: int = 0
+    checks_written: int = 0
     write_errors: int = 0
     ops_dropped: int = 0
     backlog: int = 0
@@ -70,13 +75,25 @@ class WriterSettings:
 ConnectFn = Callable[[], sqlite3.Connection]
 
 
+def _never(op: WriteOp) -> bool:
+    return False
+
+
 class Writer:
     """Applies submitted operations in batches on its own thread."""
 
-    def __init__(self, connect: ConnectFn, path: Path, settings: WriterSettings | None = None) -> None:
+    def __init__(
+        self,
+        connect: ConnectFn,
+        path: Path,
+        settings: WriterSettings | None = None,
+        is_check: Callable[[WriteOp], bool] = _never,
+    ) -> None:
         self._connect = connect
         self._path = path
         self._settings = settings or WriterSettings()
+        self._is_check = is_check
+        self._overflowing = False
         self._queue: collections.deque[WriteOp] = collections.deque()
         self._cond = threading.Condition()
         self._stats = WriterStats()
@@ -163,14 +180,21 @@ class Writer:
     # -- writer thread -----------------------------------------------------------------------
 
     def _drop_overflow(self) -> None:
-        """Keep memory bounded when the database is unusable for long: drop the oldest ops."""
+        """Keep memory bounded when the database is unusable for long: drop the oldest ops.
+
+        Logged once per episode (not per submit): the count is in the stats and the metrics.
+        """
         excess = len(self._queue) - self._settings.max_backlog
         for _ in range(max(0, excess)):
             self._queue.popleft()
             self._committed += 1
             self._stats.ops_dropped += 1
-        if excess > 0:
-            log.error("database backlog full: dropped %d oldest writes", excess)
+        if excess > 0 and not self._overflowing:
+            self._overflowing = True
+            log.error(
+                "database backlog full (%d operations): dropping the oldest until the database is writable again",
+                self._settings.max_backlog,
+            )
 
     def _run(self) -> None:
         delay = self._settings.retry_min_s
@@ -213,10 +237,12 @@ class Writer:
             if not self._stopping:  # maintenance resumes at the next start, not during shutdown
                 self._queue.extend(follow_ups)
                 self._submitted += len(follow_ups)
+            self._overflowing = False
             stats = self._stats
             if stats.last_error is not None:
                 log.warning("database writable again: wrote %d queued operations", len(batch))
             stats.ops_written += len(batch)
+            stats.checks_written += sum(1 for op in batch if self._is_check(op))
             stats.batches += 1
             stats.batch_seconds.append(time.monotonic() - started)
             del stats.batch_seconds[:-1000]

@@ -89,6 +89,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     from monitor.logs import setup_logging
     from monitor.models import SystemClock
     from monitor.notify import Notifier
+    from monitor.store import StoreError
 
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
     config = load(config_path)
@@ -112,16 +113,19 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
     try:
         code = asyncio.run(main())
+    except StoreError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {config.raw.metrics.listen}: {exc.strerror or exc}")
     sys.exit(code)
 
 
 def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) -> Any:
-    from monitor.store import Store, StoreError
+    from monitor.store import Store, StoreError, WriterSettings
 
+    settings = WriterSettings(max_backlog=config.raw.storage.max_backlog)
     try:
-        return Store.open(config.db_path, migrate=migrate, readonly=readonly)
+        return Store.open(config.db_path, migrate=migrate, readonly=readonly, writer_settings=settings)
     except StoreError as exc:
         fail(str(exc))
 

@@ -200,6 +200,8 @@ class FoundColumn:
 
 async def discover_columns(url: str, *, crawl: bool, progress: bool) -> list[FoundColumn]:
     """The columns a catalogue page lists; with crawl, each column is fetched and read."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{url!r} is not an http(s) URL")
     today = date.today()
     async with Fetcher() as fetcher:
         catalogue = await _read(fetcher, adhoc_page(url, PageKind.CATALOGUE), today)

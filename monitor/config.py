@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -15,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.models import Category, Page, PageKind
 
@@ -32,6 +33,8 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class ConfigError(Exception):
@@ -80,9 +83,29 @@ def _positive(seconds: float) -> float:
     return seconds
 
 
+def _request_headers(headers: dict[str, str]) -> dict[str, str]:
+    """Names must be HTTP tokens, values free of control characters (a CR/LF would inject headers).
+
+    Messages never repeat a value: these are where tokens and cookies live.
+    """
+    for name, value in headers.items():
+        if not _HEADER_NAME_RE.match(name):
+            raise ValueError(f"{name!r} is not a valid HTTP header name")
+        if _CONTROL_RE.search(value):
+            raise ValueError(f"the value of header {name!r} contains a control character (CR, LF, NUL…)")
+    return headers
+
+
+def _no_nul(text: str) -> str:
+    if "\0" in text:
+        raise ValueError("contains a NUL character")
+    return text
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 PositiveDuration = Annotated[float, BeforeValidator(lambda v: _positive(parse_duration(v)))]
 Size = Annotated[int, BeforeValidator(parse_size)]
+Headers = Annotated[dict[str, str], AfterValidator(_request_headers)]
 
 
 class _Strict(BaseModel):
@@ -120,7 +143,7 @@ class Defaults(_Strict):
     verify_tls: bool = True
     max_redirects: int = Field(10, ge=0, le=50)
     blocked_is_down: bool = False
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
 
 
 class SiteDefaults(_Strict):
@@ -137,7 +160,7 @@ class SiteDefaults(_Strict):
     verify_tls: bool | None = None
     max_redirects: int | None = Field(None, ge=0, le=50)
     blocked_is_down: bool | None = None
-    headers: dict[str, str] | None = None
+    headers: Headers | None = None
 
 
 class Selectors(_Strict):
@@ -199,8 +222,9 @@ class SiteConfig(_Strict):
 
 
 class StorageConfig(_Strict):
-    path: str = Field("monitor.db", min_length=1)
+    path: Annotated[str, AfterValidator(_no_nul)] = Field("monitor.db", min_length=1)
     raw_retention: PositiveDuration = 400 * 86400.0
+    max_backlog: int = Field(200_000, ge=100, le=10_000_000)
 
 
 class MetricsConfig(_Strict):
@@ -325,6 +349,8 @@ def load_config(path: str | os.PathLike[str], *, state_directory: str | None = N
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}: YAML syntax error: {_yaml_problem(exc)}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{source}: YAML nested too deeply"]) from None
     return parse_config(document, source=source, state_directory=state_directory)
 
 
@@ -354,10 +380,18 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
 
 def _read_text(source: Path) -> str:
     try:
-        size = source.stat().st_size
-        if size > MAX_CONFIG_BYTES:
+        info = source.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO would block forever, /dev/zero never end: only regular files are read.
+            raise ConfigError([f"{source}: not a regular file (a FIFO, device or socket cannot be a config)"])
+        with source.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # the size may have changed since stat()
+        if len(data) > MAX_CONFIG_BYTES:
+            size = max(info.st_size, len(data))
             raise ConfigError([f"{source}: config file is {size} bytes, larger than the {MAX_CONFIG_BYTES} allowed"])
-        return source.read_bytes().decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise ConfigError([f"{source}: config file not found"]) from None
     except IsADirectoryError:
@@ -448,7 +482,10 @@ def _site_problems(path: str, site: SiteConfig, seen_sites: set[str]) -> list[st
 
 
 def _url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        return f"not a valid URL ({exc}): {url!r}"
     if parts.scheme not in ("http", "https"):
         return f"must be an http:// or https:// URL, got {url!r}"
     if not parts.hostname:

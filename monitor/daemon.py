@@ -23,13 +23,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, Fetcher, run_check
+from monitor.check import CheckOutcome, Fetcher, Previous, run_check
 from monitor.config import Config, ConfigError, listen_scope
 from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
-from monitor.store import EventRow, Heartbeat, Prune, RollupTick, RunStopped, Store
+from monitor.store import EventRow, Heartbeat, Prune, RollupTick, RunStopped, Store, StoreError
 from monitor.tracker import PageRuntime, Tracker, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
@@ -42,6 +42,10 @@ SHUTDOWN_GRACE_S = 5.0
 WRITER_FLUSH_S = 3.0
 STARTUP_RATE = 200.0
 """At most this many first checks per second at start-up, so thousands of pages do not stampede."""
+CLOCK_CHECK_S = 1.0
+"""How often the wall clock is compared with the monotonic clock, to notice steps."""
+CLOCK_STEP_S = 1.0
+"""A wall-clock step larger than this is logged (and, backwards, compensated); NTP's slewing is far slower."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,10 @@ class Daemon:
             len(self._runtimes),
             *(self.listening.host, self.listening.port) if self.listening else ("-", 0),
         )
+        watcher = asyncio.create_task(self._watch_clock())
         await self._stop.wait()
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
         await self._shutdown()
         return 0
 
@@ -193,6 +200,30 @@ class Daemon:
         if pending:
             log.info("cancelled %d checks still running after %.0fs", len(pending), SHUTDOWN_GRACE_S)
             await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _watch_clock(self) -> None:
+        """APScheduler 3 waits for wall-clock times: after the clock steps back, every job would wait
+        out the step (an hour back, an hour without checks). Move the jobs back by the step instead.
+
+        A step forward needs nothing: each overdue job runs once (coalesced), then keeps its interval.
+        """
+        offset = self._clock.now() - self._clock.monotonic()
+        while True:
+            await asyncio.sleep(CLOCK_CHECK_S)
+            current = self._clock.now() - self._clock.monotonic()
+            step, offset = current - offset, current
+            if abs(step) > CLOCK_STEP_S:
+                log.warning("the wall clock stepped %+.1fs", step)
+            if step < -CLOCK_STEP_S:
+                self._move_jobs(step)
+
+    def _move_jobs(self, step: float) -> None:
+        self._scheduler.pause()  # one wake-up at the end, not one per job
+        for job in self._scheduler.get_jobs():
+            if job.next_run_time is not None:
+                job.modify(next_run_time=job.next_run_time + timedelta(seconds=step))
+        self._scheduler.resume()
+        log.info("moved every scheduled check %+.1fs with the clock", step)
 
     # -- health ------------------------------------------------------------------------------
 
@@ -311,8 +342,12 @@ class Daemon:
             outcome = await self._checked(rt)
             recorded = self._tracker.record(rt, outcome, self._clock.now())
             _log_outcome(outcome)
-            if recorded.columns and rt.page.kind is PageKind.CATALOGUE:
-                self._discover(rt.page, recorded.columns)
+            if (
+                recorded.columns
+                and rt.page.kind is PageKind.CATALOGUE
+                and not self._discover(rt.page, recorded.columns)
+            ):
+                rt.previous = Previous()  # no validators, no hash: the next check reads the catalogue again
             if rt.health.failing and key in self._runtimes:
                 self._schedule_retry(rt.page)
         finally:
@@ -352,12 +387,14 @@ class Daemon:
 
     # -- discovery and reload ------------------------------------------------------------------
 
-    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> None:
-        """Monitor the columns a catalogue lists; record columns that appear or disappear."""
+    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> bool:
+        """Monitor the columns a catalogue lists; record columns that appear or disappear.
+
+        False when the change could not be applied (the database is not writable)."""
         raw = self._config.raw
         site = next((s for s in raw.sites if s.name == catalogue.site), None)
         if site is None or not site.discover:
-            return
+            return True
         current = {
             k: rt.page
             for k, rt in self._runtimes.items()
@@ -369,9 +406,14 @@ class Daemon:
         )
         wanted = {p.key: p for p in found}
         if wanted.keys() == current.keys():
-            return
+            return True
+        try:
+            self._apply_pages(others + found, self._clock.now())
+        except StoreError as exc:
+            log.warning("%s: column changes not applied, trying again at the next check: %s", catalogue.site, exc)
+            return False
         self._record_column_events(catalogue, current, wanted)
-        self._apply_pages(others + found, self._clock.now())
+        return True
 
     def _record_column_events(
         self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
@@ -402,9 +444,17 @@ class Daemon:
             _notified(self._notifier.ready())
             return
         self._warn_restart_only(config)
-        before = set(self._runtimes)
+        before, running = set(self._runtimes), self._config
         self._config = config
-        self._apply_pages(self._wanted_pages(), self._clock.now())
+        try:
+            self._apply_pages(self._wanted_pages(), self._clock.now())
+        except StoreError as exc:
+            # Nothing was applied (the pages table is written first, all or nothing).
+            self._config = running
+            log.error("reload rejected, keeping the running config: %s", exc)
+            self._state.record_reload(False)
+            _notified(self._notifier.ready())
+            return
         after = set(self._runtimes)
         self._state.record_reload(True)
         log.info(

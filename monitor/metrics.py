@@ -289,6 +289,21 @@ class PortalCollector(Collector):
         )
         yield _gauge("portal_monitor_db_backlog", "Rows waiting to be written.", [], [((), stats.backlog)])
         yield _counter(
+            "portal_monitor_db_rows_written", "Rows committed to the database.", [], [((), stats.ops_written)]
+        )
+        yield _counter(
+            "portal_monitor_db_checks_written",
+            "Checks committed to the database (each one counted is on disk).",
+            [],
+            [((), stats.checks_written)],
+        )
+        yield _counter(
+            "portal_monitor_db_rows_dropped",
+            "Rows dropped, oldest first, because the backlog was full (lost).",
+            [],
+            [((), stats.ops_dropped)],
+        )
+        yield _counter(
             "portal_monitor_config_reloads",
             "SIGHUP reloads by result.",
             ["result"],

@@ -45,7 +45,8 @@ class SimPortal:
 
     All state lives in that loop; the methods here hand work to it and wait, so they are safe to
     call from tests. `tls=(certfile, keyfile)` serves https. `control_port` (0 = any) adds a
-    control-only listener that stays up while the portal `refuse`s connections.
+    control-only listener that stays up while the portal `refuse`s connections. `catalogue_links`
+    are (name, URL) links the catalogue lists after its own columns (e.g. another site's column).
     """
 
     def __init__(
@@ -57,8 +58,9 @@ class SimPortal:
         port: int = 0,
         tls: tuple[str, str] | None = None,
         control_port: int | None = None,
+        catalogue_links: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        self.site = Site(clock or SystemClock(), seed)
+        self.site = Site(clock or SystemClock(), seed, catalogue_links)
         self._server = SimServer(
             self.site, host=host, port=port, control_port=control_port, ssl_context=_server_tls(tls)
         )

@@ -7,11 +7,12 @@ background batching thread so the event loop never waits on the disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,7 @@ from monitor.models import PHASES, ContentFacts, ErrorKind, Item, Page, ProbeRes
 
 log = logging.getLogger("monitor.store")
 
-__all__ = ["IncrementalVacuum", "Prune", "RollupTick", "Store", "StoreError", "WriterStats"]
+__all__ = ["IncrementalVacuum", "Prune", "RollupTick", "Store", "StoreError", "WriterSettings", "WriterStats"]
 
 _RESULTS_BY_CODE = {code: result for result, code in RESULT_CODES.items()}
 _KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
@@ -157,7 +158,7 @@ class ItemsSeen:
             published = item.date.isoformat() if item.date else None
             yield (
                 "INSERT INTO items (page_id, url, title, published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (page_id, url) DO UPDATE SET last_seen = excluded.last_seen,"
+                " ON CONFLICT (page_id, url) DO UPDATE SET last_seen = max(items.last_seen, excluded.last_seen),"
                 " title = excluded.title, published = coalesce(excluded.published, items.published)",
                 (self.page_id, item.url, item.title, published, self.ts, self.ts),
             )
@@ -320,7 +321,7 @@ class Store:
         self.path = path
         self._conn = conn
         self._catalog: list[Statement] = []
-        self.writer = Writer(self._connect_writer, path, writer_settings)
+        self.writer = Writer(self._connect_writer, path, writer_settings, is_check=_is_check)
 
     @classmethod
     def open(
@@ -340,7 +341,7 @@ class Store:
                 if applied:
                     log.info("database %s: applied migrations %s", db_path, ", ".join(applied))
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot use database {db_path}: {exc}") from None
+            raise StoreError(f"cannot use database {db_path}: {exc}{_diagnosis(db_path)}") from None
         return cls(db_path, conn, writer_settings)
 
     def close(self) -> None:
@@ -360,8 +361,10 @@ class Store:
         self, sites: Sequence[tuple[str, str, str]], pages: Sequence[Page], now: float
     ) -> dict[tuple[str, str], int]:
         """Make the pages table match the monitored set: record new and changed pages, mark the
-        others removed (their history stays). Returns page ids by (site, page)."""
-        with self._conn:
+        others removed (their history stays). Returns page ids by (site, page).
+
+        All or nothing; StoreError when the database cannot be written (full, read-only)."""
+        with self._transaction("record the monitored pages"):
             site_ids = {name: self._upsert_site(name, title, base) for name, title, base in sites}
             ids = {page.key: self._upsert_page(site_ids[page.site], page, now) for page in pages}
             keep = set(ids.values())
@@ -375,13 +378,29 @@ class Store:
         return ids
 
     def start_run(self, now: float, pid: int, version: str, host: str) -> int:
-        with self._conn:
+        """Record the start of a daemon run; StoreError when the database cannot be written."""
+        with self._transaction("record the start of this run"):
             cur = self._conn.execute(
                 "INSERT INTO monitor_runs (started, heartbeat, pid, version, host) VALUES (?, ?, ?, ?, ?)",
                 (now, now, pid, version, host),
             )
         self._remember_catalog()
         return int(cur.lastrowid or 0)
+
+    @contextlib.contextmanager
+    def _transaction(self, doing: str) -> Iterator[None]:
+        """One write transaction on the setup connection; a failure rolls back and says what it was."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot {doing} in {self.path}: {exc}{_diagnosis(self.path)}") from None
 
     def _upsert_site(self, name: str, title: str, base_url: str) -> int:
         self._conn.execute(
@@ -537,6 +556,10 @@ class Store:
         return size, count, free
 
 
+def _is_check(op: WriteOp) -> bool:
+    return isinstance(op, CheckRow)
+
+
 def _stored_check(r: Sequence[Any]) -> StoredCheck:
     return StoredCheck(
         page_id=r[0],
@@ -590,4 +613,17 @@ def migrate_file(path: Path) -> list[str]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot use database {path}: {exc}") from None
+        raise StoreError(f"cannot use database {path}: {exc}{_diagnosis(path)}") from None
+
+
+def _diagnosis(path: Path) -> str:
+    """What SQLite's vague "disk I/O error" / "unable to open database file" most often mean."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        if os.statvfs(directory).f_bavail == 0:
+            return " (no space left on the device)"
+    except OSError:
+        return ""
+    if any(target.exists() and not os.access(target, os.W_OK) for target in (path, directory)):
+        return " (not writable: read-only file system or permissions)"
+    return ""

@@ -146,8 +146,9 @@ class Tracker:
         if outcome.result is Result.UP:
             rt.previous = _validators(rt.previous, outcome)
         if outcome.unchanged and rt.items_seen_at is not None:
-            ops.append(ItemsTouched(rt.page_id, rt.items_seen_at, now))
-            rt.items_seen_at = now
+            seen = _seen_at(rt, now)
+            ops.append(ItemsTouched(rt.page_id, rt.items_seen_at, seen))
+            rt.items_seen_at = seen
         if outcome.result is Result.BLOCKED and rt.content.readable is None:
             rt.content = ContentFacts(False, None, None, rt.content.last_change)
             self._state.record_content(rt.page.key, rt.content, 0)
@@ -163,8 +164,8 @@ class Tracker:
             fresh = [item for item in extraction.items if item.url not in known]
             new_items = len(fresh) if rt.items_seen_at is not None or known else 0
             known.update(item.url for item in extraction.items)
-            ops.append(ItemsSeen(rt.page_id, now, extraction.items))
-            rt.items_seen_at = now
+            rt.items_seen_at = _seen_at(rt, now)
+            ops.append(ItemsSeen(rt.page_id, rt.items_seen_at, extraction.items))
         fingerprint = _fingerprint(extraction)
         last_change = rt.content.last_change
         if (fingerprint != rt.fingerprint and rt.fingerprint is not None) or last_change is None:
@@ -186,6 +187,11 @@ class Tracker:
         if rt.known_urls is None:
             rt.known_urls = self._store.item_urls(rt.page_id)
         return rt.known_urls
+
+
+def _seen_at(rt: PageRuntime, now: float) -> float:
+    """Item sightings never go back in time, even when the wall clock does (last_seen >= first_seen)."""
+    return now if rt.items_seen_at is None else max(now, rt.items_seen_at)
 
 
 def _validators(previous: Previous, outcome: CheckOutcome) -> Previous:

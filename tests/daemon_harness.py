@@ -1,12 +1,14 @@
 """Test helpers (not tests) for running the real `monitor run` process against the simulated portal.
 
-`sim_config()` writes a config.yaml for a SimPortal; `RunningDaemon` starts `python -m monitor run`,
-finds the metrics address in its log, scrapes it, waits for conditions, and stops it with SIGTERM.
+`sim_config()` writes a config.yaml for a SimPortal; `RunningDaemon` starts `python -m monitor run`
+(optionally with extra environment), finds the metrics address in its log, scrapes it, waits for
+conditions, and stops it with SIGTERM.
 Nothing here asserts; callers do.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sqlite3
@@ -78,15 +80,18 @@ def _page_entry(page: SimPage) -> dict[str, Any]:
 class RunningDaemon:
     """`python -m monitor run -c CONFIG` as a child process with its log captured to a file."""
 
-    def __init__(self, config: Path, *extra: str) -> None:
+    def __init__(
+        self, config: Path, *extra: str, env: dict[str, str] | None = None, log_name: str = "daemon.log"
+    ) -> None:
         self.config = config
-        self.log_path = config.parent / "daemon.log"
+        self.log_path = config.parent / log_name
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "monitor", "run", "-c", str(config), *extra],
             cwd=REPO,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **env} if env else None,
         )
         self.metrics_url = self._wait_listening()
 

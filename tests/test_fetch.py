@@ -11,7 +11,6 @@ import asyncio.base_events
 import contextlib
 import datetime as dt
 import gzip
-import ipaddress
 import socket
 import time
 import tracemalloc
@@ -23,10 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,6 +32,8 @@ from monitor._certs import cert_not_after
 from monitor.fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
 from monitor.models import PHASES, ErrorKind, FixedClock, Page, ProbeResult, Result
 from monitor.sim import SimPortal
+from tests import ports
+from tests.certs import Certs, make_cert, make_key, write_certs
 
 CAP = 256 * 1024
 SECRET = "s3cr3t-token-value"
@@ -99,6 +97,7 @@ FAULT_CASES = [
     FaultCase("garbage", Result.UP, None),
     FaultCase("lying_charset", Result.UP, None),
     FaultCase("soft404", Result.UP, None),
+    FaultCase("malformed", Result.UP, None),
     FaultCase("slow:0.3", Result.UP, None),
     FaultCase("hang", Result.DOWN, ErrorKind.TIMEOUT, timeout_s=1.0, max_duration_s=1.5),
     FaultCase("slow:5", Result.DOWN, ErrorKind.TIMEOUT, timeout_s=1.0, max_duration_s=1.5),
@@ -259,39 +258,17 @@ def test_unresolvable_name_is_dns_and_fails_fast_without_the_network() -> None:
 
 
 def test_refused_port_is_connect() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # closed again before the fetch: nothing listens there
-    result = fetch(make_page(f"http://127.0.0.1:{port}/"))
+    result = fetch(make_page(f"http://127.0.0.1:{ports.closed_port()}/"))
     assert (result.result, result.error_kind) == (Result.DOWN, ErrorKind.CONNECT)
     assert "refused" in (result.error or "").lower() or "failed" in (result.error or "").lower()
 
 
 @pytest.fixture()
 def unanswered_syn_port() -> Iterator[int]:
-    """A loopback port whose SYNs go unanswered: backlog 0, its one queue slot already taken.
-
-    Linux drops a SYN when the listener's accept queue is full, so connect() hangs exactly as it
-    does towards a silent firewall, without leaving 127.0.0.1.
-    """
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(0)
-    port = listener.getsockname()[1]
-    fillers = []
-    for _ in range(8):
-        filler = socket.socket()
-        filler.settimeout(0.2)
-        fillers.append(filler)
-        try:
-            filler.connect(("127.0.0.1", port))
-        except TimeoutError:
-            break
-    else:
-        pytest.skip("could not fill the accept queue on this kernel")
-    yield port
-    for sock in [*fillers, listener]:
-        sock.close()
+    with ports.unanswered_syn_port() as port:
+        if port is None:
+            pytest.skip("could not fill the accept queue on this kernel")
+        yield port
 
 
 def test_connect_timeout_is_timeout_and_says_connect(unanswered_syn_port: int) -> None:
@@ -324,72 +301,9 @@ def test_a_refused_first_address_falls_back_to_the_next(sim: SimPortal, monkeypa
 # ---- TLS -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Certs:
-    ca: Path
-    pairs: dict[str, tuple[str, str]]
-    not_after: dict[str, float]
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _cert(
-    subject_key: ec.EllipticCurvePrivateKey,
-    common_name: str,
-    names: list[x509.GeneralName],
-    not_after: dt.datetime,
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None = None,
-    is_ca: bool = False,
-) -> x509.Certificate:
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    issuer_name, signing_key = (issuer[0].subject, issuer[1]) if issuer else (subject, subject_key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer_name)
-        .public_key(subject_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
-    )
-    if names:
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(signing_key, hashes.SHA256())
-
-
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    """A CA, and certificates for 127.0.0.1/localhost: valid, self-signed, expired, wrong host."""
-    directory = tmp_path_factory.mktemp("certs")
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    ca_key = _key()
-    ca = _cert(ca_key, "monitor test CA", [], now + dt.timedelta(days=3650), is_ca=True)
-    local = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-    variants = {
-        "valid": (local, now + dt.timedelta(days=90), (ca, ca_key)),
-        "self_signed": (local, now + dt.timedelta(days=30), None),
-        "expired": (local, now - dt.timedelta(days=2), (ca, ca_key)),
-        "wrong_host": ([x509.DNSName("wrong.example")], now + dt.timedelta(days=60), (ca, ca_key)),
-    }
-    pairs, not_after = {}, {}
-    for name, (names, expiry, issuer) in variants.items():
-        key = _key()
-        cert = _cert(key, f"monitor test {name}", names, expiry, issuer)
-        cert_path, key_path = directory / f"{name}.pem", directory / f"{name}.key"
-        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        key_path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-        pairs[name] = (str(cert_path), str(key_path))
-        not_after[name] = expiry.timestamp()
-    ca_path = directory / "ca.pem"
-    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    return Certs(ca_path, pairs, not_after)
+    return write_certs(tmp_path_factory.mktemp("certs"))
 
 
 TLS_CASES = [
@@ -432,9 +346,9 @@ def test_tls_to_a_plain_http_port_is_tls(sim: SimPortal) -> None:
 
 
 def test_cert_not_after_reads_utc_and_generalized_times() -> None:
-    key = _key()
+    key = make_key()
     for expiry in (dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.UTC), dt.datetime(2061, 1, 2, tzinfo=dt.UTC)):
-        der = _cert(key, "expiry", [], expiry).public_bytes(serialization.Encoding.DER)
+        der = make_cert(key, "expiry", [], expiry).public_bytes(serialization.Encoding.DER)
         assert cert_not_after(der) == expiry.timestamp()
 
 

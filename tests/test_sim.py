@@ -97,6 +97,14 @@ def test_homepage_catalogue_and_robots(sim: SimPortal, http: httpx.Client) -> No
     assert http.get(sim.url("/no/such/page.html")).status_code == 404
 
 
+def test_the_catalogue_can_list_extra_links_after_its_columns(http: httpx.Client) -> None:
+    links = (("外站栏目", "http://www.offsite-portal.invalid/gkml/"),)
+    with SimPortal(clock=FixedClock(t=NOW), catalogue_links=links) as portal:
+        catalogue = http.get(portal.url("/xxgk/")).text
+    own = catalogue.index(f'<a href="./{COLUMNS[-1].slug}/">')
+    assert catalogue.index('<a href="http://www.offsite-portal.invalid/gkml/">外站栏目</a>') > own
+
+
 def test_columns_list_items_with_full_titles_and_trs_pagination(sim: SimPortal, http: httpx.Client) -> None:
     page = http.get(sim.url("/xxgk/gzdt/")).text
     items = main_list(page)
@@ -240,6 +248,7 @@ def is_gbk_only(body: bytes) -> bool:
             200,
             lambda r: r.headers["content-type"].endswith("utf-8") and b"\xb9" in r.content,
         ),
+        ("malformed", 200, lambda r: "</li>" not in r.text and "<li>" in r.text and r.text.endswith('="')),
     ],
 )
 def test_answer_faults(
