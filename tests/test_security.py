@@ -244,6 +244,14 @@ FIXED_SQL_PARTS = {
     ("store.py", "', '.join(columns)"): "column names read from a fixed table's cursor.description",
     ("store.py", "', '.join(('?' for _ in columns))"): "one '?' per column",
     ("_writer.py", "int(self._settings.busy_timeout_ms)"): "an int from WriterSettings",
+    ("store.py", "p"): "a fixed tuple of PRAGMA names in file_pages()",
+    ("_rollup.py", "_STAT_DDL"): "column definitions built from the constant STAT_FIELDS",
+    ("_rollup.py", "_DAY_SUMS"): "sums over the constant STAT_FIELDS",
+    ("_rollup.py", "columns"): "the constant STAT_FIELDS and fixed key columns",
+    ("_rollup.py", "marks"): "one '?' per column",
+    ("_history.py", "_STAT_COLUMNS"): "the constant STAT_FIELDS",
+    ("_history.py", "_SUMS"): "sums over the constant STAT_FIELDS",
+    ("_history.py", "marks"): "one '?' per page id",
 }
 
 
