@@ -9,7 +9,6 @@ self-signed certificate (verification off), so that every documented metric has 
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 import re
 from collections.abc import Iterator
@@ -18,12 +17,9 @@ from typing import Any
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from monitor.sim import SimPortal
+from tests.certs import write_certs
 from tests.daemon_harness import REPO, RunningDaemon, sim_config
 from tests.promtools import (
     PrometheusHandle,
@@ -43,30 +39,6 @@ LATER_DOWN_COLUMN = "rsxx"
 BLOCKED_COLUMN = "ghjh"
 _SELECTOR = re.compile(r"\b(portal_\w+|up)\s*(\{[^}]*\})?")
 _HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count", "_created")
-
-
-def self_signed(tmp_path: Path) -> tuple[str, str]:
-    """A certificate for 127.0.0.1 signed by itself (the daemon must not trust it by default)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(cert_path), str(key_path)
 
 
 def add_https_site(config: Path, secure: SimPortal) -> None:
@@ -92,7 +64,7 @@ def portal() -> Iterator[SimPortal]:
 @pytest.fixture(scope="module")
 def daemon(portal: SimPortal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDaemon]:
     tmp_path = tmp_path_factory.mktemp("observability")
-    with SimPortal(tls=self_signed(tmp_path)) as secure:
+    with SimPortal(tls=write_certs(tmp_path).pairs["self_signed"]) as secure:
         portal.fault("500", f"/xxgk/{DOWN_COLUMN}/")
         portal.fault("challenge", f"/xxgk/{BLOCKED_COLUMN}/")
         config = sim_config(tmp_path, portal, interval="1s")
@@ -149,7 +121,8 @@ def test_sample_values_tell_the_story(daemon: RunningDaemon) -> None:
     assert value("portal_probe_blocked", site="sim", page=BLOCKED_COLUMN, kind="column") == 1
     assert value("portal_tls_verify_enabled", site="sim-tls", page="home", kind="homepage") == 0
     expiry = value("portal_tls_cert_expiry_timestamp_seconds", site="sim-tls", page="home", kind="homepage")
-    assert expiry is not None and 25 * 86400 < expiry - dt.datetime.now().timestamp() < 31 * 86400
+    days_left = (expiry or 0) - dt.datetime.now().timestamp()
+    assert 25 * 86400 < days_left < 31 * 86400  # the self_signed certificate lives 30 days
 
 
 @pytest.fixture(scope="module")
