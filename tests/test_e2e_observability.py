@@ -121,8 +121,8 @@ def test_sample_values_tell_the_story(daemon: RunningDaemon) -> None:
     assert value("portal_probe_blocked", site="sim", page=BLOCKED_COLUMN, kind="column") == 1
     assert value("portal_tls_verify_enabled", site="sim-tls", page="home", kind="homepage") == 0
     expiry = value("portal_tls_cert_expiry_timestamp_seconds", site="sim-tls", page="home", kind="homepage")
-    days_left = (expiry or 0) - dt.datetime.now().timestamp()
-    assert 25 * 86400 < days_left < 31 * 86400  # the self_signed certificate lives 30 days
+    seconds_left = (expiry or 0) - dt.datetime.now().timestamp()
+    assert 25 * 86400 < seconds_left < 31 * 86400  # the self_signed certificate lives 30 days
 
 
 @pytest.fixture(scope="module")
