@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -316,10 +317,6 @@ def db_migrate(config_path: Path) -> None:
     click.echo(f"{config.db_path}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
 
 
-def main() -> None:
-    cli.main(prog_name="monitor")
-
-
 # -- reports and database maintenance (monitor.report, monitor.store) ------------------------------
 
 
@@ -366,13 +363,15 @@ def report(
       monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
       monitor report --last 24h --page homepage
     """
+    from monitor.commands import report_text
     from monitor.report import ReportError, Selection, parse_period
     from monitor.report_render import TemplateError
 
     config = load(config_path)
-    now = _now()
+    now = time.time()
     text_template = _read_template(template, fmt)
     _check_writable(output)
+    store = open_store(config, readonly=True)
     try:
         period = parse_period(
             tz_name=config.raw.timezone,
@@ -383,31 +382,12 @@ def report(
             month=month,
             last=last,
         )
-        text = _report_text(config, period, now, Selection(sites, pages), fmt, text_template, raw=raw)
+        text = report_text(config, store, period, now, Selection(sites, pages), fmt, text_template, raw=raw)
     except ReportError as exc:
         fail(str(exc))
     except TemplateError as exc:
         fail(f"{template or 'template'}: {exc}")
     _emit(text, output)
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
-
-
-def _report_text(
-    config: Config, period: Any, now: float, selection: Any, fmt: str, template: str | None, *, raw: bool
-) -> str:
-    from monitor.discovery import remembered_columns
-    from monitor.report import build_report
-    from monitor.report_render import render
-
-    store = open_store(config, readonly=True)
-    configured = config.pages() + remembered_columns(config.raw, store.pages(include_removed=True))
-    built = build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
-    return render(built, fmt, template)
 
 
 def _read_template(path: Path | None, fmt: str) -> str | None:
@@ -453,7 +433,7 @@ def db_rollup(config_path: Path) -> None:
 
     config = load(config_path)
     store = open_store(config)
-    steps = store.run_task(RollupTick(_now(), config.raw.timezone))
+    steps = store.run_task(RollupTick(time.time(), config.raw.timezone))
     click.echo(f"{config.db_path}: rollups up to date ({len(steps)} steps, longest {max(steps) * 1000:.0f} ms)")
 
 
@@ -470,7 +450,7 @@ def db_prune(config_path: Path, dry_run: bool) -> None:
 
     config = load(config_path)
     store = open_store(config)
-    now, retention = _now(), config.raw.storage.raw_retention
+    now, retention = time.time(), config.raw.storage.raw_retention
     candidates = store.prune_candidates(now, retention)
     rows = sum(c.rows for c in candidates)
     older = f"older than {retention / 86400:g} days"
@@ -504,7 +484,7 @@ def db_vacuum(config_path: Path, incremental: bool, force: bool) -> None:
         store.run_task(IncrementalVacuum())
     else:
         alive = store.query(
-            "SELECT count(*) FROM monitor_runs WHERE stopped IS NULL AND heartbeat > ?", (_now() - 60,)
+            "SELECT count(*) FROM monitor_runs WHERE stopped IS NULL AND heartbeat > ?", (time.time() - 60,)
         )[0][0]
         if alive and not force:
             fail("the daemon is running: stop it first, or use --incremental (or --force to vacuum anyway)")
@@ -512,3 +492,7 @@ def db_vacuum(config_path: Path, incremental: bool, force: bool) -> None:
         store.vacuum()
     _, after, free = store.file_pages()
     click.echo(f"{config.db_path}: {size * before / 1e6:.1f} MB -> {size * after / 1e6:.1f} MB ({free} free pages)")
+
+
+def main() -> None:
+    cli.main(prog_name="monitor")

@@ -1,4 +1,4 @@
-"""The work behind the one-shot commands (`check`, `extract`, `discover`), kept out of cli.py.
+"""The work behind the one-shot commands (`check`, `report`, `extract`, `discover`), kept out of cli.py.
 
 Each function returns data or text; cli.py prints it and picks the exit code. Network access goes
 through `monitor.fetch`, recording through `monitor.tracker` — nothing here writes SQL.
@@ -20,13 +20,15 @@ import yaml
 
 from monitor.check import CheckOutcome, Previous, run_check
 from monitor.config import Config
-from monitor.discovery import page_name
+from monitor.discovery import page_name, remembered_columns
 from monitor.extract import extract_document
 from monitor.fetch import Fetcher
 from monitor.freshness import guess_category
 from monitor.logs import redact
 from monitor.metrics import MonitorState
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
+from monitor.report import Period, Selection, build_report
+from monitor.report_render import render
 from monitor.store import Store
 from monitor.tracker import Tracker, restore_runtime
 
@@ -133,6 +135,26 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
         )
         lines += [f"  {i.date or '          '}  {i.title[:60]}  {i.url}" for i in x.items[:5]]
     return lines
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def report_text(
+    config: Config,
+    store: Store,
+    period: Period,
+    now: float,
+    selection: Selection,
+    fmt: str,
+    template: str | None,
+    *,
+    raw: bool,
+) -> str:
+    """The report for `period` in `fmt`; discovered columns keep the rules config gives them."""
+    configured = config.pages() + remembered_columns(config.raw, store.pages(include_removed=True))
+    built = build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+    return render(built, fmt, template)
 
 
 # -- extract -------------------------------------------------------------------------------------
