@@ -66,13 +66,11 @@ class _Cache:
 def exposition(registry: Collector) -> bytes:
     """`generate_latest(registry)`, with the label sets and values of one scrape formatted once each."""
     cache = _Cache()
-    out: list[str] = []
+    # Encoded family by family: 270,000 line strings alive at once doubled the scrape's memory peak.
+    out: list[bytes] = []
     for family in registry.collect():
-        if _fast(family):
-            _write_family(family, cache, out)
-        else:
-            out.append(generate_latest(_One(family)).decode("utf-8"))
-    return "".join(out).encode("utf-8")
+        out.append(_family_text(family, cache).encode("utf-8") if _fast(family) else generate_latest(_One(family)))
+    return b"".join(out)
 
 
 def _fast(family: Metric) -> bool:
@@ -83,13 +81,14 @@ def _fast(family: Metric) -> bool:
     return all(s.name == name and s.timestamp is None for s in family.samples)
 
 
-def _write_family(family: Metric, cache: _Cache, out: list[str]) -> None:
+def _family_text(family: Metric, cache: _Cache) -> str:
     name = family.name + _FAST_TYPES[family.type]
     doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
-    out.append(f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n")
+    lines = [f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n"]
     for sample in family.samples:
         labels = cache.label_text(tuple(sample.labels.items()))
-        out.append(f"{name}{labels} {cache.value_text(sample.value)}\n")
+        lines.append(f"{name}{labels} {cache.value_text(sample.value)}\n")
+    return "".join(lines)
 
 
 def _escape(value: str) -> str:
