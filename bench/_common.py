@@ -72,8 +72,13 @@ def parse_stat_cpu(stat_line: str, clk_tck: int = CLK_TCK) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (all its threads)."""
+    """User + system CPU of a process so far (all its threads, exited ones included)."""
     return parse_stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process's main thread (the daemon's event loop)."""
+    return parse_stat_cpu(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
 
 
 def parse_status_kb(status_text: str, key: str) -> int:
