@@ -437,17 +437,16 @@ class Daemon:
 
 @contextlib.contextmanager
 def workspace(prefix: str) -> Iterator[Path]:
-    """A temporary directory nginx's unprivileged worker can read (mkdtemp makes it 0700)."""
+    """A temporary directory nginx's unprivileged worker can read (mkdtemp makes it 0700).
+
+    SIGTERM inside it exits through the `finally` blocks, so the children are stopped too (a
+    background job started by a shell ignores SIGINT, so SIGTERM is how one stops a long run).
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with tempfile.TemporaryDirectory(prefix=prefix) as name:
         os.chmod(name, 0o755)
         yield Path(name)
 
 
-@contextlib.contextmanager
-def child(args: Sequence[str], **kwargs: Any) -> Iterator[subprocess.Popen[bytes]]:
-    """Any helper process, stopped on the way out."""
-    process = subprocess.Popen(list(args), **kwargs)
-    try:
-        yield process
-    finally:
-        stop_process(process)
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -42,7 +42,10 @@ COLUMN_INTERVAL_S = 60.0
 SAMPLE_EVERY_S = 10.0
 SCRAPE_EVERY_S = 15.0
 CHANGES_PER_SAMPLE = 10
-"""Pages given a new item every sample: keeps extraction and item inserts going all along."""
+"""Pages given one new item every sample (1 a second, ~3 a page an hour): keeps extraction and
+item inserts going all along."""
+ITEM_EPOCH = date(2026, 1, 1)
+"""Item n of a generated column is dated ITEM_EPOCH + n days."""
 WARMUP_S = COLUMN_INTERVAL_S
 """The first round reads every list and loads the item sets: growth then is not a leak."""
 MIN_STEADY_SAMPLES = 12
@@ -60,15 +63,18 @@ class Sample:
 
 
 def publish(docroot: Path, page: int, version: int) -> None:
-    """Replace page `page` with a list whose newest item is new (a column that was just updated)."""
-    today = date.today()
+    """Replace page `page` with its list at `version`: one new item on top, the older ones below
+    (a column that was just updated; the item that drops off the end stays in the database)."""
+    # An item's URL and date depend on its number only, so a publish adds exactly one new URL.
+    numbers = range(version, version - 20, -1)
     items = "".join(
-        f'<li><a href="./t{today - timedelta(days=k):%Y%m%d}_{page}_{version - k}.html" title="第{version - k}号通知">'
-        f"第{version - k}号通知</a><span>{today - timedelta(days=k):%Y-%m-%d}</span></li>"
-        for k in range(20)
+        f'<li><a href="./t{ITEM_EPOCH + timedelta(days=n):%Y%m%d}_{page}_{n}.html" title="第{n}号通知">'
+        f"第{n}号通知</a><span>{ITEM_EPOCH + timedelta(days=n):%Y-%m-%d}</span></li>"
+        for n in numbers
     )
     path = docroot / "p" / f"{page}.html"
-    head = f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>栏目{page}</title></head>'
+    # No page number in the title: "栏目404" trips the soft-404 test (a small page titled "…404…").
+    head = '<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告</title></head>'
     body = f"{head}<body><ul>{items}</ul></body></html>"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(body, encoding="utf-8")
@@ -80,14 +86,14 @@ def soak(daemon: Daemon, docroot: Path, args: argparse.Namespace) -> list[Sample
     started = time.monotonic()
     next_scrape = started + SCRAPE_EVERY_S
     samples: list[Sample] = []
-    version = 100
+    versions = dict.fromkeys(range(SITES * PAGES_PER_SITE), 100)
     while (elapsed := time.monotonic() - started) <= args.minutes * 60:
         rss, _ = memory_kb(daemon.pid)
         samples.append(Sample(round(elapsed, 1), rss, open_fds(daemon.pid), cpu_seconds(daemon.pid)))
         print(f"{elapsed:6.0f} s  RSS {rss / 1024:6.1f} MB  fds {samples[-1].fds}", file=sys.stderr)
-        version += 1
         for page in rng.sample(range(SITES * PAGES_PER_SITE), CHANGES_PER_SAMPLE):
-            publish(docroot, page, version)
+            versions[page] += 1
+            publish(docroot, page, versions[page])
         while time.monotonic() < started + len(samples) * SAMPLE_EVERY_S:
             if time.monotonic() >= next_scrape:
                 daemon.scrape()
