@@ -41,7 +41,8 @@ SHUTDOWN_GRACE_S = 5.0
 """In-flight checks get this long to finish on SIGTERM before they are cancelled."""
 WRITER_FLUSH_S = 3.0
 STARTUP_RATE = 200.0
-"""At most this many first checks per second at start-up, so thousands of pages do not stampede."""
+"""At most this many first checks per second at start-up, so thousands of pages do not stampede
+(unless more pages than this per second are due anyway: then they are spread evenly over the interval)."""
 CLOCK_CHECK_S = 1.0
 """How often the wall clock is compared with the monotonic clock, to notice steps."""
 CLOCK_STEP_S = 1.0
@@ -307,7 +308,9 @@ class Daemon:
             log.info("%s: interval now %gs", job_id(page.key), page.interval_s)
 
     def _add_job(self, page: Page, first_run_in: float) -> None:
-        start = datetime.now(UTC) + timedelta(seconds=min(first_run_in, page.interval_s))
+        # Wrapped, not clamped, to the interval: clamping put every page past STARTUP_RATE x interval
+        # on the same instant, a burst that then repeated every interval for the life of the daemon.
+        start = datetime.now(UTC) + timedelta(seconds=first_run_in % page.interval_s)
         self._scheduler.add_job(
             self._check_job,
             _trigger(page),

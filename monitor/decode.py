@@ -51,7 +51,8 @@ _GB_FAMILY = frozenset(
 _CHARSET_PARAM = re.compile(rb"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
 _META_TAG = re.compile(rb"<meta\b[^>]*>", re.IGNORECASE)
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20)])
+"""C0 controls that do not occur in text (tab, newline, form feed and CR do)."""
 
 
 @dataclass(frozen=True)
@@ -134,10 +135,11 @@ def _decode_with_candidates(body: bytes, declared: list[str]) -> tuple[str, str]
     Valid multi-byte UTF-8 goes first whatever the declaration says: GBK text is practically never
     valid UTF-8, while UTF-8 text often decodes "cleanly" as GB18030 into mojibake.
     """
-    candidates: list[str] = []
-    if not body.isascii() and _strict(body, "utf-8") is not None:
-        candidates.append("utf-8")
-    candidates += [codec for codec in [*declared, "utf-8", "gb18030"] if codec not in candidates]
+    if not body.isascii():
+        utf8 = _strict(body, "utf-8")
+        if utf8 is not None:
+            return utf8, "utf-8"
+    candidates = list(dict.fromkeys([*declared, "utf-8", "gb18030"]))
     for codec in candidates:
         text = _strict(body, codec)
         if text is not None:
@@ -161,4 +163,8 @@ def _is_plausible_text(text: str) -> bool:
     sample = text[:65536]
     if sample.count("\ufffd") / len(sample) > MAX_REPLACEMENT_RATIO:
         return False
-    return len(_CONTROL_CHARS.findall(sample)) / len(sample) <= MAX_CONTROL_RATIO
+    # Control characters are ASCII: count them in the ASCII part only, which C code extracts
+    # and filters about twice as fast as a regex scans the whole (mostly CJK) text.
+    ascii_part = sample.encode("ascii", errors="ignore")
+    controls = len(ascii_part) - len(ascii_part.translate(None, _CONTROL_BYTES))
+    return controls / len(sample) <= MAX_CONTROL_RATIO

@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from monitor import __version__
+from monitor._exposition import exposition
 from monitor.compliance import V1_WINDOW_S, SiteAssessment, assess_site
-from monitor.freshness import Freshness, page_freshness, page_rule
+from monitor.freshness import Freshness, page_freshness
 from monitor.models import PHASES, Clock, ContentFacts, ErrorKind, Page, PageKind, Result
 from monitor.store import WriterStats
 
@@ -440,7 +441,8 @@ def _outages(pages: list[PageSeries], labels: list[str]) -> Iterator[Metric]:
 def _content(pages: list[PageSeries], today: date, tz: ZoneInfo) -> Iterator[Metric]:
     listed = [s for s in pages if s.page.kind in (PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN)]
     labels = list(CONTENT_LABELS)
-    verdicts = [(s, freshness_of(s, today), (*_labels(s), _category(s))) for s in listed]
+    judged = [(s, freshness_of(s, today)) for s in listed]
+    verdicts = [(s, f, (*_labels(s), f.rule.category.value)) for s, f in judged]
     read = [(s, f, lv) for s, f, lv in verdicts if f.checked and not f.unreadable]
     yield _gauge(
         "portal_column_newest_item_timestamp_seconds",
@@ -490,10 +492,6 @@ def _content(pages: list[PageSeries], today: date, tz: ZoneInfo) -> Iterator[Met
         list(PAGE_LABELS),
         [(_labels(s), float(f.unreadable)) for s, f, _ in verdicts if f.checked],
     )
-
-
-def _category(series: PageSeries) -> str:
-    return page_rule(series.page).category.value
 
 
 def _midnight(day: date, tz: ZoneInfo) -> float:
@@ -596,7 +594,7 @@ def _handler_class(
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                self._send(200, exposition(registry), CONTENT_TYPE_LATEST)
             elif path == "/healthz":
                 ok, reason = healthy()
                 self._send(200 if ok else 503, (reason + "\n").encode(), "text/plain; charset=utf-8")

@@ -1,0 +1,452 @@
+"""Shared pieces of the benchmarks: a local nginx, the real daemon, /proc readings, small statistics.
+
+Everything runs on 127.0.0.1 as child processes that are always stopped in `finally`/`__exit__`.
+Nothing here measures anything by itself; the bench scripts decide what to time and print.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from monitor._schema import RESULT_CODES  # noqa: E402  (needs REPO on sys.path)
+from monitor.models import Result  # noqa: E402
+from tests.daemon_harness import db_rows  # noqa: E402
+
+CORPUS = Path("/work/shared/corpus")
+LIST_KINDS = {"list", "catalogue", "homepage"}
+"""Corpus pages a monitor checks on a schedule (articles and anti-bot pages are not column pages)."""
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+_LISTENING = re.compile(r"metrics on http://([\d.]+):(\d+)/metrics")
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+# -- machine and /proc -------------------------------------------------------------------------
+
+
+def machine_facts() -> dict[str, str]:
+    """What a reader needs to compare numbers across machines."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": model,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
+
+
+def parse_stat_cpu(stat_line: str, clk_tck: int = CLK_TCK) -> float:
+    """utime + stime in seconds from a /proc/<pid>/stat line (the command name may hold spaces)."""
+    fields = stat_line[stat_line.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / clk_tck
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (all its threads, exited ones included)."""
+    return parse_stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process's main thread (the daemon's event loop)."""
+    return parse_stat_cpu(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
+
+
+def parse_status_kb(status_text: str, key: str) -> int:
+    """A `kB` field (VmRSS, VmHWM, ...) of /proc/<pid>/status."""
+    for line in status_text.splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in kB."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return parse_status_kb(text, "VmRSS"), parse_status_kb(text, "VmHWM")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0..1) by linear interpolation between order statistics; nan when empty."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = q * (len(ordered) - 1)
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def histogram_quantile(buckets: Sequence[tuple[float, float]], q: float) -> float:
+    """PromQL's histogram_quantile over cumulative (upper bound, count) buckets, +Inf last.
+
+    Linear interpolation inside the bucket holding the rank; a rank in the +Inf bucket answers the
+    largest finite bound (as Prometheus does). nan when there are no observations.
+    """
+    ordered = sorted(buckets)
+    total = ordered[-1][1] if ordered else 0.0
+    if total <= 0:
+        return math.nan
+    rank = q * total
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in ordered:
+        if count >= rank:
+            if math.isinf(bound):
+                return lower_bound
+            if count == lower_count:
+                return bound
+            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
+        lower_bound, lower_count = bound, count
+    return lower_bound
+
+
+def slope_per_hour(points: Sequence[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, value) points, in value units per hour; 0 for < 2 points."""
+    if len(points) < 2:
+        return 0.0
+    n = len(points)
+    mean_t = sum(t for t, _ in points) / n
+    mean_v = sum(v for _, v in points) / n
+    var = sum((t - mean_t) ** 2 for t, _ in points)
+    if var == 0:
+        return 0.0
+    cov = sum((t - mean_t) * (v - mean_v) for t, v in points)
+    return cov / var * 3600.0
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# -- Prometheus text ----------------------------------------------------------------------------
+
+
+def parse_samples(text: str) -> Samples:
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def total(samples: Samples, name: str, **labels: str) -> float:
+    """Sum of every sample called `name` whose labels include `labels`."""
+    wanted = set(labels.items())
+    return sum(v for (n, lbls), v in samples.items() if n == name and wanted <= set(lbls))
+
+
+def buckets(samples: Samples, name: str) -> list[tuple[float, float]]:
+    """Cumulative (le, count) pairs of an unlabelled histogram `name`."""
+    return sorted((float(dict(lbls)["le"]), v) for (n, lbls), v in samples.items() if n == name + "_bucket")
+
+
+def bucket_delta(before: list[tuple[float, float]], after: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The observations made between two scrapes of the same histogram."""
+    old = dict(before)
+    return [(bound, count - old.get(bound, 0.0)) for bound, count in after]
+
+
+def fetch_text(url: str, timeout_s: float = 30.0) -> tuple[str, float]:
+    """(body, seconds) of one GET."""
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        body = response.read().decode()
+    return body, time.perf_counter() - started
+
+
+# -- the local portal: nginx over a generated docroot -------------------------------------------
+
+
+def corpus_pages(corpus: Path = CORPUS) -> list[Path]:
+    """Realistic list/catalogue/homepage pages of the shared corpus (empty when it is absent)."""
+    manifest = corpus / "MANIFEST.tsv"
+    if not manifest.exists():
+        return []
+    rows = [line.split("\t") for line in manifest.read_text(encoding="utf-8").splitlines()[1:]]
+    return [corpus / "pages" / r[0] for r in rows if len(r) > 5 and r[5] in LIST_KINDS and r[0].endswith(".html")]
+
+
+def build_docroot(root: Path, count: int) -> str:
+    """`root/p/{i}.html` for i < count: symlinks to corpus list pages, else generated list pages.
+
+    Returns a one-line description of what is served.
+    """
+    folder = root / "p"
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = corpus_pages()
+    if sources:
+        for i in range(count):
+            (folder / f"{i}.html").symlink_to(sources[i % len(sources)])
+        median_kb = percentile([s.stat().st_size for s in sources], 0.5) / 1024
+        return f"{len(sources)} real gov.cn list pages from the shared corpus, median {median_kb:.0f} KB"
+    from datetime import date
+
+    from monitor._sim_site import render_bench
+
+    for i in range(count):
+        (folder / f"{i}.html").write_text(render_bench(i, date.today()), encoding="utf-8")
+    return "generated 3-item list pages (corpus not found)"
+
+
+NGINX_CONF = """\
+daemon off;
+master_process on;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    default_type text/html;
+    # Every check gets the full page: no 304s, so both sides of a comparison move the same bytes.
+    etag off;
+    if_modified_since off;
+    keepalive_timeout 0;
+    server {{
+        listen 127.0.0.1:{port};
+        root {docroot};
+    }}
+}}
+"""
+
+
+class Nginx:
+    """Debian's nginx as a child process (`daemon off;`, `-p` prefix) serving `docroot`."""
+
+    def __init__(self, prefix: Path, docroot: Path) -> None:
+        self.prefix = prefix
+        self.port = free_port()
+        (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+        conf = prefix / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(prefix=prefix, port=self.port, docroot=docroot))
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        self.process = subprocess.Popen(
+            [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_port(self.port, self.process)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def cpu_seconds(self) -> float:
+        """Master and workers together."""
+        return sum(cpu_seconds(pid) for pid in [self.process.pid, *self.worker_pids()])
+
+    def __enter__(self) -> Nginx:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop_process(self.process, signal.SIGQUIT)
+
+
+def wait_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout_s:g}s")
+
+
+def stop_process(process: subprocess.Popen[Any], sig: int = signal.SIGTERM, timeout_s: float = 10.0) -> None:
+    """Ask politely, then kill: a benchmark never leaves a process behind."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout_s)
+
+
+# -- the daemon ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """What a benchmark varies in the daemon's config; everything else keeps its default."""
+
+    pages: int
+    interval_s: float
+    concurrency: int
+    timeout_s: float = 15.0
+    jitter_s: float = 0.0
+    sites: int = 1
+    homepage_interval_s: float | None = None
+    """When set, the first page of each site is its homepage, checked at this interval."""
+
+
+def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Path:
+    """A config.yaml with `settings.pages` pages `p/{i}.html`, dealt out to `settings.sites` sites."""
+    n = settings.pages
+    per_site = -(-n // settings.sites)
+    sites = [
+        {
+            "name": f"bench{s}" if settings.sites > 1 else "bench",
+            "title": "基准站点",
+            "base_url": base_url,
+            "discover": False,
+            "pages": [_page_entry(i, i == start, settings) for i in range(start, min(start + per_site, n))],
+        }
+        for s, start in enumerate(range(0, n, per_site))
+    ]
+    document = {
+        "timezone": "Asia/Shanghai",
+        "storage": {"path": str(workdir / "monitor.db")},
+        "metrics": {"listen": "127.0.0.1:0"},
+        "defaults": {
+            "interval": settings.interval_s,
+            "timeout": settings.timeout_s,
+            "per_host_concurrency": settings.concurrency,
+            "jitter": settings.jitter_s,
+        },
+        "sites": sites,
+    }
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _page_entry(i: int, first: bool, settings: DaemonSettings) -> dict[str, Any]:
+    if first and settings.homepage_interval_s is not None:
+        return {"name": f"p{i}", "url": f"p/{i}.html", "kind": "homepage", "interval": settings.homepage_interval_s}
+    return {"name": f"p{i}", "url": f"p/{i}.html", "kind": "column"}
+
+
+class Daemon:
+    """`python3 -m monitor run` on a generated config, from `tree` (this checkout by default, or
+    another one for a before/after comparison); stopped with SIGTERM (then killed) on exit."""
+
+    def __init__(self, workdir: Path, base_url: str, settings: DaemonSettings, tree: Path = REPO) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.db = workdir / "monitor.db"
+        self.log_path = workdir / "daemon.log"
+        config = daemon_config(workdir, base_url, settings)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "run", "-c", str(config)], cwd=tree, stdout=log, stderr=log
+            )
+        try:
+            self.metrics_url = self._wait_listening() + "/metrics"
+        except BaseException:
+            stop_process(self.process)
+            raise
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _wait_listening(self, timeout_s: float = 120.0) -> str:
+        """The metrics address from the start-up log line (the port is chosen by the OS)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            match = _LISTENING.search(self.log())
+            if match:
+                return f"http://{match.group(1)}:{match.group(2)}"
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daemon exited with {self.process.returncode}:\n{self.log()[-2000:]}")
+            time.sleep(0.1)
+        raise RuntimeError(f"daemon did not start listening in {timeout_s:g} s:\n{self.log()[-2000:]}")
+
+    def scrape(self) -> tuple[Samples, float, int]:
+        """(samples, seconds, bytes) of one /metrics scrape."""
+        text, seconds = fetch_text(self.metrics_url)
+        return parse_samples(text), seconds, len(text.encode())
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def checks_between(self, since: float, until: float) -> tuple[int, int]:
+        """(checks, up checks) that started in [since, until) (epoch seconds), from the database.
+
+        Exact where counters are not: a scrape of /metrics under load takes long enough to blur
+        the edges of a window. Read after the daemon stopped (its writer flushed).
+        """
+        rows = db_rows(
+            self.db,
+            "SELECT count(*), coalesce(sum(result = ?), 0) FROM checks WHERE ts_ms >= ? AND ts_ms < ?",
+            (RESULT_CODES[Result.UP], round(since * 1000), round(until * 1000)),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    def __enter__(self) -> Daemon:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        stop_process(self.process, signal.SIGTERM, timeout_s=15.0)
+
+
+@contextlib.contextmanager
+def workspace(prefix: str) -> Iterator[Path]:
+    """A temporary directory nginx's unprivileged worker can read (mkdtemp makes it 0700).
+
+    SIGTERM inside it exits through the `finally` blocks, so the children are stopped too (a
+    background job started by a shell ignores SIGINT, so SIGTERM is how one stops a long run).
+    """
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        os.chmod(name, 0o755)
+        yield Path(name)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -1,0 +1,95 @@
+"""The Prometheus text format of a registry, byte for byte what `generate_latest` writes, faster.
+
+With 10,000 pages /metrics holds ~270,000 samples; `generate_latest` validates and escapes every
+label name of every sample again and took ~2.6 s a scrape. Here each distinct label set is
+formatted once per scrape (a page's labels recur in ~25 families). Only plain gauge and counter
+families take this path; anything else (histograms, timestamps, odd names) goes to
+`generate_latest` unchanged. Private to `monitor.metrics`; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics.exposition import escape_label_name
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+_LEGACY_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+_FAST_TYPES = {"gauge": "", "counter": "_total"}
+"""Family types written here, with the suffix the text format adds to the family name."""
+
+
+class _One(Collector):
+    """A registry of one family, to hand the families we do not format to `generate_latest`."""
+
+    def __init__(self, family: Metric) -> None:
+        self._family = family
+
+    def collect(self) -> Iterable[Metric]:
+        return [self._family]
+
+
+class _Cache:
+    """Text already formatted in this scrape: label sets, single labels and values all recur
+    (a page's site/page/kind in ~25 families, values 0, 1 and shared timestamps)."""
+
+    def __init__(self) -> None:
+        self.labels: dict[tuple[tuple[str, str], ...], str] = {}
+        self.pairs: dict[tuple[str, str], str] = {}
+        self.values: dict[float | str, str] = {}
+
+    def label_text(self, pairs: tuple[tuple[str, str], ...]) -> str:
+        text = self.labels.get(pairs)
+        if text is None:
+            text = self.labels[pairs] = "{" + ",".join(self._pair(p) for p in sorted(pairs)) + "}" if pairs else ""
+        return text
+
+    def _pair(self, pair: tuple[str, str]) -> str:
+        text = self.pairs.get(pair)
+        if text is None:
+            text = self.pairs[pair] = f'{escape_label_name(pair[0])}="{_escape(pair[1])}"'
+        return text
+
+    def value_text(self, value: float) -> str:
+        # 0.0 == -0.0 but they print differently: zeros are keyed by their text.
+        key: float | str = value if value != 0 else repr(float(value))
+        text = self.values.get(key)
+        if text is None:
+            text = self.values[key] = floatToGoString(value)  # type: ignore[no-untyped-call]
+        return text
+
+
+def exposition(registry: Collector) -> bytes:
+    """`generate_latest(registry)`, with the label sets and values of one scrape formatted once each."""
+    cache = _Cache()
+    # Encoded family by family: 270,000 line strings alive at once doubled the scrape's memory peak.
+    out: list[bytes] = []
+    for family in registry.collect():
+        out.append(_family_text(family, cache).encode("utf-8") if _fast(family) else generate_latest(_One(family)))
+    return b"".join(out)
+
+
+def _fast(family: Metric) -> bool:
+    suffix = _FAST_TYPES.get(family.type)
+    if suffix is None or not _LEGACY_NAME.match(family.name):
+        return False
+    name = family.name + suffix
+    return all(s.name == name and s.timestamp is None for s in family.samples)
+
+
+def _family_text(family: Metric, cache: _Cache) -> str:
+    name = family.name + _FAST_TYPES[family.type]
+    doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
+    lines = [f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n"]
+    for sample in family.samples:
+        labels = cache.label_text(tuple(sample.labels.items()))
+        lines.append(f"{name}{labels} {cache.value_text(sample.value)}\n")
+    return "".join(lines)
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
