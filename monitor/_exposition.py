@@ -33,20 +33,32 @@ class _One(Collector):
         return [self._family]
 
 
-class _Cache:
+class LabelText:
     """Text already formatted in this scrape: label sets, single labels and values all recur
     (a page's site/page/kind in ~25 families, values 0, 1 and shared timestamps)."""
 
     def __init__(self) -> None:
-        self.labels: dict[tuple[tuple[str, str], ...], str] = {}
+        self.sets: dict[tuple[tuple[str, str], ...], str] = {}
         self.pairs: dict[tuple[str, str], str] = {}
         self.values: dict[float | str, str] = {}
 
     def label_text(self, pairs: tuple[tuple[str, str], ...]) -> str:
-        text = self.labels.get(pairs)
+        text = self.sets.get(pairs)
         if text is None:
-            text = self.labels[pairs] = "{" + ",".join(self._pair(p) for p in sorted(pairs)) + "}" if pairs else ""
+            text = self.sets[pairs] = "{" + ",".join(self._pair(p) for p in sorted(pairs)) + "}" if pairs else ""
         return text
+
+    def labels(self, names: tuple[str, ...], values: tuple[str, ...]) -> str:
+        """`{a="…",b="…"}` for label names and their values (sorted by name, as prometheus_client does)."""
+        return self.label_text(tuple(zip(names, values, strict=True)))
+
+    def value(self, value: float) -> str:
+        return self.value_text(value)
+
+    @staticmethod
+    def doc(text: str) -> str:
+        """A HELP text, escaped as the text format wants."""
+        return text.replace("\\", r"\\").replace("\n", r"\n")
 
     def _pair(self, pair: tuple[str, str]) -> str:
         text = self.pairs.get(pair)
@@ -65,7 +77,7 @@ class _Cache:
 
 def exposition(registry: Collector) -> bytes:
     """`generate_latest(registry)`, with the label sets and values of one scrape formatted once each."""
-    cache = _Cache()
+    cache = LabelText()
     # Encoded family by family: 270,000 line strings alive at once doubled the scrape's memory peak.
     out: list[bytes] = []
     for family in registry.collect():
@@ -81,9 +93,9 @@ def _fast(family: Metric) -> bool:
     return all(s.name == name and s.timestamp is None for s in family.samples)
 
 
-def _family_text(family: Metric, cache: _Cache) -> str:
+def _family_text(family: Metric, cache: LabelText) -> str:
     name = family.name + _FAST_TYPES[family.type]
-    doc = family.documentation.replace("\\", r"\\").replace("\n", r"\n")
+    doc = LabelText.doc(family.documentation)
     lines = [f"# HELP {name} {doc}\n# TYPE {name} {family.type}\n"]
     for sample in family.samples:
         labels = cache.label_text(tuple(sample.labels.items()))

@@ -21,9 +21,12 @@ LISTED_KINDS = frozenset({PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN
 """Pages whose items and dates are read (a plain `page` is only checked for availability)."""
 
 _SOFT_404_TITLE = re.compile(
-    r"<title[^>]*>[^<]{0,80}(404|页面不存在|页面未找到|找不到(该|您要的)?页面|无法找到|not\s+found)[^<]{0,80}</title>",
+    r"<title[^>]*>[^<]{0,80}(页面不存在|页面未找到|找不到(该|您要的|您访问的)?页面|无法找到(该)?页面|not\s+found"
+    r"|(?<![\d第])404(?!\d)\s*(错误|error|页面|page|not)|(错误|error)\s*404(?!\d))[^<]{0,80}</title>"
+    r"|<title[^>]*>\s*404\s*</title>",
     re.IGNORECASE,
 )
+"""A title that says "page not found": the words, 404 next to error/page, or just 404 (not `第404期`)."""
 SOFT_404_MAX_BYTES = 20_000
 """Only small pages are judged soft-404: a real page may mention "404" in its title text."""
 
@@ -69,14 +72,17 @@ async def run_check(fetcher: Fetcher, page: Page, previous: Previous, today: dat
 def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
     """Content checks on a 200 answer: decodable, expected keyword, not a soft 404; then extract."""
     digest = content_hash(probe.body)
+    if digest == previous.content_hash:
+        # The very bytes that passed every content check last time (`previous` only remembers up
+        # checks, and forgets when the page's content settings change): nothing to decode or read.
+        return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
     decoded = decode(probe.body, probe.content_type)
     problem = _content_problem(page, probe.body, decoded.text, decoded.is_text)
     if problem is not None:
         kind, message = problem
         return _without_body(page, probe, Result.DOWN, kind, message, digest)
-    unchanged = digest == previous.content_hash
     extraction = None
-    if page.kind in LISTED_KINDS and not unchanged:
+    if page.kind in LISTED_KINDS:
         extraction = extract(
             decoded.text,
             base_url=probe.final_url or page.url,
@@ -85,7 +91,7 @@ def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) 
             item_selector=page.item_selector,
             date_selector=page.date_selector,
         )
-    return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged, extraction, decoded.encoding)
+    return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, False, extraction, decoded.encoding)
 
 
 def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple[ErrorKind, str] | None:

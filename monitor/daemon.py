@@ -8,6 +8,7 @@ discovery, SIGHUP reload, SIGTERM shutdown within 10 s, heartbeats and sd_notify
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -125,11 +126,9 @@ class Daemon:
         now = self._clock.now()
         self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
         self._tracker = Tracker(self._store, self._state, run_id=self._run_id)
-        registry, self_metrics = build_registry(
-            self._state, clock=self._clock, tz=self._config.timezone, writer=self._store.writer
-        )
-        self._lag = self_metrics.scheduler_lag
-        self._server = MetricsServer(registry, self.health)
+        exporter = build_registry(self._state, clock=self._clock, tz=self._config.timezone, writer=self._store.writer)
+        self._lag = exporter.scheduler_lag
+        self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
@@ -303,6 +302,8 @@ class Daemon:
     def _update(self, page: Page) -> None:
         rt = self._runtimes[page.key]
         old, rt.page = rt.page, page
+        if _content_settings(old) != _content_settings(page):
+            rt.previous = dataclasses.replace(rt.previous, content_hash=None)  # judge and read it afresh
         if (old.interval_s, old.jitter_s) != (page.interval_s, page.jitter_s):
             self._scheduler.reschedule_job(job_id(page.key), trigger=_trigger(page))
             log.info("%s: interval now %gs", job_id(page.key), page.interval_s)
@@ -480,6 +481,11 @@ def _notified(problem: str | None) -> None:
     """sd_notify never raises; a message that could not be sent is worth one log line."""
     if problem is not None:
         log.warning("systemd notification failed: %s", problem)
+
+
+def _content_settings(page: Page) -> tuple[object, ...]:
+    """The settings an unchanged body was judged and read with."""
+    return (page.expect, page.item_selector, page.date_selector, page.kind)
 
 
 def _trigger(page: Page) -> IntervalTrigger:

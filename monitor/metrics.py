@@ -24,16 +24,14 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from monitor import __version__
-from monitor._exposition import exposition
+from monitor._exposition import LabelText, exposition
+from monitor._families import PageView, as_metrics, as_text
 from monitor.compliance import V1_WINDOW_S, SiteAssessment, assess_site
-from monitor.freshness import Freshness, page_freshness
-from monitor.models import PHASES, Clock, ContentFacts, ErrorKind, Page, PageKind, Result
+from monitor.freshness import page_freshness
+from monitor.models import Clock, ContentFacts, ErrorKind, Page, PageKind, Result
 from monitor.store import WriterStats
 
 log = logging.getLogger("monitor.metrics")
-
-PAGE_LABELS = ("site", "page", "kind")
-CONTENT_LABELS = (*PAGE_LABELS, "category")
 
 
 class WriterView(Protocol):
@@ -186,23 +184,37 @@ class MonitorState:
         return pages, checks
 
 
-def freshness_of(series: PageSeries, today: date) -> Freshness:
-    return page_freshness(series.page, series.content, today)
+LISTED_KINDS = frozenset({PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN})
+"""Pages whose list is read, so freshness metrics apply."""
+
+
+def page_views(pages: list[PageSeries], today: date, tz: ZoneInfo) -> list[PageView]:
+    """Each page with its labels and (for pages with a list) its freshness today, computed once."""
+    views = []
+    for series in pages:
+        page = series.page
+        freshness = page_freshness(page, series.content, today) if page.kind in LISTED_KINDS else None
+        views.append(PageView(series, (page.site, page.name, page.kind.value), freshness, tz))
+    return views
 
 
 def assess(
-    pages: list[PageSeries], homepage_checks: dict[str, list[tuple[float, bool]]], now: float, tz: ZoneInfo
-) -> dict[str, SiteAssessment]:
-    """Freshness and compliance per site, from the state at `now`."""
-    today = datetime.fromtimestamp(now, tz).date()
-    by_site: dict[str, list[PageSeries]] = collections.defaultdict(list)
-    for series in pages:
-        by_site[series.page.site].append(series)
-    result = {}
-    for site, members in by_site.items():
-        columns = [(s.page.name, freshness_of(s, today)) for s in members if s.page.kind is PageKind.COLUMN]
-        homepages = [freshness_of(s, today) for s in members if s.page.kind is PageKind.HOMEPAGE]
-        result[site] = assess_site(columns, homepages[0] if homepages else None, homepage_checks.get(site, []), now, tz)
+    views: list[PageView], homepage_checks: dict[str, list[tuple[float, bool]]], now: float, tz: ZoneInfo
+) -> list[tuple[str, SiteAssessment]]:
+    """Compliance per site (sorted by site), from the pages' freshness at `now`."""
+    by_site: dict[str, list[PageView]] = collections.defaultdict(list)
+    for view in views:
+        by_site[view.series.page.site].append(view)
+    result = []
+    for site, members in sorted(by_site.items()):
+        columns = [
+            (v.series.page.name, v.freshness)
+            for v in members
+            if v.series.page.kind is PageKind.COLUMN and v.freshness is not None
+        ]
+        homepages = [v.freshness for v in members if v.series.page.kind is PageKind.HOMEPAGE]
+        assessment = assess_site(columns, homepages[0] if homepages else None, homepage_checks.get(site, []), now, tz)
+        result.append((site, assessment))
     return result
 
 
@@ -243,13 +255,22 @@ class PortalCollector(Collector):
         self._self_metrics = self_metrics
 
     def collect(self) -> Iterator[Metric]:
+        views, sites = self._scrape()
+        yield from as_metrics(views, sites)
+        yield from self._own([v.series for v in views])
+
+    def text(self) -> bytes:
+        """What `collect` + generate_latest would write, without building a Sample per value."""
+        views, sites = self._scrape()
+        out = [family.encode() for family in as_text(views, sites, LabelText())]
+        out.append(exposition(_Families(list(self._own([v.series for v in views])))))
+        return b"".join(out)
+
+    def _scrape(self) -> tuple[list[PageView], list[tuple[str, SiteAssessment]]]:
         pages, homepage_checks = self._state.snapshot()
         now = self._clock.now()
-        yield from _availability(pages)
-        today = datetime.fromtimestamp(now, self._tz).date()
-        yield from _content(pages, today, self._tz)
-        yield from _sites(assess(pages, homepage_checks, now, self._tz))
-        yield from self._own(pages)
+        views = page_views(pages, datetime.fromtimestamp(now, self._tz).date(), self._tz)
+        return views, assess(views, homepage_checks, now, self._tz)
 
     def _own(self, pages: list[PageSeries]) -> Iterator[Metric]:
         stats = self._writer.stats()
@@ -312,10 +333,6 @@ class PortalCollector(Collector):
         )
 
 
-def _labels(series: PageSeries) -> tuple[str, str, str]:
-    return (series.page.site, series.page.name, series.page.kind.value)
-
-
 def _gauge(name: str, doc: str, labels: list[str], samples: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
     family = GaugeMetricFamily(name, doc, labels=labels)
     for values, value in samples:
@@ -330,248 +347,53 @@ def _counter(name: str, doc: str, labels: list[str], samples: Iterable[tuple[tup
     return family
 
 
-def _availability(pages: list[PageSeries]) -> Iterator[Metric]:
-    checked = [s for s in pages if s.result is not None]
-    labels = list(PAGE_LABELS)
-    yield _gauge(
-        "portal_probe_success",
-        "1 if the latest check was up.",
-        labels,
-        [(_labels(s), float(s.result is Result.UP)) for s in checked],
-    )
-    yield _gauge(
-        "portal_probe_blocked",
-        "1 if the latest check got an anti-bot answer.",
-        labels,
-        [(_labels(s), float(s.result is Result.BLOCKED)) for s in checked],
-    )
-    yield _gauge(
-        "portal_probe_duration_seconds",
-        "Total duration of the latest check.",
-        labels,
-        [(_labels(s), s.duration_s) for s in checked],
-    )
-    yield _gauge(
-        "portal_probe_phase_duration_seconds",
-        "Latest check's time per phase.",
-        [*labels, "phase"],
-        [((*_labels(s), phase), s.phases[phase]) for s in checked for phase in PHASES if phase in s.phases],
-    )
-    yield _gauge(
-        "portal_probe_http_status_code",
-        "HTTP status of the latest check (0: no response).",
-        labels,
-        [(_labels(s), s.status) for s in checked],
-    )
-    yield _gauge(
-        "portal_probe_content_bytes",
-        "Body bytes read by the latest check.",
-        labels,
-        [(_labels(s), s.bytes) for s in checked],
-    )
-    yield _gauge(
-        "portal_probe_redirects",
-        "Redirects followed by the latest check.",
-        labels,
-        [(_labels(s), s.redirects) for s in checked],
-    )
-    yield _counter(
-        "portal_checks",
-        "Checks by result.",
-        [*labels, "result"],
-        [((*_labels(s), r.value), s.checks.get(r.value, 0)) for s in pages for r in Result],
-    )
-    yield _counter(
-        "portal_probe_errors",
-        "Failed checks by error kind.",
-        [*labels, "error_kind"],
-        [((*_labels(s), kind), n) for s in pages for kind, n in sorted(s.errors.items())],
-    )
-    yield from _outages(pages, labels)
-    yield _gauge(
-        "portal_last_check_timestamp_seconds",
-        "When the latest check started.",
-        labels,
-        [(_labels(s), s.last_ts) for s in checked if s.last_ts is not None],
-    )
-    yield _gauge(
-        "portal_page_interval_seconds",
-        "Configured check interval.",
-        labels,
-        [(_labels(s), s.page.interval_s) for s in pages],
-    )
-    yield _gauge(
-        "portal_tls_cert_expiry_timestamp_seconds",
-        "notAfter of the server certificate.",
-        labels,
-        [(_labels(s), s.tls_expiry) for s in pages if s.tls_expiry is not None],
-    )
-    yield _gauge(
-        "portal_tls_verify_enabled",
-        "1 when certificate verification is on.",
-        labels,
-        [(_labels(s), float(s.page.verify_tls)) for s in pages],
-    )
+class _Families(Collector):
+    """Already built families, for the exposition writer."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
 
 
-def _outages(pages: list[PageSeries], labels: list[str]) -> Iterator[Metric]:
-    yield _gauge(
-        "portal_outage_active",
-        "1 while a confirmed outage is open.",
-        labels,
-        [(_labels(s), float(s.outage_started is not None)) for s in pages],
-    )
-    yield _gauge(
-        "portal_outage_started_timestamp_seconds",
-        "Start of the open outage.",
-        labels,
-        [(_labels(s), s.outage_started) for s in pages if s.outage_started is not None],
-    )
-    yield _counter(
-        "portal_outages", "Confirmed outages opened.", labels, [(_labels(s), s.outages_total) for s in pages]
-    )
-    yield _counter(
-        "portal_blips",
-        "Single failures the retry did not confirm.",
-        labels,
-        [(_labels(s), s.blips_total) for s in pages],
-    )
+@dataclass(frozen=True)
+class Exporter:
+    """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag
+    histogram the daemon observes, and `render` for /metrics (the fast text of the same registry)."""
+
+    registry: CollectorRegistry
+    scheduler_lag: Histogram
+    render: Callable[[], bytes]
 
 
-def _content(pages: list[PageSeries], today: date, tz: ZoneInfo) -> Iterator[Metric]:
-    listed = [s for s in pages if s.page.kind in (PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN)]
-    labels = list(CONTENT_LABELS)
-    judged = [(s, freshness_of(s, today)) for s in listed]
-    verdicts = [(s, f, (*_labels(s), f.rule.category.value)) for s, f in judged]
-    read = [(s, f, lv) for s, f, lv in verdicts if f.checked and not f.unreadable]
-    yield _gauge(
-        "portal_column_newest_item_timestamp_seconds",
-        "Publish date of the newest dated item.",
-        labels,
-        [(lv, _midnight(f.newest, tz)) for _, f, lv in read if f.newest is not None],
-    )
-    yield _gauge(
-        "portal_column_items",
-        "Items on the list.",
-        labels,
-        [(lv, f.item_count) for _, f, lv in read if f.item_count is not None],
-    )
-    yield _gauge(
-        "portal_column_stale",
-        "1 when the newest dated item is older than the window.",
-        labels,
-        [(lv, float(f.stale)) for _, f, lv in read],
-    )
-    yield _gauge(
-        "portal_column_blank",
-        "1 when the list has no item at all.",
-        labels,
-        [(lv, float(f.blank)) for _, f, lv in read],
-    )
-    yield _gauge(
-        "portal_column_freshness_window_seconds",
-        "The category's staleness window.",
-        labels,
-        [(lv, f.rule.window_days * 86400.0) for _, f, lv in verdicts if f.rule.window_days is not None],
-    )
-    yield _counter(
-        "portal_items_new",
-        "Items seen for the first time.",
-        labels,
-        [(lv, s.items_new_total) for s, _, lv in verdicts],
-    )
-    yield _gauge(
-        "portal_content_last_change_timestamp_seconds",
-        "When the page's content last changed.",
-        list(PAGE_LABELS),
-        [(_labels(s), s.content.last_change) for s in listed if s.content.last_change is not None],
-    )
-    yield _gauge(
-        "portal_page_unreadable",
-        "1 when the page's list could not be read.",
-        list(PAGE_LABELS),
-        [(_labels(s), float(f.unreadable)) for s, f, _ in verdicts if f.checked],
-    )
-
-
-def _midnight(day: date, tz: ZoneInfo) -> float:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
-
-
-def _sites(assessments: dict[str, SiteAssessment]) -> Iterator[Metric]:
-    items = sorted(assessments.items())
-    yield _gauge(
-        "portal_site_stale_columns",
-        "Stale columns.",
-        ["site"],
-        [((site,), a.v3_facts.stale) for site, a in items],
-    )
-    yield _gauge(
-        "portal_site_stale_key_columns",
-        "Stale news, notice and policy columns.",
-        ["site"],
-        [((site,), a.v3_facts.stale_key) for site, a in items],
-    )
-    yield _gauge(
-        "portal_site_blank_columns",
-        "Blank columns.",
-        ["site"],
-        [((site,), a.v3_facts.blank) for site, a in items],
-    )
-    yield _gauge(
-        "portal_homepage_unavailable_ratio_7d",
-        "Failed / all homepage checks over 7 days.",
-        ["site"],
-        [((site,), a.v1_facts.ratio) for site, a in items if a.v1_facts.ratio is not None],
-    )
-    yield _gauge(
-        "portal_homepage_checks_7d",
-        "Homepage checks over the last 7 days.",
-        ["site"],
-        [((site,), a.v1_facts.checks) for site, a in items],
-    )
-    yield _gauge(
-        "portal_homepage_insufficient_days_7d",
-        "Days of the last 7 with fewer than 20 homepage checks.",
-        ["site"],
-        [((site,), a.v1_facts.insufficient_days) for site, a in items],
-    )
-    yield _gauge(
-        "portal_compliance_veto",
-        "1 when the rule is violated.",
-        ["site", "rule"],
-        [((site, v.rule), float(v.veto)) for site, a in items for v in a.verdicts],
-    )
-    yield _gauge(
-        "portal_compliance_warning",
-        "1 when the rule's early-warning level is reached.",
-        ["site", "rule"],
-        [((site, v.rule), float(v.warning)) for site, a in items for v in a.verdicts],
-    )
-
-
-def build_registry(
-    state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView
-) -> tuple[CollectorRegistry, SelfMetrics]:
+def build_registry(state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView) -> Exporter:
     """A private registry with the portal collector and the monitor's own histograms."""
     registry = CollectorRegistry(auto_describe=False)
     self_metrics = SelfMetrics(registry)
-    registry.register(PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics))
-    return registry, self_metrics
+    collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics)
+    registry.register(collector)
+
+    def render() -> bytes:
+        collected = collector.text()  # first: it observes the batch durations into their histogram
+        own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
+        return exposition(own) + collected
+
+    return Exporter(registry, self_metrics.scheduler_lag, render)
 
 
 class MetricsServer:
     """/metrics and /healthz on one address, served from a background thread."""
 
-    def __init__(self, registry: CollectorRegistry, healthy: Callable[[], tuple[bool, str]]) -> None:
-        self._registry = registry
+    def __init__(self, render: Callable[[], bytes], healthy: Callable[[], tuple[bool, str]]) -> None:
+        self._render = render
         self._healthy = healthy
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def start(self, host: str, port: int) -> tuple[str, int]:
         """Bind and serve; returns the bound address (port 0 picks a free one). Raises OSError."""
-        handler = _handler_class(self._registry, self._healthy)
+        handler = _handler_class(self._render, self._healthy)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True)
@@ -586,7 +408,7 @@ class MetricsServer:
 
 
 def _handler_class(
-    registry: CollectorRegistry, healthy: Callable[[], tuple[bool, str]]
+    render: Callable[[], bytes], healthy: Callable[[], tuple[bool, str]]
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "portal-monitor"
@@ -594,7 +416,7 @@ def _handler_class(
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                self._send(200, exposition(registry), CONTENT_TYPE_LATEST)
+                self._send(200, render(), CONTENT_TYPE_LATEST)
             elif path == "/healthz":
                 ok, reason = healthy()
                 self._send(200 if ok else 503, (reason + "\n").encode(), "text/plain; charset=utf-8")

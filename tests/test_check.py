@@ -115,3 +115,33 @@ def test_failures_pass_through() -> None:
         "timed out",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "soft_404"),
+    [
+        ("404", True),
+        ("404 Not Found", True),
+        ("页面不存在", True),
+        ("错误404", True),
+        ("404错误_某某局", True),
+        ("抱歉，找不到您访问的页面", True),
+        ("关于第404期的通知", False),
+        ("栏目404", False),
+        ("2404号文件", False),
+        ("工作动态", False),
+    ],
+)
+def test_soft_404_titles(title: str, soft_404: bool) -> None:
+    body = f"<html><head><title>{title}</title></head><body><p>内容</p></body></html>".encode()
+    outcome, _ = check(answer(body), page=Page("s", "p", "http://x/"))
+    assert (outcome.error_kind is ErrorKind.CONTENT) == soft_404
+
+
+def test_unchanged_bytes_are_not_even_decoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_decode(*args: object) -> None:
+        raise AssertionError("decoded an unchanged body")
+
+    monkeypatch.setattr("monitor.check.decode", no_decode)
+    outcome, _ = check(answer(LIST_PAGE), previous=Previous(None, None, content_hash(LIST_PAGE)))
+    assert outcome.result is Result.UP and outcome.unchanged

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import date
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
@@ -12,7 +13,7 @@ from prometheus_client.registry import Collector
 
 from monitor._exposition import exposition
 from monitor.metrics import MonitorState, build_registry
-from monitor.models import ContentFacts, FixedClock, Page, PageKind, Result
+from monitor.models import ContentFacts, ErrorKind, FixedClock, Page, PageKind, Result
 from tests.test_metrics import NOW, TZ, Writer, facts
 
 
@@ -54,6 +55,34 @@ def test_the_daemons_collector() -> None:
     for i, page in enumerate(pages):
         state.record_check(page.key, facts(NOW - i, Result.UP if i % 3 else Result.DOWN), scheduled=True)
         state.record_content(page.key, ContentFacts(True, None, i, NOW - 60), new_items=i)
-    registry, _ = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer())
-    frozen = Frozen(registry.collect())
+    exporter = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer())
+    frozen = Frozen(exporter.registry.collect())
     assert exposition(frozen) == generate_latest(frozen)
+
+
+def test_the_daemons_metrics_endpoint_writes_what_the_registry_holds() -> None:
+    """/metrics renders the tables straight to text; it must equal the registry's exposition."""
+    pages = [
+        Page("bureau", "home", "http://bureau.example/", PageKind.HOMEPAGE, interval_s=600),
+        Page("bureau", "app", "http://bureau.example/app", PageKind.PAGE),
+        Page("bureau", "xxgk", "http://bureau.example/xxgk/", PageKind.CATALOGUE),
+        *(Page("bureau", f"栏目{i}", f"http://bureau.example/c{i}/", PageKind.COLUMN) for i in range(20)),
+        Page("other", "never-checked", "http://other.example/", PageKind.COLUMN),
+    ]
+    state = MonitorState(FixedClock(NOW - 3600))
+    state.set_pages(pages)
+    for i, page in enumerate(pages[:-1]):
+        result = (Result.UP, Result.DOWN, Result.BLOCKED, Result.ERROR)[i % 4]
+        state.record_check(
+            page.key, facts(NOW - i, result, ErrorKind.TIMEOUT if result is Result.DOWN else None), scheduled=True
+        )
+        newest = date(2026, 11, 1 + i % 25) if i % 5 else None
+        state.record_content(page.key, ContentFacts(i % 7 != 3, newest, i % 6, NOW - 60), new_items=i)
+        if i % 6 == 1:
+            state.record_outage(page.key, started=NOW - 100 * i, opened=True)
+    state.record_reload(True)
+    exporter = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer())
+    exporter.scheduler_lag.observe(0.02)
+    rendered = exporter.render()
+    assert rendered == generate_latest(exporter.registry)
+    assert b"portal_column_stale{" in rendered and b'phase="ttfb"' in rendered

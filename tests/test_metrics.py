@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor._writer import WriterStats
-from monitor.metrics import CheckFacts, MetricsServer, MonitorState, build_registry
+from monitor.metrics import CheckFacts, Exporter, MetricsServer, MonitorState, build_registry
 from monitor.models import ContentFacts, ErrorKind, FixedClock, Page, PageKind, Result
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -48,7 +48,7 @@ def facts(ts: float, result: Result = Result.UP, kind: ErrorKind | None = None) 
 
 
 @pytest.fixture
-def registry() -> tuple[CollectorRegistry, MonitorState]:
+def exporter() -> tuple[Exporter, MonitorState]:
     state = MonitorState(FixedClock(NOW - 3600))
     state.set_pages([HOME, NEWS, BLANK])
     state.record_check(HOME.key, facts(NOW - 60), scheduled=True)
@@ -57,16 +57,15 @@ def registry() -> tuple[CollectorRegistry, MonitorState]:
     state.record_content(HOME.key, ContentFacts(True, date(2026, 11, 10), 30, NOW - 7200), new_items=2)
     state.record_content(NEWS.key, ContentFacts(True, date(2026, 11, 1), 20, NOW - 9000), new_items=0)
     state.record_content(BLANK.key, ContentFacts(True, None, 0, NOW - 9000), new_items=0)
-    registry, _ = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer())
-    return registry, state
+    return build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer()), state
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
     return registry.get_sample_value(name, labels)
 
 
-def test_availability_series(registry: tuple[CollectorRegistry, MonitorState]) -> None:
-    reg, _ = registry
+def test_availability_series(exporter: tuple[Exporter, MonitorState]) -> None:
+    reg = exporter[0].registry
     home = {"site": "bureau", "page": "home", "kind": "homepage"}
     news = {"site": "bureau", "page": "工作动态", "kind": "column"}
     assert value(reg, "portal_probe_success", **home) == 1
@@ -85,8 +84,8 @@ def test_availability_series(registry: tuple[CollectorRegistry, MonitorState]) -
     assert value(reg, "portal_tls_verify_enabled", **home) == 1
 
 
-def test_freshness_is_derived_at_scrape_time(registry: tuple[CollectorRegistry, MonitorState]) -> None:
-    reg, _ = registry
+def test_freshness_is_derived_at_scrape_time(exporter: tuple[Exporter, MonitorState]) -> None:
+    reg = exporter[0].registry
     news = {"site": "bureau", "page": "工作动态", "kind": "column", "category": "news"}
     home = {"site": "bureau", "page": "home", "kind": "homepage", "category": "news"}
     blank = {"site": "bureau", "page": "blank", "kind": "column", "category": "custom"}
@@ -109,8 +108,8 @@ def test_freshness_is_derived_at_scrape_time(registry: tuple[CollectorRegistry, 
     assert value(reg, "portal_homepage_unavailable_ratio_7d", site="bureau") == 0
 
 
-def test_monitor_self_metrics(registry: tuple[CollectorRegistry, MonitorState]) -> None:
-    reg, state = registry
+def test_monitor_self_metrics(exporter: tuple[Exporter, MonitorState]) -> None:
+    reg, state = exporter[0].registry, exporter[1]
     state.record_reload(False)
     assert value(reg, "portal_monitor_up") == 1
     assert value(reg, "portal_monitor_db_write_errors_total") == 3
@@ -120,17 +119,16 @@ def test_monitor_self_metrics(registry: tuple[CollectorRegistry, MonitorState]) 
     assert value(reg, "portal_monitor_db_write_batch_seconds_count") == 2
 
 
-def test_removed_pages_lose_their_series(registry: tuple[CollectorRegistry, MonitorState]) -> None:
-    reg, state = registry
+def test_removed_pages_lose_their_series(exporter: tuple[Exporter, MonitorState]) -> None:
+    reg, state = exporter[0].registry, exporter[1]
     state.set_pages([HOME])
     assert value(reg, "portal_probe_success", site="bureau", page="工作动态", kind="column") is None
     assert value(reg, "portal_probe_success", site="bureau", page="home", kind="homepage") == 1
 
 
-def test_server_serves_metrics_and_health_on_loopback(registry: tuple[CollectorRegistry, MonitorState]) -> None:
-    reg, _ = registry
+def test_server_serves_metrics_and_health_on_loopback(exporter: tuple[Exporter, MonitorState]) -> None:
     health = {"ok": True}
-    server = MetricsServer(reg, lambda: (health["ok"], "fine" if health["ok"] else "writer stopped"))
+    server = MetricsServer(exporter[0].render, lambda: (health["ok"], "fine" if health["ok"] else "writer stopped"))
     host, port = server.start("127.0.0.1", 0)
     try:
         with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=5) as response:
