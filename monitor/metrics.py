@@ -259,12 +259,13 @@ class PortalCollector(Collector):
         yield from as_metrics(views, sites)
         yield from self._own([v.series for v in views])
 
-    def text(self) -> bytes:
-        """What `collect` + generate_latest would write, without building a Sample per value."""
+    def text(self) -> list[bytes]:
+        """What `collect` + generate_latest would write, family by family, without building a
+        Sample per value (the parts are sent one after another: no second copy of the whole)."""
         views, sites = self._scrape()
         out = [family.encode() for family in as_text(views, sites, LabelText())]
         out.append(exposition(_Families(list(self._own([v.series for v in views])))))
-        return b"".join(out)
+        return out
 
     def _scrape(self) -> tuple[list[PageView], list[tuple[str, SiteAssessment]]]:
         pages, homepage_checks = self._state.snapshot()
@@ -360,11 +361,11 @@ class _Families(Collector):
 @dataclass(frozen=True)
 class Exporter:
     """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag
-    histogram the daemon observes, and `render` for /metrics (the fast text of the same registry)."""
+    histogram the daemon observes, and `render` for /metrics: the registry's text, in parts."""
 
     registry: CollectorRegistry
     scheduler_lag: Histogram
-    render: Callable[[], bytes]
+    render: Callable[[], list[bytes]]
 
 
 def build_registry(state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView) -> Exporter:
@@ -374,10 +375,10 @@ def build_registry(state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: W
     collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics)
     registry.register(collector)
 
-    def render() -> bytes:
+    def render() -> list[bytes]:
         collected = collector.text()  # first: it observes the batch durations into their histogram
         own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
-        return exposition(own) + collected
+        return [exposition(own), *collected]
 
     return Exporter(registry, self_metrics.scheduler_lag, render)
 
@@ -385,7 +386,7 @@ def build_registry(state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: W
 class MetricsServer:
     """/metrics and /healthz on one address, served from a background thread."""
 
-    def __init__(self, render: Callable[[], bytes], healthy: Callable[[], tuple[bool, str]]) -> None:
+    def __init__(self, render: Callable[[], list[bytes]], healthy: Callable[[], tuple[bool, str]]) -> None:
         self._render = render
         self._healthy = healthy
         self._server: ThreadingHTTPServer | None = None
@@ -408,7 +409,7 @@ class MetricsServer:
 
 
 def _handler_class(
-    render: Callable[[], bytes], healthy: Callable[[], tuple[bool, str]]
+    render: Callable[[], list[bytes]], healthy: Callable[[], tuple[bool, str]]
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "portal-monitor"
@@ -419,16 +420,17 @@ def _handler_class(
                 self._send(200, render(), CONTENT_TYPE_LATEST)
             elif path == "/healthz":
                 ok, reason = healthy()
-                self._send(200 if ok else 503, (reason + "\n").encode(), "text/plain; charset=utf-8")
+                self._send(200 if ok else 503, [(reason + "\n").encode()], "text/plain; charset=utf-8")
             else:
-                self._send(404, b"not found: try /metrics or /healthz\n", "text/plain; charset=utf-8")
+                self._send(404, [b"not found: try /metrics or /healthz\n"], "text/plain; charset=utf-8")
 
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
+        def _send(self, status: int, parts: list[bytes], content_type: str) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(sum(len(part) for part in parts)))
             self.end_headers()
-            self.wfile.write(body)
+            for part in parts:
+                self.wfile.write(part)
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("http %s", format % args)

@@ -83,6 +83,6 @@ def test_the_daemons_metrics_endpoint_writes_what_the_registry_holds() -> None:
     state.record_reload(True)
     exporter = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer())
     exporter.scheduler_lag.observe(0.02)
-    rendered = exporter.render()
+    rendered = b"".join(exporter.render())
     assert rendered == generate_latest(exporter.registry)
     assert b"portal_column_stale{" in rendered and b'phase="ttfb"' in rendered
