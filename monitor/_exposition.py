@@ -52,13 +52,19 @@ class LabelText:
         """`{a="…",b="…"}` for label names and their values (sorted by name, as prometheus_client does)."""
         return self.label_text(tuple(zip(names, values, strict=True)))
 
-    def value(self, value: float) -> str:
-        return self.value_text(value)
-
     @staticmethod
     def doc(text: str) -> str:
         """A HELP text, escaped as the text format wants."""
         return text.replace("\\", r"\\").replace("\n", r"\n")
+
+    @staticmethod
+    def braced(pairs: tuple[str, ...], order: tuple[int, ...]) -> str:
+        """`{…}` of formatted pairs in `order` (their label names' sorted order)."""
+        return "{" + ",".join([pairs[i] for i in order]) + "}"
+
+    def pair(self, name: str, value: str) -> str:
+        """`name="value"`, escaped, formatted once per scrape."""
+        return self._pair((name, value))
 
     def _pair(self, pair: tuple[str, str]) -> str:
         text = self.pairs.get(pair)

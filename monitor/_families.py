@@ -230,27 +230,37 @@ def _new_metric(family: Family) -> GaugeMetricFamily | CounterMetricFamily:
 
 def as_text(pages: list[PageView], sites: list[tuple[str, SiteAssessment]], text: LabelText) -> Iterator[str]:
     """Every table family in the text format (one string a family), byte for byte what `as_metrics`
-    and generate_latest give. A page's label text is formatted once, not once per family."""
-    plain = [text.labels(PAGE_LABELS, v.labels) for v in pages]
+    and generate_latest give. A page's label pairs are formatted once, not once per family."""
+    plain = [tuple(text.pair(n, v) for n, v in zip(PAGE_LABELS, view.labels, strict=True)) for view in pages]
     content = [
-        text.labels(CONTENT_LABELS, (*v.labels, v.freshness.rule.category.value)) if v.freshness else "" for v in pages
+        (*pairs, text.pair("category", view.freshness.rule.category.value)) if view.freshness else pairs
+        for pairs, view in zip(plain, pages, strict=True)
     ]
+    plain_text = [text.braced(pairs, _order(PAGE_LABELS)) for pairs in plain]
+    content_text = [text.braced(pairs, _order(CONTENT_LABELS)) if len(pairs) == 4 else "" for pairs in content]
     for family in PAGE_FAMILIES:
         lines = _header(family, text)
-        name, base = _sample_name(family), content if family.content else plain
-        for view, labels in zip(pages, base, strict=True):
+        name, order = _sample_name(family), _order(family.labels)
+        bases, base_texts = (content, content_text) if family.content else (plain, plain_text)
+        for view, pairs, labels in zip(pages, bases, base_texts, strict=True):
             for extra, value in family.samples(view):
                 if extra:
-                    labels = text.labels(family.labels, (*view.label_values(family), *extra))
-                lines.append(f"{name}{labels} {text.value(value)}\n")
+                    extra_pairs = tuple(text.pair(n, x) for n, x in zip(family.extra, extra, strict=True))
+                    labels = text.braced(pairs + extra_pairs, order)
+                lines.append(f"{name}{labels} {text.value_text(value)}\n")
         yield "".join(lines)
     for site_family in SITE_FAMILIES:
         lines = _header(site_family, text)
         name = _sample_name(site_family)
         for site, assessment in sites:
             for extra, value in site_family.samples(assessment):
-                lines.append(f"{name}{text.labels(site_family.labels, (site, *extra))} {text.value(value)}\n")
+                lines.append(f"{name}{text.labels(site_family.labels, (site, *extra))} {text.value_text(value)}\n")
         yield "".join(lines)
+
+
+def _order(names: tuple[str, ...]) -> tuple[int, ...]:
+    """Positions of `names` in sorted order: the text format writes labels sorted by name."""
+    return tuple(sorted(range(len(names)), key=names.__getitem__))
 
 
 def _sample_name(family: Family) -> str:
