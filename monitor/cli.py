@@ -85,7 +85,7 @@ def cli() -> None:
 )
 def run(config_path: Path, log_level: str, log_format: str) -> None:
     """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
-    from monitor.daemon import Daemon
+    from monitor.daemon import GIL_SWITCH_INTERVAL_S, Daemon
     from monitor.fetch import Fetcher
     from monitor.logs import setup_logging
     from monitor.models import SystemClock
@@ -97,6 +97,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     for warning in config.warnings:
         click.echo(f"warning: {warning}", err=True)
     store = open_store(config)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # this process is the daemon: see the constant
 
     async def main() -> int:
         fetcher = Fetcher()
