@@ -48,6 +48,9 @@ CLOCK_CHECK_S = 1.0
 """How often the wall clock is compared with the monotonic clock, to notice steps."""
 CLOCK_STEP_S = 1.0
 """A wall-clock step larger than this is logged (and, backwards, compensated); NTP's slewing is far slower."""
+COLUMN_GONE_READS = 2
+"""A discovered column is dropped only when this many catalogue reads in a row lack it: one
+truncated or half-rendered catalogue page must not retire columns (and their schedules)."""
 GIL_SWITCH_INTERVAL_S = 0.001
 """The daemon process's `sys.setswitchinterval`. With the default 5 ms, a /metrics scrape rendering
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
@@ -86,7 +89,7 @@ class Daemon:
         self._reload_config = reload_config
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
-        self._catalogue_columns: dict[tuple[str, str], tuple[Column, ...]] = {}
+        self._absent_reads: dict[tuple[str, str], int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
         self._scheduled_for: dict[str, float] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
@@ -273,6 +276,7 @@ class Daemon:
         for key in gone:
             self._remove_job(key)
             del self._runtimes[key]
+            self._absent_reads.pop(key, None)
         self._state.set_pages(pages)
         added = [p for p in pages if p.key not in self._runtimes]
         self._restore(added, ids)
@@ -399,7 +403,8 @@ class Daemon:
     def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> bool:
         """Monitor the columns a catalogue lists; record columns that appear or disappear.
 
-        False when the change could not be applied (the database is not writable)."""
+        False when the catalogue must be read again at its next check: the change could not be
+        applied (the database is not writable), or a column's removal awaits confirmation."""
         raw = self._config.raw
         site = next((s for s in raw.sites if s.name == catalogue.site), None)
         if site is None or not site.discover:
@@ -414,15 +419,38 @@ class Daemon:
             raw, site, catalogue.name, columns, reserved=[p for p in others if p.site == catalogue.site]
         )
         wanted = {p.key: p for p in found}
+        unconfirmed = self._unconfirmed_removals(current, wanted)
+        wanted.update((k, current[k]) for k in unconfirmed)
         if wanted.keys() == current.keys():
-            return True
+            return not unconfirmed
         try:
-            self._apply_pages(others + found, self._clock.now())
+            self._apply_pages(others + list(wanted.values()), self._clock.now())
         except StoreError as exc:
             log.warning("%s: column changes not applied, trying again at the next check: %s", catalogue.site, exc)
             return False
         self._record_column_events(catalogue, current, wanted)
-        return True
+        return not unconfirmed
+
+    def _unconfirmed_removals(
+        self, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
+    ) -> set[tuple[str, str]]:
+        """Columns missing from this read that have not yet been missing `COLUMN_GONE_READS` reads in a
+        row (a column back on the list starts again at zero; a removed page's count goes with it)."""
+        unconfirmed = set()
+        for key in current:
+            if key in wanted:
+                self._absent_reads.pop(key, None)
+                continue
+            reads = self._absent_reads[key] = self._absent_reads.get(key, 0) + 1
+            if reads < COLUMN_GONE_READS:
+                unconfirmed.add(key)
+        if unconfirmed:
+            log.info(
+                "%s: %d column(s) missing from the catalogue, kept until the next read confirms it",
+                next(iter(unconfirmed))[0],
+                len(unconfirmed),
+            )
+        return unconfirmed
 
     def _record_column_events(
         self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]

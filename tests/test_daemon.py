@@ -211,6 +211,34 @@ async def discovery_scenario(config: Path, sim: SimPortal) -> None:
         assert db_rows(r.db, "SELECT removed IS NOT NULL FROM pages WHERE name = '行业动态'") == [(1,)]
 
 
+def test_a_column_missing_from_one_truncated_catalogue_read_is_kept(tmp_path: Path) -> None:
+    """A half-written catalogue page must not retire columns: removal needs two reads in a row."""
+    with SimPortal() as sim:
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "catalogue"), site={"discover": True}, interval="2s")
+        asyncio.run(truncated_catalogue_scenario(config, sim))
+
+
+async def truncated_catalogue_scenario(config: Path, sim: SimPortal) -> None:
+    def catalogue_reads() -> float:
+        return r.value("portal_checks_total", site="sim", page="catalogue", kind="catalogue", result="up") or 0
+
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "9 discovered columns")
+        sim.fault("malformed", "/xxgk/")  # cut at 3/4: six columns missing, nav links in their place
+        reads = catalogue_reads()
+        await r.until(lambda: catalogue_reads() > reads, "one truncated catalogue read")
+        sim.fault("ok", "/xxgk/")
+        assert r.value("portal_page_interval_seconds", site="sim", page="统计信息", kind="column") == 2
+        reads = catalogue_reads()
+        await r.until(lambda: catalogue_reads() >= reads + 2, "two whole catalogue reads")
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
+        removed = [d.split()[0] for k, d in db_rows(r.db, "SELECT kind, detail FROM events") if k == "column_removed"]
+        originals = {c.name for c in sim.site.live_columns()}
+        assert originals.isdisjoint(removed), removed
+        monitored = {n for (n,) in db_rows(r.db, "SELECT name FROM pages WHERE removed IS NULL")}
+        assert originals <= monitored
+
+
 def test_reload_adds_removes_and_reschedules_and_rejects_a_bad_config(tmp_path: Path) -> None:
     with SimPortal() as sim:
         config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home", "gzdt"), interval="1s")
