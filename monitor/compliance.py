@@ -6,8 +6,10 @@ or blank — each with its veto threshold and the early-warning level. No I/O, n
 
 from __future__ import annotations
 
+import bisect
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +28,39 @@ V3_BLANK_VETO = 5
 V3_STALE_WARN = 6
 V3_KEY_STALE_WARN = 3
 V3_BLANK_WARN = 2
+
+
+class V1Window:
+    """Homepage checks (start, failed) of the last 7 days, oldest first, in two arrays: 9 bytes a
+    check instead of a tuple each (~100 bytes), so a short homepage interval costs little memory.
+    Not thread-safe: its owner locks."""
+
+    def __init__(self, checks: Iterable[tuple[float, bool]] = ()) -> None:
+        ordered = sorted(checks)
+        self._ts = array("d", [ts for ts, _ in ordered])
+        self._failed = array("b", [int(failed) for _, failed in ordered])
+
+    def add(self, ts: float, failed: bool) -> None:
+        """Insert in time order (checks finish out of order), then forget those older than the window
+        counted back from the newest."""
+        at = bisect.bisect_right(self._ts, ts)
+        self._ts.insert(at, ts)
+        self._failed.insert(at, int(failed))
+        old = bisect.bisect_left(self._ts, self._ts[-1] - V1_WINDOW_S)
+        if old:
+            del self._ts[:old]
+            del self._failed[:old]
+
+    def copy(self) -> V1Window:
+        window = V1Window()
+        window._ts, window._failed = array("d", self._ts), array("b", self._failed)
+        return window
+
+    def __len__(self) -> int:
+        return len(self._ts)
+
+    def __iter__(self) -> Iterator[tuple[float, bool]]:
+        return ((ts, bool(failed)) for ts, failed in zip(self._ts, self._failed, strict=True))
 
 
 @dataclass(frozen=True)

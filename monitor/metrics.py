@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor._exposition import LabelText, exposition
 from monitor._families import PageView, as_metrics, as_text
-from monitor.compliance import V1_WINDOW_S, SiteAssessment, assess_site
+from monitor.compliance import SiteAssessment, V1Window, assess_site
 from monitor.freshness import page_freshness
 from monitor.models import Clock, ContentFacts, ErrorKind, Page, PageKind, Result
 from monitor.store import WriterStats
@@ -84,7 +84,7 @@ class MonitorState:
     def __init__(self, clock: Clock) -> None:
         self._lock = threading.Lock()
         self._pages: dict[tuple[str, str], PageSeries] = {}
-        self._homepage_checks: dict[str, collections.deque[tuple[float, bool]]] = {}
+        self._homepage_checks: dict[str, V1Window] = {}
         self.started = clock.now()
         self.last_check: float | None = None
         self.reloads: collections.Counter[str] = collections.Counter()
@@ -114,7 +114,7 @@ class MonitorState:
 
     def seed_homepage_checks(self, site: str, checks: Iterable[tuple[float, bool]]) -> None:
         with self._lock:
-            self._homepage_checks[site] = collections.deque(sorted(checks))
+            self._homepage_checks[site] = V1Window(checks)
 
     def record_check(self, key: tuple[str, str], facts: CheckFacts, *, scheduled: bool) -> None:
         with self._lock:
@@ -138,10 +138,7 @@ class MonitorState:
                 self._note_homepage_check(series.page.site, facts)
 
     def _note_homepage_check(self, site: str, facts: CheckFacts) -> None:
-        checks = self._homepage_checks.setdefault(site, collections.deque())
-        checks.append((facts.ts, facts.result is Result.DOWN))
-        while checks and checks[0][0] < facts.ts - V1_WINDOW_S:
-            checks.popleft()
+        self._homepage_checks.setdefault(site, V1Window()).add(facts.ts, facts.result is Result.DOWN)
 
     def record_outage(
         self, key: tuple[str, str], *, started: float | None, opened: bool = False, blip: bool = False
@@ -166,7 +163,7 @@ class MonitorState:
         with self._lock:
             self.reloads["applied" if applied else "rejected"] += 1
 
-    def snapshot(self) -> tuple[list[PageSeries], dict[str, list[tuple[float, bool]]]]:
+    def snapshot(self) -> tuple[list[PageSeries], dict[str, V1Window]]:
         """Copies for the collector, so a scrape never holds the lock while formatting."""
         with self._lock:
             pages = [
@@ -180,7 +177,7 @@ class MonitorState:
                 )
                 for s in self._pages.values()
             ]
-            checks = {site: list(d) for site, d in self._homepage_checks.items()}
+            checks = {site: window.copy() for site, window in self._homepage_checks.items()}
         return pages, checks
 
 
@@ -199,7 +196,7 @@ def page_views(pages: list[PageSeries], today: date, tz: ZoneInfo) -> list[PageV
 
 
 def assess(
-    views: list[PageView], homepage_checks: dict[str, list[tuple[float, bool]]], now: float, tz: ZoneInfo
+    views: list[PageView], homepage_checks: dict[str, V1Window], now: float, tz: ZoneInfo
 ) -> list[tuple[str, SiteAssessment]]:
     """Compliance per site (sorted by site), from the pages' freshness at `now`."""
     by_site: dict[str, list[PageView]] = collections.defaultdict(list)
@@ -213,8 +210,8 @@ def assess(
             if v.series.page.kind is PageKind.COLUMN and v.freshness is not None
         ]
         homepages = [v.freshness for v in members if v.series.page.kind is PageKind.HOMEPAGE]
-        assessment = assess_site(columns, homepages[0] if homepages else None, homepage_checks.get(site, []), now, tz)
-        result.append((site, assessment))
+        homepage = homepages[0] if homepages else None
+        result.append((site, assess_site(columns, homepage, homepage_checks.get(site, V1Window()), now, tz)))
     return result
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.compliance import v1, v1_facts, v2, v3, v3_facts
+from monitor.compliance import V1_WINDOW_S, V1Window, v1, v1_facts, v2, v3, v3_facts
 from monitor.freshness import Rule, evaluate
 from monitor.models import Category
 
@@ -39,6 +39,19 @@ def test_v1_counts_days_under_20_checks_in_local_time() -> None:
     assert facts.insufficient_days == 1
     late = datetime(2026, 11, 26, 23, 59, tzinfo=ZoneInfo("UTC")).timestamp()  # 07:59 on the 27th in Shanghai
     assert v1_facts([(late, False)], NOW, TZ).per_day[-1] == (date(2026, 11, 27), 1)
+
+
+def test_v1_window_keeps_checks_in_time_order_and_forgets_those_older_than_7_days() -> None:
+    window = V1Window([(100.0, False), (50.0, True)])
+    window.add(300.0, True)
+    window.add(200.0, False)  # finished after the later one started
+    assert list(window) == [(50.0, True), (100.0, False), (200.0, False), (300.0, True)]
+    copy = window.copy()
+    window.add(100.0 + V1_WINDOW_S, False)  # 50 falls out: older than 7 days before the newest
+    assert list(window) == [(100.0, False), (200.0, False), (300.0, True), (100.0 + V1_WINDOW_S, False)]
+    assert len(copy) == 4 and next(iter(copy)) == (50.0, True)  # a copy does not move with the original
+    facts = v1_facts(window, 100.0 + V1_WINDOW_S, TZ)
+    assert (facts.checks, facts.failed) == (4, 1)
 
 
 def test_v1_without_checks_is_unknown_not_fine() -> None:
