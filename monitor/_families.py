@@ -236,18 +236,22 @@ def as_text(pages: list[PageView], sites: list[tuple[str, SiteAssessment]], text
         (*pairs, text.pair("category", view.freshness.rule.category.value)) if view.freshness else pairs
         for pairs, view in zip(plain, pages, strict=True)
     ]
-    plain_text = [text.braced(pairs, _order(PAGE_LABELS)) for pairs in plain]
-    content_text = [text.braced(pairs, _order(CONTENT_LABELS)) if len(pairs) == 4 else "" for pairs in content]
+    plain_order, content_order = _order(PAGE_LABELS), _order(CONTENT_LABELS)
+    plain_text = [text.braced(pairs, plain_order) for pairs in plain]
+    content_text = [
+        text.braced(pairs, content_order) if view.freshness else "" for pairs, view in zip(content, pages, strict=True)
+    ]
     for family in PAGE_FAMILIES:
         lines = _header(family, text)
         name, order = _sample_name(family), _order(family.labels)
         bases, base_texts = (content, content_text) if family.content else (plain, plain_text)
         for view, pairs, labels in zip(pages, bases, base_texts, strict=True):
             for extra, value in family.samples(view):
+                sample_labels = labels
                 if extra:
                     extra_pairs = tuple(text.pair(n, x) for n, x in zip(family.extra, extra, strict=True))
-                    labels = text.braced(pairs + extra_pairs, order)
-                lines.append(f"{name}{labels} {text.value_text(value)}\n")
+                    sample_labels = text.braced(pairs + extra_pairs, order)
+                lines.append(f"{name}{sample_labels} {text.value_text(value)}\n")
         yield "".join(lines)
     for site_family in SITE_FAMILIES:
         lines = _header(site_family, text)

@@ -47,16 +47,16 @@ class KnownUrls:
         return len(self._hashes)
 
     def __contains__(self, url: object) -> bool:
-        if not isinstance(url, str):
-            return False
-        digest = content_hash(url.encode())
-        at = bisect.bisect_left(self._hashes, digest)
-        return at < len(self._hashes) and self._hashes[at] == digest
+        return isinstance(url, str) and self._has(content_hash(url.encode()))
 
     def update(self, urls: Iterable[str]) -> None:
-        new = {content_hash(url.encode()) for url in urls if url not in self}
+        new = {digest for digest in (content_hash(url.encode()) for url in urls) if not self._has(digest)}
         if new:
             self._hashes = array("q", sorted([*self._hashes, *new]))
+
+    def _has(self, digest: int) -> bool:
+        at = bisect.bisect_left(self._hashes, digest)
+        return at < len(self._hashes) and self._hashes[at] == digest
 
 
 @dataclass
