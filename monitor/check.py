@@ -14,11 +14,8 @@ from typing import Protocol
 
 from monitor.decode import decode
 from monitor.extract import extract
-from monitor.models import ErrorKind, Extraction, Page, PageKind, ProbeResult, Result
+from monitor.models import LISTED_KINDS, ErrorKind, Extraction, Page, ProbeResult, Result
 from monitor.store import content_hash
-
-LISTED_KINDS = frozenset({PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN})
-"""Pages whose items and dates are read (a plain `page` is only checked for availability)."""
 
 _SOFT_404_TITLE = re.compile(
     r"<title[^>]*>[^<]{0,80}(页面不存在|页面未找到|找不到(该|您要的|您访问的)?页面|无法找到(该)?页面|not\s+found"

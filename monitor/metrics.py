@@ -28,7 +28,7 @@ from monitor._exposition import LabelText, exposition
 from monitor._families import PageView, as_metrics, as_text
 from monitor.compliance import SiteAssessment, V1Window, assess_site
 from monitor.freshness import page_freshness
-from monitor.models import Clock, ContentFacts, ErrorKind, Page, PageKind, Result
+from monitor.models import LISTED_KINDS, Clock, ContentFacts, ErrorKind, Page, PageKind, Result
 from monitor.store import WriterStats
 
 log = logging.getLogger("monitor.metrics")
@@ -179,10 +179,6 @@ class MonitorState:
             ]
             checks = {site: window.copy() for site, window in self._homepage_checks.items()}
         return pages, checks
-
-
-LISTED_KINDS = frozenset({PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN})
-"""Pages whose list is read, so freshness metrics apply."""
 
 
 def page_views(pages: list[PageSeries], today: date, tz: ZoneInfo) -> list[PageView]:

@@ -22,6 +22,10 @@ class PageKind(StrEnum):
     PAGE = "page"
 
 
+LISTED_KINDS = frozenset({PageKind.HOMEPAGE, PageKind.CATALOGUE, PageKind.COLUMN})
+"""Pages whose list of items is read, so freshness applies (a plain `page` is only checked for availability)."""
+
+
 class Result(StrEnum):
     """Outcome of one check. `error` is the monitor's own failure, never the site's."""
 
