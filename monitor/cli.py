@@ -484,10 +484,7 @@ def db_vacuum(config_path: Path, incremental: bool, force: bool) -> None:
     if incremental:
         store.run_task(IncrementalVacuum())
     else:
-        alive = store.query(
-            "SELECT count(*) FROM monitor_runs WHERE stopped IS NULL AND heartbeat > ?", (time.time() - 60,)
-        )[0][0]
-        if alive and not force:
+        if store.daemon_running(time.time()) and not force:
             fail("the daemon is running: stop it first, or use --incremental (or --force to vacuum anyway)")
         click.echo("warning: VACUUM rewrites the whole database; writers wait until it is done", err=True)
         store.vacuum()

@@ -467,6 +467,11 @@ class Store:
         """Read-only helper for report and status code (parameters only, never formatting)."""
         return list(self._conn.execute(sql, params))
 
+    def daemon_running(self, now: float, within_s: float = 60.0) -> bool:
+        """A daemon run has not stopped and sent a heartbeat in the last `within_s` seconds."""
+        sql = "SELECT count(*) FROM monitor_runs WHERE stopped IS NULL AND heartbeat > ?"
+        return bool(self._conn.execute(sql, (now - within_s,)).fetchone()[0])
+
     def pages(self, include_removed: bool = False) -> list[PageRow]:
         sql = (
             "SELECT p.id, s.name, p.name, p.url, p.kind, p.category, p.interval_s, p.discovered_by, p.tags, p.removed"
