@@ -69,7 +69,8 @@ class _PageMark:
 @dataclass(frozen=True)
 class RollupTick:
     """Finalise rollups up to every page's watermark. The daemon submits one a minute;
-    a tick with more to do than one step continues itself behind the queued writes."""
+    a tick with more to do than one step continues itself behind the queued writes (unless a
+    newer tick is queued by then: that one carries on)."""
 
     now: float
     timezone: str = "Asia/Shanghai"

@@ -235,6 +235,7 @@ class Writer:
                 self._queue.popleft()
             self._committed += len(batch)
             if not self._stopping:  # maintenance resumes at the next start, not during shutdown
+                follow_ups = [task for task in follow_ups if not self._superseded(task)]
                 self._queue.extend(follow_ups)
                 self._submitted += len(follow_ups)
             self._overflowing = False
@@ -251,6 +252,12 @@ class Writer:
             stats.last_success = time.time()
             self._cond.notify_all()
         return True
+
+    def _superseded(self, task: Task) -> bool:
+        """A task of the same kind was submitted meanwhile: it works from the same watermarks with a
+        later clock, so this chain stops there (otherwise a backlog that takes N minutes to roll up
+        grows N chains of steps, one per minute's tick)."""
+        return any(type(queued) is type(task) for queued in self._queue)
 
     def _failed(self, exc: BaseException) -> None:
         message = f"{type(exc).__name__}: {exc}"

@@ -57,3 +57,14 @@ def test_tasks_continue_and_a_broken_one_is_dropped_alone(tmp_path: Path) -> Non
     assert len(store.run_task(Counter(4))) == 4
     assert store.query("SELECT value FROM meta WHERE key = 'steps'")[0][0] == "7"
     store.close()
+
+
+def test_a_task_chain_stops_where_a_newer_task_of_its_kind_is_queued(tmp_path: Path) -> None:
+    """A rollup tick a minute while a long backfill runs must not grow one chain of steps per tick."""
+    store = Store.open(tmp_path / "m.db", writer_settings=WriterSettings(linger_s=0.0, batch_max=1))
+    store.writer.start()
+    store.submit([Counter(3), Counter(3)])  # the second arrives while the first still has work
+    assert store.writer.drain(10)
+    steps = store.query("SELECT value FROM meta WHERE key = 'steps'")[0][0]
+    assert steps == "4"  # the first's one step, then the newer one's three; not 3 + 3
+    store.close()
