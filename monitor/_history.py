@@ -19,7 +19,7 @@ _SUMS = ", ".join(f"coalesce(sum({f}), 0)" for f in STAT_FIELDS[:-1]) + ", coale
 
 
 def to_ms(seconds: float) -> int:
-    """Seconds as stored (REAL) -> integer milliseconds (as `store.ms` rounds check times)."""
+    """Seconds (REAL, as clocks give them) -> the integer milliseconds check times are stored in."""
     return round(seconds * 1000)
 
 
@@ -140,15 +140,6 @@ class History:
         )
         found = [OutageRow(page_id, to_ms(s), None if e is None else to_ms(e), c) for s, e, c in rows]
         return [o for o in found if o.start_ms < b and (o.end_ms is None or o.end_ms > a)]
-
-    def outages_ended(self, page_id: int, a: int, b: int) -> list[int]:
-        """Durations (ms) of the outages that ended inside (a, b]."""
-        rows = self._conn.execute(
-            "SELECT started, ended FROM outages WHERE page_id = ? AND ended > ? AND ended <= ?",
-            (page_id, a / 1000 - 1, b / 1000 + 1),
-        )
-        spans = [(to_ms(s), to_ms(e)) for s, e in rows]
-        return [e - s for s, e in spans if a < e <= b]
 
     def blips(self, page_id: int, a: int, b: int) -> int:
         rows = self._conn.execute(

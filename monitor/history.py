@@ -43,7 +43,6 @@ COLUMNS: tuple[tuple[str, Category, tuple[str, ...], float], ...] = (
 
 RETRY_DELAY_S = 30.0
 THRESHOLD = 2
-HEARTBEAT_EVERY_S = 300.0
 
 
 @dataclass(frozen=True)

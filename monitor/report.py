@@ -12,16 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor._history import History
+from monitor._history import History, to_ms
 from monitor._pieces import Day, DayStats
 from monitor._rollup import day_bounds
+from monitor.compliance import V1_MIN_DAILY_CHECKS
 from monitor.config import parse_duration
 from monitor.freshness import Rule, page_rule
 from monitor.models import Category, Page, PageKind
 from monitor.store import PageRow, Store
 from monitor.timeline import Stats, total
 
-V1_MIN_DAILY_CHECKS = 20
 REPORT_TAGS = ("概况类", "政务动态", "信息公开目录")
 """Page tags counted for the 政府网站工作年度报表 (items published in columns so tagged)."""
 
@@ -85,7 +85,7 @@ def parse_period(
         raise ReportError(f"choose one period: {' and '.join(chosen)} were both given")
     if date_to and not date_from:
         raise ReportError("--to needs --from")
-    now_ms = round(now * 1000)
+    now_ms = to_ms(now)
     if last or not chosen:
         return _last(last or "7d", tz_name, now_ms)
     if year is not None:
@@ -111,7 +111,7 @@ def _last(text: str, tz_name: str, now_ms: int) -> Period:
     if seconds <= 0:
         raise ReportError("--last must be longer than zero")
     tz = ZoneInfo(tz_name)
-    start = now_ms - round(seconds * 1000)
+    start = now_ms - to_ms(seconds)
     first = datetime.fromtimestamp(start / 1000, tz).date()
     final = datetime.fromtimestamp((now_ms - 1) / 1000, tz).date()
     return Period(first, final, start, now_ms, tz_name)
@@ -266,11 +266,11 @@ def _build(
     selection: Selection,
     rollups: bool,
 ) -> Report:
-    rows = _select(_pages_in(store, history, period), history.site_titles(), selection)
-    marks = history.marks() if rollups and history.has_rollups() else {}
-    days_source = DayStats(history, marks, period.timezone, round(now * 1000))
-    rules = {page.key: page for page in configured}
     titles = history.site_titles()
+    rows = _select(_pages_in(store, history, period), titles, selection)
+    marks = history.marks() if rollups and history.has_rollups() else {}
+    days_source = DayStats(history, marks, period.timezone, to_ms(now))
+    rules = {page.key: page for page in configured}
     days = period.days()
     sites = []
     for site in sorted({row.site for row in rows}):
@@ -286,8 +286,8 @@ def _pages_in(store: Store, history: History, period: Period) -> list[PageRow]:
     return [
         row
         for row in store.pages(include_removed=True)
-        if (row.removed is None or round(row.removed * 1000) >= period.start_ms)
-        and round(added.get(row.id, 0.0) * 1000) < period.end_ms
+        if (row.removed is None or to_ms(row.removed) >= period.start_ms)
+        and to_ms(added.get(row.id, 0.0)) < period.end_ms
     ]
 
 
@@ -316,11 +316,10 @@ def _site_report(
     period: Period,
     rules: dict[tuple[str, str], Page],
 ) -> SiteReport:
-    pages = tuple(_page_report(history, row, total(per_day[row.id]), period) for row in rows)
+    totals = {row.id: total(per_day[row.id]) for row in rows}
+    pages = tuple(_page_report(history, row, totals[row.id], period) for row in rows)
     columns = tuple(
-        _column_report(history, row, period, rules, total(per_day[row.id]))
-        for row in rows
-        if row.kind == PageKind.COLUMN.value
+        _column_report(history, row, period, rules, totals[row.id]) for row in rows if row.kind == PageKind.COLUMN.value
     )
     homepage = next((row for row in rows if row.kind == PageKind.HOMEPAGE.value), None)
     weeks = national_v1(days, per_day[homepage.id]) if homepage else ()
@@ -333,6 +332,7 @@ def _site_report(
 
 def _page_report(history: History, row: PageRow, stats: Stats, period: Period) -> PageReport:
     a, b = period.start_ms, period.end_ms
+    overlapping = history.outages(row.id, a, b)
     entries = tuple(
         OutageEntry(
             max(o.start_ms, a),
@@ -340,9 +340,9 @@ def _page_report(history: History, row: PageRow, stats: Stats, period: Period) -
             min(o.end_ms if o.end_ms is not None else b, b) - max(o.start_ms, a),
             o.cause,
         )
-        for o in history.outages(row.id, a, b)
+        for o in overlapping
     )
-    repaired = history.outages_ended(row.id, a, b)
+    repaired = [o.end_ms - o.start_ms for o in overlapping if o.end_ms is not None and o.end_ms <= b]
     mttr = sum(repaired) // len(repaired) if repaired else None
     return PageReport(row.name, row.kind, stats, period.length_ms, entries, mttr, history.blips(row.id, a, b))
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from monitor.report import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
 
-FORMATS = ("table", "markdown", "json", "csv", "zh")
 CSV_COLUMNS = (
     "site",
     "page",
@@ -280,11 +279,11 @@ def default_template() -> str:
 
 def to_zh(report: Report, template: str) -> str:
     """One paragraph per site from `template` ($placeholders: see docs/reports.md)."""
-    paragraphs = []
+    paragraphs, compiled = [], Template(template)
     for site in report.sites:
         values = zh_values(site, report.period)
         try:
-            paragraphs.append(Template(template).substitute(values).strip())
+            paragraphs.append(compiled.substitute(values).strip())
         except KeyError as exc:
             known = ", ".join(sorted(values))
             raise TemplateError(f"unknown placeholder ${exc.args[0]} (known: {known})") from None
@@ -385,8 +384,7 @@ def _columns_zh(checked: Sequence[ColumnReport], stale: list[str], blank: list[s
 
 
 def _pct_zh(ratio: float | None) -> str:
-    """Rounded down: 99.996% must not read as 100.00%."""
-    return "无监测数据" if ratio is None else f"{math.floor(ratio * 10000) / 100:.2f}%"
+    return "无监测数据" if ratio is None else pct(ratio, 2)
 
 
 def _duration_zh(value_ms: int | None) -> str:

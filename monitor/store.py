@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor._history import History
+from monitor._history import History, to_ms
 from monitor._retention import IncrementalVacuum, Prune, PruneCandidate, prune_candidates
 from monitor._rollup import RollupTick
 from monitor._schema import ERROR_KIND_CODES, RESULT_CODES, build_migrations
@@ -42,10 +42,6 @@ class StoreError(Exception):
 def content_hash(data: bytes) -> int:
     """64-bit signed hash of content (fits a SQLite INTEGER)."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
-
-
-def ms(seconds: float) -> int:
-    return round(seconds * 1000)
 
 
 # -- write operations ---------------------------------------------------------------------------
@@ -70,16 +66,16 @@ class CheckRow:
 
     def statements(self) -> Iterable[Statement]:
         p = self.probe
-        phases = [ms(p.phases[name]) if name in p.phases else None for name in PHASES]
+        phases = [to_ms(p.phases[name]) if name in p.phases else None for name in PHASES]
         yield (
             self.SQL,
             (
                 self.page_id,
-                ms(p.started_at),
+                to_ms(p.started_at),
                 RESULT_CODES[self.result],
                 ERROR_KIND_CODES[self.error_kind] if self.error_kind else None,
                 p.status,
-                ms(max(p.duration_s, 0.0)),
+                to_ms(max(p.duration_s, 0.0)),
                 *phases,
                 p.bytes,
                 self.content_hash,
@@ -509,7 +505,7 @@ class Store:
         cursor = self._conn.execute(
             "SELECT ts_ms, result FROM checks WHERE page_id = ? AND ts_ms >= ? AND attempt = 0 AND result != ?"
             " ORDER BY ts_ms",
-            (page_id, ms(since), RESULT_CODES[Result.ERROR]),
+            (page_id, to_ms(since), RESULT_CODES[Result.ERROR]),
         )
         return [(r[0] / 1000.0, r[1] == RESULT_CODES[Result.DOWN]) for r in cursor]
 
@@ -521,10 +517,10 @@ class Store:
             "SELECT page_id, ts_ms, result, error_kind, status, duration_ms, attempt FROM checks"
             " WHERE page_id = ? AND ts_ms >= ?"
         )
-        params: list[Any] = [page_id, ms(since)]
+        params: list[Any] = [page_id, to_ms(since)]
         if until is not None:
             sql += " AND ts_ms < ?"
-            params.append(ms(until))
+            params.append(to_ms(until))
         return [_stored_check(r) for r in self._conn.execute(sql + " ORDER BY ts_ms", params)]
 
     def count(self, table: str) -> int:
