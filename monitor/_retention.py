@@ -54,9 +54,7 @@ def prune_candidates(conn: sqlite3.Connection, now: float, retention_s: float) -
 def vacuum_step(conn: sqlite3.Connection, pages: int) -> int:
     """Return up to `pages` free pages to the file system; how many free pages remain (0 when the
     file is not in incremental auto-vacuum mode: only a full VACUUM shrinks it then)."""
-    for _ in range(pages):
-        if _reclaimable(conn) == 0:
-            break
+    for _ in range(min(pages, _reclaimable(conn))):
         # Python's sqlite3 steps a PRAGMA once, and each step of incremental_vacuum frees one page.
         conn.execute("PRAGMA incremental_vacuum(1)")
     return _reclaimable(conn)
