@@ -17,7 +17,7 @@ from monitor._pieces import Day, DayStats
 from monitor._rollup import day_bounds
 from monitor.compliance import V1_MIN_DAILY_CHECKS
 from monitor.config import parse_duration
-from monitor.freshness import Rule, page_rule
+from monitor.freshness import Rule, evaluate, page_rule
 from monitor.models import Category, Page, PageKind
 from monitor.store import PageRow, Store
 from monitor.timeline import Stats, total
@@ -350,15 +350,20 @@ def _page_report(history: History, row: PageRow, stats: Stats, period: Period) -
 def _column_report(
     history: History, row: PageRow, period: Period, rules: dict[tuple[str, str], Page], stats: Stats
 ) -> ColumnReport:
+    """Judged as the daemon judges it (`freshness.evaluate`) at the period's end; stale and blank
+    are unknown (None) for a column never read up in the period."""
     rule = column_rule(row, rules)
-    newest = history.newest_item(row.id, period.end_date)
-    stale_days = (period.end_date - newest).days if newest else None
     items = history.items_published([row.id], period.first, period.end_date)
-    if stats.up == 0:
-        return ColumnReport(row.name, rule, row.tags, newest, stale_days, items, None, None)
-    blank = history.items_seen(row.id, period.end_ms) == 0
-    overdue = rule.window_days is not None and (stale_days is None or stale_days > rule.window_days)
-    return ColumnReport(row.name, rule, row.tags, newest, stale_days, items, overdue and not blank, blank)
+    read = stats.up > 0
+    judged = evaluate(
+        rule,
+        newest=history.newest_item(row.id, period.end_date),
+        item_count=history.items_seen(row.id, period.end_ms) if read else None,
+        readable=True if read else None,
+        today=period.end_date,
+    )
+    stale, blank = (judged.stale, judged.blank) if read else (None, None)
+    return ColumnReport(row.name, rule, row.tags, judged.newest, judged.age_days, items, stale, blank)
 
 
 def column_rule(row: PageRow, configured: dict[tuple[str, str], Page]) -> Rule:
