@@ -13,11 +13,12 @@ from sqlite_utils import Database, Migrations
 from monitor._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor._views import VIEWS
 from monitor.models import ErrorKind, Result
+from monitor.timeline import BLOCKED, DOWN, ERROR, UP
 
 MIGRATION_SET = "portal-monitor"
 
-RESULT_CODES: dict[Result, int] = {Result.UP: 0, Result.DOWN: 1, Result.BLOCKED: 2, Result.ERROR: 3}
-"""Compact codes stored in `checks.result` (0 and 1 cost no bytes in a SQLite record)."""
+RESULT_CODES: dict[Result, int] = {Result.UP: UP, Result.DOWN: DOWN, Result.BLOCKED: BLOCKED, Result.ERROR: ERROR}
+"""Compact codes stored in `checks.result` (0 and 1 cost no bytes in a SQLite record), as `timeline` reads them."""
 
 ERROR_KIND_CODES: dict[ErrorKind, int] = {
     ErrorKind.DNS: 1,
