@@ -187,8 +187,8 @@ class PageSim:
     newest: date | None = None
     failures_written: tuple[int, float | None] = (0, None)
 
-    def check_at(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> int:
-        """Record one check at t into `ops`; schedule the next; 1."""
+    def check_at(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> None:
+        """Record one check at t into `ops`; schedule the next."""
         result = self.trouble.result(t, rng)
         if self.blip_index < len(self.trouble.blips) and t >= self.trouble.blips[self.blip_index]:
             self.blip_index += 1
@@ -207,7 +207,6 @@ class PageSim:
             else self.page.interval_s + rng.uniform(0, min(10.0, self.page.interval_s / 10))
         )
         self.next_t = round(t + delay, 3)
-        return 1
 
     def _publish(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> None:
         """Items published since the last look (the column shows them at its next up check)."""
@@ -337,7 +336,8 @@ def _run(
         ops: list[object] = []
         for sim in sims:
             while sim.next_t < chunk_end:
-                checks += sim.check_at(sim.next_t, rng, tz, ops)
+                sim.check_at(sim.next_t, rng, tz, ops)
+                checks += 1
         ops.append(Heartbeat(run_id, chunk_end))
         if spec.rollups:
             ops.append(RollupTick(chunk_end, spec.timezone))
