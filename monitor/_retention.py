@@ -76,6 +76,8 @@ class Prune:
     batch_rows: int = BATCH_ROWS
     vacuum_pages: int = VACUUM_PAGES
     after_page: int = 0
+    boundaries: tuple[tuple[int, int], ...] | None = None
+    """`prune_boundaries`, read at the first step (watermarks only move on: they stay safe)."""
 
     def statements(self) -> Iterable[Statement]:
         return ()
@@ -84,12 +86,15 @@ class Prune:
         if _reclaimable(conn) > 0:
             vacuum_step(conn, self.vacuum_pages)
             return self
-        for page_id, boundary in prune_boundaries(conn, self.now, self.retention_s):
+        boundaries = self.boundaries
+        if boundaries is None:
+            boundaries = tuple(prune_boundaries(conn, self.now, self.retention_s))
+        for page_id, boundary in boundaries:
             if page_id <= self.after_page:
                 continue
             deleted, more = _delete_batch(conn, page_id, boundary, self.batch_rows)
             if deleted or more:
-                return replace(self, after_page=page_id - 1 if more else page_id)
+                return replace(self, after_page=page_id - 1 if more else page_id, boundaries=boundaries)
         return None
 
 
