@@ -1,0 +1,125 @@
+"""Rule V1 counts visits: the homepage's schedule keeps its grid during an outage, retries only
+confirm outages, and `Retry-After` defers visits without moving the grid (issue 10, A1 and E24).
+
+The daemon runs in-process against the simulated portal (real HTTP, real SQLite); the planning
+function is tested with fixed numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.daemon import RETRY_AFTER_CAP_S, next_checks, retry_after_cap
+from monitor.models import Page, PageKind
+from monitor.sim import SimPortal
+from tests.daemon_harness import db_rows, sim_config, sim_pages
+from tests.test_daemon import ShiftedClock, running
+
+HOME = Page("s", "home", "http://portal.example/", PageKind.HOMEPAGE, interval_s=300.0, retry_delay_s=30.0)
+T0 = 1_700_000_000.0
+
+
+def test_a_healthy_check_keeps_the_next_visit_and_plans_no_retry() -> None:
+    plan = next_checks(HOME, now=T0, next_visit=T0 + 290, failing=False, retry_after_s=None)
+    assert (plan.visit_at, plan.retry_at) == (T0 + 290, None)
+
+
+def test_a_failing_page_is_retried_before_its_next_visit_but_never_on_top_of_it() -> None:
+    # Visit at T0 failed: retry at T0+30; the visit at T0+300 stays where it is.
+    assert next_checks(HOME, now=T0, next_visit=T0 + 300, failing=True, retry_after_s=None).retry_at == T0 + 30
+    # A retry at T0+270 still ends (15 s timeout) by the visit at T0+300 ...
+    assert next_checks(HOME, now=T0 + 240, next_visit=T0 + 300, failing=True, retry_after_s=None).retry_at == T0 + 270
+    # ... one at T0+290 would not: the visit, due anyway, does its work; the page is not probed twice.
+    plan = next_checks(HOME, now=T0 + 260, next_visit=T0 + 300, failing=True, retry_after_s=None)
+    assert (plan.visit_at, plan.retry_at) == (T0 + 300, None)
+
+
+def test_retry_after_defers_the_next_visit_to_its_own_grid() -> None:
+    # Next visit due at T0+100 (grid T0+100+300k). Retry-After 650 s: earliest T0+650 -> the grid
+    # point T0+700 (not T0+650, which would shift every later visit by 50 s).
+    plan = next_checks(HOME, now=T0, next_visit=T0 + 100, failing=False, retry_after_s=650.0)
+    assert plan.visit_at == T0 + 700 and (plan.visit_at - (T0 + 100)) % HOME.interval_s == 0
+    # A Retry-After shorter than the wait for the next visit changes nothing.
+    assert next_checks(HOME, now=T0, next_visit=T0 + 100, failing=False, retry_after_s=60.0).visit_at == T0 + 100
+    # A retry waits for Retry-After too, and is dropped when the (deferred) visit comes first.
+    failing = next_checks(HOME, now=T0, next_visit=T0 + 300, failing=True, retry_after_s=120.0)
+    assert (failing.visit_at, failing.retry_at) == (T0 + 300, T0 + 120)
+    assert next_checks(HOME, now=T0, next_visit=T0 + 300, failing=True, retry_after_s=290.0).retry_at is None
+
+
+def test_retry_after_is_capped() -> None:
+    # A day's Retry-After defers a 5-minute page by at most 4 intervals (20 min) ...
+    assert retry_after_cap(HOME) == 1200.0
+    plan = next_checks(HOME, now=T0, next_visit=T0 + 100, failing=False, retry_after_s=86400.0)
+    assert plan.visit_at == T0 + 1300  # first grid point at or after T0 + 1200
+    # ... and an hourly page by at most an hour; nonsense (negative) values defer nothing.
+    hourly = Page("s", "col", "http://portal.example/c/", interval_s=3600.0)
+    assert retry_after_cap(hourly) == RETRY_AFTER_CAP_S
+    assert next_checks(hourly, now=T0, next_visit=T0 + 10, failing=False, retry_after_s=-5.0).visit_at == T0 + 10
+
+
+# -- the daemon: a homepage outage spanning many intervals ---------------------------------------
+
+INTERVAL_S = 1.0
+
+
+def test_visits_stay_on_their_grid_through_an_outage_and_only_visits_count(tmp_path: Path) -> None:
+    clock = ShiftedClock()
+    with SimPortal(clock=clock) as sim:
+        config = sim_config(
+            tmp_path,
+            sim,
+            pages=sim_pages(sim, "home"),
+            interval="1s",
+            defaults={"retry_delay": "0.2s", "timeout": "0.5s"},
+        )
+        went_down, came_back, last, counted = asyncio.run(outage_scenario(config, sim, clock))
+    db = tmp_path / "monitor.db"
+    rows = db_rows(db, "SELECT ts_ms / 1000.0, result, attempt FROM checks WHERE ts_ms <= ? ORDER BY ts_ms", [last])
+    visits = [(ts, result) for ts, result, attempt in rows if attempt == 0]
+    retries = [ts for ts, _, attempt in rows if attempt > 0]
+    first = visits[0][0]
+    # Every grid point from the first visit to the last has exactly one visit, outage or not.
+    assert len(visits) == round((visits[-1][0] - first) / INTERVAL_S) + 1, visits
+    assert all(abs((ts - first) - round(ts - first)) < 0.3 for ts, _ in visits), visits
+    # The visits inside the fault failed (the old daemon made none there: only retries).
+    during = [result for ts, result in visits if went_down + 0.3 < ts < came_back - 0.3]
+    assert len(during) >= 4 and set(during) == {1}, (went_down, came_back, visits)
+    assert retries, "failures are retried between visits"
+    # No page probed twice at once: a retry is never within 0.2 s of a visit.
+    assert all(min(abs(r - ts) for ts, _ in visits) >= 0.15 for r in retries), (retries, visits)
+    failed = sum(1 for _, result in visits if result == 1)
+    assert failed >= len(during)
+    assert counted == (len(visits), failed), "the V1 metrics count the stored visits, no retry"
+
+
+async def outage_scenario(
+    config: Path, sim: SimPortal, clock: ShiftedClock
+) -> tuple[float, float, int, tuple[int, int]]:
+    """Up for ~2 s, down (HTTP 500) for ~6 s, up for ~2 s. Returns the fault window, the start (ms)
+    of the last check the metrics had seen, and the metrics' (visits, failed visits) then."""
+    async with running(config, clock) as r:
+        home = {"site": "sim", "page": "home", "kind": "homepage"}
+        await r.until(lambda: (r.value("portal_checks_total", **home, result="up") or 0) >= 2, "two good visits")
+        went_down = time.time()
+        sim.fault("500", "/")
+        await asyncio.sleep(6.0)
+        came_back = time.time()
+        sim.fault("ok", "/")
+        await r.until(lambda: r.value("portal_outage_active", **home) == 0, "outage closed")
+        await asyncio.sleep(1.5)
+        samples = await asyncio.to_thread(r.samples)
+        site = (("site", "sim"),)
+        last = samples[("portal_last_check_timestamp_seconds", tuple(sorted(home.items())))]
+        checks = samples[("portal_homepage_checks_7d", site)]
+        ratio = samples[("portal_homepage_unavailable_ratio_7d", site)]
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
+    return went_down, came_back, round(last * 1000), (int(checks), round(ratio * checks))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pytest.main([__file__])
