@@ -100,9 +100,7 @@ def retry_after_cap(page: Page) -> float:
     return min(RETRY_AFTER_CAP_INTERVALS * page.interval_s, RETRY_AFTER_CAP_S)
 
 
-def next_checks(
-    page: Page, *, now: float, next_visit: float, failing: bool, retry_after_s: float | None
-) -> NextChecks:
+def next_checks(page: Page, *, now: float, next_visit: float, failing: bool, retry_after_s: float | None) -> NextChecks:
     """Plan a page's next checks after one finished at `now` (pure: epoch seconds in and out).
 
     - `Retry-After` (capped by `retry_after_cap`) makes `now + delay` the earliest next check. A
@@ -460,8 +458,9 @@ class Daemon:
         if visit is None or visit.next_run_time is None:
             return
         planned = visit.next_run_time.timestamp()
+        now = datetime.now(UTC).timestamp()  # the scheduler's time (a stepped wall clock included)
         plan = next_checks(
-            page, now=time.time(), next_visit=planned, failing=rt.health.failing, retry_after_s=probe.retry_after_s
+            page, now=now, next_visit=planned, failing=rt.health.failing, retry_after_s=probe.retry_after_s
         )
         if plan.visit_at != planned:
             visit.modify(next_run_time=datetime.fromtimestamp(plan.visit_at, UTC))

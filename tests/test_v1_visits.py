@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitor._writer import WriterSettings
+from monitor.check import CheckOutcome
+from monitor.compliance import v1_facts
+from monitor.config import Config, parse_config
 from monitor.daemon import RETRY_AFTER_CAP_S, next_checks, retry_after_cap
-from monitor.models import Page, PageKind
+from monitor.metrics import MonitorState
+from monitor.models import ErrorKind, FixedClock, Page, PageKind, ProbeResult, Result
+from monitor.report import build_report, parse_period
 from monitor.sim import SimPortal
+from monitor.status import site_statuses
+from monitor.store import RollupTick, Store
+from monitor.tracker import PageRuntime, Tracker
 from tests.daemon_harness import db_rows, sim_config, sim_pages
 from tests.test_daemon import ShiftedClock, running
 
@@ -121,5 +132,88 @@ async def outage_scenario(
     return went_down, came_back, round(last * 1000), (int(checks), round(ratio * checks))
 
 
-if __name__ == "__main__":  # pragma: no cover
-    pytest.main([__file__])
+# -- a week by hand: the daemon's schedule, the tracker, the store, rollups, report, status, metrics ---
+
+MONDAY = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai, the start of an ISO week
+HOUR = 3600.0
+WEEK_OUTAGES = [(MONDAY + 2 * 86400 + 8 * HOUR, MONDAY + 2 * 86400 + 20 * HOUR)] + [
+    (MONDAY + 4 * 86400 + h * HOUR, MONDAY + 4 * 86400 + h * HOUR + 300) for h in range(10, 16)
+]
+"""Wednesday 08:00-20:00 down, and Friday six 5-minute outages at 10:00, 11:00, ... 15:00 (flapping)."""
+
+
+def week_config(tmp_path: Path) -> Config:
+    document = {
+        "timezone": "Asia/Shanghai",
+        "storage": {"path": str(tmp_path / "m.db")},
+        "defaults": {"interval": "10m", "retry_delay": "30s", "timeout": "15s", "failure_threshold": 2},
+        "sites": [
+            {
+                "name": "bureau",
+                "title": "某某局",
+                "base_url": "http://bureau.example/",
+                "discover": False,
+                "pages": [{"name": "home", "url": "/", "kind": "homepage"}],
+            }
+        ],
+    }
+    return parse_config(document, source=tmp_path / "config.yaml")
+
+
+def week_outcome(page: Page, ts: float) -> CheckOutcome:
+    down = any(start <= ts < end for start, end in WEEK_OUTAGES)
+    result = Result.DOWN if down else Result.UP
+    kind = ErrorKind.TIMEOUT if down else None
+    probe = ProbeResult(page.url, ts, result, error_kind=kind, status=None if down else 200, duration_s=0.1)
+    return CheckOutcome(page, probe, result, kind, "timed out" if down else None, None if down else 1)
+
+
+def simulate_week(tracker: Tracker, rt: PageRuntime) -> tuple[int, int]:
+    """Visits every 600 s from MONDAY for 7 days, retries as the daemon plans them; (visits, retries)."""
+    page, end = rt.page, MONDAY + 7 * 86400
+    next_visit, retry_at, attempt, counts = MONDAY, None, 0, [0, 0]
+    while (t := retry_at if retry_at is not None else next_visit) < end:
+        attempt = attempt + 1 if retry_at is not None else 0
+        tracker.record(rt, week_outcome(page, t), t, attempt=attempt)
+        counts[attempt > 0] += 1
+        next_visit += page.interval_s if attempt == 0 else 0
+        plan = next_checks(page, now=t + 0.1, next_visit=next_visit, failing=rt.health.failing, retry_after_s=None)
+        retry_at = plan.retry_at
+    return counts[0], counts[1]
+
+
+def test_a_week_of_outages_gives_the_v1_ratio_computed_by_hand(tmp_path: Path) -> None:
+    # By hand: one visit every 600 s = 144 a day, 7 x 144 = 1008 visits in the week.
+    # Wednesday 08:00-20:00 down: the visits at 08:00, 08:10, ... 19:50 failed = 12 h / 600 s = 72.
+    # Friday's six 5-minute outages each start on a visit (10:00 ... 15:00) and end before the
+    # next (xx:10): 6 failed visits. Failed visits 72 + 6 = 78; V1 ratio 78 / 1008 = 7.738% (veto).
+    # The retries confirm the outages and are counted nowhere in V1. A check takes 0.1 s, so they
+    # come every 30.1 s while failing: 19 after each failed Wednesday visit (the 19th at +571.9 s;
+    # a 20th at +602 s would not end, 15 s timeout, before the next visit) = 72 x 19 = 1368, and
+    # 10 after each Friday visit (9 failed, the 10th at +301 s is up and closes) = 60: 1428.
+    config = week_config(tmp_path)
+    store = Store.open(config.db_path, writer_settings=WriterSettings(linger_s=0.0))
+    page = config.pages()[0]
+    ids = store.sync_pages([("bureau", "某某局", "http://bureau.example/")], [page], MONDAY)
+    store.writer.start()
+    state = MonitorState(FixedClock(MONDAY))
+    state.set_pages([page])
+    visits, retries = simulate_week(Tracker(store, state, run_id=None), PageRuntime(page, ids[page.key]))
+    assert (visits, retries) == (1008, 72 * 19 + 6 * 10)
+    now = MONDAY + 7 * 86400 - 1  # Sunday 23:59:59
+    store.run_task(RollupTick(now, "Asia/Shanghai"))
+    assert store.writer.drain(30)
+    assert store.count("outages") == 7
+
+    tz = ZoneInfo("Asia/Shanghai")
+    metrics_facts = v1_facts(state.snapshot()[1]["bureau"], now, tz)
+    status = site_statuses(config, store, now)[0].assessment
+    period = parse_period(tz_name="Asia/Shanghai", now=now + 1, date_from="2018-01-01", date_to="2018-01-07")
+    weeks = [build_report(store, period, now=now + 1, rollups=r).sites[0].national_v1 for r in (True, False)]
+    store.close()
+    assert (metrics_facts.checks, metrics_facts.failed) == (1008, 78)
+    assert (status.v1_facts.checks, status.v1_facts.failed) == (1008, 78)
+    assert [n for _, n in status.v1_facts.per_day] == [144] * 7
+    assert status.verdicts[0].veto and status.v1_facts.ratio == pytest.approx(0.07738, abs=1e-5)
+    for week in weeks:
+        assert [(w.week_start, w.checks, w.failed, w.days_under_20) for w in week] == [(date(2018, 1, 1), 1008, 78, 0)]
