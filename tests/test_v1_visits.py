@@ -17,7 +17,7 @@ import pytest
 
 from monitor._writer import WriterSettings
 from monitor.check import CheckOutcome
-from monitor.compliance import v1_facts
+from monitor.compliance import VerdictState, v1_facts
 from monitor.config import Config, parse_config
 from monitor.daemon import RETRY_AFTER_CAP_S, next_checks, retry_after_cap
 from monitor.metrics import MonitorState
@@ -216,4 +216,7 @@ def test_a_week_of_outages_gives_the_v1_ratio_computed_by_hand(tmp_path: Path) -
     assert [n for _, n in status.v1_facts.per_day] == [144] * 7
     assert status.verdicts[0].veto and status.v1_facts.ratio == pytest.approx(0.07738, abs=1e-5)
     for week in weeks:
-        assert [(w.week_start, w.checks, w.failed, w.days_under_20) for w in week] == [(date(2018, 1, 1), 1008, 78, 0)]
+        assert [(w.week_start, w.checks, w.failed, w.days_under_20, w.full_days) for w in week] == [
+            (date(2018, 1, 1), 1008, 78, 0, 7)
+        ]
+        assert week[0].state is VerdictState.VETO
