@@ -220,3 +220,40 @@ def test_a_week_of_outages_gives_the_v1_ratio_computed_by_hand(tmp_path: Path) -
             (date(2018, 1, 1), 1008, 78, 0, 7)
         ]
         assert week[0].state is VerdictState.VETO
+
+
+def test_retry_after_defers_the_daemons_next_visit_onto_its_grid(tmp_path: Path) -> None:
+    clock = ShiftedClock()
+    with SimPortal(clock=clock) as sim:
+        config = sim_config(
+            tmp_path,
+            sim,
+            pages=sim_pages(sim, "home"),
+            interval="1s",
+            defaults={"retry_delay": "0.2s", "timeout": "0.5s"},
+        )
+        asyncio.run(retry_after_scenario(config, sim, clock))
+    rows = db_rows(tmp_path / "monitor.db", "SELECT ts_ms / 1000.0, status, attempt FROM checks ORDER BY ts_ms")
+    first = rows[0][0]
+    answered = [i for i, (_, status, _) in enumerate(rows) if status == 503]
+    assert answered, rows
+    for i in answered:
+        if i + 1 < len(rows):  # "Retry-After: 3" (cap 4 x 1 s): nothing for 3 s, retries included
+            assert rows[i + 1][0] - rows[i][0] >= 2.9, rows
+    # The deferred visits landed on the grid, and the visits after them stayed there.
+    visits = [ts for ts, _, attempt in rows if attempt == 0]
+    assert all(abs((ts - first) - round(ts - first)) < 0.3 for ts in visits), visits
+
+
+async def retry_after_scenario(config: Path, sim: SimPortal, clock: ShiftedClock) -> None:
+    """Up, then "503 with Retry-After: 3" for ~5 s, then up again for a few visits."""
+    async with running(config, clock) as r:
+        home = {"site": "sim", "page": "home", "kind": "homepage"}
+        await r.until(lambda: (r.value("portal_checks_total", **home, result="up") or 0) >= 2, "two good visits")
+        sim.fault("503:3", "/")
+        await r.until(lambda: r.value("portal_checks_total", **home, result="down"), "a 503", timeout_s=10)
+        await asyncio.sleep(5.0)
+        sim.fault("ok", "/")
+        up = r.value("portal_checks_total", **home, result="up") or 0
+        await r.until(lambda: (r.value("portal_checks_total", **home, result="up") or 0) >= up + 3, "three visits")
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
