@@ -128,6 +128,11 @@ async def outage_scenario(
         last = samples[("portal_last_check_timestamp_seconds", tuple(sorted(home.items())))]
         checks = samples[("portal_homepage_checks_7d", site)]
         ratio = samples[("portal_homepage_unavailable_ratio_7d", site)]
+        # Half the visits failed, but seconds of visits are no evidence: insufficient data, no veto.
+        v1 = (("rule", "V1"), ("site", "sim"))
+        assert ratio > 0.05 and samples[("portal_compliance_veto", v1)] == 0
+        assert samples[("portal_compliance_insufficient_data", v1)] == 1
+        assert samples[("portal_homepage_low_visit_day_count_7d", site)] == 7
         await r.until(lambda: r.store.writer.flush(5), "writes flushed")
     return went_down, came_back, round(last * 1000), (int(checks), round(ratio * checks))
 
