@@ -66,8 +66,10 @@ CREATE TABLE page_intervals (
     PRIMARY KEY (page_id, since)
 ) WITHOUT ROWID;
 -- One row per check. Kept small (integers, codes, ms): years of minutely checks must stay cheap.
--- ts_ms is the start of the check in UTC epoch milliseconds; attempt 0 is a scheduled check,
--- n > 0 the n-th retry after a failure (the national V1 ratio counts scheduled visits only).
+-- ts_ms is the start of the check in UTC epoch milliseconds; attempt 0 is a visit (a check on the
+-- page's schedule, outage or not: one sample of rule V1), n > 0 the n-th retry since the last
+-- visit (confirms outages only; never a V1 sample). Before issue 10 the daemon made no visits
+-- while a page was failing (its retries moved the schedule), so older rows hold fewer visits.
 CREATE TABLE checks (
     page_id INTEGER NOT NULL,
     ts_ms INTEGER NOT NULL,

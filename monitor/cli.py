@@ -233,18 +233,18 @@ def discover(url: str, as_yaml: bool, crawl: bool) -> None:
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
 def status(config_path: Path, as_json: bool) -> None:
-    """Per site: the national rules' verdicts, stale and blank columns, homepage checks per day.
+    """Per site: the national rules' verdicts, stale and blank columns, homepage visits per day.
 
-    Exit status 1 when any rule is vetoed.
+    Exit status 1 when any rule is vetoed (a rule without enough evidence yet is "insufficient
+    data", never a veto).
     """
-    from monitor.status import render, site_statuses, to_json
+    from monitor.status import render, site_statuses, to_json, vetoed
 
     config = load(config_path)
     store = open_store(config, readonly=True)
     statuses = site_statuses(config, store, datetime.now().timestamp())
     click.echo(json.dumps(to_json(statuses), ensure_ascii=False, indent=2) if as_json else render(statuses))
-    vetoed = any(v.veto for s in statuses for v in s.assessment.verdicts)
-    sys.exit(EXIT_NOT_UP if vetoed else EXIT_OK)
+    sys.exit(EXIT_NOT_UP if vetoed(statuses) else EXIT_OK)
 
 
 @cli.command()

@@ -3,6 +3,12 @@
 APScheduler 3.x (`AsyncIOScheduler`) fires the jobs; `run_check` does the work and `Tracker`
 records it. This module owns the lifecycle: start-up restore, retries after failures, catalogue
 discovery, SIGHUP reload, SIGTERM shutdown within 10 s, heartbeats and sd_notify.
+
+Visits and retries are separate jobs. A page's interval job (`site/page`) is its schedule of
+visits: it runs on its grid whatever happens, outage or not, and each run is one sample of
+rule V1 (attempt 0). A retry is a one-off job (`site/page#retry`, attempt n > 0) that only
+feeds the outage machine between two visits; it never replaces or adds a visit. See
+`next_checks` for when a retry is dropped and how `Retry-After` defers visits on their grid.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import os
 import signal
 import socket
@@ -20,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
@@ -56,6 +64,11 @@ GIL_SWITCH_INTERVAL_S = 0.001
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
 effect): 1,100 instead of 4,200 loop round trips a second while 10,000 pages render, and checks
 due meanwhile start late."""
+RETRY_AFTER_CAP_S = 3600.0
+RETRY_AFTER_CAP_INTERVALS = 4
+"""A server's `Retry-After` defers a page's next visit by at most min(4 x interval, 1 h): a site
+asking for a day's pause must not stop its monitoring for a day."""
+RETRY_JOB_SUFFIX = "#retry"
 
 
 @dataclass(frozen=True)
@@ -65,7 +78,48 @@ class Listening:
 
 
 def job_id(key: tuple[str, str]) -> str:
+    """The id of a page's interval job: its visits."""
     return f"{key[0]}/{key[1]}"
+
+
+def retry_job_id(key: tuple[str, str]) -> str:
+    """The id of a page's pending one-off retry (at most one per page)."""
+    return job_id(key) + RETRY_JOB_SUFFIX
+
+
+@dataclass(frozen=True)
+class NextChecks:
+    """When a page is checked next: its next visit (on its grid) and a retry before it, if any."""
+
+    visit_at: float
+    retry_at: float | None
+
+
+def retry_after_cap(page: Page) -> float:
+    """The longest a `Retry-After` may defer the page's next visit."""
+    return min(RETRY_AFTER_CAP_INTERVALS * page.interval_s, RETRY_AFTER_CAP_S)
+
+
+def next_checks(page: Page, *, now: float, next_visit: float, failing: bool, retry_after_s: float | None) -> NextChecks:
+    """Plan a page's next checks after one finished at `now` (pure: epoch seconds in and out).
+
+    - `Retry-After` (capped by `retry_after_cap`) makes `now + delay` the earliest next check. A
+      visit due before that moves to the first point of its own grid (`next_visit` + k x interval)
+      at or after it, so the visits after it stay on the grid (no drift).
+    - While the page is failing, a retry follows after `retry_delay` (and not before Retry-After
+      allows), but only if it can finish (`timeout`) before the next visit: otherwise the visit,
+      due anyway, confirms or clears the failure and no page is probed twice at once.
+    """
+    earliest = now + min(max(retry_after_s, 0.0), retry_after_cap(page)) if retry_after_s is not None else now
+    visit_at = next_visit
+    if visit_at < earliest:
+        visit_at += math.ceil((earliest - visit_at) / page.interval_s) * page.interval_s
+    retry_at = None
+    if failing:
+        candidate = max(now + min(page.retry_delay_s, page.interval_s), earliest)
+        if candidate + page.timeout_s <= visit_at:
+            retry_at = candidate
+    return NextChecks(visit_at, retry_at)
 
 
 class Daemon:
@@ -91,6 +145,7 @@ class Daemon:
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
         self._absent_reads: dict[tuple[str, str], int] = {}
         self._inflight: set[asyncio.Task[None]] = set()
+        self._checking: set[tuple[str, str]] = set()
         self._scheduled_for: dict[str, float] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._stop = asyncio.Event()
@@ -335,8 +390,9 @@ class Daemon:
         )
 
     def _remove_job(self, key: tuple[str, str]) -> None:
-        if self._scheduler.get_job(job_id(key)) is not None:
-            self._scheduler.remove_job(job_id(key))
+        for ident in (job_id(key), retry_job_id(key)):
+            if self._scheduler.get_job(ident) is not None:
+                self._scheduler.remove_job(ident)
 
     def _on_submitted(self, event: JobSubmissionEvent) -> None:
         if event.scheduled_run_times:
@@ -344,16 +400,22 @@ class Daemon:
 
     # -- one check ---------------------------------------------------------------------------
 
-    async def _check_job(self, key: tuple[str, str]) -> None:
+    async def _check_job(self, key: tuple[str, str], attempt: int = 0) -> None:
+        """One check of a page: a visit (`attempt` 0, from the interval job) or its n-th retry since
+        the last visit (from the one-off retry job, which passes n). A visit drops a pending retry;
+        a retry that finds a check of the page still running is dropped (that check plans anew)."""
         rt = self._runtimes.get(key)
         task = asyncio.current_task()
-        if rt is None or task is None or self._tracker is None:
+        if rt is None or task is None or self._tracker is None or (attempt and key in self._checking):
             return
+        if attempt == 0:
+            self._remove_retry(key)
         self._inflight.add(task)
+        self._checking.add(key)
         try:
-            self._observe_lag(key)
+            self._observe_lag(retry_job_id(key) if attempt else job_id(key))
             outcome = await self._checked(rt)
-            recorded = self._tracker.record(rt, outcome, self._clock.now())
+            recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             _log_outcome(outcome)
             if (
                 recorded.columns
@@ -361,9 +423,10 @@ class Daemon:
                 and not self._discover(rt.page, recorded.columns)
             ):
                 rt.previous = Previous()  # no validators, no hash: the next check reads the catalogue again
-            if rt.health.failing and key in self._runtimes:
-                self._schedule_retry(rt.page)
+            if key in self._runtimes:
+                self._plan_next(rt, outcome.probe, attempt)
         finally:
+            self._checking.discard(key)
             self._inflight.discard(task)
 
     async def _checked(self, rt: PageRuntime) -> CheckOutcome:
@@ -383,17 +446,39 @@ class Daemon:
             )
             return CheckOutcome(rt.page, probe, Result.ERROR, None, probe.error)
 
-    def _observe_lag(self, key: tuple[str, str]) -> None:
-        scheduled = self._scheduled_for.pop(job_id(key), None)
+    def _observe_lag(self, ident: str) -> None:
+        scheduled = self._scheduled_for.pop(ident, None)
         if scheduled is not None and self._lag is not None:
             self._lag.observe(max(0.0, time.time() - scheduled))
 
-    def _schedule_retry(self, page: Page) -> None:
-        delay = min(page.retry_delay_s, page.interval_s)
-        when = datetime.now(UTC) + timedelta(seconds=delay)
-        job = self._scheduler.get_job(job_id(page.key))
-        if job is not None and (job.next_run_time is None or job.next_run_time > when):
-            job.modify(next_run_time=when)
+    def _plan_next(self, rt: PageRuntime, probe: ProbeResult, attempt: int) -> None:
+        """After a check: defer the next visit for Retry-After, and queue a retry while failing."""
+        page = rt.page
+        visit = self._scheduler.get_job(job_id(page.key))
+        if visit is None or visit.next_run_time is None:
+            return
+        planned = visit.next_run_time.timestamp()
+        now = datetime.now(UTC).timestamp()  # the scheduler's time (a stepped wall clock included)
+        plan = next_checks(
+            page, now=now, next_visit=planned, failing=rt.health.failing, retry_after_s=probe.retry_after_s
+        )
+        if plan.visit_at != planned:
+            visit.modify(next_run_time=datetime.fromtimestamp(plan.visit_at, UTC))
+            log.info("%s: next visit deferred %.0fs for Retry-After", job_id(page.key), plan.visit_at - planned)
+        if plan.retry_at is not None:
+            self._scheduler.add_job(
+                self._check_job,
+                DateTrigger(run_date=datetime.fromtimestamp(plan.retry_at, UTC)),
+                args=[page.key, attempt + 1],
+                id=retry_job_id(page.key),
+                name=retry_job_id(page.key),
+                misfire_grace_time=max(1, int(page.interval_s)),
+                replace_existing=True,
+            )
+
+    def _remove_retry(self, key: tuple[str, str]) -> None:
+        if self._scheduler.get_job(retry_job_id(key)) is not None:
+            self._scheduler.remove_job(retry_job_id(key))
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self._clock.now(), self._config.timezone).date()

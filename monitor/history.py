@@ -171,7 +171,8 @@ def plan_trouble(spec: HistorySpec, rng: random.Random) -> Trouble:
 
 @dataclass
 class PageSim:
-    """A page's runtime during generation (mirrors the tracker: outage machine, retries, items)."""
+    """A page's runtime during generation (mirrors the daemon and the tracker: visits on the page's
+    grid whatever happens, retries between them while failing, the outage machine, items)."""
 
     page: Page
     page_id: int
@@ -179,34 +180,47 @@ class PageSim:
     mean_item_days: float
     stale_after: float | None
     health: outage.Health = field(default_factory=outage.Health)
-    attempt: int = 0
-    next_t: float = 0.0
+    grid: float = 0.0
+    next_visit: float = 0.0
+    next_retry: float | None = None
+    retries: int = 0
     blip_index: int = 0
     next_item: float = 0.0
     items: int = 0
     newest: date | None = None
     failures_written: tuple[int, float | None] = (0, None)
 
+    @property
+    def next_t(self) -> float:
+        """When this page is checked next: its pending retry, else its next visit."""
+        return self.next_retry if self.next_retry is not None else self.next_visit
+
+    def start_run(self, t: float) -> None:
+        """A daemon run starts: the first visit at t, then one every interval."""
+        self.grid = self.next_visit = t
+        self.next_retry = None
+
     def check_at(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> None:
-        """Record one check at t into `ops`; schedule the next."""
+        """Record the check due at t (a visit, or a retry before the next visit) into `ops`; plan the next."""
+        is_retry = self.next_retry is not None
+        self.retries = self.retries + 1 if is_retry else 0
         result = self.trouble.result(t, rng)
         if self.blip_index < len(self.trouble.blips) and t >= self.trouble.blips[self.blip_index]:
             self.blip_index += 1
             result = Result.DOWN if result is Result.UP else result
         kind = _error_kind(result)
-        ops.append(CheckRow(self.page_id, _probe(self.page, t, result, kind, rng), result, kind, None, self.attempt))
+        ops.append(CheckRow(self.page_id, _probe(self.page, t, result, kind, rng), result, kind, None, self.retries))
         self.health, events = outage.step(self.health, result, t, kind.value if kind else None, THRESHOLD)
         ops += _outage_ops(self.page_id, events)
         if result is Result.UP:
             self._publish(t, rng, tz, ops)
         self._state_row(t, ops)
-        self.attempt = self.attempt + 1 if self.health.failing else 0
-        delay = (
-            RETRY_DELAY_S
-            if self.health.failing
-            else self.page.interval_s + rng.uniform(0, min(10.0, self.page.interval_s / 10))
-        )
-        self.next_t = round(t + delay, 3)
+        if not is_retry:
+            self.grid += self.page.interval_s
+            self.next_visit = round(self.grid + rng.uniform(0, min(10.0, self.page.interval_s / 10)), 3)
+        retry = round(t + RETRY_DELAY_S, 3)
+        fits = retry + self.page.timeout_s <= self.next_visit
+        self.next_retry = retry if self.health.failing and fits else None
 
     def _publish(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> None:
         """Items published since the last look (the column shows them at its next up check)."""
@@ -327,8 +341,7 @@ def _run(
     """One daemon run: checks chunk by chunk, heartbeats, rollup ticks, and how it ended."""
     run_id = store.start_run(run.start, 0, "history", "generated")
     for i, sim in enumerate(sims):
-        sim.next_t = round(run.start + i * 0.2, 3)
-        sim.attempt = 0
+        sim.start_run(round(run.start + i * 0.2, 3))
     checks = 0
     t = run.start
     while t < run.end:

@@ -117,6 +117,7 @@ class MonitorState:
             self._homepage_checks[site] = V1Window(checks)
 
     def record_check(self, key: tuple[str, str], facts: CheckFacts, *, scheduled: bool) -> None:
+        """Latest facts of a check; a scheduled homepage visit (not a retry) is also a sample of rule V1."""
         with self._lock:
             series = self._pages.get(key)
             if series is None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from monitor._history import History, to_ms
 from monitor._pieces import Day, DayStats
 from monitor._rollup import day_bounds
-from monitor.compliance import V1_MIN_DAILY_CHECKS
+from monitor.compliance import V1_MIN_DAILY_CHECKS, V1_VETO_RATIO, V1_WARN_RATIO, VerdictState
 from monitor.config import parse_duration
 from monitor.freshness import Rule, evaluate, page_rule
 from monitor.models import Category, Page, PageKind
@@ -188,14 +188,28 @@ class ColumnReport:
 
 @dataclass(frozen=True)
 class WeekV1:
+    """Rule V1 over one ISO week: homepage visits, failed visits, and the days that judge it."""
+
     week_start: date
     checks: int
     failed: int
     days_under_20: int
+    full_days: int = 7
 
     @property
     def ratio(self) -> float | None:
         return self.failed / self.checks if self.checks else None
+
+    @property
+    def state(self) -> VerdictState:
+        """The week's verdict: insufficient data unless all 7 days lie whole in the period (and
+        have ended) with at least 20 visits each — never a veto on thin data."""
+        ratio = self.ratio
+        if ratio is None or self.full_days < 7 or self.days_under_20:
+            return VerdictState.INSUFFICIENT_DATA
+        if ratio >= V1_VETO_RATIO:
+            return VerdictState.VETO
+        return VerdictState.WARNING if ratio >= V1_WARN_RATIO else VerdictState.OK
 
 
 @dataclass(frozen=True)
@@ -376,17 +390,19 @@ def column_rule(row: PageRow, configured: dict[tuple[str, str], Page]) -> Rule:
 
 
 def national_v1(days: list[Day], stats: list[Stats]) -> tuple[WeekV1, ...]:
-    """Homepage scheduled checks per ISO week (Monday start); whole days under 20 checks."""
+    """Homepage visits (`scheduled`: retries excluded) per ISO week (Monday start); whole days
+    under 20 visits, and how many whole days of the week the period holds."""
     weeks: dict[date, WeekV1] = {}
     for day, day_stats in zip(days, stats, strict=True):
         monday = day.date - timedelta(days=day.date.weekday())
-        week = weeks.get(monday, WeekV1(monday, 0, 0, 0))
+        week = weeks.get(monday, WeekV1(monday, 0, 0, 0, 0))
         under = int(day.full and day_stats.scheduled < V1_MIN_DAILY_CHECKS)
         weeks[monday] = WeekV1(
             monday,
             week.checks + day_stats.scheduled,
             week.failed + day_stats.scheduled_failed,
             week.days_under_20 + under,
+            week.full_days + int(day.full),
         )
     return tuple(weeks.values())
 

@@ -17,6 +17,7 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from monitor.compliance import VerdictState
 from monitor.report import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
 
 CSV_COLUMNS = (
@@ -160,6 +161,7 @@ def _week_json(week: WeekV1) -> dict[str, Any]:
         "failed": week.failed,
         "ratio": week.ratio,
         "days_under_20": week.days_under_20,
+        "state": week.state.value,
     }
 
 
@@ -241,9 +243,20 @@ def _page_rows(site: SiteReport) -> list[list[str]]:
 
 
 def _v1_rows(weeks: Sequence[WeekV1]) -> list[list[str]]:
-    rows = [["week", "checks", "failed", "ratio", "days < 20 checks"]]
-    rows += [[str(w.week_start), str(w.checks), str(w.failed), pct(w.ratio, 2), str(w.days_under_20)] for w in weeks]
+    rows = [["week", "visits", "failed", "ratio", "days < 20 visits", "state"]]
+    rows += [
+        [str(w.week_start), str(w.checks), str(w.failed), pct(w.ratio, 2), str(w.days_under_20), _V1_STATES[w.state]]
+        for w in weeks
+    ]
     return rows
+
+
+_V1_STATES = {
+    VerdictState.OK: "ok",
+    VerdictState.WARNING: "warning",
+    VerdictState.VETO: "VETO",
+    VerdictState.INSUFFICIENT_DATA: "insufficient data",
+}
 
 
 def _column_rows(columns: Sequence[ColumnReport]) -> list[list[str]]:

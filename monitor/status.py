@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.compliance import V1_WINDOW_S, SiteAssessment, assess_site
+from monitor.compliance import V1_WINDOW_S, SiteAssessment, VerdictState, assess_site
 from monitor.config import Config
 from monitor.discovery import remembered_columns
 from monitor.freshness import Freshness, page_freshness
@@ -52,22 +52,35 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
     return statuses
 
 
+MARKS = {
+    VerdictState.OK: "ok",
+    VerdictState.WARNING: "warn",
+    VerdictState.VETO: "VETO",
+    VerdictState.INSUFFICIENT_DATA: "insufficient data",
+}
+"""How each verdict state reads in the terminal."""
+
+
 def render(statuses: list[SiteStatus]) -> str:
     """Plain-text status for a terminal."""
     lines: list[str] = []
     for status in statuses:
         lines.append(f"{status.name} — {status.title}")
         for verdict in status.assessment.verdicts:
-            mark = "VETO" if verdict.veto else "warn" if verdict.warning else "ok" if verdict.known else "?"
-            lines.append(f"  {verdict.rule} {mark:<4}  {verdict.detail}")
+            lines.append(f"  {verdict.rule} {MARKS[verdict.state]:<4}  {verdict.detail}")
         lines += _v1_days(status.assessment)
         lines += _problem_columns(status.pages)
     return "\n".join(lines)
 
 
+def vetoed(statuses: list[SiteStatus]) -> bool:
+    """Any rule of any site in the veto state (insufficient data never is)."""
+    return any(v.state is VerdictState.VETO for s in statuses for v in s.assessment.verdicts)
+
+
 def _v1_days(assessment: SiteAssessment) -> list[str]:
     days = "  ".join(f"{d.strftime('%m-%d')}:{n}" for d, n in assessment.v1_facts.per_day)
-    return [f"  homepage checks per day (need 20): {days}"]
+    return [f"  homepage visits per day (need 20): {days}"]
 
 
 def _problem_columns(pages: tuple[tuple[Page, Freshness], ...]) -> list[str]:
@@ -92,13 +105,21 @@ def to_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
             "site": s.name,
             "title": s.title,
             "rules": [
-                {"rule": v.rule, "veto": v.veto, "warning": v.warning, "known": v.known, "detail": v.detail}
+                {
+                    "rule": v.rule,
+                    "state": v.state.value,
+                    "veto": v.veto,
+                    "warning": v.warning,
+                    "known": v.known,
+                    "detail": v.detail,
+                }
                 for v in s.assessment.verdicts
             ],
             "homepage_v1": {
                 "checks": s.assessment.v1_facts.checks,
                 "failed": s.assessment.v1_facts.failed,
                 "ratio": s.assessment.v1_facts.ratio,
+                "low_visit_days": s.assessment.v1_facts.low_visit_days,
                 "per_day": [{"date": d.isoformat(), "checks": n} for d, n in s.assessment.v1_facts.per_day],
             },
             "pages": [_page_json(p, f) for p, f in s.pages],

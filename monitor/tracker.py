@@ -73,7 +73,6 @@ class PageRuntime:
     fingerprint: int | None = None
     items_seen_at: float | None = None
     known_urls: KnownUrls | None = None
-    attempt: int = 0
     last_state_row: PageStateRow | None = None
 
 
@@ -121,13 +120,17 @@ class Tracker:
         self._state = state
         self._run_id = run_id
 
-    def record(self, rt: PageRuntime, outcome: CheckOutcome, now: float) -> Recorded:
-        """Apply one outcome to the page's runtime and queue what must be written."""
+    def record(self, rt: PageRuntime, outcome: CheckOutcome, now: float, *, attempt: int = 0) -> Recorded:
+        """Apply one outcome to the page's runtime and queue what must be written.
+
+        `attempt` is what the caller ran: 0 a visit (a scheduled check, one sample of rule V1;
+        also a one-shot `monitor check --record`), n > 0 the n-th retry since the last visit, which
+        feeds the outage machine only and is stored as such (never counted by V1)."""
         probe = outcome.probe
         cause = outcome.error_kind.value if outcome.error_kind else None
         rt.health, events = outage.step(rt.health, outcome.result, probe.started_at, cause, rt.page.failure_threshold)
         ops: list[object] = [
-            CheckRow(rt.page_id, probe, outcome.result, outcome.error_kind, outcome.content_hash, rt.attempt)
+            CheckRow(rt.page_id, probe, outcome.result, outcome.error_kind, outcome.content_hash, attempt)
         ]
         ops += self._outage_ops(rt, events, outcome.error)
         recorded = self._content(rt, outcome, now, ops)
@@ -138,8 +141,7 @@ class Tracker:
         if self._run_id is not None:
             ops.append(Heartbeat(self._run_id, now))
         self._store.submit(ops)  # type: ignore[arg-type]
-        self._state.record_check(rt.page.key, _facts(outcome), scheduled=rt.attempt == 0)
-        rt.attempt = rt.attempt + 1 if rt.health.failing else 0
+        self._state.record_check(rt.page.key, _facts(outcome), scheduled=attempt == 0)
         return Recorded(
             new_items=recorded.new_items,
             columns=recorded.columns,

@@ -1,5 +1,6 @@
 """dashboards/alerts.yml and prometheus.yml: promtool accepts them, every alert is unit-tested both
 ways in alerts.test.yml, and every alert carries a severity and English + Chinese annotations.
+`promtool check metrics` accepts the daemon's real /metrics.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
+
+from monitor.sim import SimPortal
+from tests.daemon_harness import RunningDaemon, sim_config, sim_pages
 
 DASHBOARDS = Path(__file__).resolve().parent.parent / "dashboards"
 ALERTS = DASHBOARDS / "alerts.yml"
@@ -104,3 +108,23 @@ def test_every_alert_is_explained_in_deploy_md() -> None:
     deploy = (DASHBOARDS.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip() for line in deploy.splitlines() if line.startswith("| Portal")}
     assert rows == {rule["alert"] for rule in alert_rules()}
+
+
+@pytest.mark.slow
+def test_promtool_check_metrics_passes_on_the_daemons_exposition(promtool: str, tmp_path: Path) -> None:
+    """The real /metrics of a running daemon (homepage, column, compliance and the monitor's own
+    families) passes promtool's linter: names, units, suffixes, HELP and TYPE."""
+    with SimPortal() as sim:
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home", "gzdt", "jyta"))
+        with RunningDaemon(config) as daemon:
+            daemon.wait_for(
+                lambda: daemon.value("portal_homepage_checks_7d", site="sim"), what="a homepage visit counted"
+            )
+            status, text = daemon.get("/metrics")
+            daemon.terminate()
+    assert status == 200 and "portal_compliance_insufficient_data" in text
+    assert "portal_homepage_low_visit_day_count_7d" in text and "insufficient_days" not in text
+    linted = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr

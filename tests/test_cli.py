@@ -148,6 +148,25 @@ def test_status_after_record(config: Path) -> None:
     assert as_json[0]["site"] == "sim" and [r["rule"] for r in as_json[0]["rules"]] == ["V1", "V2", "V3"]
 
 
+def test_one_failed_visit_after_install_is_insufficient_data_not_a_veto(tmp_path: Path, sim: SimPortal) -> None:
+    sim.reset()
+    config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"))
+    assert monitor("check", "--record", "-c", str(config)).returncode == 0
+    sim.fault("500", "/")
+    assert monitor("check", "--record", "-c", str(config)).returncode == 1
+    sim.reset()
+    done = monitor("status", "-c", str(config))
+    v1_line = next(line for line in done.stdout.splitlines() if line.startswith("  V1 "))
+    assert "insufficient data" in v1_line and "1/2 homepage visits failed in 7 days (50.0%) so far" in v1_line
+    assert "VETO" not in done.stdout and done.returncode == 0, done.stdout
+    rules = json.loads(monitor("status", "--json", "-c", str(config)).stdout)[0]["rules"]
+    assert [(r["rule"], r["state"], r["veto"]) for r in rules] == [
+        ("V1", "insufficient_data", False),
+        ("V2", "ok", False),
+        ("V3", "insufficient_data", False),  # no column configured, none read
+    ]
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.compliance import V1_WINDOW_S, V1Window, v1, v1_facts, v2, v3, v3_facts
+from monitor.compliance import V1_WINDOW_S, V1Window, VerdictState, v1, v1_facts, v2, v3, v3_facts
 from monitor.freshness import Rule, evaluate
 from monitor.models import Category
 
@@ -36,7 +36,8 @@ def test_v1_counts_days_under_20_checks_in_local_time() -> None:
     facts = v1_facts(checks(7 * 24, 0, per_day=24), NOW, TZ)
     assert [n for _, n in facts.per_day] == [24] * 6 + [13]  # today (27th) has run 13 hours
     assert facts.per_day[0][0] == date(2026, 11, 21)
-    assert facts.insufficient_days == 1
+    # The evidence rule counts 24 hours back from now: today's 13 hours are not a short day.
+    assert facts.per_24h == (23, 24, 24, 24, 24, 24, 25) and facts.low_visit_days == 0 and facts.sufficient
     late = datetime(2026, 11, 26, 23, 59, tzinfo=ZoneInfo("UTC")).timestamp()  # 07:59 on the 27th in Shanghai
     assert v1_facts([(late, False)], NOW, TZ).per_day[-1] == (date(2026, 11, 27), 1)
 
@@ -57,9 +58,34 @@ def test_v1_window_keeps_checks_in_time_order_and_forgets_those_older_than_7_day
 def test_v1_without_checks_is_unknown_not_fine() -> None:
     verdict = v1(v1_facts([], NOW, TZ))
     assert not verdict.known and not verdict.veto
+    assert verdict.state is VerdictState.INSUFFICIENT_DATA
 
 
-def fresh(age: int | None, category: Category = Category.NEWS, count: int = 5, readable: bool = True):  # type: ignore[no-untyped-def]
+def test_thin_v1_data_is_insufficient_never_a_veto() -> None:
+    # One good and one failed visit after install: 50% failed, but two visits are no evidence.
+    thin = v1(v1_facts([(NOW - 600, False), (NOW, True)], NOW, TZ))
+    assert thin.state is VerdictState.INSUFFICIENT_DATA and not thin.veto and not thin.warning
+    assert "1/2 homepage visits failed in 7 days (50.0%) so far" in thin.detail
+    # Six days and 145 minutes of visits every 10 minutes, all failed: the oldest 24 hours hold
+    # only 9 visits (i = 865..873 of 874), so there are not yet 7 days of evidence.
+    almost = v1(v1_facts(checks(874, 874), NOW, TZ))
+    assert almost.state is VerdictState.INSUFFICIENT_DATA and "1 of the last 7 days under 20" in almost.detail
+    # One 24 hours of the week with only 19 visits (a long monitor stop) withholds the verdict too.
+    gap = [(ts, f) for ts, f in checks(1008, 60) if not NOW - 3 * 86400 < ts < NOW - 2 * 86400 - 18 * 600]
+    assert v1_facts(gap, NOW, TZ).low_visit_days == 1 and not v1(v1_facts(gap, NOW, TZ)).known
+    # The seventh day with 20 visits: the verdict is given (here a veto, 51/1008 >= 5%).
+    assert v1(v1_facts(checks(1008, 51), NOW, TZ)).state is VerdictState.VETO
+
+
+def test_v3_needs_a_column_read() -> None:
+    unread = fresh(None, readable=None)
+    assert v3(v3_facts([unread] * 4)).state is VerdictState.INSUFFICIENT_DATA
+    judged = v3(v3_facts([unread] * 3 + [fresh(1)]))
+    assert judged.state is VerdictState.OK and "(3 not read yet)" in judged.detail
+    assert v3(v3_facts([])).state is VerdictState.INSUFFICIENT_DATA
+
+
+def fresh(age: int | None, category: Category = Category.NEWS, count: int = 5, readable: bool | None = True):  # type: ignore[no-untyped-def]
     newest = date.fromordinal(date(2026, 11, 27).toordinal() - age) if age is not None else None
     return evaluate(
         Rule(category, {Category.NEWS: 14}.get(category, 180)),

@@ -6,6 +6,7 @@ the metrics say so, and SIGTERM stops the daemon cleanly with every finished che
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -16,8 +17,9 @@ from tests.daemon_harness import RunningDaemon, db_rows, sim_config, sim_pages
 
 pytestmark = pytest.mark.slow
 
-RETRY_DELAY_S = 1.0
+RETRY_DELAY_S = 0.3
 INTERVAL_S = 1.0
+"""A retry (plus its 0.5 s timeout) fits before the next visit, so failures are retried between visits."""
 
 
 def checks_of(db: Path, page: str) -> list[tuple[int, int, int]]:
@@ -31,7 +33,9 @@ def checks_of(db: Path, page: str) -> list[tuple[int, int, int]]:
 
 def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
     with SimPortal() as sim:
-        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home", "gzdt"))
+        config = sim_config(
+            tmp_path, sim, pages=sim_pages(sim, "home", "gzdt"), defaults={"retry_delay": "0.3s", "timeout": "0.5s"}
+        )
         db = tmp_path / "monitor.db"
         with RunningDaemon(config) as daemon:
             home = {"site": "sim", "page": "home", "kind": "homepage"}
@@ -74,6 +78,9 @@ def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
     home_checks = checks_of(db, "home")
     retries = [c for c in home_checks if c[2] > 0]
     assert retries, "failed checks are retried after retry_delay"
+    visits = [c for c in home_checks if c[2] == 0]
+    gaps = [(b[0] - a[0]) / 1000 for a, b in itertools.pairwise(visits)]
+    assert max(gaps) < 1.5 * INTERVAL_S, "visits keep their interval through the outage"
     # Every finished check is on disk: the metric counted no more than the database holds.
     counted = sum(
         v for (name, labels), v in samples.items() if name == "portal_checks_total" and ("page", "home") in labels

@@ -116,6 +116,8 @@ def test_day_boundaries_are_local_dates(store: Store) -> None:
     jan2 = build_report(store, day_period("2018-01-02", now=now), now=now).sites[0]
     assert jan1.pages[0].stats.checks == 0 and jan2.pages[0].stats.checks == 1
     assert [(w.week_start, w.checks, w.days_under_20) for w in jan2.national_v1] == [(date(2018, 1, 1), 1, 1)]
+    # One day of a week, one visit: insufficient data, never a V1 veto however it went.
+    assert jan2.national_v1[0].full_days == 1 and jan2.national_v1[0].state.value == "insufficient_data"
 
 
 def test_no_data_is_never_100_percent(store: Store) -> None:

@@ -74,7 +74,7 @@ def test_json_has_the_documented_shape(config: Path) -> None:
         for outage in page["outage_list"]:
             assert set(outage) == {"start", "end", "duration_s", "cause"} and outage["start"].endswith("+08:00")
     assert set(site["columns"][0]) >= {"name", "category", "newest_date", "stale_days", "items_in_period"}
-    assert set(site["national_v1"][0]) == {"week_start", "checks", "failed", "ratio", "days_under_20"}
+    assert set(site["national_v1"][0]) == {"week_start", "checks", "failed", "ratio", "days_under_20", "state"}
     assert set(site["annual_counts"]) == {"概况类", "政务动态", "信息公开目录"}
 
 
