@@ -402,9 +402,7 @@ def build_registry(
     (the database file) adds its size and its file system's free space."""
     registry = CollectorRegistry(auto_describe=False)
     self_metrics = SelfMetrics(registry)
-    collector = PortalCollector(
-        state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path
-    )
+    collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path)
     registry.register(collector)
 
     def render() -> list[bytes]:
