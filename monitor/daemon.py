@@ -189,7 +189,13 @@ class Daemon:
         now = self._clock.now()
         self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
         self._tracker = Tracker(self._store, self._state, run_id=self._run_id)
-        exporter = build_registry(self._state, clock=self._clock, tz=self._config.timezone, writer=self._store.writer)
+        exporter = build_registry(
+            self._state,
+            clock=self._clock,
+            tz=self._config.timezone,
+            writer=self._store.writer,
+            db_path=self._store.path,
+        )
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
@@ -291,7 +297,12 @@ class Daemon:
     # -- health ------------------------------------------------------------------------------
 
     def health(self) -> tuple[bool, str]:
-        """(healthy, reason): the scheduler ticks and the database writer thread is alive."""
+        """(healthy, reason) for /healthz: the scheduler ticks and the database writer thread is alive."""
+        healthy, problem = self._condition()
+        return healthy, f"ok; {len(self._runtimes)} pages" if problem is None else problem
+
+    def _condition(self) -> tuple[bool, str | None]:
+        """(healthy, what is wrong or None): the one judgement behind /healthz and the status line."""
         tick_age = time.monotonic() - self._last_tick
         if not self._scheduler.running or tick_age > 3 * HEARTBEAT_S + 5:
             return False, f"scheduler stalled ({tick_age:.0f}s since last tick)"
@@ -300,21 +311,23 @@ class Daemon:
         stats = self._store.writer.stats()
         if stats.last_error:
             return True, f"ok; database writes failing ({stats.last_error}), {stats.backlog} rows kept"
-        return True, f"ok; {len(self._runtimes)} pages"
+        return True, None
 
     def _heartbeat(self) -> None:
         self._last_tick = time.monotonic()
         now = self._clock.now()
         if self._run_id is not None:
             self._store.submit([Heartbeat(self._run_id, now)])
-        healthy, reason = self.health()
+        healthy, problem = self._condition()
         if healthy:
             _notified(self._notifier.watchdog())
-        _notified(self._notifier.status(self._status_line(reason)))
+        _notified(self._notifier.status(self._status_line(problem)))
 
-    def _status_line(self, reason: str) -> str:
+    def _status_line(self, problem: str | None) -> str:
+        """`systemctl status`'s line: pages and open outages, then the problem if any, each said once
+        ("11 pages, 0 in outage; ok", not "...; ok; 11 pages")."""
         down = sum(1 for rt in self._runtimes.values() if rt.health.outage_started is not None)
-        return f"{len(self._runtimes)} pages, {down} in outage; {reason}"
+        return f"{len(self._runtimes)} pages, {down} in outage; {problem or 'ok'}"
 
     # -- pages and jobs ----------------------------------------------------------------------
 

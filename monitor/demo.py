@@ -33,10 +33,12 @@ from monitor.store import Store
 SITE = "demo"
 TITLE = "示例市交通运输局（演示）"
 SIM_PATHS = ("/", "/xxgk/", "/xxgk/gzdt/", "/xxgk/tzgg/", "/xxgk/hydt/", "/xxgk/jggk/", "/xxgk/rsxx/",
-             "/xxgk/hydt/", "/xxgk/jyta/", "/xxgk/zcwj/")  # fmt: skip
+             "/xxgk/ghjh/", "/xxgk/jyta/", "/xxgk/zcwj/")  # fmt: skip
 """Where each generated page lives on the simulated portal, in `history.site_pages` order, so the live
-checks continue the generated history: the columns the history lets go stale (政策文件, 媒体聚焦) read
-the portal's stale column, the one it leaves blank (规划计划) its blank column."""
+checks continue the generated history: the columns the history lets go stale read columns whose newest
+item is older than their window (政策文件 the portal's 200-day-old column, 媒体聚焦, a news column, the
+plan column whose newest item is 20 days old or more), the one it leaves blank (规划计划) the blank
+column. One URL per page: two pages on one URL would be one page checked twice."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Column freshness: a pure function of (newest dated item, category rule, today).
 
-Categories and windows follow DESIGN.md (news 14 d, notice/policy 180 d, personnel/plan 365 d,
+Categories and windows follow docs/architecture.md (news 14 d, notice/policy 180 d, personnel/plan 365 d,
 custom, static). Undated items never make a column fresh; an unreadable list is never called
 blank or stale — it is its own state. No I/O, no clock: `today` is passed in.
 """

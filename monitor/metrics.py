@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import platform
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -241,12 +243,14 @@ class PortalCollector(Collector):
         tz: ZoneInfo,
         writer: WriterView,
         self_metrics: SelfMetrics,
+        db_path: Path | None = None,
     ) -> None:
         self._state = state
         self._clock = clock
         self._tz = tz
         self._writer = writer
         self._self_metrics = self_metrics
+        self._db_path = db_path
 
     def collect(self) -> Iterator[Metric]:
         views, sites = self._scrape()
@@ -326,6 +330,36 @@ class PortalCollector(Collector):
             ["result"],
             [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
         )
+        yield from db_file_metrics(self._db_path)
+
+
+def db_file_metrics(db_path: Path | None) -> Iterator[Metric]:
+    """The database's size on disk (main file + WAL) and the space left on its file system, read at
+    scrape time (one stat and one statvfs), so the disk-filling alert sees the daemon's own volume
+    without a node exporter. A value that cannot be read is left out, never a scrape error."""
+    if db_path is None:
+        return
+    size = _file_bytes(db_path)
+    if size is not None:
+        size += _file_bytes(db_path.with_name(db_path.name + "-wal")) or 0
+        yield _gauge("portal_monitor_db_size_bytes", "Database file plus its WAL, in bytes.", [], [((), size)])
+    try:
+        fs = os.statvfs(db_path.parent)
+    except OSError:
+        return
+    yield _gauge(
+        "portal_monitor_db_filesystem_avail_bytes",
+        "Bytes free for the daemon on the database's file system.",
+        [],
+        [((), fs.f_bavail * fs.f_frsize)],
+    )
+
+
+def _file_bytes(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def _gauge(name: str, doc: str, labels: list[str], samples: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
@@ -362,11 +396,14 @@ class Exporter:
     render: Callable[[], list[bytes]]
 
 
-def build_registry(state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView) -> Exporter:
-    """A private registry with the portal collector and the monitor's own histograms."""
+def build_registry(
+    state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView, db_path: Path | None = None
+) -> Exporter:
+    """A private registry with the portal collector and the monitor's own histograms; `db_path`
+    (the database file) adds its size and its file system's free space."""
     registry = CollectorRegistry(auto_describe=False)
     self_metrics = SelfMetrics(registry)
-    collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics)
+    collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path)
     registry.register(collector)
 
     def render() -> list[bytes]:

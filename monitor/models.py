@@ -51,7 +51,7 @@ class ErrorKind(StrEnum):
 
 
 class Category(StrEnum):
-    """Column category; decides the staleness window (see DESIGN.md)."""
+    """Column category; decides the staleness window (docs/architecture.md#column-categories-and-staleness-windows)."""
 
     NEWS = "news"
     NOTICE = "notice"

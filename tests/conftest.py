@@ -27,7 +27,7 @@ def find_tool(name: str) -> str:
     """The tool's path on PATH, or skip/fail the test."""
     path = shutil.which(name)
     if path is None:
-        skip_or_fail(f"{name} is not on PATH (Debian packages: prometheus, systemd)")
+        skip_or_fail(f"{name} is not on PATH (Debian packages: prometheus, prometheus-alertmanager, systemd)")
     return path
 
 

@@ -5,6 +5,7 @@ ways in alerts.test.yml, and every alert carries a severity and English + Chines
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -22,7 +23,7 @@ ALERTS = DASHBOARDS / "alerts.yml"
 ALERT_TESTS = DASHBOARDS / "alerts.test.yml"
 SCRAPE_CONFIG = DASHBOARDS / "prometheus.yml"
 SEVERITIES = {"critical", "warning"}
-ANNOTATIONS = {"summary", "summary_zh", "description", "description_zh"}
+ANNOTATIONS = {"summary", "summary_zh", "description", "description_zh", "runbook_url", "dashboard"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -128,3 +129,50 @@ def test_promtool_check_metrics_passes_on_the_daemons_exposition(promtool: str, 
         [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=120, check=False
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def markdown_anchors(text: str) -> set[str]:
+    """GitHub's anchors for the headings of a Markdown text: lower case, punctuation dropped,
+    spaces as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_alert_links_its_runbook_section_and_a_dashboard() -> None:
+    """The person paged gets a runbook section (docs/runbook.md, one per alert) and a dashboard
+    that exists, opened on the alert's site when it has one."""
+    runbook = DASHBOARDS.parent / "docs" / "runbook.md"
+    anchors = markdown_anchors(runbook.read_text(encoding="utf-8"))
+    uids = {json.loads(path.read_text(encoding="utf-8"))["uid"] for path in DASHBOARDS.glob("*.json")}
+    for rule in alert_rules():
+        annotations = rule["annotations"]
+        assert annotations["runbook_url"] == f"docs/runbook.md#{rule['alert'].lower()}", rule["alert"]
+        assert rule["alert"].lower() in anchors, f"docs/runbook.md has no section {rule['alert']}"
+        match = re.fullmatch(r"/d/([\w-]+)(\?var-site=\{\{ \$labels\.site \}\})?", annotations["dashboard"])
+        assert match and match.group(1) in uids, annotations["dashboard"]
+        per_site = "$labels.site" in annotations["summary"] + annotations["description"]
+        assert bool(match.group(2)) == per_site, f"{rule['alert']}: open the dashboard on the alert's site"
+
+
+def alertmanager_snippet() -> str:
+    """The alertmanager.yml given in docs/deploy.md: the ```yaml block starting with `route:`."""
+    deploy = (DASHBOARDS.parent / "docs" / "deploy.md").read_text(encoding="utf-8")
+    (snippet,) = [block for block in re.findall(r"```yaml\n(.*?)```", deploy, flags=re.DOTALL) if "route:" in block]
+    return snippet
+
+
+def test_the_alertmanager_snippet_in_deploy_md_is_a_valid_config(
+    require_tool: Callable[[str], str], tmp_path: Path
+) -> None:
+    """Copied as documented, the snippet must load: it used to have no `receivers:`, which
+    `amtool check-config` rejects. Needs amtool (Debian: prometheus-alertmanager)."""
+    amtool = require_tool("amtool")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(alertmanager_snippet(), encoding="utf-8")
+    result = subprocess.run(
+        [amtool, "check-config", str(config)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+    receivers = {r["name"] for r in yaml.safe_load(alertmanager_snippet())["receivers"]}
+    assert {"ops", "ops-pager"} <= receivers

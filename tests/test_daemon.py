@@ -8,6 +8,9 @@ Real HTTP, a real SQLite file and the real metrics endpoint; only "today" is the
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import tempfile
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from monitor.fetch import Fetcher
+from monitor.notify import Notifier
 from monitor.sim import SimPortal
 from monitor.status import site_statuses
 from monitor.store import Store
@@ -295,3 +299,39 @@ def test_stop_is_clean_and_the_first_check_runs_at_start(tmp_path: Path) -> None
         asyncio.run(scenario())
     runs = db_rows(tmp_path / "monitor.db", "SELECT stopped IS NOT NULL, stop_reason FROM monitor_runs")
     assert runs == [(1, "test over")]
+
+
+def test_the_status_line_says_each_fact_once(tmp_path: Path) -> None:
+    """The STATUS= line systemd shows: page count and outages, then "ok", without the health reason
+    repeating the page count ("1 pages, 0 in outage; ok; 1 pages" before)."""
+    with (
+        SimPortal() as sim,
+        tempfile.TemporaryDirectory(prefix="nfy") as short,
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd,
+    ):
+        address = str(Path(short) / "notify.sock")  # AF_UNIX paths are limited to 107 bytes
+        systemd.bind(address)
+        systemd.settimeout(0.5)
+        config_path = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"), interval="1h")
+        config = load_config(config_path)
+        store = Store.open(config.db_path)
+        clock = ShiftedClock()
+        daemon = Daemon(config, store=store, fetcher=Fetcher(clock=clock), clock=clock, notifier=Notifier(address))
+
+        async def scenario() -> list[str]:
+            task = asyncio.create_task(daemon.run(install_signals=False))
+            statuses: list[str] = []
+            deadline = time.monotonic() + 20
+            while not statuses and time.monotonic() < deadline:
+                with contextlib.suppress(TimeoutError):
+                    message = (await asyncio.to_thread(systemd.recv, 4096)).decode()
+                    statuses += [line for line in message.splitlines() if line.startswith("STATUS=")]
+            daemon.request_stop("test over")
+            assert await asyncio.wait_for(task, 15) == 0
+            return statuses
+
+        try:
+            statuses = asyncio.run(scenario())
+        finally:
+            store.close()
+    assert statuses[0] == "STATUS=1 pages, 0 in outage; ok"

@@ -256,3 +256,51 @@ def test_grafana_provisioning_files() -> None:
     (provider,) = providers["providers"]
     assert providers["apiVersion"] == 1
     assert provider["type"] == "file" and provider["options"]["path"].startswith("/")
+
+
+def test_the_datasource_variable_defaults_to_the_provisioned_data_source(dashboard: dict[str, Any]) -> None:
+    """With `current` empty Grafana picked its default Prometheus, not the provisioned one."""
+    provisioned = read_yaml(ROOT / "dashboards" / "provisioning" / "datasources" / "prometheus.yml")
+    (datasource,) = provisioned["datasources"]
+    current = variables(dashboard)["datasource"]["current"]
+    assert current["value"] == datasource["uid"]
+    assert current["text"] == datasource["name"]
+
+
+def test_dashboards_link_each_other_the_docs_and_the_report_commands(dashboard: dict[str, Any]) -> None:
+    links = {link["url"]: link for link in dashboard["links"]}
+    others = {f"/d/{uid}" for uid in EXPECTED_UIDS.values()} - {f"/d/{dashboard['uid']}"}
+    assert others <= set(links)
+    for other in others:
+        assert links[other]["includeVars"] and links[other]["keepTime"]
+    docs = {url.removeprefix("${docs}/") for url in links if url.startswith("${docs}/")}
+    assert docs == {"runbook.md", "metrics.md", "reports.md"}
+    assert all((ROOT / "docs" / name).is_file() for name in docs)
+    assert "monitor report" in links["${docs}/reports.md"]["tooltip"]
+    assert variables(dashboard)["docs"]["type"] == "constant"
+
+
+def in_range_targets() -> list[tuple[str, str]]:
+    """(title, expr) of every panel that counts events over the dashboard's time range."""
+    return [
+        (title, expr)
+        for name in sorted(EXPECTED_UIDS)
+        for title, expr in panel_queries(load(name))
+        if "in range" in title
+    ]
+
+
+@pytest.mark.slow
+def test_counts_in_range_are_whole_and_exact(contract_prometheus: PrometheusHandle) -> None:
+    """Every synthetic counter gains 1 a scrape, so the exact count over a range is its samples
+    there minus one. increase() extrapolated to the range's edges (54.69 for 53 outages)."""
+    assert len(in_range_targets()) == 6
+    wait_for_samples(contract_prometheus, "portal_outages_total", count=5)
+    at = query(contract_prometheus, "time()")[0]["value"][1]
+    for title, expr in in_range_targets():
+        values = [float(series["value"][1]) for series in query(contract_prometheus, expr, time=float(at))]
+        assert values and all(value == round(value) for value in values), (title, values)
+    (outages,) = query(contract_prometheus, in_range_targets()[0][1], time=float(at))
+    (truth,) = query(contract_prometheus, "sum(count_over_time(portal_outages_total[1h]) - 1)", time=float(at))
+    assert in_range_targets()[0][0] == "Outages in range"
+    assert float(outages["value"][1]) == float(truth["value"][1]) > 0

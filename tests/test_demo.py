@@ -5,10 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from monitor.config import load_config
+from monitor.demo import SITE, TITLE, write_config
+from monitor.history import HistorySpec, site_pages
+from monitor.sim import SimPortal
 from tests.daemon_harness import REPO, db_rows
 
 pytestmark = pytest.mark.slow
@@ -41,3 +46,19 @@ def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> 
     )
     assert live_outages == [(1,)]
     assert (tmp_path / "config.yaml").exists()
+
+
+def test_the_demo_config_gives_every_page_its_own_url_and_its_history_s_state(tmp_path: Path) -> None:
+    """Two columns (政策文件 and 媒体聚焦) used to share /xxgk/hydt/: one page checked twice. Each page
+    has its own URL now, and the columns the history lets go stale read a column that is stale."""
+    with SimPortal() as sim:
+        spec = HistorySpec(start=time.time(), days=1, site=SITE, title=TITLE, base_url=sim.base_url, seed=7)
+        pages = load_config(write_config(tmp_path, sim, spec)).pages()
+        urls = [page.url for page in pages]
+        assert len(set(urls)) == len(urls) == len(site_pages(spec))
+        slugs = {page.name: page.url.removeprefix(sim.base_url).strip("/").split("/")[-1] for page in pages}
+        today = date.today()
+        for name in ("政策文件", "媒体聚焦"):
+            newest = max(item.day for item in sim.site.items(slugs[name]))
+            assert (today - newest).days > 14, name
+        assert sim.site.items(slugs["规划计划"]) == []

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -143,3 +145,20 @@ def test_server_serves_metrics_and_health_on_loopback(exporter: tuple[Exporter, 
         info.value.close()
     finally:
         server.stop()
+
+
+def test_database_size_and_free_space_are_exported(tmp_path: Path) -> None:
+    """The disk-filling alert reads the database's size (main file + WAL) and its file system's free
+    space from the daemon itself; a database that cannot be stat'ed leaves the size out, no error."""
+    db = tmp_path / "monitor.db"
+    db.write_bytes(b"x" * 4096)
+    (tmp_path / "monitor.db-wal").write_bytes(b"y" * 1000)
+    state = MonitorState(FixedClock(NOW))
+    reg = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer(), db_path=db).registry
+    assert value(reg, "portal_monitor_db_size_bytes") == 5096
+    free = value(reg, "portal_monitor_db_filesystem_avail_bytes")
+    stat = os.statvfs(tmp_path)
+    assert free is not None and abs(free - stat.f_bavail * stat.f_frsize) < 64 * 1024 * 1024
+    gone = build_registry(state, clock=FixedClock(NOW), tz=TZ, writer=Writer(), db_path=tmp_path / "none.db").registry
+    assert value(gone, "portal_monitor_db_size_bytes") is None
+    assert value(gone, "portal_monitor_db_filesystem_avail_bytes") is not None

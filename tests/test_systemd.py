@@ -16,7 +16,10 @@ from typing import NoReturn
 
 import pytest
 
+from monitor.daemon import HEARTBEAT_S
+
 UNIT = Path(__file__).resolve().parent.parent / "systemd" / "portal-monitor.service"
+DEPLOY = UNIT.parent.parent / "docs" / "deploy.md"
 MAX_EXPOSURE = 2.0
 OFFLINE_SECURITY_SINCE = 250
 
@@ -150,7 +153,7 @@ def test_watchdog_and_stop_timeouts_fit_the_daemon() -> None:
     directives = service_directives(UNIT.read_text())
     watchdog_s = int(directives["WatchdogSec"][0].removesuffix("s"))
     stop_s = int(directives["TimeoutStopSec"][0].removesuffix("s"))
-    assert watchdog_s >= 30, "the daemon pings every WatchdogSec/2 from its event loop; keep slack"
+    assert watchdog_s >= 6 * HEARTBEAT_S, "the daemon pings at each heartbeat from its event loop; keep slack"
     assert stop_s > 10, "the daemon may take up to 10 s to flush after SIGTERM"
 
 
@@ -171,6 +174,20 @@ def test_systemd_analyze_security_rates_the_unit_ok(analyze: str, tmp_path: Path
     unit.write_text(UNIT.read_text())
     exposure = overall_exposure(analyze, unit)
     assert exposure <= MAX_EXPOSURE, f"exposure {exposure} > {MAX_EXPOSURE}"
+
+
+def test_the_unit_and_deploy_md_state_the_real_score_and_watchdog_period(analyze: str, tmp_path: Path) -> None:
+    """The unit's comment said 1.2 and deploy.md "WATCHDOG=1 every 30 s"; the score is what
+    systemd-analyze says, and the daemon pings at its heartbeat (HEARTBEAT_S), not WatchdogSec/2."""
+    unit = tmp_path / UNIT.name
+    unit.write_text(UNIT.read_text())
+    score = f"{overall_exposure(analyze, unit):.1f}"
+    stated_in_unit = re.findall(r"rates this (?:about )?(\d\.\d)", UNIT.read_text())
+    stated_in_docs = re.findall(r"rates it (?:about )?(\d\.\d)", DEPLOY.read_text(encoding="utf-8"))
+    assert stated_in_unit == stated_in_docs == [score]
+    pings = re.findall(r"`WATCHDOG=1` every (\d+) s", " ".join(DEPLOY.read_text(encoding="utf-8").split()))
+    assert pings == [f"{HEARTBEAT_S:.0f}"]
+    assert f"every {HEARTBEAT_S:.0f} s" in UNIT.read_text()
 
 
 def test_security_check_sees_an_unhardened_unit_as_exposed(analyze: str, tmp_path: Path) -> None:
