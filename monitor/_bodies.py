@@ -1,4 +1,4 @@
-"""Collect a response body under a byte cap, decoding gzip/deflate in bounded steps.
+"""Collect a response body under a byte cap, decoding gzip (every member) and deflate in bounded steps.
 
 The cap applies to decoded bytes and no step ever produces more than `STEP_BYTES`, so a
 decompression bomb costs at most cap + one step of memory. No I/O, no charset decoding here.
@@ -71,10 +71,25 @@ class CappedBody:
     def _inflate(self, raw: bytes) -> None:
         assert self._inflater is not None
         pending = raw
-        while pending and not self._inflater.eof:
+        while True:
+            if self._inflater.eof:
+                pending = self._next_member(self._inflater.unused_data + pending)
+            if not pending:
+                return
             room = self._cap + 1 - len(self._buffer)
             self._keep(self._inflater.decompress(pending, min(room, STEP_BYTES)))
             pending = self._inflater.unconsumed_tail
+
+    def _next_member(self, rest: bytes) -> bytes:
+        """After the end of one gzip member, what follows: another member (RFC 1952 allows any
+        number; `gzip -c a b` and some servers' flushes make them) or nothing to decode.
+
+        Trailing zero padding ends the body; other bytes after a deflate stream are ignored, as before.
+        """
+        if self._encoding != "gzip" or not rest.strip(b"\0"):
+            return b""
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return rest
 
     def _keep(self, decoded: bytes) -> None:
         room = self._cap + 1 - len(self._buffer)

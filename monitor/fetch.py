@@ -24,7 +24,7 @@ import httpx
 from monitor._antibot import challenge_vendor
 from monitor._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
 from monitor._certs import cert_not_after
-from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock
+from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ ERROR_MAX_CHARS = 200
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BLOCKED_STATUSES = frozenset({412, 521})  # 瑞数 answers 412, 加速乐 521, to clients without their cookie
+_RATE_LIMITED = 429
 
 
 class _Failure(Exception):
@@ -326,8 +327,8 @@ def _answered(check: _Check, started_at: float, hop: _Hop, etag: str | None) -> 
         bytes=len(hop.body),
         body=hop.body if result is Result.UP else b"",
         content_type=headers.get("content-type"),
-        etag=headers.get("etag") or (etag if status == 304 else None),
-        last_modified=headers.get("last-modified"),
+        etag=sendable_validator(headers.get("etag")) or (etag if status == 304 else None),
+        last_modified=sendable_validator(headers.get("last-modified")),
         not_modified=status == 304,
         tls_expiry=check.tls_expiry,
         retry_after_s=_retry_after(result, headers, started_at),
@@ -339,8 +340,14 @@ def _retry_after(result: Result, headers: httpx.Headers, now: float) -> float | 
 
 
 def _verdict(page: Page, hop: _Hop) -> tuple[Result, ErrorKind | None, str | None]:
-    """Map a final answer: 2xx/304 up, 412/521/challenge blocked, anything else down."""
+    """Map a final answer: 2xx/304 up, 412/521/challenge/429 blocked, anything else down.
+
+    429 is the server refusing *us* for a while, not the site failing its visitors: it is recorded
+    like an anti-bot answer (`blocked`, or down with `blocked_is_down`), with its own error_kind.
+    """
     status = hop.status
+    if status == _RATE_LIMITED:
+        return (Result.DOWN if page.blocked_is_down else Result.BLOCKED), ErrorKind.RATE_LIMITED, "HTTP 429"
     vendor = challenge_vendor(hop.body) if 200 <= status < 300 else None
     if vendor or status in _BLOCKED_STATUSES:
         blocked = Result.DOWN if page.blocked_is_down else Result.BLOCKED
@@ -443,6 +450,7 @@ def _extensions(check: _Check, target: httpx.URL, address: str | None) -> dict[s
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
     headers = {}
+    etag, last_modified = sendable_validator(etag), sendable_validator(last_modified)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

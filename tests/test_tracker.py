@@ -105,6 +105,15 @@ def test_known_items_survive_a_restart(setup) -> None:  # type: ignore[no-untype
     assert tracker.record(restarted, outcome(20, found=items(3, 2, 1), digest=2), 20).new_items == 1
 
 
+def test_unsendable_validators_stored_by_an_older_version_are_dropped_at_restore(setup) -> None:  # type: ignore[no-untyped-def]
+    store, _, tracker, rt = setup
+    tracker.record(rt, outcome(10, found=items(1), etag='"caf\xe9"'), 10)  # as an older version stored it
+    assert store.writer.flush(5)
+    assert store.page_states()[rt.page_id].etag == '"caf\xe9"'
+    restarted = restore_runtime(NEWS, rt.page_id, store.page_states().get(rt.page_id), None)
+    assert restarted.previous == Previous(None, None, 1)
+
+
 def test_unchanged_content_touches_items_and_keeps_validators(setup) -> None:  # type: ignore[no-untyped-def]
     store, _, tracker, rt = setup
     tracker.record(rt, outcome(10, found=items(1)), 10)
