@@ -30,6 +30,7 @@ _DATASTORE = re.compile(
 _TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.IGNORECASE)
 _JS_LITERAL_START = re.compile(r"[=:(]\s*(?=[\[{])")
 _CDATA_RECORD = re.compile(r"<record\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _JSONP = re.compile(r"^\s*[\w.$]+\s*\(\s*(.*?)\s*\)\s*;?\s*$", re.DOTALL)
 _DATE_KEY_RANKS: tuple[re.Pattern[str], ...] = (
     re.compile(r"pub|publish|release|fbsj|fbrq|fabu"),
@@ -64,8 +65,8 @@ def parse_json(text: str) -> Any:
             return None
         stripped = match.group(1)
     try:
-        return json.loads(stripped)
-    except ValueError:
+        return _whole_strings(json.loads(stripped))
+    except (ValueError, RecursionError):
         return None
 
 
@@ -102,11 +103,31 @@ def _json_literals(script: str) -> list[Any]:
     for match in _JS_LITERAL_START.finditer(script):
         try:
             value, _ = decoder.raw_decode(script, match.end())
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, list | dict):
-            found.append(value)
+            found.append(_whole_strings(value))
     return found
+
+
+def _whole_strings(value: Any) -> Any:
+    """The decoded JSON value with every lone surrogate (`"\\ud83d"`, an emoji cut in half by a
+    backend) replaced by U+FFFD, in place: such a str cannot be encoded, and every use of a title or
+    URL downstream (hashing, SQLite, printing) encodes it. Valid pairs were already joined by json."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, child in pairs:
+            if isinstance(child, str):
+                node[key] = _LONE_SURROGATE.sub("\ufffd", child)
+            elif isinstance(child, list | dict):
+                pending.append(child)
+            if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                node[_LONE_SURROGATE.sub("\ufffd", key)] = node.pop(key)
+    return value
 
 
 def _record_arrays(value: Any, depth: int) -> list[list[dict[str, Any]]]:

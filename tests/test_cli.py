@@ -129,6 +129,18 @@ def test_extract_a_file_and_a_url(sim: SimPortal) -> None:
     assert missing.returncode == 2 and missing.stderr.strip().endswith("No such file or directory")
 
 
+def test_extract_prints_a_json_list_with_half_an_emoji(tmp_path: Path) -> None:
+    page = tmp_path / "list.html"
+    records = json.dumps(
+        [{"title": f"通知{n}", "url": f"/c/{n}.html", "pubDate": f"2026-09-2{n}"} for n in range(3)]
+    ).replace("\\u901a", "\\ud83d")  # the 通 of each title escaped as half an emoji
+    page.write_text(f"<html><body><script>var list = {records};</script></body></html>", encoding="utf-8")
+    for args in ((), ("--json",)):
+        done = monitor("extract", str(page), "--base-url", "https://www.example.gov.cn/", *args)
+        assert done.returncode == 0, done.stderr
+        assert "\ufffd\u77e52" in done.stdout and "Traceback" not in done.stderr
+
+
 def test_discover_prints_columns_and_yaml(sim: SimPortal) -> None:
     table = monitor("discover", "--no-crawl", sim.url("/xxgk/"))
     assert table.returncode == 0 and "工作动态" in table.stdout and "news" in table.stdout
