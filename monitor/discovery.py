@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from monitor._origins import same_site
 from monitor.config import RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
 from monitor.freshness import guess_category
 from monitor.models import Column, Page, PageKind
@@ -29,9 +30,8 @@ def page_name(column_name: str, url: str) -> str:
 
 
 def on_site(url: str, site: SiteConfig) -> bool:
-    """Whether a URL belongs to the site (its base host or an allowed host)."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in site_hosts(site)
+    """Whether a URL belongs to the site: the base URL's scheme, host and port, or an allowed host."""
+    return same_site(url, site.base_url, site_hosts(site))
 
 
 def excluded(column: Column, site: SiteConfig) -> bool:

@@ -24,6 +24,7 @@ import httpx
 from monitor._antibot import challenge_vendor
 from monitor._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
 from monitor._certs import cert_not_after
+from monitor._origins import host_port, origin, same_site
 from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
 
 logger = logging.getLogger(__name__)
@@ -381,14 +382,20 @@ def _elapsed(check: _Check) -> float:
 
 
 def _check_redirect(page: Page, url: str, seen: set[str]) -> None:
-    """Refuse a redirect that loops, leaves http(s) or goes to a host the site does not own."""
+    """Refuse a redirect that loops, leaves http(s) or leaves the site (scheme, host and port; see
+    `monitor._origins`). A page without allowed_hosts (one-off commands) may go anywhere."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise _Failure(ErrorKind.REDIRECT, f"redirect to a non-HTTP URL ({parts.scheme or 'no scheme'})")
-    host = (parts.hostname or "").lower()
-    own_host = (urlsplit(page.url).hostname or "").lower()
-    if page.allowed_hosts and host != own_host and host not in page.allowed_hosts:
-        raise _Failure(ErrorKind.REDIRECT, f"redirect to {host}, a host not in allowed_hosts")
+    target = origin(url)
+    if target is None:
+        raise _Failure(ErrorKind.REDIRECT, "redirect to an invalid URL")
+    if page.allowed_hosts and not same_site(url, page.url, page.allowed_hosts):
+        own = origin(page.url)
+        if own is not None and own[1] == target[1]:
+            where = f"{target[0]}://{host_port(target)}"
+            raise _Failure(ErrorKind.REDIRECT, f"redirect to {where}, another port or scheme than the site's")
+        raise _Failure(ErrorKind.REDIRECT, f"redirect to {target[1]}, a host not in allowed_hosts")
     if url in seen:
         raise _Failure(ErrorKind.REDIRECT, "redirect loop")
 

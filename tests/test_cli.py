@@ -5,9 +5,13 @@ Runs the real CLI in a subprocess against the simulated portal and real files.
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
+import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +153,45 @@ def test_discover_prints_columns_and_yaml(sim: SimPortal) -> None:
     assert "- name: 工作动态" in pasted.stdout and "kind: column" in pasted.stdout
     nothing = monitor("discover", sim.url("/xxgk/gzdt/202611/none.html"))
     assert nothing.returncode == 2 and "error:" in nothing.stderr
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Records every path asked of it (a host and port a catalogue must not steer requests to)."""
+
+    def do_GET(self) -> None:
+        self.server.paths.append(self.path)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"<html><body>secret</body></html>")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def recorder(host: str) -> Iterator[tuple[str, list[str]]]:
+    server = http.server.ThreadingHTTPServer((host, 0), Recorder)
+    server.paths = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}", server.paths  # type: ignore[attr-defined]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_discover_reads_only_columns_on_the_catalogues_site() -> None:
+    with recorder("127.0.0.1") as (other_port, asked_port), recorder("127.0.0.2") as (other_host, asked_host):
+        links = (("管理后台", f"{other_port}/admin/users/"), ("元数据", f"{other_host}/latest/meta-data/iam/"))
+        with SimPortal(catalogue_links=links) as portal:
+            table = monitor("discover", portal.url("/xxgk/"))
+            pasted = monitor("discover", "--yaml", portal.url("/xxgk/"))
+    assert (asked_port, asked_host) == ([], [])
+    assert table.returncode == 0 and "工作动态" in table.stdout
+    for name in ("管理后台", "元数据"):
+        assert re.search(f"another site: not read +{name}", table.stdout), table.stdout
+        assert name not in pasted.stdout
 
 
 def test_status_after_record(config: Path) -> None:

@@ -170,6 +170,17 @@ def test_redirect_within_the_site_is_followed(sim: SimPortal) -> None:
     assert "通知公告".encode() in result.body
 
 
+def test_a_redirect_to_another_port_on_the_same_host_is_not_followed(sim: SimPortal) -> None:
+    with socket.socket() as other:  # a port that would answer if the redirect were followed
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        sim.fault(f"redirect:http://127.0.0.1:{port}/admin/", COLUMN)
+        result = fetch(make_page(sim.url(COLUMN), allowed_hosts=("127.0.0.1",)))
+    assert (result.result, result.error_kind, result.redirects) == (Result.DOWN, ErrorKind.REDIRECT, 1)
+    assert result.error == f"redirect to http://127.0.0.1:{port}, another port or scheme than the site's"
+
+
 def test_more_redirects_than_allowed_is_a_redirect_failure(sim: SimPortal) -> None:
     sim.fault("redirect:/xxgk/tzgg/", COLUMN)
     result = fetch(make_page(sim.url(COLUMN), max_redirects=0))
