@@ -1,4 +1,5 @@
-"""Which URLs belong to a site: the one "same site" rule for redirects, discovery and `discover`.
+"""Which URLs belong to a site: the one "same site" rule for redirects, discovery and `discover`;
+and URLs without credentials (`user:password@`), which are never stored or printed.
 
 A URL is on the site when it has the site's scheme, host and port; or the same host on the
 default ports with the other scheme (an http -> https upgrade); or a host:port listed in
@@ -8,10 +9,13 @@ the first two rules only, so its other ports need an explicit `host:port` entry)
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 def origin(url: str) -> tuple[str, str, int] | None:
@@ -48,3 +52,29 @@ def same_site(url: str, home: str, allowed_hosts: Sequence[str] = ()) -> bool:
 
 def _on_default_port(url_origin: tuple[str, str, int]) -> bool:
     return url_origin[2] == DEFAULT_PORTS[url_origin[0]]
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without `user:password@`: credentials must never be stored (items, pages) or printed."""
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # unparseable (a bad IPv6 literal): cut what would be the userinfo anyway
+        return _USERINFO.sub(r"\1", url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def basic_authorization(url: str) -> str | None:
+    """The `Authorization: Basic` value for a URL's `user:password@`, or None when it has none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if "@" not in parts.netloc:
+        return None
+    user, _, password = parts.netloc.rpartition("@")[0].partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    return f"Basic {token}"

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import click
 import yaml
 
-from monitor._origins import same_site
+from monitor._origins import same_site, without_userinfo
 from monitor.check import CheckOutcome, Previous, run_check
-from monitor.config import Config
+from monitor.config import Config, site_base_url
 from monitor.discovery import page_name, remembered_columns
 from monitor.extract import extract_document
 from monitor.fetch import Fetcher
@@ -53,7 +53,7 @@ async def check_pages(config: Config, pages: Sequence[Page], store: Store | None
 
 
 def _record(config: Config, store: Store, outcomes: list[CheckOutcome], now: float) -> None:
-    sites = [(s.name, s.title, s.base_url) for s in config.sites]
+    sites = [(s.name, s.title, site_base_url(s)) for s in config.sites]
     pages = config.pages()
     ids = store.sync_pages(sites, pages, now)
     states, outages = store.page_states(), store.open_outages()
@@ -206,7 +206,8 @@ async def _fetch_body(url: str) -> tuple[bytes, str | None, str]:
         probe = await fetcher.fetch(adhoc_page(url))
     if probe.result is not Result.UP:
         kind = probe.error_kind.value if probe.error_kind else probe.result.value
-        raise ValueError(f"{url}: {probe.result.value} ({kind}{': ' + probe.error if probe.error else ''})")
+        shown = without_userinfo(url)
+        raise ValueError(f"{shown}: {probe.result.value} ({kind}{': ' + probe.error if probe.error else ''})")
     return probe.body, probe.content_type, probe.final_url or url
 
 
@@ -231,16 +232,16 @@ async def discover_columns(url: str, *, crawl: bool, progress: bool) -> list[Fou
     """The columns a catalogue page lists; with crawl, each column on the catalogue's site is
     fetched and read (never another host or port: a hostile catalogue must not steer requests)."""
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"{url!r} is not an http(s) URL")
+        raise ValueError(f"{without_userinfo(url)!r} is not an http(s) URL")
     today = date.today()
     async with Fetcher() as fetcher:
         read = await _read(fetcher, adhoc_page(url, PageKind.CATALOGUE), today)
         if isinstance(read, str):
-            raise ValueError(f"{url}: {read}")
+            raise ValueError(f"{without_userinfo(url)}: {read}")
         catalogue, home = read
         if not catalogue.columns:
             raise ValueError(
-                f"{url}: no column links found (the page reads as {catalogue.kind.value}); "
+                f"{without_userinfo(url)}: no column links found (the page reads as {catalogue.kind.value}); "
                 "point discover at the 信息公开 catalogue page"
             )
         found = [

@@ -25,7 +25,7 @@ from prometheus_client import Histogram
 
 from monitor import __version__
 from monitor.check import CheckOutcome, Fetcher, Previous, run_check
-from monitor.config import Config, ConfigError, listen_scope
+from monitor.config import Config, ConfigError, listen_scope, site_base_url
 from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
@@ -269,7 +269,7 @@ class Daemon:
 
     def _apply_pages(self, pages: list[Page], now: float) -> None:
         """Make the running set of pages and jobs equal `pages` (start, update, stop)."""
-        sites = [(s.name, s.title, s.base_url) for s in self._config.raw.sites]
+        sites = [(s.name, s.title, site_base_url(s)) for s in self._config.raw.sites]
         ids = self._store.sync_pages(sites, pages, now)
         wanted = {p.key: p for p in pages}
         gone = [key for key in self._runtimes if key not in wanted]

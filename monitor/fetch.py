@@ -24,7 +24,7 @@ import httpx
 from monitor._antibot import challenge_vendor
 from monitor._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
 from monitor._certs import cert_not_after
-from monitor._origins import host_port, origin, same_site
+from monitor._origins import host_port, origin, same_site, without_userinfo
 from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
 
 logger = logging.getLogger(__name__)
@@ -321,7 +321,7 @@ def _answered(check: _Check, started_at: float, hop: _Hop, etag: str | None) -> 
         error_kind=kind,
         error=error,
         status=status,
-        final_url=check.final_url,
+        final_url=without_userinfo(check.final_url),
         redirects=check.redirects,
         duration_s=_elapsed(check),
         phases=check.phases,
@@ -368,7 +368,7 @@ def _failed(check: _Check, started_at: float, failure: _Failure) -> ProbeResult:
         error_kind=failure.kind,
         error=failure.message,
         status=check.status,
-        final_url=check.final_url,
+        final_url=without_userinfo(check.final_url),
         redirects=check.redirects,
         duration_s=_elapsed(check),
         phases=check.phases,

@@ -9,14 +9,18 @@ import contextlib
 import http.server
 import json
 import re
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import yaml
 
+from monitor.config import load_config
 from monitor.sim import SimPortal
 from tests.daemon_harness import REPO, db_rows, sim_config, sim_pages
 
@@ -192,6 +196,42 @@ def test_discover_reads_only_columns_on_the_catalogues_site() -> None:
     for name in ("管理后台", "元数据"):
         assert re.search(f"another site: not read +{name}", table.stdout), table.stdout
         assert name not in pasted.stdout
+
+
+PASSWORD = "pa55-w0rd-9d1f"
+
+
+def test_credentials_in_base_url_are_sent_but_never_stored_or_printed(tmp_path: Path, sim: SimPortal) -> None:
+    sim.reset()
+    secret_base = sim.base_url.replace("http://", f"http://inspector:{PASSWORD}@")
+    config = sim_config(tmp_path, sim, site={"base_url": secret_base, "discover": True})
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for page in document["sites"][0]["pages"]:  # relative, so each inherits the base URL's credentials
+        page["url"] = urlsplit(page["url"]).path
+    config.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    outputs = [
+        monitor("check", "--record", "-c", str(config)),
+        monitor("check", "--json", "--debug", "-c", str(config)),
+        monitor("status", "-c", str(config)),
+        monitor("report", "-c", str(config), "--last", "1d"),
+        monitor("discover", secret_base + "xxgk/"),
+        monitor("extract", secret_base + "xxgk/gzdt/"),
+        monitor("extract", secret_base + "f/missing/"),
+    ]
+    assert outputs[0].returncode == 0 and "工作动态" in outputs[4].stdout and "items" in outputs[5].stdout
+    for done in outputs:
+        assert PASSWORD not in done.stdout + done.stderr, done.args
+    with contextlib.closing(sqlite3.connect(tmp_path / "monitor.db")) as conn:
+        dump = "\n".join(conn.iterdump())
+    assert PASSWORD not in dump and "inspector@" not in dump
+    assert f"{sim.base_url}xxgk/gzdt/" in dump  # the pages and items are there, without credentials
+
+
+def test_credentials_in_a_url_become_a_basic_authorization_header(tmp_path: Path, sim: SimPortal) -> None:
+    config = sim_config(tmp_path, sim, site={"base_url": sim.base_url.replace("http://", "http://u%40x:p@")})
+    pages = load_config(config).pages()
+    assert all("@" not in page.url for page in pages)
+    assert all(dict(page.headers)["Authorization"] == "Basic dUB4OnA=" for page in pages)  # "u@x:p"
 
 
 def test_status_after_record(config: Path) -> None:

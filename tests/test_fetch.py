@@ -514,9 +514,7 @@ def raw_answer(status_and_headers: bytes, body: bytes) -> bytes:
     return head + body
 
 
-def fetch_raw(
-    answer: bytes, times: int = 1, **kwargs: Any
-) -> tuple[list[ProbeResult], list[bytes]]:
+def fetch_raw(answer: bytes, times: int = 1, **kwargs: Any) -> tuple[list[ProbeResult], list[bytes]]:
     """Fetch a RawServer's page `times` times, each with the validators `kwargs` give."""
 
     async def main() -> tuple[list[ProbeResult], list[bytes]]:
