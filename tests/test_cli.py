@@ -234,6 +234,41 @@ def test_credentials_in_a_url_become_a_basic_authorization_header(tmp_path: Path
     assert all(dict(page.headers)["Authorization"] == "Basic dUB4OnA=" for page in pages)  # "u@x:p"
 
 
+TERMINAL_TRICKS = "\a\x1b[2J\x1b]0;owned\x07\x9b31m\u202e"
+"""BEL, clear screen, set window title, an 8-bit CSI and a right-to-left override."""
+
+
+def assert_no_control_characters(text: str) -> None:
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text), repr(text)
+
+
+def test_remote_text_never_reaches_the_terminal_raw(tmp_path: Path, sim: SimPortal) -> None:
+    records = [
+        {"title": f"通知{n}{TERMINAL_TRICKS}", "url": f"/c/{n}.html", "pubDate": f"2026-09-2{n}"} for n in range(3)
+    ]
+    page = tmp_path / "list.html"
+    page.write_text(f"<script>var list = {json.dumps(records)};</script>", encoding="utf-8")
+    config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"), site={"title": f"某局{TERMINAL_TRICKS}"})
+    assert monitor("check", "--record", "-c", str(config)).returncode == 0
+    outputs = [
+        monitor("extract", str(page)),
+        monitor("extract", str(page), "--json"),
+        monitor("status", "-c", str(config)),
+        monitor("status", "-c", str(config), "--json"),
+        *(
+            monitor("report", "-c", str(config), "--last", "1d", "--format", f)
+            for f in ("table", "markdown", "csv", "zh")
+        ),
+        monitor("report", "-c", str(config), "--last", "1d", "--format", "json"),
+    ]
+    for done in outputs:
+        assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+        assert_no_control_characters(done.stdout)
+    assert "通知1\\u0007\\u001b[2J" in outputs[0].stdout  # shown escaped, not dropped
+    assert json.loads(outputs[1].stdout)["items"][1]["title"] == f"通知1{TERMINAL_TRICKS}"  # JSON means the same
+    assert json.loads(outputs[-1].stdout)["sites"][0]["title"] == f"某局{TERMINAL_TRICKS}"
+
+
 def test_status_after_record(config: Path) -> None:
     assert monitor("check", "--record", "-c", str(config)).returncode == 0
     done = monitor("status", "-c", str(config))
