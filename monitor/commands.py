@@ -55,7 +55,7 @@ async def check_pages(config: Config, pages: Sequence[Page], store: Store | None
 def _record(config: Config, store: Store, outcomes: list[CheckOutcome], now: float) -> None:
     sites = [(s.name, s.title, site_base_url(s)) for s in config.sites]
     pages = config.pages()
-    ids = store.sync_pages(sites, pages, now)
+    ids = store.sync_pages(sites, pages, now, retire_others=False)  # the daemon owns discovered columns
     states, outages = store.page_states(), store.open_outages()
     state = MonitorState(SystemClock())
     state.set_pages(pages)

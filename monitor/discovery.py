@@ -89,12 +89,15 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def remembered_columns(raw: RawConfig, rows: Iterable[PageRow]) -> list[Page]:
-    """Discovered columns the database remembers that the config still lets us monitor."""
+    """Discovered columns the database remembers that the config still lets us monitor: on the
+    site (same scheme, host and port) and not matched by `discovery.exclude`, as it reads now."""
     sites = {s.name: s for s in raw.sites}
     pages = []
     for row in rows:
         site = sites.get(row.site)
         if row.discovered_by is None or row.removed is not None or site is None or not site.discover:
+            continue
+        if not on_site(row.url, site) or excluded(Column(row.name, row.url), site):
             continue
         if any(p.name == row.name for p in site.pages):
             continue
