@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor._dates import is_future, parse_value_date
 from monitor._links import resolve
+from monitor._text import without_lone_surrogates
 from monitor._tree import collapse
 from monitor.models import Item
 
@@ -30,7 +31,6 @@ _DATASTORE = re.compile(
 _TOTAL_PAGES = re.compile(r"<totalpage>\s*(\d+)\s*</totalpage>", re.IGNORECASE)
 _JS_LITERAL_START = re.compile(r"[=:(]\s*(?=[\[{])")
 _CDATA_RECORD = re.compile(r"<record\b[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.IGNORECASE | re.DOTALL)
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _JSONP = re.compile(r"^\s*[\w.$]+\s*\(\s*(.*?)\s*\)\s*;?\s*$", re.DOTALL)
 _DATE_KEY_RANKS: tuple[re.Pattern[str], ...] = (
     re.compile(r"pub|publish|release|fbsj|fbrq|fabu"),
@@ -115,18 +115,18 @@ def _whole_strings(value: Any) -> Any:
     backend) replaced by U+FFFD, in place: such a str cannot be encoded, and every use of a title or
     URL downstream (hashing, SQLite, printing) encodes it. Valid pairs were already joined by json."""
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return without_lone_surrogates(value)
     pending = [value]
     while pending:
         node = pending.pop()
         pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
         for key, child in pairs:
             if isinstance(child, str):
-                node[key] = _LONE_SURROGATE.sub("\ufffd", child)
+                node[key] = without_lone_surrogates(child)
             elif isinstance(child, list | dict):
                 pending.append(child)
-            if isinstance(key, str) and _LONE_SURROGATE.search(key):
-                node[_LONE_SURROGATE.sub("\ufffd", key)] = node.pop(key)
+            if isinstance(key, str) and without_lone_surrogates(key) != key:
+                node[without_lone_surrogates(key)] = node.pop(key)
     return value
 
 
