@@ -653,6 +653,24 @@ def test_capped_body_stops_one_byte_past_the_cap() -> None:
     assert body.size == 1001
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 4096, 1 << 20])
+def test_capped_body_joins_gzip_members_whatever_the_chunking(chunk: int) -> None:
+    parts = [b"<p>" * 3000, b"", "第二部分".encode(), b"end"]
+    raw = b"".join(gzip.compress(part) for part in parts) + b"\0" * 8  # trailing padding is ignored
+    body = CappedBody("gzip", cap=CAP)
+    for start in range(0, len(raw), chunk):
+        body.feed(raw[start : start + chunk])
+    assert body.value() == b"".join(parts)
+
+
+def test_a_stream_of_empty_gzip_members_is_decode_and_costs_little() -> None:
+    body = CappedBody("gzip", cap=CAP)
+    started = time.monotonic()
+    with pytest.raises(BodyDecodeError, match="more than 1000 members"):
+        body.feed(gzip.compress(b"") * 200_000)
+    assert time.monotonic() - started < 0.5
+
+
 def test_capped_body_rejects_corrupt_streams() -> None:
     with pytest.raises(BodyDecodeError):
         CappedBody("gzip", cap=1000).feed(b"this is not gzip at all")
