@@ -1,4 +1,4 @@
-"""Collect a response body under a byte cap, decoding gzip/deflate in bounded steps.
+"""Collect a response body under a byte cap, decoding gzip (every member) and deflate in bounded steps.
 
 The cap applies to decoded bytes and no step ever produces more than `STEP_BYTES`, so a
 decompression bomb costs at most cap + one step of memory. No I/O, no charset decoding here.
@@ -10,6 +10,11 @@ import zlib
 
 STEP_BYTES = 64 * 1024
 """Most decoded bytes one decompression call may produce."""
+INPUT_STEP_BYTES = 4096
+"""Most compressed bytes one decompression call is given."""
+MAX_GZIP_MEMBERS = 1000
+"""A page in more gzip members than this is not a real server's answer: `decode`, not a CPU sink."""
+_GZIP_MAGIC = b"\x1f\x8b"
 
 SUPPORTED_ENCODINGS = ("gzip", "deflate")
 """Content-Encodings we decode ourselves, so these are the only ones fetch advertises."""
@@ -31,6 +36,9 @@ class CappedBody:
         self._buffer = bytearray()
         self._encoding = _normalise(content_encoding)
         self._inflater = self._new_inflater()
+        self._finished = False  # the compressed stream ended; what follows is ignored
+        self._members = 1
+        self._carry = b""  # the start of a gzip member's magic, split from the rest by a chunk boundary
 
     @property
     def size(self) -> int:
@@ -70,11 +78,38 @@ class CappedBody:
 
     def _inflate(self, raw: bytes) -> None:
         assert self._inflater is not None
-        pending = raw
-        while pending and not self._inflater.eof:
+        data = memoryview(self._carry + raw if self._carry else raw)
+        self._carry = b""
+        while data and not self._finished:
+            if self._inflater.eof:
+                data = self._next_member(data)
+                continue
+            piece = data[:INPUT_STEP_BYTES]
             room = self._cap + 1 - len(self._buffer)
-            self._keep(self._inflater.decompress(pending, min(room, STEP_BYTES)))
-            pending = self._inflater.unconsumed_tail
+            self._keep(self._inflater.decompress(piece, min(room, STEP_BYTES)))
+            left = len(self._inflater.unconsumed_tail) + len(self._inflater.unused_data)
+            data = data[len(piece) - left :]
+
+    def _next_member(self, rest: memoryview) -> memoryview:
+        """What follows the end of a compressed stream: another gzip member (RFC 1952 allows any
+        number: `gzip -c a b`, servers that compress each flush), or bytes to ignore (zero padding,
+        trailing bytes after a deflate stream), as browsers do. Returns what is left to inflate.
+
+        Input is sliced (`INPUT_STEP_BYTES`) because zlib copies what follows a member's end, and
+        members are counted: a stream of empty members must not cost unbounded time.
+        """
+        head = bytes(rest[:2])
+        if self._encoding != "gzip" or not _GZIP_MAGIC.startswith(head):
+            self._finished = True
+            return rest[:0]
+        if len(head) < len(_GZIP_MAGIC):  # the magic is split between two chunks
+            self._carry = head
+            return rest[:0]
+        self._members += 1
+        if self._members > MAX_GZIP_MEMBERS:
+            raise BodyDecodeError(f"gzip body of more than {MAX_GZIP_MEMBERS} members")
+        self._inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return rest
 
     def _keep(self, decoded: bytes) -> None:
         room = self._cap + 1 - len(self._buffer)

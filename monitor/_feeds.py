@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor._dates import is_future, parse_value_date
 from monitor._links import resolve
+from monitor._text import without_lone_surrogates
 from monitor._tree import collapse
 from monitor.models import Item
 
@@ -64,8 +65,8 @@ def parse_json(text: str) -> Any:
             return None
         stripped = match.group(1)
     try:
-        return json.loads(stripped)
-    except ValueError:
+        return _whole_strings(json.loads(stripped))
+    except (ValueError, RecursionError):
         return None
 
 
@@ -102,11 +103,31 @@ def _json_literals(script: str) -> list[Any]:
     for match in _JS_LITERAL_START.finditer(script):
         try:
             value, _ = decoder.raw_decode(script, match.end())
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(value, list | dict):
-            found.append(value)
+            found.append(_whole_strings(value))
     return found
+
+
+def _whole_strings(value: Any) -> Any:
+    """The decoded JSON value with every lone surrogate (`"\\ud83d"`, an emoji cut in half by a
+    backend) replaced by U+FFFD, in place: such a str cannot be encoded, and every use of a title or
+    URL downstream (hashing, SQLite, printing) encodes it. Valid pairs were already joined by json."""
+    if isinstance(value, str):
+        return without_lone_surrogates(value)
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        for key, child in pairs:
+            if isinstance(child, str):
+                node[key] = without_lone_surrogates(child)
+            elif isinstance(child, list | dict):
+                pending.append(child)
+            if isinstance(key, str) and without_lone_surrogates(key) != key:
+                node[without_lone_surrogates(key)] = node.pop(key)
+    return value
 
 
 def _record_arrays(value: Any, depth: int) -> list[list[dict[str, Any]]]:

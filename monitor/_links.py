@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from monitor._dates import edge_date
+from monitor._origins import without_userinfo
 from monitor._tree import Tree, collapse
 
 _NON_CONTENT_HREF = re.compile(r"^\s*(?:javascript:|#|mailto:|tel:|data:|about:)", re.IGNORECASE)
@@ -114,14 +115,14 @@ def strip_edge_date(text: str) -> str:
 
 
 def resolve(base: str, href: str) -> str:
-    """Absolute URL of `href` against `base` (unchanged when there is no base)."""
+    """Absolute URL of `href` against `base` (unchanged when there is no base), never with credentials."""
     href = href.strip()
     if not base:
-        return href
+        return without_userinfo(href)
     try:
-        return urljoin(base, href)
+        return without_userinfo(urljoin(base, href))
     except ValueError:
-        return href
+        return without_userinfo(href)
 
 
 def children(tree: Tree, element: int) -> list[int]:

@@ -26,7 +26,7 @@ OFFSITE_URL = "http://www.offsite-portal.invalid/"
 DELIVERY_MODES = frozenset({"hang", "slow", "trickle", "reset"})
 """Modes that change how the normal answer is sent rather than what it is."""
 ANSWER_MODES = frozenset(
-    {"500", "502", "503", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
+    {"500", "502", "503", "429", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
      "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed"}
 )  # fmt: skip
 _NEEDS_ARG = frozenset({"slow", "redirect"})
@@ -45,7 +45,7 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """`ok`, `refuse`, `500`, `503:120` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`, …"""
+        """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`, …"""
         mode, _, arg = text.strip().partition(":")
         mode = mode.lower()
         if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse"}:
@@ -98,7 +98,7 @@ class FaultAnswers:
         self._site = site
         self._bomb: bytes | None = None
         self._builders: dict[str, Callable[[Fault, Request], Response]] = {
-            "500": _server_error, "502": _server_error, "503": _server_error,
+            "500": _server_error, "502": _server_error, "503": _server_error, "429": _server_error,
             "412": lambda f, r: Response(412, _RUISHU_PAGE),
             "521": lambda f, r: Response(521, _JIASULE_PAGE),
             "challenge": lambda f, r: Response(200, _RUISHU_PAGE),

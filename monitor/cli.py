@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from monitor import __version__
+from monitor._text import printable
 from monitor.config import Config, ConfigError, load_config
 
 EXIT_OK, EXIT_NOT_UP, EXIT_USAGE = 0, 1, 2
@@ -152,7 +153,7 @@ def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool
     selected = select_pages(config, pages)
     store = open_store(config) if record else None
     outcomes = asyncio.run(check_pages(config, selected, store))
-    click.echo(render_check(outcomes, as_json=as_json, debug=debug))
+    click.echo(printable(render_check(outcomes, as_json=as_json, debug=debug)))
     sys.exit(EXIT_OK if all(o.result.value == "up" for o in outcomes) else EXIT_NOT_UP)
 
 
@@ -194,16 +195,15 @@ def extract(source: str, as_json: bool, base_url: str, item_selector: str | None
     except ValueError as exc:
         fail(str(exc))
     if as_json:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        click.echo(printable(json.dumps(result.to_json(), ensure_ascii=False, indent=2)))
         return
-    click.echo(
+    lines = [
         f"{result.kind.value} ({result.encoding}), {len(result.items)} items, newest {result.newest_date}"
         + (f", {result.pages_total} pages" if result.pages_total else "")
-    )
-    for item in result.items:
-        click.echo(f"  {item.date or '          '}  {item.title}  {item.url}")
-    for column in result.columns:
-        click.echo(f"  column  {column.name}  {column.url}")
+    ]
+    lines += [f"  {item.date or '          '}  {item.title}  {item.url}" for item in result.items]
+    lines += [f"  column  {column.name}  {column.url}" for column in result.columns]
+    click.echo(printable("\n".join(lines)))
 
 
 @cli.command()
@@ -223,7 +223,7 @@ def discover(url: str, as_yaml: bool, crawl: bool) -> None:
         found = asyncio.run(discover_columns(url, crawl=crawl, progress=not as_yaml))
     except ValueError as exc:
         fail(str(exc))
-    click.echo(render_discovery(found, as_yaml=as_yaml))
+    click.echo(printable(render_discovery(found, as_yaml=as_yaml)))
 
 
 # -- status and config -----------------------------------------------------------------------------
@@ -243,7 +243,7 @@ def status(config_path: Path, as_json: bool) -> None:
     config = load(config_path)
     store = open_store(config, readonly=True)
     statuses = site_statuses(config, store, datetime.now().timestamp())
-    click.echo(json.dumps(to_json(statuses), ensure_ascii=False, indent=2) if as_json else render(statuses))
+    click.echo(printable(json.dumps(to_json(statuses), ensure_ascii=False, indent=2) if as_json else render(statuses)))
     sys.exit(EXIT_NOT_UP if vetoed(statuses) else EXIT_OK)
 
 
@@ -417,6 +417,7 @@ def _check_writable(output: Path | None) -> None:
 
 
 def _emit(text: str, output: Path | None) -> None:
+    text = printable(text)
     if output is None:
         click.echo(text)
         return

@@ -7,6 +7,7 @@ through `monitor.fetch`, recording through `monitor.tracker` — nothing here wr
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -14,12 +15,14 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 import yaml
 
+from monitor._origins import same_site, without_userinfo
 from monitor.check import CheckOutcome, Previous, run_check
-from monitor.config import Config
+from monitor.config import Config, site_base_url
 from monitor.discovery import page_name, remembered_columns
 from monitor.extract import extract_document
 from monitor.fetch import Fetcher
@@ -50,9 +53,9 @@ async def check_pages(config: Config, pages: Sequence[Page], store: Store | None
 
 
 def _record(config: Config, store: Store, outcomes: list[CheckOutcome], now: float) -> None:
-    sites = [(s.name, s.title, s.base_url) for s in config.sites]
+    sites = [(s.name, s.title, site_base_url(s)) for s in config.sites]
     pages = config.pages()
-    ids = store.sync_pages(sites, pages, now)
+    ids = store.sync_pages(sites, pages, now, retire_others=False)  # the daemon owns discovered columns
     states, outages = store.page_states(), store.open_outages()
     state = MonitorState(SystemClock())
     state.set_pages(pages)
@@ -203,7 +206,8 @@ async def _fetch_body(url: str) -> tuple[bytes, str | None, str]:
         probe = await fetcher.fetch(adhoc_page(url))
     if probe.result is not Result.UP:
         kind = probe.error_kind.value if probe.error_kind else probe.result.value
-        raise ValueError(f"{url}: {probe.result.value} ({kind}{': ' + probe.error if probe.error else ''})")
+        shown = without_userinfo(url)
+        raise ValueError(f"{shown}: {probe.result.value} ({kind}{': ' + probe.error if probe.error else ''})")
     return probe.body, probe.content_type, probe.final_url or url
 
 
@@ -220,54 +224,74 @@ class FoundColumn:
     error: str | None = None
 
 
+OFF_SITE = "another site: not read"
+"""What `discover` says of a listed column the daemon would not monitor (see `monitor._origins`)."""
+
+
 async def discover_columns(url: str, *, crawl: bool, progress: bool) -> list[FoundColumn]:
-    """The columns a catalogue page lists; with crawl, each column is fetched and read."""
+    """The columns a catalogue page lists; with crawl, each column on the catalogue's site is
+    fetched and read (never another host or port: a hostile catalogue must not steer requests)."""
     if not url.startswith(("http://", "https://")):
-        raise ValueError(f"{url!r} is not an http(s) URL")
+        raise ValueError(f"{without_userinfo(url)!r} is not an http(s) URL")
     today = date.today()
     async with Fetcher() as fetcher:
-        catalogue = await _read(fetcher, adhoc_page(url, PageKind.CATALOGUE), today)
-        if isinstance(catalogue, str):
-            raise ValueError(f"{url}: {catalogue}")
+        read = await _read(fetcher, adhoc_page(url, PageKind.CATALOGUE), today)
+        if isinstance(read, str):
+            raise ValueError(f"{without_userinfo(url)}: {read}")
+        catalogue, home = read
         if not catalogue.columns:
             raise ValueError(
-                f"{url}: no column links found (the page reads as {catalogue.kind.value}); "
+                f"{without_userinfo(url)}: no column links found (the page reads as {catalogue.kind.value}); "
                 "point discover at the 信息公开 catalogue page"
             )
-        found = [FoundColumn(c, guess_category(c.name)) for c in catalogue.columns]
+        found = [
+            FoundColumn(c, guess_category(c.name), error=None if same_site(c.url, home) else OFF_SITE)
+            for c in catalogue.columns
+        ]
         if not crawl:
             return found
-        return await _crawl(fetcher, found, today, progress)
+        return await _crawl(fetcher, found, today, progress, home)
 
 
-async def _read(fetcher: Fetcher, page: Page, today: date) -> Extraction | str:
+async def _read(fetcher: Fetcher, page: Page, today: date) -> tuple[Extraction, str] | str:
+    """The page's extraction and the URL it was read at, or why it could not be read."""
     probe = await fetcher.fetch(page)
     if probe.result is not Result.UP:
         return f"{probe.result.value} ({probe.error_kind.value if probe.error_kind else '-'})"
-    return extract_document(
-        probe.body, content_type=probe.content_type, base_url=probe.final_url or page.url, today=today
-    )
+    final_url = probe.final_url or page.url
+    return extract_document(probe.body, content_type=probe.content_type, base_url=final_url, today=today), final_url
 
 
-async def _crawl(fetcher: Fetcher, found: list[FoundColumn], today: date, progress: bool) -> list[FoundColumn]:
+async def _crawl(
+    fetcher: Fetcher, found: list[FoundColumn], today: date, progress: bool, home: str
+) -> list[FoundColumn]:
     limit = asyncio.Semaphore(DISCOVER_CONCURRENCY)
     show = progress and len(found) > 1
+    # Columns are read on the catalogue's site only, redirects included.
+    site_hosts = (urlsplit(home).hostname or "",)
     with click.progressbar(length=len(found), label="reading columns", file=sys.stderr, hidden=not show) as bar:
 
         async def one(entry: FoundColumn) -> FoundColumn:
+            if entry.error is not None:
+                bar.update(1)
+                return entry
             async with limit:
-                result = await _read(fetcher, adhoc_page(entry.column.url), today)
+                page = dataclasses.replace(adhoc_page(entry.column.url), allowed_hosts=site_hosts)
+                result = await _read(fetcher, page, today)
             bar.update(1)
             if isinstance(result, str):
                 return FoundColumn(entry.column, entry.category, error=result)
-            return FoundColumn(entry.column, entry.category, result.kind.value, len(result.items), result.newest_date)
+            extraction = result[0]
+            return FoundColumn(
+                entry.column, entry.category, extraction.kind.value, len(extraction.items), extraction.newest_date
+            )
 
         return list(await asyncio.gather(*(one(entry) for entry in found)))
 
 
 def render_discovery(found: Sequence[FoundColumn], *, as_yaml: bool) -> str:
     if as_yaml:
-        pages = [_yaml_page(f) for f in found]
+        pages = [_yaml_page(f) for f in found if f.error != OFF_SITE]
         return "# paste under a site's pages: in config.yaml\n" + yaml.safe_dump(
             {"pages": pages}, allow_unicode=True, sort_keys=False
         )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from monitor._origins import basic_authorization, same_site, without_userinfo
 from monitor.models import Category, Page, PageKind
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -312,11 +313,16 @@ def build_page(
     verify_tls: bool | None = None,
     **fields: Any,
 ) -> Page:
-    """A Page from effective defaults plus the page's own settings (None = inherit)."""
+    """A Page from effective defaults plus the page's own settings (None = inherit).
+
+    Credentials in the URL (`user:password@`, the page's own or the site base URL's for pages on
+    the same site) are sent as an `Authorization: Basic` header, which is never logged, exported or
+    stored, and taken out of the URL, which is (pages table, items, events, reports).
+    """
     return Page(
         site=site.name,
         name=name,
-        url=url,
+        url=without_userinfo(url),
         kind=kind,
         interval_s=interval_s if interval_s is not None else getattr(d.interval, kind.value),
         timeout_s=timeout_s if timeout_s is not None else d.timeout,
@@ -329,10 +335,26 @@ def build_page(
         verify_tls=verify_tls if verify_tls is not None else d.verify_tls,
         allowed_hosts=site_hosts(site),
         max_redirects=d.max_redirects,
-        headers=tuple(sorted(d.headers.items())),
+        headers=_headers(d, site, url),
         blocked_is_down=d.blocked_is_down,
         **fields,
     )
+
+
+def _headers(d: Defaults, site: SiteConfig, url: str) -> tuple[tuple[str, str], ...]:
+    """Configured headers, plus Basic authorization from URL credentials unless one is configured."""
+    headers = dict(d.headers)
+    if not any(name.lower() == "authorization" for name in headers):
+        own = basic_authorization(url)
+        inherited = basic_authorization(site.base_url) if same_site(url, site.base_url) else None
+        if own or inherited:
+            headers["Authorization"] = own or inherited or ""
+    return tuple(sorted(headers.items()))
+
+
+def site_base_url(site: SiteConfig) -> str:
+    """The site's base URL as stored and shown: without credentials."""
+    return without_userinfo(site.base_url)
 
 
 def site_hosts(site: SiteConfig) -> tuple[str, ...]:
@@ -485,15 +507,16 @@ def _url_problem(url: str) -> str | None:
     try:
         parts = urlsplit(url)
     except ValueError as exc:  # e.g. "Invalid IPv6 URL"
-        return f"not a valid URL ({exc}): {url!r}"
+        return f"not a valid URL ({exc}): {without_userinfo(url)!r}"
+    shown = without_userinfo(url)
     if parts.scheme not in ("http", "https"):
-        return f"must be an http:// or https:// URL, got {url!r}"
+        return f"must be an http:// or https:// URL, got {shown!r}"
     if not parts.hostname:
-        return f"has no host: {url!r}"
+        return f"has no host: {shown!r}"
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        return f"has an invalid port: {url!r}"
+        return f"has an invalid port: {shown!r}"
     return None
 
 

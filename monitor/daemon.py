@@ -33,7 +33,7 @@ from prometheus_client import Histogram
 
 from monitor import __version__
 from monitor.check import CheckOutcome, Fetcher, Previous, run_check
-from monitor.config import Config, ConfigError, listen_scope
+from monitor.config import Config, ConfigError, listen_scope, site_base_url
 from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
@@ -202,6 +202,9 @@ class Daemon:
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
         self._apply_pages(self._wanted_pages(), now)
+        # Whatever ran before us (an older version, a one-shot command) may have left the database's
+        # columns out of step with a catalogue remembered as unchanged: read each one in full once.
+        self._reread_catalogues({site.name for site in self._config.raw.sites})
         self._scheduler.add_job(
             self._heartbeat,
             IntervalTrigger(seconds=HEARTBEAT_S),
@@ -337,7 +340,7 @@ class Daemon:
 
     def _apply_pages(self, pages: list[Page], now: float) -> None:
         """Make the running set of pages and jobs equal `pages` (start, update, stop)."""
-        sites = [(s.name, s.title, s.base_url) for s in self._config.raw.sites]
+        sites = [(s.name, s.title, site_base_url(s)) for s in self._config.raw.sites]
         ids = self._store.sync_pages(sites, pages, now)
         wanted = {p.key: p for p in pages}
         gone = [key for key in self._runtimes if key not in wanted]
@@ -590,6 +593,7 @@ class Daemon:
             self._state.record_reload(False)
             _notified(self._notifier.ready())
             return
+        self._reread_catalogues(_discovery_changed(running, config))
         after = set(self._runtimes)
         self._state.record_reload(True)
         log.info(
@@ -599,6 +603,15 @@ class Daemon:
             len(before - after),
         )
         _notified(self._notifier.ready())
+
+    def _reread_catalogues(self, sites: set[str]) -> None:
+        """Forget the validators and content hash of the catalogues of `sites` that discover columns,
+        so their next check reads the column list afresh (an unchanged catalogue is otherwise skipped,
+        and columns it lists that are not monitored now would never be found again)."""
+        discovering = {site.name for site in self._config.raw.sites if site.discover and site.name in sites}
+        for rt in self._runtimes.values():
+            if rt.page.kind is PageKind.CATALOGUE and rt.page.site in discovering:
+                rt.previous = Previous()
 
     def _warn_restart_only(self, config: Config) -> None:
         old = self._config
@@ -612,6 +625,18 @@ def _notified(problem: str | None) -> None:
     """sd_notify never raises; a message that could not be sent is worth one log line."""
     if problem is not None:
         log.warning("systemd notification failed: %s", problem)
+
+
+def _discovery_changed(old: Config, new: Config) -> set[str]:
+    """Sites whose discovery settings (or the hosts they judge columns by) differ between two configs."""
+
+    def settings(config: Config) -> dict[str, object]:
+        return {
+            s.name: (s.discover, s.discovery.model_dump(), s.base_url, tuple(s.allowed_hosts)) for s in config.raw.sites
+        }
+
+    before, after = settings(old), settings(new)
+    return {name for name, value in after.items() if before.get(name) != value}
 
 
 def _content_settings(page: Page) -> tuple[object, ...]:

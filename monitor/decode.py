@@ -11,6 +11,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from monitor._text import without_lone_surrogates
+
 META_SCAN_BYTES = 4096
 """How far into the body a <meta> charset declaration is looked for."""
 
@@ -96,7 +98,11 @@ def normalise_codec(name: str) -> str | None:
 
 
 def _finish(text: str, codec: str) -> Decoded:
-    """Wrap the decoded text, judging from its contents whether it is text at all."""
+    """Wrap the decoded text, judging from its contents whether it is text at all.
+
+    Some codecs a page may declare (utf-7, unicode-escape) decode to lone surrogates, which no
+    later `.encode()` accepts: they become U+FFFD here, where remote bytes become text."""
+    text = without_lone_surrogates(text)
     return Decoded(text, codec, _is_plausible_text(text))
 
 

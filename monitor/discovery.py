@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from monitor._origins import same_site
 from monitor.config import RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
 from monitor.freshness import guess_category
 from monitor.models import Column, Page, PageKind
@@ -29,9 +30,8 @@ def page_name(column_name: str, url: str) -> str:
 
 
 def on_site(url: str, site: SiteConfig) -> bool:
-    """Whether a URL belongs to the site (its base host or an allowed host)."""
-    host = (urlsplit(url).hostname or "").lower()
-    return host in site_hosts(site)
+    """Whether a URL belongs to the site: the base URL's scheme, host and port, or an allowed host."""
+    return same_site(url, site.base_url, site_hosts(site))
 
 
 def excluded(column: Column, site: SiteConfig) -> bool:
@@ -89,12 +89,15 @@ def _unique(name: str, taken: set[str]) -> str:
 
 
 def remembered_columns(raw: RawConfig, rows: Iterable[PageRow]) -> list[Page]:
-    """Discovered columns the database remembers that the config still lets us monitor."""
+    """Discovered columns the database remembers that the config still lets us monitor: on the
+    site (same scheme, host and port) and not matched by `discovery.exclude`, as it reads now."""
     sites = {s.name: s for s in raw.sites}
     pages = []
     for row in rows:
         site = sites.get(row.site)
         if row.discovered_by is None or row.removed is not None or site is None or not site.discover:
+            continue
+        if not on_site(row.url, site) or excluded(Column(row.name, row.url), site):
             continue
         if any(p.name == row.name for p in site.pages):
             continue

@@ -24,7 +24,8 @@ import httpx
 from monitor._antibot import challenge_vendor
 from monitor._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
 from monitor._certs import cert_not_after
-from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock
+from monitor._origins import host_port, origin, same_site, without_userinfo
+from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ ERROR_MAX_CHARS = 200
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BLOCKED_STATUSES = frozenset({412, 521})  # 瑞数 answers 412, 加速乐 521, to clients without their cookie
+_RATE_LIMITED = 429
 
 
 class _Failure(Exception):
@@ -319,15 +321,15 @@ def _answered(check: _Check, started_at: float, hop: _Hop, etag: str | None) -> 
         error_kind=kind,
         error=error,
         status=status,
-        final_url=check.final_url,
+        final_url=without_userinfo(check.final_url),
         redirects=check.redirects,
         duration_s=_elapsed(check),
         phases=check.phases,
         bytes=len(hop.body),
         body=hop.body if result is Result.UP else b"",
         content_type=headers.get("content-type"),
-        etag=headers.get("etag") or (etag if status == 304 else None),
-        last_modified=headers.get("last-modified"),
+        etag=sendable_validator(headers.get("etag")) or (etag if status == 304 else None),
+        last_modified=sendable_validator(headers.get("last-modified")),
         not_modified=status == 304,
         tls_expiry=check.tls_expiry,
         retry_after_s=_retry_after(result, headers, started_at),
@@ -339,8 +341,14 @@ def _retry_after(result: Result, headers: httpx.Headers, now: float) -> float | 
 
 
 def _verdict(page: Page, hop: _Hop) -> tuple[Result, ErrorKind | None, str | None]:
-    """Map a final answer: 2xx/304 up, 412/521/challenge blocked, anything else down."""
+    """Map a final answer: 2xx/304 up, 412/521/challenge/429 blocked, anything else down.
+
+    429 is the server refusing *us* for a while, not the site failing its visitors: it is recorded
+    like an anti-bot answer (`blocked`, or down with `blocked_is_down`), with its own error_kind.
+    """
     status = hop.status
+    if status == _RATE_LIMITED:
+        return (Result.DOWN if page.blocked_is_down else Result.BLOCKED), ErrorKind.RATE_LIMITED, "HTTP 429"
     vendor = challenge_vendor(hop.body) if 200 <= status < 300 else None
     if vendor or status in _BLOCKED_STATUSES:
         blocked = Result.DOWN if page.blocked_is_down else Result.BLOCKED
@@ -360,7 +368,7 @@ def _failed(check: _Check, started_at: float, failure: _Failure) -> ProbeResult:
         error_kind=failure.kind,
         error=failure.message,
         status=check.status,
-        final_url=check.final_url,
+        final_url=without_userinfo(check.final_url),
         redirects=check.redirects,
         duration_s=_elapsed(check),
         phases=check.phases,
@@ -374,14 +382,20 @@ def _elapsed(check: _Check) -> float:
 
 
 def _check_redirect(page: Page, url: str, seen: set[str]) -> None:
-    """Refuse a redirect that loops, leaves http(s) or goes to a host the site does not own."""
+    """Refuse a redirect that loops, leaves http(s) or leaves the site (scheme, host and port; see
+    `monitor._origins`). A page without allowed_hosts (one-off commands) may go anywhere."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise _Failure(ErrorKind.REDIRECT, f"redirect to a non-HTTP URL ({parts.scheme or 'no scheme'})")
-    host = (parts.hostname or "").lower()
-    own_host = (urlsplit(page.url).hostname or "").lower()
-    if page.allowed_hosts and host != own_host and host not in page.allowed_hosts:
-        raise _Failure(ErrorKind.REDIRECT, f"redirect to {host}, a host not in allowed_hosts")
+    target = origin(url)
+    if target is None:
+        raise _Failure(ErrorKind.REDIRECT, "redirect to an invalid URL")
+    if page.allowed_hosts and not same_site(url, page.url, page.allowed_hosts):
+        own = origin(page.url)
+        if own is not None and own[1] == target[1]:
+            where = f"{target[0]}://{host_port(target)}"
+            raise _Failure(ErrorKind.REDIRECT, f"redirect to {where}, another port or scheme than the site's")
+        raise _Failure(ErrorKind.REDIRECT, f"redirect to {target[1]}, a host not in allowed_hosts")
     if url in seen:
         raise _Failure(ErrorKind.REDIRECT, "redirect loop")
 
@@ -443,6 +457,7 @@ def _extensions(check: _Check, target: httpx.URL, address: str | None) -> dict[s
 
 def _conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
     headers = {}
+    etag, last_modified = sendable_validator(etag), sendable_validator(last_modified)
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:

@@ -1,7 +1,8 @@
 """Log set-up: one line per event on stderr, as text with a level prefix or as JSON.
 
 Under systemd (JOURNAL_STREAM set) text lines carry the `<N>` syslog priority prefix so
-journald records the right level. Secrets never reach a log line: header values are redacted.
+journald records the right level. Secrets never reach a log line: header values are redacted;
+control characters (from remote URLs) are escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import re
 import sys
 import time
 from typing import Literal
+
+from monitor._text import printable
 
 LogFormat = Literal["text", "json"]
 
@@ -37,7 +40,7 @@ class TextFormatter(logging.Formatter):
         self._journald = journald
 
     def format(self, record: logging.LogRecord) -> str:
-        message = redact(record.getMessage())
+        message = printable(redact(record.getMessage()))
         if record.exc_info:
             message += " | " + redact(self.formatException(record.exc_info)).replace("\n", " | ")
         if self._journald:
@@ -56,7 +59,7 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exc"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
+        return printable(json.dumps(entry, ensure_ascii=False))
 
 
 def setup_logging(level: str = "info", fmt: LogFormat = "text") -> None:

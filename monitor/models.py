@@ -48,6 +48,7 @@ class ErrorKind(StrEnum):
     DECODE = "decode"
     CONTENT = "content"
     BLOCKED = "blocked"
+    RATE_LIMITED = "rate_limited"
 
 
 class Category(StrEnum):
@@ -239,3 +240,18 @@ class Extraction:
             "columns": [column.to_json() for column in self.columns],
             "pages_total": self.pages_total,
         }
+
+
+_VISIBLE_ASCII = frozenset(range(0x20, 0x7F)) | {0x09}
+
+
+def sendable_validator(value: str | None) -> str | None:
+    """An ETag/Last-Modified value we can send back (If-None-Match, If-Modified-Since), else None.
+
+    Servers do send non-ASCII bytes and control characters in these headers; sent back they make
+    the request unbuildable, every later check an internal error. Dropping one only costs a full
+    read instead of a 304.
+    """
+    if not value or any(ord(char) not in _VISIBLE_ASCII for char in value):
+        return None
+    return value

@@ -354,11 +354,18 @@ class Store:
         return [m.name for m in build_migrations().pending(sqlite_utils.Database(self._conn))]
 
     def sync_pages(
-        self, sites: Sequence[tuple[str, str, str]], pages: Sequence[Page], now: float
+        self,
+        sites: Sequence[tuple[str, str, str]],
+        pages: Sequence[Page],
+        now: float,
+        *,
+        retire_others: bool = True,
     ) -> dict[tuple[str, str], int]:
         """Make the pages table match the monitored set: record new and changed pages, mark the
         others removed (their history stays). Returns page ids by (site, page).
 
+        `retire_others=False` (one-shot commands, which know only the configured pages) records
+        `pages` and leaves every other page as it is: discovered columns stay monitored.
         All or nothing; StoreError when the database cannot be written (full, read-only)."""
         with self._transaction("record the monitored pages"):
             site_ids = {name: self._upsert_site(name, title, base) for name, title, base in sites}
@@ -367,7 +374,7 @@ class Store:
             stale = [
                 (now, r[0])
                 for r in self._conn.execute("SELECT id FROM pages WHERE removed IS NULL")
-                if r[0] not in keep
+                if retire_others and r[0] not in keep
             ]
             self._conn.executemany("UPDATE pages SET removed = ? WHERE id = ?", stale)
         self._remember_catalog()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from monitor import outage
 from monitor.check import CheckOutcome, Previous
 from monitor.metrics import CheckFacts, MonitorState
-from monitor.models import Column, ContentFacts, Extraction, ExtractKind, Page, Result
+from monitor.models import Column, ContentFacts, Extraction, ExtractKind, Page, Result, sendable_validator
 from monitor.store import (
     BlipRow,
     CheckRow,
@@ -105,7 +105,10 @@ def restore_runtime(
             first_failure=stored.first_failure,
             first_failure_cause=stored.first_failure_cause,
         )
-    rt.previous = Previous(stored.etag, stored.last_modified, stored.content_hash)
+    # A validator stored by an older version may be unsendable (non-ASCII): drop it, read afresh.
+    rt.previous = Previous(
+        sendable_validator(stored.etag), sendable_validator(stored.last_modified), stored.content_hash
+    )
     rt.content = stored.content()
     rt.extract_kind = stored.extract_kind
     rt.pages_total = stored.pages_total

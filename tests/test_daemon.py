@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sqlite3
 import tempfile
 import time
 import urllib.request
@@ -22,6 +23,7 @@ from typing import Any
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitor.commands import check_pages
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from monitor.fetch import Fetcher
@@ -335,3 +337,113 @@ def test_the_status_line_says_each_fact_once(tmp_path: Path) -> None:
         finally:
             store.close()
     assert statuses[0] == "STATUS=1 pages, 0 in outage; ok"
+
+
+# ---- discovered columns survive one-shot commands, toggles and restarts ----------------------------
+
+
+def discovering_config(tmp_path: Path, sim: SimPortal, **discovery: Any) -> Path:
+    site: dict[str, Any] = {"discover": True, "discovery": discovery} if discovery else {"discover": True}
+    return sim_config(tmp_path, sim, pages=sim_pages(sim, "catalogue"), site=site)
+
+
+def monitored_columns(db: Path) -> set[str]:
+    return {n for (n,) in db_rows(db, "SELECT name FROM pages WHERE discovered_by IS NOT NULL AND removed IS NULL")}
+
+
+def rewrite(config: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    change(document["sites"][0])
+    config.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+
+
+def test_check_record_between_runs_keeps_the_discovered_columns(tmp_path: Path) -> None:
+    with SimPortal() as sim:
+        config = discovering_config(tmp_path, sim)
+        asyncio.run(record_between_runs_scenario(config))
+
+
+async def record_between_runs_scenario(config: Path) -> None:
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "9 discovered columns")
+    store = Store.open(load_config(config).db_path)
+    outcomes = await check_pages(load_config(config), load_config(config).pages(), store)  # check --record
+    assert [o.page.name for o in outcomes] == ["catalogue"]
+    assert len(monitored_columns(tmp_path_of(config))) == 9  # not retired by the one-shot command
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "the columns after a restart")
+
+
+def tmp_path_of(config: Path) -> Path:
+    return config.parent / "monitor.db"
+
+
+def test_a_catalogue_out_of_step_with_the_database_is_read_again_at_start(tmp_path: Path) -> None:
+    """A database whose columns an older version retired (its catalogue remembered as unchanged)."""
+    with SimPortal() as sim:
+        config = discovering_config(tmp_path, sim)
+        asyncio.run(out_of_step_scenario(config))
+
+
+async def out_of_step_scenario(config: Path) -> None:
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "9 discovered columns")
+    with sqlite3.connect(tmp_path_of(config)) as conn:  # what `check --record` left before this fix
+        conn.execute("UPDATE pages SET removed = 1 WHERE discovered_by IS NOT NULL")
+    conn.close()
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "the columns found again")
+        await r.until(lambda: r.store.writer.flush(5), "writes flushed")
+        assert len(monitored_columns(r.db)) == 9
+
+
+def test_turning_discovery_off_and_on_by_reload_brings_the_columns_back(tmp_path: Path) -> None:
+    with SimPortal() as sim:
+        config = discovering_config(tmp_path, sim)
+        asyncio.run(toggle_scenario(config))
+
+
+async def toggle_scenario(config: Path) -> None:
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "9 discovered columns")
+        rewrite(config, lambda site: site.update(discover=False))
+        r.daemon.reload()
+        assert r.value("portal_monitor_pages", site="sim") == 1
+        rewrite(config, lambda site: site.update(discover=True))
+        r.daemon.reload()
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "the columns back after the toggle")
+    async with running(config, ShiftedClock()) as r:  # and after a restart
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "the columns after a restart")
+
+
+def test_exclude_applies_to_columns_already_discovered(tmp_path: Path) -> None:
+    with SimPortal() as sim:
+        config = discovering_config(tmp_path, sim)
+        asyncio.run(exclude_scenario(config))
+
+
+async def exclude_scenario(config: Path) -> None:
+    def gzdt_pages() -> float | None:
+        return r.value("portal_page_interval_seconds", site="sim", page="工作动态", kind="column")
+
+    async with running(config, ShiftedClock()) as r:
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "9 discovered columns")
+        rewrite(config, lambda site: site.setdefault("discovery", {}).update(exclude=["工作动态"]))
+        r.daemon.reload()
+        assert (r.value("portal_monitor_pages", site="sim"), gzdt_pages()) == (9, None)  # at once, on reload
+        rewrite(config, lambda site: site.setdefault("discovery", {}).update(exclude=[]))
+        r.daemon.reload()
+        await r.until(lambda: r.value("portal_monitor_pages", site="sim") == 10, "the column back when allowed")
+    rewrite(config, lambda site: site.setdefault("discovery", {}).update(exclude=["统计信息"]))
+    async with running(config, ShiftedClock()) as r:  # on restart
+        assert r.value("portal_monitor_pages", site="sim") == 9
+        reads = r.value("portal_checks_total", site="sim", page="catalogue", kind="catalogue", result="up") or 0
+        await r.until(
+            lambda: (
+                (r.value("portal_checks_total", site="sim", page="catalogue", kind="catalogue", result="up") or 0)
+                > reads + 1
+            ),
+            "two catalogue reads",
+        )
+        assert r.value("portal_monitor_pages", site="sim") == 9
+        assert "统计信息" not in monitored_columns(r.db)

@@ -165,3 +165,17 @@ def test_never_raises(body: bytes, content_type: str | None) -> None:
     decoded = decode(body, content_type)
     assert isinstance(decoded.text, str)
     assert isinstance(decoded.encoding, str) and decoded.encoding
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"<html><body>+kBp3pQ-+2D0-</body></html>", "text/html; charset=utf-7"),
+        (b"<html><body>\\u901a\\u77e5\\ud83d</body></html>", "text/html; charset=unicode-escape"),
+    ],
+    ids=["utf-7", "unicode-escape"],
+)
+def test_codecs_that_make_lone_surrogates_give_encodable_text(body: bytes, content_type: str) -> None:
+    text = decode(body, content_type).text
+    assert "\ufffd</body>" in text
+    text.encode()  # hashing, SQLite and printing all encode it

@@ -441,6 +441,26 @@ def test_json_array_inlined_in_a_script_is_the_list_of_a_browser_rendered_page()
     assert result.items[1].url == "https://www.example.gov.cn/c100/202609/t20260915_2.html"
 
 
+HALF_EMOJI_RECORDS = (
+    '[{"title": "\\u901a\\u77e5\\ud83d", "url": "/c/1.html", "pubDate": "2026-09-21"},'
+    ' {"title": "\\ude00\\u516c\\u544a", "url": "/c/2\\ud83d.html", "pubDate": "2026-09-20", "\\udc00k": "v"},'
+    ' {"title": "\\ud83d\\ude00 whole", "url": "/c/3.html", "pubDate": "2026-09-19"}]'
+)
+"""JSON records whose titles hold a lone surrogate escape (an emoji cut in half by a backend)."""
+
+
+@pytest.mark.parametrize(
+    "document",
+    [HALF_EMOJI_RECORDS, f"<html><body><script>var list = {HALF_EMOJI_RECORDS};</script></body></html>"],
+    ids=["api", "inline-script"],
+)
+def test_lone_surrogates_in_json_become_replacement_characters(document: str) -> None:
+    result = extract(document, base_url="https://www.example.gov.cn/", today=CORPUS_TODAY)
+    assert [item.title for item in result.items] == ["通知\ufffd", "\ufffd公告", "\U0001f600 whole"]
+    assert result.items[1].url == "https://www.example.gov.cn/c/2\ufffd.html"
+    json.dumps(result.to_json(), ensure_ascii=False).encode()  # every string is encodable
+
+
 def test_bare_datastore_answer_with_its_page_count() -> None:
     record = (
         '<record><![CDATA[<li><a href="/art/2026/9/{d}/art_1_{d}.html">第{d}号公告全文标题</a>'

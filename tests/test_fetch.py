@@ -87,6 +87,7 @@ FAULT_CASES = [
     FaultCase("503", Result.DOWN, ErrorKind.HTTP_STATUS),
     FaultCase("412", Result.BLOCKED, ErrorKind.BLOCKED),
     FaultCase("521", Result.BLOCKED, ErrorKind.BLOCKED),
+    FaultCase("429", Result.BLOCKED, ErrorKind.RATE_LIMITED),
     FaultCase("challenge", Result.BLOCKED, ErrorKind.BLOCKED),
     FaultCase("redirect_loop", Result.DOWN, ErrorKind.REDIRECT),
     FaultCase("redirect_offsite", Result.DOWN, ErrorKind.REDIRECT, page=(("allowed_hosts", ("127.0.0.1",)),)),
@@ -138,6 +139,15 @@ def test_retry_after_seconds_is_parsed(sim: SimPortal) -> None:
     assert (result.status, result.retry_after_s) == (503, 120.0)
 
 
+def test_rate_limited_is_blocked_not_down_and_carries_retry_after(sim: SimPortal) -> None:
+    sim.fault("429:30", COLUMN)
+    result = fetch(make_page(sim.url(COLUMN)))
+    assert (result.result, result.error_kind, result.status) == (Result.BLOCKED, ErrorKind.RATE_LIMITED, 429)
+    assert (result.error, result.retry_after_s) == ("HTTP 429", 30.0)
+    down = fetch(make_page(sim.url(COLUMN), blocked_is_down=True))
+    assert (down.result, down.error_kind) == (Result.DOWN, ErrorKind.RATE_LIMITED)
+
+
 def test_blocked_counts_as_down_when_configured(sim: SimPortal) -> None:
     sim.fault("412", COLUMN)
     result = fetch(make_page(sim.url(COLUMN), blocked_is_down=True))
@@ -158,6 +168,17 @@ def test_redirect_within_the_site_is_followed(sim: SimPortal) -> None:
     assert (result.result, result.status, result.redirects) == (Result.UP, 200, 1)
     assert result.final_url == sim.url("/xxgk/tzgg/")
     assert "通知公告".encode() in result.body
+
+
+def test_a_redirect_to_another_port_on_the_same_host_is_not_followed(sim: SimPortal) -> None:
+    with socket.socket() as other:  # a port that would answer if the redirect were followed
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        sim.fault(f"redirect:http://127.0.0.1:{port}/admin/", COLUMN)
+        result = fetch(make_page(sim.url(COLUMN), allowed_hosts=("127.0.0.1",)))
+    assert (result.result, result.error_kind, result.redirects) == (Result.DOWN, ErrorKind.REDIRECT, 1)
+    assert result.error == f"redirect to http://127.0.0.1:{port}, another port or scheme than the site's"
 
 
 def test_more_redirects_than_allowed_is_a_redirect_failure(sim: SimPortal) -> None:
@@ -465,6 +486,78 @@ def test_config_header_values_never_appear_in_results_or_logs(
     assert SECRET not in caplog.text
 
 
+class RawServer:
+    """A loopback server that answers every request with the same raw bytes and records the heads."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.heads: list[bytes] = []
+
+    async def __aenter__(self) -> str:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}/"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            self.heads.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(self.answer)
+            await writer.drain()
+        finally:
+            writer.close()
+
+
+def raw_answer(status_and_headers: bytes, body: bytes) -> bytes:
+    head = status_and_headers + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n"
+    return head + body
+
+
+def fetch_raw(answer: bytes, times: int = 1, **kwargs: Any) -> tuple[list[ProbeResult], list[bytes]]:
+    """Fetch a RawServer's page `times` times, each with the validators `kwargs` give."""
+
+    async def main() -> tuple[list[ProbeResult], list[bytes]]:
+        server = RawServer(answer)
+        async with server as url, Fetcher() as fetcher:
+            results = [await fetcher.fetch(make_page(url), **kwargs) for _ in range(times)]
+        return results, server.heads
+
+    return asyncio.run(main())
+
+
+def test_unsendable_validators_are_dropped_and_the_page_is_measured() -> None:
+    answer = raw_answer(
+        b'HTTP/1.1 200 OK\r\nETag: "caf\xe9"\r\nLast-Modified: Mon, 01 Jan 2026 \xe4\xb8\x80 GMT', b"<p>ok</p>"
+    )
+    (first,), _ = fetch_raw(answer)
+    assert (first.result, first.etag, first.last_modified) == (Result.UP, None, None)
+    # As restored from a database written by an older version: never sent, never an internal error.
+    results, heads = fetch_raw(answer, times=2, etag='"caf\xe9"', last_modified="Mon, 01 Jan 2026 \u4e00 GMT")
+    assert [r.result for r in results] == [Result.UP, Result.UP]
+    assert all(b"if-none-match" not in h.lower() and b"if-modified-since" not in h.lower() for h in heads)
+
+
+def test_every_member_of_a_multi_member_gzip_body_is_decoded() -> None:
+    members = [b"<html><body>", "<p>第一部分</p>".encode() * 50, b"<p>end</p></body></html>"]
+    body = b"".join(gzip.compress(part) for part in members)
+    (result,), _ = fetch_raw(raw_answer(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip", body))
+    assert result.result is Result.UP
+    assert result.body == b"".join(members)
+
+
+def test_the_cap_applies_to_every_gzip_member_together() -> None:
+    body = b"".join(gzip.compress(b"x" * 1000) for _ in range(3))
+    answer = raw_answer(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip", body)
+
+    async def main() -> ProbeResult:
+        async with RawServer(answer) as url, Fetcher() as fetcher:
+            return await fetcher.fetch(make_page(url, max_body_bytes=2500))
+
+    result = asyncio.run(main())
+    assert (result.result, result.error_kind) == (Result.DOWN, ErrorKind.TOO_LARGE)
+
+
 # ---- unit cases (one function each; MockTransport where a transport is needed) --------------------
 
 
@@ -558,6 +651,24 @@ def test_capped_body_stops_one_byte_past_the_cap() -> None:
     with pytest.raises(BodyTooLarge):
         body.feed(gzip.compress(bytes(10_000_000)))
     assert body.size == 1001
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 4096, 1 << 20])
+def test_capped_body_joins_gzip_members_whatever_the_chunking(chunk: int) -> None:
+    parts = [b"<p>" * 3000, b"", "第二部分".encode(), b"end"]
+    raw = b"".join(gzip.compress(part) for part in parts) + b"\0" * 8  # trailing padding is ignored
+    body = CappedBody("gzip", cap=CAP)
+    for start in range(0, len(raw), chunk):
+        body.feed(raw[start : start + chunk])
+    assert body.value() == b"".join(parts)
+
+
+def test_a_stream_of_empty_gzip_members_is_decode_and_costs_little() -> None:
+    body = CappedBody("gzip", cap=CAP)
+    started = time.monotonic()
+    with pytest.raises(BodyDecodeError, match="more than 1000 members"):
+        body.feed(gzip.compress(b"") * 200_000)
+    assert time.monotonic() - started < 0.5
 
 
 def test_capped_body_rejects_corrupt_streams() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -55,7 +56,11 @@ def check_row(page_id: int, ts: float, result: Result = Result.UP, attempt: int 
 
 
 def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
-    assert migrate_file(tmp_path / "a.db") == ["0001_initial", "0002_rollups_and_views"]
+    assert migrate_file(tmp_path / "a.db") == [
+        "0001_initial",
+        "0002_rollups_and_views",
+        "0004_error_kind_rate_limited",
+    ]
     assert migrate_file(tmp_path / "a.db") == []
     with pytest.raises(StoreError, match="does not exist"):
         Store.open(tmp_path / "missing" / "x.db")
@@ -65,6 +70,17 @@ def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as info:
         Store.open(tmp_path / "garbage.db")
     assert "\n" not in str(info.value)
+
+
+def test_a_database_from_before_rate_limited_learns_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    migrate_file(path)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:  # as the previous version left it
+        conn.execute("DELETE FROM error_kind_names WHERE name = 'rate_limited'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0004_error_kind_rate_limited'")
+    assert migrate_file(path) == ["0004_error_kind_rate_limited"]
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT code FROM error_kind_names WHERE name = 'rate_limited'").fetchall() == [(11,)]
 
 
 def test_sync_pages_keeps_ids_records_interval_changes_and_marks_removed(store: Store) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.check import CheckOutcome, Previous
+from monitor.extract import extract
 from monitor.metrics import MonitorState
 from monitor.models import (
     ErrorKind,
@@ -103,6 +104,25 @@ def test_known_items_survive_a_restart(setup) -> None:  # type: ignore[no-untype
     restarted = restore_runtime(NEWS, rt.page_id, store.page_states().get(rt.page_id), None)
     assert restarted.content.newest == date(2026, 11, 2) and restarted.content.item_count == 2
     assert tracker.record(restarted, outcome(20, found=items(3, 2, 1), digest=2), 20).new_items == 1
+
+
+def test_unsendable_validators_stored_by_an_older_version_are_dropped_at_restore(setup) -> None:  # type: ignore[no-untyped-def]
+    store, _, tracker, rt = setup
+    tracker.record(rt, outcome(10, found=items(1), etag='"caf\xe9"'), 10)  # as an older version stored it
+    assert store.writer.flush(5)
+    assert store.page_states()[rt.page_id].etag == '"caf\xe9"'
+    restarted = restore_runtime(NEWS, rt.page_id, store.page_states().get(rt.page_id), None)
+    assert restarted.previous == Previous(None, None, 1)
+
+
+def test_a_json_list_with_half_an_emoji_is_stored(setup) -> None:  # type: ignore[no-untyped-def]
+    store, _, tracker, rt = setup
+    api = '[{"title": "\\u901a\\u77e5\\ud83d", "url": "/news/1.html", "pubDate": "2026-11-02"}]'
+    extraction = extract(api, base_url=NEWS.url, today=date(2026, 12, 1))
+    found = outcome(10)
+    tracker.record(rt, CheckOutcome(NEWS, found.probe, Result.UP, None, None, 7, False, extraction), 10)
+    assert store.writer.flush(5)
+    assert store.query("SELECT title, url FROM items")[0][:] == ("通知\ufffd", "http://bureau.example/news/1.html")
 
 
 def test_unchanged_content_touches_items_and_keeps_validators(setup) -> None:  # type: ignore[no-untyped-def]
