@@ -95,8 +95,9 @@ def test_sigterm_during_hanging_checks_logs_nothing_alarming(tmp_path: Path) -> 
         with RunningDaemon(config) as daemon:
             home = {"site": "sim", "page": "home", "kind": "homepage"}
             daemon.wait_for(
-                lambda: (daemon.value("portal_checks_total", site="sim", page="gzdt", kind="column", result="up") or 0)
-                >= 1,
+                lambda: (
+                    (daemon.value("portal_checks_total", site="sim", page="gzdt", kind="column", result="up") or 0) >= 1
+                ),
                 what="a finished check while the homepage hangs",
             )
             assert not daemon.value("portal_checks_total", **home, result="up")  # still hanging
