@@ -143,7 +143,8 @@ def take_writer_lock(config: Config, holder: str) -> Any:
     except LockHeld as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot lock database {config.db_path}: {exc.strerror or exc}")
+        reason = (exc.strerror or str(exc)).lower()  # "read-only file system", as the store's diagnosis says
+        fail(f"cannot use database {config.db_path}: its lock file {exc.filename} cannot be created ({reason})")
 
 
 def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) -> Any:

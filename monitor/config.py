@@ -35,7 +35,7 @@ MAX_TIMEOUT_S = 600.0
 MAX_JITTER_S = 86400.0
 """Longest jitter (and at most half of a page's interval, see `_jitter_problems`)."""
 MAX_RETENTION_S = 100 * 366 * 86400.0
-"""Longest raw retention: a century, beyond which dates no longer convert."""
+"""Longest raw retention: a century (larger values only risk overflowing date arithmetic)."""
 
 DEFAULT_USER_AGENT = "portal-monitor/0.1 (government portal availability and freshness monitor)"
 
