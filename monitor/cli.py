@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import os
 import sys
 import time
@@ -46,13 +47,22 @@ def load(config_path: Path) -> Config:
         return load_config(config_path, state_directory=os.environ.get("STATE_DIRECTORY"))
     except ConfigError as exc:
         for problem in exc.problems:
-            click.echo(f"config error: {problem}", err=True)
+            echo_error(f"config error: {problem}")
         sys.exit(EXIT_USAGE)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"error: {message}", err=True)
+    echo_error(f"error: {message}")
     sys.exit(code)
+
+
+def echo_error(line: str) -> None:
+    """One error line on stderr; to the journal with priority 3 (err), as the daemon's log lines carry
+    theirs, so `journalctl -p err` shows why a service did not start."""
+    from monitor.logs import stderr_is_journal, syslog_priority
+
+    prefix = f"<{syslog_priority(logging.ERROR)}>" if stderr_is_journal(os.environ, sys.stderr) else ""
+    click.echo(prefix + line, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -96,7 +106,8 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
     config = load(config_path)
     for warning in config.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        logging.getLogger("monitor.config").warning("%s", warning)
+    writer_lock = take_writer_lock(config, "run")  # held until the process ends
     store = open_store(config)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # this process is the daemon: see the constant
 
@@ -120,7 +131,21 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot listen on {config.raw.metrics.listen}: {exc.strerror or exc}")
+    writer_lock.release()
     sys.exit(code)
+
+
+def take_writer_lock(config: Config, holder: str) -> Any:
+    """The database's single-writer lock, or exit 2 with one line (see monitor._lock)."""
+    from monitor._lock import LockHeld, acquire
+
+    try:
+        return acquire(config.db_path, holder)
+    except LockHeld as exc:
+        fail(str(exc))
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()  # "read-only file system", as the store's diagnosis says
+        fail(f"cannot use database {config.db_path}: its lock file {exc.filename} cannot be created ({reason})")
 
 
 def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) -> Any:
@@ -140,19 +165,27 @@ def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) 
 @config_option
 @click.argument("pages", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of results.")
-@click.option("--record", is_flag=True, help="Also record the checks in the database (like the daemon).")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also record the checks in the database (like the daemon); refused while a daemon writes to it.",
+)
 @click.option("--debug", is_flag=True, help="Show each page's effective settings, phases and extraction.")
 def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool, debug: bool) -> None:
     """Probe pages now and print one line per page (PAGE: name or site/name; default all).
 
     Exit status 0 when every page is up, 1 otherwise. Nothing is written unless --record.
     """
+    from monitor._lock import ONE_SHOT
     from monitor.commands import check_pages, render_check
 
     config = load(config_path)
     selected = select_pages(config, pages)
+    writer_lock = take_writer_lock(config, ONE_SHOT) if record else None
     store = open_store(config) if record else None
     outcomes = asyncio.run(check_pages(config, selected, store))
+    if writer_lock is not None:
+        writer_lock.release()
     click.echo(printable(render_check(outcomes, as_json=as_json, debug=debug)))
     sys.exit(EXIT_OK if all(o.result.value == "up" for o in outcomes) else EXIT_NOT_UP)
 

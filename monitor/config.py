@@ -6,9 +6,11 @@ unknown keys are errors. No network or database access here.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +28,15 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 MIN_QUIET_INTERVAL_S = 60.0
 """Intervals below this are accepted (tests, demos) but warned about."""
+
+MAX_INTERVAL_S = 7 * 86400.0
+"""Longest check and retry interval: a week, the national rules' longest window of evidence."""
+MAX_TIMEOUT_S = 600.0
+"""Longest check timeout: the national rule fails a visit after 15 s; ten minutes is generous."""
+MAX_JITTER_S = 86400.0
+"""Longest jitter (and at most half of a page's interval, see `_jitter_problems`)."""
+MAX_RETENTION_S = 100 * 366 * 86400.0
+"""Longest raw retention: a century (larger values only risk overflowing date arithmetic)."""
 
 DEFAULT_USER_AGENT = "portal-monitor/0.1 (government portal availability and freshness monitor)"
 
@@ -57,9 +68,34 @@ def parse_duration(value: Any) -> float:
         if not match:
             raise ValueError(f"expected a duration like 30s, 10m, 1h, 7d or a number of seconds, got {value!r}")
         seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    if seconds != seconds or seconds < 0:
+    if not math.isfinite(seconds):
+        raise ValueError("a duration must be a finite number")
+    if seconds < 0:
         raise ValueError("a duration cannot be negative")
     return seconds
+
+
+def _duration_at_most(limit_s: float, *, positive: bool = False) -> Callable[[Any], float]:
+    """A validator: a duration, bounded above (a year-long interval overflows the scheduler's dates)."""
+
+    def check(value: Any) -> float:
+        seconds = parse_duration(value)
+        if positive:
+            _positive(seconds)
+        if seconds > limit_s:
+            raise ValueError(f"must be at most {_format_duration(limit_s)}, got {_format_duration(seconds)}")
+        return seconds
+
+    return check
+
+
+def _format_duration(seconds: float) -> str:
+    """604800.0 -> '7d', 600.0 -> '10m', 2.5 -> '2.5s' (the largest unit up to days that divides it)."""
+    for unit in ("d", "h", "m"):
+        size = _DURATION_UNITS[unit]
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def parse_size(value: Any) -> int:
@@ -103,8 +139,10 @@ def _no_nul(text: str) -> str:
     return text
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-PositiveDuration = Annotated[float, BeforeValidator(lambda v: _positive(parse_duration(v)))]
+Interval = Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))]
+Timeout = Annotated[float, BeforeValidator(_duration_at_most(MAX_TIMEOUT_S, positive=True))]
+Jitter = Annotated[float, BeforeValidator(_duration_at_most(MAX_JITTER_S))]
+Retention = Annotated[float, BeforeValidator(_duration_at_most(MAX_RETENTION_S, positive=True))]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Headers = Annotated[dict[str, str], AfterValidator(_request_headers)]
 
@@ -116,17 +154,17 @@ class _Strict(BaseModel):
 class IntervalByKind(_Strict):
     """Check interval per page kind."""
 
-    homepage: PositiveDuration = 600.0
-    catalogue: PositiveDuration = 3600.0
-    column: PositiveDuration = 3600.0
-    page: PositiveDuration = 3600.0
+    homepage: Interval = 600.0
+    catalogue: Interval = 3600.0
+    column: Interval = 3600.0
+    page: Interval = 3600.0
 
 
 def _interval_by_kind(value: Any) -> Any:
     """A single duration applies to every kind; a mapping sets kinds one by one."""
     if isinstance(value, dict | IntervalByKind):
         return value
-    seconds = _positive(parse_duration(value))
+    seconds = _duration_at_most(MAX_INTERVAL_S, positive=True)(value)
     return {kind.value: seconds for kind in PageKind}
 
 
@@ -134,13 +172,13 @@ class Defaults(_Strict):
     """Probe settings that pages inherit (top-level `defaults:`, overridable per site)."""
 
     interval: Annotated[IntervalByKind, BeforeValidator(_interval_by_kind)] = IntervalByKind()
-    timeout: PositiveDuration = 15.0
+    timeout: Timeout = 15.0
     failure_threshold: int = Field(2, ge=1, le=100)
-    retry_delay: PositiveDuration = 30.0
+    retry_delay: Interval = 30.0
     max_body: Size = 5 * 1024 * 1024
     per_host_concurrency: int = Field(2, ge=1, le=1000)
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=1, max_length=512)
-    jitter: Duration = 0.0
+    jitter: Jitter = 0.0
     verify_tls: bool = True
     max_redirects: int = Field(10, ge=0, le=50)
     blocked_is_down: bool = False
@@ -151,13 +189,13 @@ class SiteDefaults(_Strict):
     """A site's partial override of `defaults` (only the keys given replace the global ones)."""
 
     interval: Annotated[IntervalByKind, BeforeValidator(_interval_by_kind)] | None = None
-    timeout: PositiveDuration | None = None
+    timeout: Timeout | None = None
     failure_threshold: int | None = Field(None, ge=1, le=100)
-    retry_delay: PositiveDuration | None = None
+    retry_delay: Interval | None = None
     max_body: Size | None = None
     per_host_concurrency: int | None = Field(None, ge=1, le=1000)
     user_agent: str | None = Field(None, min_length=1, max_length=512)
-    jitter: Duration | None = None
+    jitter: Jitter | None = None
     verify_tls: bool | None = None
     max_redirects: int | None = Field(None, ge=0, le=50)
     blocked_is_down: bool | None = None
@@ -177,8 +215,8 @@ class PageConfig(_Strict):
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(min_length=1, max_length=2000)
     kind: PageKind = PageKind.PAGE
-    interval: PositiveDuration | None = None
-    timeout: PositiveDuration | None = None
+    interval: Interval | None = None
+    timeout: Timeout | None = None
     category: Category | None = None
     stale_days: int | None = Field(None, ge=1, le=36500)
     expect: str | None = Field(None, min_length=1)
@@ -224,7 +262,7 @@ class SiteConfig(_Strict):
 
 class StorageConfig(_Strict):
     path: Annotated[str, AfterValidator(_no_nul)] = Field("monitor.db", min_length=1)
-    raw_retention: PositiveDuration = 400 * 86400.0
+    raw_retention: Retention = 400 * 86400.0
     max_backlog: int = Field(200_000, ge=100, le=10_000_000)
 
 
@@ -368,7 +406,7 @@ def load_config(path: str | os.PathLike[str], *, state_directory: str | None = N
     source = Path(path)
     text = _read_text(source)
     try:
-        document = yaml.safe_load(text)
+        document = _load_yaml(text, source)
     except yaml.YAMLError as exc:
         raise ConfigError([f"{source}: YAML syntax error: {_yaml_problem(exc)}"]) from None
     except RecursionError:
@@ -426,6 +464,44 @@ def _read_text(source: Path) -> str:
         raise ConfigError([f"{source}: cannot read: {exc.strerror or exc}"]) from None
 
 
+def _load_yaml(text: str, source: Path) -> Any:
+    """Parse YAML, refusing a key given twice in one mapping: PyYAML keeps the last silently, so a
+    pasted block could override a setting nobody sees."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        duplicates = list(_duplicate_keys(node, "", set()))
+        if duplicates:
+            raise ConfigError([f"{source}: {problem}" for problem in duplicates])
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _duplicate_keys(node: yaml.Node, path: str, seen: set[int]) -> Iterator[str]:
+    """'sites[0].pages[1].url: duplicate key (line 12; first on line 10)' for each repeated key.
+
+    Walks the composed node graph once: an alias reuses a node, and `seen` keeps a billion-laughs
+    document from being walked a billion times."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+            child = f"{path}.{name}" if path else name
+            if name in first and name != "<<":
+                yield f"{child}: duplicate key (line {key.start_mark.line + 1}; first on line {first[name]})"
+            first.setdefault(name, key.start_mark.line + 1)
+            yield from _duplicate_keys(value, child, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{path}[{index}]", seen)
+
+
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -472,10 +548,37 @@ def _semantic_problems(raw: RawConfig) -> list[str]:
         _parse_listen(raw.metrics.listen)
     except ValueError as exc:
         problems.append(f"metrics.listen: {exc}")
+    try:
+        Path(raw.storage.path).expanduser()
+    except RuntimeError:  # "~nosuchuser/x.db": pathlib cannot find that home directory
+        user = raw.storage.path.split("/", 1)[0]
+        problems.append(f"storage.path: cannot expand {user!r}: no such user, or no home directory")
     seen_sites: set[str] = set()
     for i, site in enumerate(raw.sites):
         problems += _site_problems(f"sites[{i}]", site, seen_sites)
+    if not problems:
+        problems += _jitter_problems(raw)
     return problems
+
+
+def _jitter_problems(raw: RawConfig) -> list[str]:
+    """Jitter delays each visit by up to `jitter` after its place on the interval grid; more than half
+    the interval would bring visits closer than half an interval together (the V1 rule wants spaced
+    visits). Configured pages, and the column interval discovered columns will get."""
+    problems = []
+    for i, site in enumerate(raw.sites):
+        pages = [(f"sites[{i}].pages[{j}]", page) for j, page in enumerate(resolve_all(raw, site))]
+        if site.discover:
+            d = effective_defaults(raw, site)
+            column = build_page(d, site, name="-", url=site.base_url, kind=PageKind.COLUMN)
+            pages.append((f"sites[{i}] (discovered columns)", column))
+        for path, page in pages:
+            if page.jitter_s > page.interval_s / 2:
+                problems.append(
+                    f"{path}: jitter {_format_duration(page.jitter_s)} is more than half of the interval"
+                    f" {_format_duration(page.interval_s)}; lower defaults.jitter or lengthen the interval"
+                )
+    return list(dict.fromkeys(problems))
 
 
 def _site_problems(path: str, site: SiteConfig, seen_sites: set[str]) -> list[str]:
@@ -550,6 +653,11 @@ def _warnings(raw: RawConfig) -> list[str]:
                 warnings.append(
                     f"{page.site}/{page.name}: interval {page.interval_s:g}s is below {MIN_QUIET_INTERVAL_S:g}s; "
                     "fine for tests and demos, too aggressive for a real portal"
+                )
+            if page.timeout_s > page.interval_s:
+                warnings.append(
+                    f"{page.site}/{page.name}: timeout {page.timeout_s:g}s is longer than the interval"
+                    f" {page.interval_s:g}s; a visit still running when the next is due makes that one skipped"
                 )
             if not page.verify_tls:
                 warnings.append(f"{page.site}/{page.name}: TLS certificate verification is off")

@@ -441,6 +441,12 @@ class Daemon:
                 rt.previous = Previous()  # no validators, no hash: the next check reads the catalogue again
             if key in self._runtimes:
                 self._plan_next(rt, outcome.probe, attempt)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+            # Cancelled by a clean stop (counted in one line by _drain_inflight): ending quietly keeps
+            # APScheduler from logging each one as a failed job with a traceback.
+            log.debug("%s: check cancelled by the stop", job_id(key))
         finally:
             self._checking.discard(key)
             self._inflight.discard(task)
@@ -573,11 +579,8 @@ class Daemon:
         if self._reload_config is None:
             return
         _notified(self._notifier.reloading())
-        try:
-            config = self._reload_config()
-        except ConfigError as exc:
-            for problem in exc.problems:
-                log.error("reload rejected, keeping the running config: %s", problem)
+        config = self._read_new_config()
+        if config is None:
             self._state.record_reload(False)
             _notified(self._notifier.ready())
             return
@@ -612,6 +615,21 @@ class Daemon:
         for rt in self._runtimes.values():
             if rt.page.kind is PageKind.CATALOGUE and rt.page.site in discovering:
                 rt.previous = Previous()
+
+    def _read_new_config(self) -> Config | None:
+        """The config as it is now on disk, or None (logged) when it cannot be used.
+
+        Runs in a signal callback: an exception escaping it would skip the READY notification and
+        the rejected count, so anything reading the config may raise is a rejection."""
+        assert self._reload_config is not None
+        try:
+            return self._reload_config()
+        except ConfigError as exc:
+            for problem in exc.problems:
+                log.error("reload rejected, keeping the running config: %s", problem)
+        except Exception as exc:
+            log.error("reload rejected, keeping the running config: %s: %s", type(exc).__name__, exc)
+        return None
 
     def _warn_restart_only(self, config: Config) -> None:
         old = self._config

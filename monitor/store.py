@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from monitor import __version__
 from monitor._history import History, to_ms
 from monitor._retention import IncrementalVacuum, Prune, PruneCandidate, prune_candidates
 from monitor._rollup import RollupTick
@@ -332,6 +333,7 @@ class Store:
         db_path = Path(path)
         try:
             conn = _connect(db_path, readonly=readonly)
+            _refuse_unknown_migrations(conn, db_path)
             if migrate and not readonly:
                 applied = apply_migrations(conn)
                 if applied:
@@ -612,11 +614,27 @@ def apply_migrations(conn: sqlite3.Connection) -> list[str]:
     return pending
 
 
+def _refuse_unknown_migrations(conn: sqlite3.Connection, path: Path) -> None:
+    """A database migrated by a newer portal-monitor has tables and meanings this one does not know:
+    writing to it (or reading it) could corrupt it or give wrong numbers, so it is not used at all."""
+    migrations = build_migrations()
+    applied = [m.name for m in migrations.applied(sqlite_utils.Database(conn))]
+    known = {m.name for m in migrations.pending(sqlite_utils.Database(memory=True))}
+    unknown = [name for name in applied if name not in known]
+    if unknown:
+        conn.close()
+        raise StoreError(
+            f"database {path} has schema migration {unknown[-1]}, newer than this portal-monitor"
+            f" {__version__} knows: upgrade portal-monitor, or use a copy of the database made by this version"
+        )
+
+
 def migrate_file(path: Path) -> list[str]:
     """Create the database at `path` or bring it up to date; the names of migrations applied."""
     try:
         conn = _connect(path)
         try:
+            _refuse_unknown_migrations(conn, path)
             return apply_migrations(conn)
         finally:
             conn.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from monitor import __version__
 from monitor.cli import cli
 from monitor.store import migrate_file
 from tests.daemon_harness import REPO
@@ -139,6 +141,32 @@ BROKEN = [
         "bad-header-name",
         edited(lambda d: d["defaults"].update(headers={"Bad Name": "v"})),
         "defaults.headers: 'Bad Name' is not a valid HTTP header name",
+    ),
+    Broken(
+        "db-path-of-no-user",
+        edited(lambda d: d["storage"].update(path="~nosuchuser/x.db")),
+        "storage.path: cannot expand '~nosuchuser': no such user, or no home directory",
+    ),
+    Broken(
+        "interval-1e15",
+        edited(lambda d: page(d).update(interval=1.0e15)),
+        "sites[0].pages[0].interval: must be at most 7d, got 1e+15s",
+    ),
+    Broken("jitter-1e15", edited(lambda d: d["defaults"].update(jitter=1.0e15)), "defaults.jitter: must be at most 1d"),
+    Broken(
+        "jitter-over-half-the-interval",
+        edited(lambda d: d["defaults"].update(jitter="31m")),
+        "sites[0].pages[0]: jitter 31m is more than half of the interval 1h",
+    ),
+    Broken(
+        "infinite-timeout",
+        edited(lambda d: d["defaults"].update(timeout=float("inf"))),
+        "defaults.timeout: a duration must be a finite number",
+    ),
+    Broken(
+        "duplicate-key",
+        write("defaults:\n  timeout: 5s\n  timeout: 50s\nsites: [[]]\n"),
+        "defaults.timeout: duplicate key (line 3; first on line 2)",
     ),
     Broken("yaml-syntax", write("sites: [\n  - name: x\n"), "YAML syntax error: line"),
     Broken("yaml-too-deep", write(nested(1000)), "nested too deeply"),
@@ -343,6 +371,30 @@ def test_wrong_arguments_are_one_clear_error(tmp_path: Path, bad: BadArgs) -> No
     assert result.exit_code == bad.code, (result.output, result.stderr)
     assert bad.message in result.stderr, result.stderr
     assert "Traceback" not in result.output + result.stderr
+
+
+FUTURE_COMMANDS = [("status",), ("report", "--last", "1d"), ("db", "migrate"), ("check", "--record"), ("run",)]
+
+
+@pytest.mark.parametrize("command", FUTURE_COMMANDS, ids=[" ".join(c) for c in FUTURE_COMMANDS])
+def test_a_database_from_a_newer_version_is_refused(tmp_path: Path, command: tuple[str, ...]) -> None:
+    """A migration this program does not know means tables and meanings it does not know either."""
+    config = write_config(tmp_path)
+    db = tmp_path / "monitor.db"
+    migrate_file(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('portal-monitor', ?, ?)",
+            ("9999_from_the_future", "2030-01-01 00:00:00+00:00"),
+        )
+    conn.close()
+    before = db.read_bytes()
+    errors = assert_clean_failure(invoke(*command, "-c", str(config)))
+    assert errors == [
+        f"error: database {db} has schema migration 9999_from_the_future, newer than this portal-monitor"
+        f" {__version__} knows: upgrade portal-monitor, or use a copy of the database made by this version"
+    ]
+    assert db.read_bytes() == before
 
 
 # ---- extract on fuzzed pages, through the CLI --------------------------------------------------------

@@ -157,6 +157,26 @@ BROKEN = [
     ),
     (minimal(timezone="Mars/Olympus"), ["timezone: unknown time zone 'Mars/Olympus'"]),
     (minimal(storage={"path": "x.db", "retention": "1d"}), ["storage.retention: unknown key"]),
+    (
+        minimal(storage={"path": "~nosuchuser/x.db"}),
+        ["storage.path: cannot expand '~nosuchuser': no such user, or no home directory"],
+    ),
+    (minimal(defaults={"interval": 1.0e15}), ["defaults.interval: must be at most 7d, got 1e+15s"]),
+    (minimal(defaults={"interval": {"homepage": "8d"}}), ["defaults.interval.homepage: must be at most 7d, got 8d"]),
+    (minimal(defaults={"jitter": 1.0e15}), ["defaults.jitter: must be at most 1d, got 1e+15s"]),
+    (minimal(defaults={"timeout": "1h"}), ["defaults.timeout: must be at most 10m, got 1h"]),
+    (minimal(defaults={"retry_delay": "30d"}), ["defaults.retry_delay: must be at most 7d, got 30d"]),
+    (minimal(defaults={"timeout": float("inf")}), ["defaults.timeout: a duration must be a finite number"]),
+    (minimal(storage={"raw_retention": "40000d"}), ["storage.raw_retention: must be at most 36600d, got 40000d"]),
+    (
+        minimal(defaults={"jitter": "6m", "interval": "10m"}),
+        [
+            "sites[0].pages[0]: jitter 6m is more than half of the interval 10m;"
+            " lower defaults.jitter or lengthen the interval",
+            "sites[0] (discovered columns): jitter 6m is more than half of the interval 10m;"
+            " lower defaults.jitter or lengthen the interval",
+        ],
+    ),
 ]
 
 
@@ -215,6 +235,63 @@ def test_unparseable_files(tmp_path: Path, content: str, expected: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert len(info.value.problems) == 1 and expected in info.value.problems[0]
+
+
+def test_jitter_up_to_half_of_each_interval_is_accepted() -> None:
+    doc = minimal(defaults={"jitter": "5m", "interval": {"homepage": "10m", "column": "1h"}})
+    assert parse_config(doc).pages()[0].jitter_s == 300
+    doc["sites"][0]["pages"].append({"name": "fast", "url": "/f", "interval": "9m"})
+    assert problems_of(doc) == [
+        "sites[0].pages[1]: jitter 5m is more than half of the interval 9m;"
+        " lower defaults.jitter or lengthen the interval"
+    ]
+    doc["sites"][0]["defaults"] = {"jitter": "1m"}  # a site's own jitter is judged against its pages
+    assert parse_config(doc).pages()[1].jitter_s == 60
+
+
+def test_a_timeout_longer_than_the_interval_is_a_warning() -> None:
+    config = parse_config(minimal(defaults={"interval": "1m", "timeout": "2m"}))
+    assert "bureau/home: timeout 120s is longer than the interval 60s" in " ".join(config.warnings)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            "sites:\n  - name: a\n    name: b\n",
+            ["sites[0].name: duplicate key (line 3; first on line 2)"],
+        ),
+        (
+            "storage: {path: a.db}\nmetrics: {listen: ':1'}\nstorage: {path: b.db}\nsites: []\n",
+            ["storage: duplicate key (line 3; first on line 1)"],
+        ),
+        (
+            "sites:\n- name: x\n  pages:\n  - {name: h, url: /, url: /x}\n  - {kind: page, kind: column}\n",
+            [
+                "sites[0].pages[0].url: duplicate key (line 4; first on line 4)",
+                "sites[0].pages[1].kind: duplicate key (line 5; first on line 5)",
+            ],
+        ),
+    ],
+)
+def test_a_key_given_twice_is_refused_with_its_path(tmp_path: Path, content: str, expected: list[str]) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == [f"{path}: {problem}" for problem in expected]
+
+
+def test_aliases_and_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    """An anchor used many times is one node, walked once (a billion laughs stays fast); `<<` may repeat."""
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(8)
+    )
+    path = tmp_path / "config.yaml"
+    path.write_text(laughs + "base: &base {name: home, url: /}\nsites: [{<<: *base, <<: *base}]\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert not any("duplicate key" in problem for problem in info.value.problems)
 
 
 def test_missing_huge_and_binary_files(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import sqlite3
 import tempfile
@@ -20,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.commands import check_pages
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.fetch import Fetcher
 from monitor.notify import Notifier
@@ -84,11 +86,22 @@ class Running:
 
 
 @asynccontextmanager
-async def running(config_path: Path, clock: ShiftedClock) -> AsyncIterator[Running]:
+async def running(
+    config_path: Path,
+    clock: ShiftedClock,
+    *,
+    notifier: Notifier | None = None,
+    reload_config: Callable[[], Config] | None = None,
+) -> AsyncIterator[Running]:
     config = load_config(config_path)
     store = Store.open(config.db_path)
     daemon = Daemon(
-        config, store=store, fetcher=Fetcher(clock=clock), clock=clock, reload_config=lambda: load_config(config_path)
+        config,
+        store=store,
+        fetcher=Fetcher(clock=clock),
+        clock=clock,
+        notifier=notifier,
+        reload_config=reload_config or (lambda: load_config(config_path)),
     )
     task = asyncio.create_task(daemon.run(install_signals=False))
     await asyncio.sleep(0)
@@ -285,6 +298,60 @@ async def reload_scenario(config: Path, sim: SimPortal) -> None:
         kept = db_rows(r.db, "SELECT count(*) FROM checks c JOIN pages p ON p.id = c.page_id WHERE p.name = 'gzdt'")
         assert kept[0][0] >= 1  # history of the removed page is kept
         assert db_rows(r.db, "SELECT removed IS NOT NULL FROM pages WHERE name = 'gzdt'") == [(1,)]
+
+
+def test_a_reload_that_raises_anything_is_rejected_counted_and_ready_follows(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`storage.path: ~nosuchuser/x.db` once raised out of the SIGHUP callback: no "reload rejected",
+    no count, and systemd left in RELOADING. Any exception from reading the config is a rejection."""
+    with (
+        SimPortal() as sim,
+        tempfile.TemporaryDirectory(dir="/tmp") as short,
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd,
+    ):
+        systemd.bind(f"{short}/notify")
+        systemd.setblocking(False)
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"), interval="1h")
+        caplog.set_level(logging.INFO, logger="monitor.daemon")
+        asyncio.run(rejected_reloads(config, Notifier(address=f"{short}/notify")))
+        states = [m for m in received(systemd) if m.startswith(("READY", "RELOADING"))]
+    assert [m.split("\n")[0] for m in states] == ["READY=1", *["RELOADING=1", "READY=1"] * 2]
+    rejected = [r.getMessage() for r in caplog.records if "reload rejected" in r.getMessage()]
+    assert rejected == [
+        "reload rejected, keeping the running config: storage.path: cannot expand '~nosuchuser':"
+        " no such user, or no home directory",
+        "reload rejected, keeping the running config: RuntimeError: a bug while reading the config",
+    ]
+
+
+async def rejected_reloads(config_path: Path, notifier: Notifier) -> None:
+    broken = False
+
+    def reload_config() -> Config:
+        if broken:
+            raise RuntimeError("a bug while reading the config")
+        return load_config(config_path)
+
+    async with running(config_path, ShiftedClock(), notifier=notifier, reload_config=reload_config) as r:
+        document = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        document["storage"]["path"] = "~nosuchuser/x.db"
+        config_path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+        r.daemon.reload()
+        assert r.value("portal_monitor_config_reloads_total", result="rejected") == 1
+        broken = True
+        r.daemon.reload()
+        assert r.value("portal_monitor_config_reloads_total", result="rejected") == 2
+        assert r.value("portal_monitor_pages", site="sim") == 1
+
+
+def received(sock: socket.socket) -> list[str]:
+    messages = []
+    while True:
+        try:
+            messages.append(sock.recv(4096).decode())
+        except BlockingIOError:
+            return messages
 
 
 def test_stop_is_clean_and_the_first_check_runs_at_start(tmp_path: Path) -> None:

@@ -92,3 +92,24 @@ def test_outage_is_opened_confirmed_and_closed(tmp_path: Path) -> None:
     assert "portal_probe_phase_duration_seconds" in text and 'phase="connect"' in text
     runs = db_rows(db, "SELECT stopped, stop_reason FROM monitor_runs")
     assert len(runs) == 1 and runs[0][0] is not None and runs[0][1] == "SIGTERM"
+
+
+def test_sigterm_during_hanging_checks_logs_nothing_alarming(tmp_path: Path) -> None:
+    """Checks cancelled by a clean stop are not errors: no APScheduler ERROR, no traceback, exit 0."""
+    with SimPortal() as sim:
+        sim.fault("hang", "/")
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home", "gzdt"), defaults={"timeout": "60s"})
+        with RunningDaemon(config) as daemon:
+            home = {"site": "sim", "page": "home", "kind": "homepage"}
+            daemon.wait_for(
+                lambda: (
+                    (daemon.value("portal_checks_total", site="sim", page="gzdt", kind="column", result="up") or 0) >= 1
+                ),
+                what="a finished check while the homepage hangs",
+            )
+            assert not daemon.value("portal_checks_total", **home, result="up")  # still hanging
+            code, _ = daemon.terminate(timeout_s=15)
+        log = daemon.log()
+    assert code == 0, log
+    assert "cancelled 1 checks still running" in log
+    assert "Traceback" not in log and "ERROR" not in log and "CancelledError" not in log, log
