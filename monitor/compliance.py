@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.freshness import KEY_CATEGORIES, Freshness
+from monitor.percent import pct, ratio_of
 
 V1_WINDOW_S = 7 * 86400
 V1_VETO_RATIO = 0.05
@@ -119,8 +120,9 @@ def v1(facts: V1Facts) -> Verdict:
     ratio = facts.ratio
     if ratio is None:
         return Verdict("V1", False, False, "no homepage checks in the last 7 days", known=False)
+    shown = pct(ratio_of(facts.failed, facts.checks), 1)  # rounded down: 4.96% is not 5.0%
     detail = (
-        f"{facts.failed}/{facts.checks} homepage checks failed in 7 days ({ratio:.1%}); "
+        f"{facts.failed}/{facts.checks} homepage checks failed in 7 days ({shown}); "
         f"{facts.insufficient_days} day(s) under {V1_MIN_DAILY_CHECKS} checks"
     )
     return Verdict("V1", ratio >= V1_VETO_RATIO, ratio >= V1_WARN_RATIO, detail)
