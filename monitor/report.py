@@ -318,7 +318,8 @@ def _build(
     rollups: bool,
 ) -> Report:
     titles = history.site_titles()
-    rows = _with_configured(_pages_in(store, history, period), configured)
+    stored = store.pages(include_removed=True)
+    rows = _with_configured(_pages_in(stored, history, period), stored, configured)
     titles = {**{row.site: row.site for row in rows}, **titles}
     rows = _select(rows, titles, selection)
     marks = history.marks() if rollups and history.has_rollups() else {}
@@ -346,27 +347,28 @@ class _Reading:
     rules: dict[tuple[str, str], Page]
 
 
-def _pages_in(store: Store, history: History, period: Period) -> list[PageRow]:
+def _pages_in(stored: list[PageRow], history: History, period: Period) -> list[PageRow]:
     """Pages that existed during the period: not removed before it, not added after it."""
     added = history.pages_added()
     return [
         row
-        for row in store.pages(include_removed=True)
+        for row in stored
         if (row.removed is None or to_ms(row.removed) >= period.start_ms)
         and to_ms(added.get(row.id, 0.0)) < period.end_ms
     ]
 
 
-def _with_configured(rows: list[PageRow], configured: Sequence[Page]) -> list[PageRow]:
+def _with_configured(rows: list[PageRow], stored: list[PageRow], configured: Sequence[Page]) -> list[PageRow]:
     """The period's pages plus every configured page, so a period without data still lists them
     (with no data). A configured page the database has never seen gets a negative id: it has no
     rows anywhere, so every query about it finds nothing."""
     out = list(rows)
     keys = {(row.site, row.name) for row in out}
+    known = {(row.site, row.name): row for row in stored}
     for index, page in enumerate(configured):
         if page.key not in keys:
             keys.add(page.key)
-            out.append(_page_row(-1 - index, page))
+            out.append(known.get(page.key) or _page_row(-1 - index, page))
     return out
 
 
