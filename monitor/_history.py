@@ -131,6 +131,14 @@ class History:
         stats = Stats(*row)
         return replace(stats, unknown_ms=b - a - stats.observed_ms)
 
+    def hourly_down(self, page_id: int, a: int, b: int) -> dict[int, int]:
+        """down_ms of each hourly row in [a, b) (hour-aligned), by hour start."""
+        rows = self._conn.execute(
+            "SELECT hour_ms, down_ms FROM rollup_hourly WHERE page_id = ? AND hour_ms >= ? AND hour_ms < ?",
+            (page_id, a, b),
+        )
+        return {hour: down for hour, down in rows}
+
     def outages(self, page_id: int, a: int, b: int) -> list[OutageRow]:
         """Outages overlapping [a, b), oldest first."""
         rows = self._conn.execute(

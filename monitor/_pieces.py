@@ -60,6 +60,40 @@ class DayStats:
             out.append(stats)
         return out
 
+    def outage_down(self, page_id: int, spans: Sequence[Span], outages: Sequence[Span]) -> list[int]:
+        """Observed down milliseconds inside each span (pieces of the page's `outages`, which are
+        all of its outages touching the spans' hours): the unobserved part of an outage (monitor
+        stopped, long gaps, its own errors) is unknown, never downtime.
+
+        A final hour is taken from its hourly row when all its down time belongs to the span (the
+        span covers the hour, or no other outage touches it), so pruned raw checks do not matter;
+        every other piece comes from raw checks. Both are exact."""
+        mark = self._marks.get(page_id)
+        final_until = mark.hourly_until_ms if mark else 0
+        rows = self._hourly_rows(page_id, spans, final_until)
+        raw_pieces: list[Span] = []
+        plans: list[tuple[int, list[Span]]] = []
+        for start, end in spans:
+            from_rows, raw = 0, []
+            for piece in _hour_pieces(start, end):
+                hour = hour_floor(piece[0])
+                if hour in rows and hour + HOUR_MS <= final_until and _owns(piece, hour, outages):
+                    from_rows += rows[hour]
+                elif hour + HOUR_MS <= final_until and hour not in rows:
+                    continue  # a final hour without a row: nothing observed
+                else:
+                    raw.append(piece)
+            plans.append((from_rows, raw))
+            raw_pieces += raw
+        stats = self._raw(page_id, sorted(set(raw_pieces)))
+        return [from_rows + sum(stats[p].down_ms for p in raw) for from_rows, raw in plans]
+
+    def _hourly_rows(self, page_id: int, spans: Sequence[Span], final_until: int) -> dict[int, int]:
+        if not spans or final_until <= 0:
+            return {}
+        first, last = min(s for s, _ in spans), max(e for _, e in spans)
+        return self._history.hourly_down(page_id, hour_floor(first), min(hour_ceil(last), final_until))
+
     def _raw(self, page_id: int, spans: list[Span]) -> dict[Span, Stats]:
         """Stats of each raw span, reading each run of touching spans in one pass."""
         found: dict[Span, Stats] = {}
@@ -82,6 +116,26 @@ def _plan(day: Day, mark: RollupMark | None, timezone: str) -> _Plan:
         return _Plan(False, None, (whole,))
     raw = tuple(s for s in ((day.start_ms, start), (end, day.end_ms)) if s[0] < s[1])
     return _Plan(False, (start, end), raw)
+
+
+def _hour_pieces(start: int, end: int) -> list[Span]:
+    """[start, end) cut at hour boundaries."""
+    pieces, cursor = [], start
+    while cursor < end:
+        cut = min(hour_floor(cursor) + HOUR_MS, end)
+        pieces.append((cursor, cut))
+        cursor = cut
+    return pieces
+
+
+def _owns(piece: Span, hour: int, outages: Sequence[Span]) -> bool:
+    """Whether all down time of the hour lies in `piece` (down time exists only inside outages):
+    the piece is the whole hour, or the only outage touching the hour meets it exactly there."""
+    end = hour + HOUR_MS
+    if piece == (hour, end):
+        return True
+    touching = [(max(s, hour), min(e, end)) for s, e in outages if s < end and e > hour]
+    return touching == [piece]
 
 
 def _clusters(spans: list[Span]) -> list[list[Span]]:

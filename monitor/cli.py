@@ -7,13 +7,16 @@ bad config or an unusable database. Errors are one clear line on stderr, never a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import os
+import sqlite3
+import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -148,14 +151,38 @@ def take_writer_lock(config: Config, holder: str) -> Any:
         fail(f"cannot use database {config.db_path}: its lock file {exc.filename} cannot be created ({reason})")
 
 
-def open_store(config: Config, *, migrate: bool = True, readonly: bool = False) -> Any:
+def open_store(config: Config, *, migrate: bool = True, readonly: bool = False, path: Path | None = None) -> Any:
+    """The config's database, or `path` (--db) instead; exit 2 with one line when unusable."""
     from monitor.store import Store, StoreError, WriterSettings
 
     settings = WriterSettings(max_backlog=config.raw.storage.max_backlog)
     try:
-        return Store.open(config.db_path, migrate=migrate, readonly=readonly, writer_settings=settings)
+        return Store.open(path or config.db_path, migrate=migrate, readonly=readonly, writer_settings=settings)
     except StoreError as exc:
         fail(str(exc))
+
+
+def db_option(func: F) -> F:
+    """`--db PATH` on the commands that only read the database: read a backup copy (or a file
+    anywhere) instead of the config's storage.path, without editing the config."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Read this database file instead of the config's storage.path (e.g. a backup).",
+    )(func)
+
+
+@contextlib.contextmanager
+def database_errors(path: Path) -> Iterator[None]:
+    """A database that breaks while being read or written (truncated, corrupt, locked by another
+    process) is one line and exit 2, never a traceback."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        hint = " (another process holds a lock on it; try again when it is done)" if "locked" in str(exc) else ""
+        fail(f"cannot use database {path}: {exc}{hint}")
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -264,8 +291,9 @@ def discover(url: str, as_yaml: bool, crawl: bool) -> None:
 
 @cli.command()
 @config_option
+@db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
-def status(config_path: Path, as_json: bool) -> None:
+def status(config_path: Path, db_path: Path | None, as_json: bool) -> None:
     """Per site: the national rules' verdicts, stale and blank columns, homepage visits per day.
 
     Exit status 1 when any rule is vetoed (a rule without enough evidence yet is "insufficient
@@ -274,8 +302,9 @@ def status(config_path: Path, as_json: bool) -> None:
     from monitor.status import render, site_statuses, to_json, vetoed
 
     config = load(config_path)
-    store = open_store(config, readonly=True)
-    statuses = site_statuses(config, store, datetime.now().timestamp())
+    store = open_store(config, readonly=True, path=db_path)
+    with database_errors(store.path):
+        statuses = site_statuses(config, store, datetime.now().timestamp())
     click.echo(printable(json.dumps(to_json(statuses), ensure_ascii=False, indent=2) if as_json else render(statuses)))
     sys.exit(EXIT_NOT_UP if vetoed(statuses) else EXIT_OK)
 
@@ -356,9 +385,10 @@ def db_migrate(config_path: Path) -> None:
 
 @cli.command()
 @config_option
+@db_option
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First local date of the period.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last local date, inclusive (default: today).")
-@click.option("--year", type=int, help="A calendar year, e.g. 2018.")
+@click.option("--year", type=int, help="A calendar year, e.g. 2018 (2000 to 2100).")
 @click.option("--month", metavar="YYYY-MM", help="A calendar month, e.g. 2018-12.")
 @click.option("--last", metavar="DURATION", help="The last 7d, 24h, 4w ... ending now (default: 7d).")
 @click.option("--site", "sites", multiple=True, metavar="SITE", help="Only this site (repeatable).")
@@ -374,8 +404,15 @@ def db_migrate(config_path: Path) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 @click.option("--template", type=click.Path(path_type=Path), help="string.Template file for --format zh.")
 @click.option("--raw", is_flag=True, help="Compute from raw checks only, ignoring rollups (slow; a cross-check).")
+@click.option(
+    "--bom/--no-bom",
+    default=True,
+    show_default=True,
+    help="Start a CSV with a UTF-8 byte order mark, which Excel needs to read Chinese text.",
+)
 def report(
     config_path: Path,
+    db_path: Path | None,
     date_from: str | None,
     date_to: str | None,
     year: int | None,
@@ -387,6 +424,7 @@ def report(
     output: Path | None,
     template: Path | None,
     raw: bool,
+    bom: bool,
 ) -> None:
     """Uptime, outages, national rule V1 and column freshness for a period of local dates.
 
@@ -397,15 +435,15 @@ def report(
       monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
       monitor report --last 24h --page homepage
     """
-    from monitor.commands import report_text
+    from monitor.commands import report_for as build
     from monitor.report import ReportError, Selection, parse_period
-    from monitor.report_render import TemplateError
+    from monitor.report_render import TemplateError, render
 
     config = load(config_path)
     now = time.time()
     text_template = _read_template(template, fmt)
     _check_writable(output)
-    store = open_store(config, readonly=True)
+    store = open_store(config, readonly=True, path=db_path)
     try:
         period = parse_period(
             tz_name=config.raw.timezone,
@@ -416,7 +454,9 @@ def report(
             month=month,
             last=last,
         )
-        text = report_text(config, store, period, now, Selection(sites, pages), fmt, text_template, raw=raw)
+        with database_errors(store.path):
+            built = build(config, store, period, now, Selection(sites, pages), raw=raw)
+        text = render(built, fmt, text_template, bom=bom)
     except ReportError as exc:
         fail(str(exc))
     except TemplateError as exc:
@@ -424,13 +464,24 @@ def report(
     _emit(text, output)
 
 
+MAX_TEMPLATE_BYTES = 64 * 1024
+"""A zh template is a paragraph or a page of text; anything larger is a mistake (or /dev/zero)."""
+
+
 def _read_template(path: Path | None, fmt: str) -> str | None:
+    """The template's text: a regular file of at most MAX_TEMPLATE_BYTES, in UTF-8."""
     if path is None:
         return None
     if fmt != "zh":
         fail("--template is used only with --format zh")
     try:
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                fail(f"cannot read template {path}: not a regular file")
+            data = file.read(MAX_TEMPLATE_BYTES + 1)
+        if len(data) > MAX_TEMPLATE_BYTES:
+            fail(f"cannot read template {path}: larger than {MAX_TEMPLATE_BYTES // 1024} KiB")
+        return data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"cannot read template {path}: {getattr(exc, 'strerror', None) or exc}")
     return None
@@ -468,7 +519,8 @@ def db_rollup(config_path: Path) -> None:
 
     config = load(config_path)
     store = open_store(config)
-    steps = store.run_task(RollupTick(time.time(), config.raw.timezone))
+    with database_errors(config.db_path):
+        steps = store.run_task(RollupTick(time.time(), config.raw.timezone))
     click.echo(f"{config.db_path}: rollups up to date ({len(steps)} steps, longest {max(steps) * 1000:.0f} ms)")
 
 
@@ -492,8 +544,9 @@ def db_prune(config_path: Path, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"{config.db_path}: would delete {rows} raw checks {older} from {len(candidates)} pages")
         return
-    steps = store.run_task(Prune(now, retention))
-    size, pages, free = store.file_pages()
+    with database_errors(config.db_path):
+        steps = store.run_task(Prune(now, retention))
+        size, pages, free = store.file_pages()
     click.echo(
         f"{config.db_path}: deleted {rows} raw checks {older} in {len(steps)} steps"
         f" (longest {max(steps) * 1000:.0f} ms); file {size * pages / 1e6:.1f} MB, {free} free pages"
@@ -514,15 +567,16 @@ def db_vacuum(config_path: Path, incremental: bool, force: bool) -> None:
 
     config = load(config_path)
     store = open_store(config)
-    size, before, _ = store.file_pages()
-    if incremental:
-        store.run_task(IncrementalVacuum())
-    else:
-        if store.daemon_running(time.time()) and not force:
-            fail("the daemon is running: stop it first, or use --incremental (or --force to vacuum anyway)")
-        click.echo("warning: VACUUM rewrites the whole database; writers wait until it is done", err=True)
-        store.vacuum()
-    _, after, free = store.file_pages()
+    with database_errors(config.db_path):
+        size, before, _ = store.file_pages()
+        if incremental:
+            store.run_task(IncrementalVacuum())
+        else:
+            if store.daemon_running(time.time()) and not force:
+                fail("the daemon is running: stop it first, or use --incremental (or --force to vacuum anyway)")
+            click.echo("warning: VACUUM rewrites the whole database; writers wait until it is done", err=True)
+            store.vacuum()
+        _, after, free = store.file_pages()
     click.echo(f"{config.db_path}: {size * before / 1e6:.1f} MB -> {size * after / 1e6:.1f} MB ({free} free pages)")
 
 

@@ -30,8 +30,7 @@ from monitor.freshness import guess_category
 from monitor.logs import redact
 from monitor.metrics import MonitorState
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
-from monitor.report import Period, Selection, build_report
-from monitor.report_render import render
+from monitor.report import Period, Report, Selection, build_report
 from monitor.store import Store
 from monitor.tracker import Tracker, restore_runtime
 
@@ -143,21 +142,11 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
 # -- report --------------------------------------------------------------------------------------
 
 
-def report_text(
-    config: Config,
-    store: Store,
-    period: Period,
-    now: float,
-    selection: Selection,
-    fmt: str,
-    template: str | None,
-    *,
-    raw: bool,
-) -> str:
-    """The report for `period` in `fmt`; discovered columns keep the rules config gives them."""
+def report_for(config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool) -> Report:
+    """The report for `period`, listing every configured page (with no data where nothing was
+    observed); discovered columns keep the rules config gives them."""
     configured = config.pages() + remembered_columns(config.raw, store.pages(include_removed=True))
-    built = build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
-    return render(built, fmt, template)
+    return build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
 
 
 # -- extract -------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from monitor.freshness import KEY_CATEGORIES, Freshness
+from monitor.percent import pct, ratio_of
 
 V1_WINDOW_S = 7 * 86400
 V1_VETO_RATIO = 0.05
@@ -168,7 +169,8 @@ def v1(facts: V1Facts) -> Verdict:
     ratio = facts.ratio
     if ratio is None:
         return Verdict("V1", VerdictState.INSUFFICIENT_DATA, "no homepage visits in the last 7 days")
-    detail = f"{facts.failed}/{facts.checks} homepage visits failed in 7 days ({ratio:.1%})"
+    shown = pct(ratio_of(facts.failed, facts.checks), 1)  # rounded down: 4.96% is not 5.0%
+    detail = f"{facts.failed}/{facts.checks} homepage visits failed in 7 days ({shown})"
     if not facts.sufficient:
         return Verdict(
             "V1",

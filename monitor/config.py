@@ -635,13 +635,22 @@ def _parse_listen(listen: str) -> tuple[str, int]:
     return host, port
 
 
+SYSTEM_CONFIG_ROOT = Path("/etc")
+SYSTEM_STATE_ROOT = Path("/var/lib")
+
+
 def _db_path(configured: str, base_dir: Path, state_directory: str | None) -> Path:
-    """Relative DB paths live under $STATE_DIRECTORY (systemd) or beside the config file."""
+    """Where a relative storage.path lives: under $STATE_DIRECTORY when systemd sets it (the
+    daemon); else, for a config in /etc/NAME/, under /var/lib/NAME/ — the unit's StateDirectory
+    for its ConfigurationDirectory, so `monitor status -c /etc/portal-monitor/config.yaml` run
+    by hand reads the daemon's database; else beside the config file."""
     path = Path(configured).expanduser()
     if path.is_absolute():
         return path
     if state_directory:
         return Path(state_directory.split(":")[0]) / path
+    if base_dir.parent == SYSTEM_CONFIG_ROOT:
+        return SYSTEM_STATE_ROOT / base_dir.name / path
     return base_dir / path
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from monitor._history import History, to_ms
@@ -19,8 +20,9 @@ from monitor.compliance import V1_MIN_DAILY_CHECKS, V1_VETO_RATIO, V1_WARN_RATIO
 from monitor.config import parse_duration
 from monitor.freshness import Rule, evaluate, page_rule
 from monitor.models import Category, Page, PageKind
+from monitor.percent import ratio_of
 from monitor.store import PageRow, Store
-from monitor.timeline import Stats, total
+from monitor.timeline import FOREVER_MS, Stats, hour_ceil, hour_floor, total
 
 REPORT_TAGS = ("概况类", "政务动态", "信息公开目录")
 """Page tags counted for the 政府网站工作年度报表 (items published in columns so tagged)."""
@@ -28,6 +30,12 @@ REPORT_TAGS = ("概况类", "政务动态", "信息公开目录")
 
 class ReportError(ValueError):
     """Bad period, site or page: one line for the user."""
+
+
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+"""The local dates a report may cover: no portal was monitored before 2000, and a bound keeps
+a mistyped year (1, 9999) a clear error instead of a crash or a minute of empty arithmetic."""
 
 
 # -- periods -----------------------------------------------------------------------------------------
@@ -80,21 +88,22 @@ def parse_period(
 ) -> Period:
     """The period the options describe (default: the last 7 days); ReportError when they are bad."""
     tz = ZoneInfo(tz_name)
-    chosen = [name for name, v in (("--from", date_from), ("--year", year), ("--month", month), ("--last", last)) if v]
+    options = (("--from", date_from), ("--year", year), ("--month", month), ("--last", last))
+    chosen = [name for name, v in options if v is not None]
     if len(chosen) > 1:
         raise ReportError(f"choose one period: {' and '.join(chosen)} were both given")
-    if date_to and not date_from:
+    if date_to is not None and date_from is None:
         raise ReportError("--to needs --from")
     now_ms = to_ms(now)
-    if last or not chosen:
-        return _last(last or "7d", tz_name, now_ms)
+    if last is not None or not chosen:
+        return _last("7d" if last is None else last, tz_name, now_ms)
     if year is not None:
-        first, final = date(year, 1, 1), date(year, 12, 31)
-    elif month:
+        first, final = _year(year)
+    elif month is not None:
         first, final = _month(month)
     else:
         first = _date(date_from or "", "--from")
-        final = _date(date_to, "--to") if date_to else datetime.fromtimestamp(now, tz).date()
+        final = _date(date_to, "--to") if date_to is not None else datetime.fromtimestamp(now, tz).date()
     if final < first:
         raise ReportError(f"the period ends ({final}) before it starts ({first})")
     start, end = day_bounds(first, tz)[0], day_bounds(final, tz)[1]
@@ -111,17 +120,33 @@ def _last(text: str, tz_name: str, now_ms: int) -> Period:
     if seconds <= 0:
         raise ReportError("--last must be longer than zero")
     tz = ZoneInfo(tz_name)
+    earliest_ms = day_bounds(EARLIEST, tz)[0]
+    if seconds > (now_ms - earliest_ms) / 1000:
+        raise ReportError(f"--last {text} reaches back before {EARLIEST}, the earliest date a report covers")
     start = now_ms - to_ms(seconds)
     first = datetime.fromtimestamp(start / 1000, tz).date()
     final = datetime.fromtimestamp((now_ms - 1) / 1000, tz).date()
     return Period(first, final, start, now_ms, tz_name)
 
 
+def _in_range(day: date, option: str, text: str) -> date:
+    if not EARLIEST <= day <= LATEST:
+        raise ReportError(f"{option} {text}: reports cover dates from {EARLIEST} to {LATEST}")
+    return day
+
+
 def _date(text: str, option: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ReportError(f"{option}: expected a date like 2018-12-31, got {text!r}") from None
+    return _in_range(day, option, text)
+
+
+def _year(year: int) -> tuple[date, date]:
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise ReportError(f"--year {year}: reports cover the years {EARLIEST.year} to {LATEST.year}")
+    return date(year, 1, 1), date(year, 12, 31)
 
 
 def _month(text: str) -> tuple[date, date]:
@@ -130,6 +155,7 @@ def _month(text: str) -> tuple[date, date]:
         first = date(year, month, 1)
     except ValueError:
         raise ReportError(f"--month: expected a month like 2018-12, got {text!r}") from None
+    _in_range(first, "--month", text)
     following = date(year + month // 12, month % 12 + 1, 1)
     return first, following - timedelta(days=1)
 
@@ -139,10 +165,18 @@ def _month(text: str) -> tuple[date, date]:
 
 @dataclass(frozen=True)
 class OutageEntry:
+    """One outage clipped to the period: `duration_ms` is its observed down time there (time
+    nobody watched, such as a stopped monitor, is unknown, not down), `span_ms` its length."""
+
     start_ms: int
     end_ms: int | None
     duration_ms: int
     cause: str
+    span_ms: int
+
+    @property
+    def partly_unobserved(self) -> bool:
+        return self.duration_ms < self.span_ms
 
 
 @dataclass(frozen=True)
@@ -156,14 +190,27 @@ class PageReport:
     blips: int
 
     @property
-    def uptime_ratio(self) -> float | None:
+    def uptime_exact(self) -> Fraction | None:
         """up / (up + down); None without any up or down time (never 100% for no data)."""
-        seen = self.stats.up_ms + self.stats.down_ms
-        return self.stats.up_ms / seen if seen else None
+        return ratio_of(self.stats.up_ms, self.stats.up_ms + self.stats.down_ms)
+
+    @property
+    def uptime_ratio(self) -> float | None:
+        exact = self.uptime_exact
+        return None if exact is None else float(exact)
+
+    @property
+    def coverage_exact(self) -> Fraction:
+        return ratio_of(self.stats.observed_ms, self.period_ms) or Fraction(0)
 
     @property
     def coverage_ratio(self) -> float:
-        return self.stats.observed_ms / self.period_ms if self.period_ms else 0.0
+        return float(self.coverage_exact)
+
+    @property
+    def no_data(self) -> bool:
+        """Nothing observed in the period (e.g. before the monitor ran)."""
+        return self.stats.observed_ms == 0
 
     @property
     def downtime_ms(self) -> int:
@@ -195,6 +242,10 @@ class WeekV1:
     failed: int
     days_under_20: int
     full_days: int = 7
+
+    @property
+    def exact(self) -> Fraction | None:
+        return ratio_of(self.failed, self.checks)
 
     @property
     def ratio(self) -> float | None:
@@ -281,7 +332,10 @@ def _build(
     rollups: bool,
 ) -> Report:
     titles = history.site_titles()
-    rows = _select(_pages_in(store, history, period), titles, selection)
+    stored = store.pages(include_removed=True)
+    rows = _with_configured(_pages_in(stored, history, period), stored, configured)
+    titles = {**{row.site: row.site for row in rows}, **titles}
+    rows = _select(rows, titles, selection)
     marks = history.marks() if rollups and history.has_rollups() else {}
     days_source = DayStats(history, marks, period.timezone, to_ms(now))
     rules = {page.key: page for page in configured}
@@ -290,19 +344,54 @@ def _build(
     for site in sorted({row.site for row in rows}):
         members = [row for row in rows if row.site == site]
         per_day = {row.id: days_source.page(row.id, days) for row in members}
-        sites.append(_site_report(history, site, titles.get(site, site), members, per_day, days, period, rules))
+        reading = _Reading(history, days_source, per_day, days, period, rules)
+        sites.append(_site_report(reading, site, titles.get(site, site), members))
     return Report(period, tuple(sites), "rollups" if marks else "raw")
 
 
-def _pages_in(store: Store, history: History, period: Period) -> list[PageRow]:
+@dataclass(frozen=True)
+class _Reading:
+    """What a site's report is built from: the queries and the per-day stats of its pages."""
+
+    history: History
+    days_source: DayStats
+    per_day: dict[int, list[Stats]]
+    days: list[Day]
+    period: Period
+    rules: dict[tuple[str, str], Page]
+
+
+def _pages_in(stored: list[PageRow], history: History, period: Period) -> list[PageRow]:
     """Pages that existed during the period: not removed before it, not added after it."""
     added = history.pages_added()
     return [
         row
-        for row in store.pages(include_removed=True)
+        for row in stored
         if (row.removed is None or to_ms(row.removed) >= period.start_ms)
         and to_ms(added.get(row.id, 0.0)) < period.end_ms
     ]
+
+
+def _with_configured(rows: list[PageRow], stored: list[PageRow], configured: Sequence[Page]) -> list[PageRow]:
+    """The period's pages plus every configured page, so a period without data still lists them
+    (with no data). A configured page the database has never seen gets a negative id: it has no
+    rows anywhere, so every query about it finds nothing."""
+    out = list(rows)
+    keys = {(row.site, row.name) for row in out}
+    known = {(row.site, row.name): row for row in stored}
+    for index, page in enumerate(configured):
+        if page.key not in keys:
+            keys.add(page.key)
+            out.append(known.get(page.key) or _page_row(-1 - index, page))
+    return out
+
+
+def _page_row(page_id: int, page: Page) -> PageRow:
+    category = page.category.value if page.category else None
+    return PageRow(
+        page_id, page.site, page.name, page.url, page.kind.value, category, page.interval_s, page.discovered_by,
+        page.tags, None,
+    )  # fmt: skip
 
 
 def _select(rows: list[PageRow], titles: dict[str, str], selection: Selection) -> list[PageRow]:
@@ -320,23 +409,17 @@ def _select(rows: list[PageRow], titles: dict[str, str], selection: Selection) -
     return rows
 
 
-def _site_report(
-    history: History,
-    site: str,
-    title: str,
-    rows: list[PageRow],
-    per_day: dict[int, list[Stats]],
-    days: list[Day],
-    period: Period,
-    rules: dict[tuple[str, str], Page],
-) -> SiteReport:
-    totals = {row.id: total(per_day[row.id]) for row in rows}
-    pages = tuple(_page_report(history, row, totals[row.id], period) for row in rows)
+def _site_report(reading: _Reading, site: str, title: str, rows: list[PageRow]) -> SiteReport:
+    history, period = reading.history, reading.period
+    totals = {row.id: total(reading.per_day[row.id]) for row in rows}
+    pages = tuple(_page_report(reading, row, totals[row.id]) for row in rows)
     columns = tuple(
-        _column_report(history, row, period, rules, totals[row.id]) for row in rows if row.kind == PageKind.COLUMN.value
+        _column_report(history, row, period, reading.rules, totals[row.id])
+        for row in rows
+        if row.kind == PageKind.COLUMN.value
     )
     homepage = next((row for row in rows if row.kind == PageKind.HOMEPAGE.value), None)
-    weeks = national_v1(days, per_day[homepage.id]) if homepage else ()
+    weeks = national_v1(reading.days, reading.per_day[homepage.id]) if homepage else ()
     tagged = tuple(
         (tag, history.items_published([r.id for r in rows if tag in r.tags], period.first, period.end_date))
         for tag in REPORT_TAGS
@@ -344,21 +427,28 @@ def _site_report(
     return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged)
 
 
-def _page_report(history: History, row: PageRow, stats: Stats, period: Period) -> PageReport:
-    a, b = period.start_ms, period.end_ms
-    overlapping = history.outages(row.id, a, b)
+def _page_report(reading: _Reading, row: PageRow, stats: Stats) -> PageReport:
+    """Outages clipped to the period with their observed down time; MTTR = mean observed
+    down time of the outages that ended inside the period (whole outages, not clipped)."""
+    a, b = reading.period.start_ms, reading.period.end_ms
+    overlapping = reading.history.outages(row.id, a, b)
+    clipped = [(max(o.start_ms, a), b if o.end_ms is None else min(o.end_ms, b)) for o in overlapping]
+    repaired = [o for o in overlapping if o.end_ms is not None and o.end_ms <= b]
+    edges = [(o.start_ms, a) for o in repaired if o.start_ms < a]
+    spans = clipped + edges
+    first = min((start for start, _ in spans), default=a)
+    near = reading.history.outages(row.id, hour_floor(first), hour_ceil(b))
+    known = [(o.start_ms, FOREVER_MS if o.end_ms is None else o.end_ms) for o in near]
+    observed = dict(zip(spans, reading.days_source.outage_down(row.id, spans, known), strict=True))
     entries = tuple(
-        OutageEntry(
-            max(o.start_ms, a),
-            o.end_ms if o.end_ms is None or o.end_ms <= b else b,
-            min(o.end_ms if o.end_ms is not None else b, b) - max(o.start_ms, a),
-            o.cause,
-        )
-        for o in overlapping
+        OutageEntry(start, None if o.end_ms is None else end, observed[(start, end)], o.cause, end - start)
+        for o, (start, end) in zip(overlapping, clipped, strict=True)
     )
-    repaired = [o.end_ms - o.start_ms for o in overlapping if o.end_ms is not None and o.end_ms <= b]
-    mttr = sum(repaired) // len(repaired) if repaired else None
-    return PageReport(row.name, row.kind, stats, period.length_ms, entries, mttr, history.blips(row.id, a, b))
+    whole = [observed[(max(o.start_ms, a), b if o.end_ms is None else o.end_ms)] for o in repaired]
+    whole = [down + observed.get((o.start_ms, a), 0) for o, down in zip(repaired, whole, strict=True)]
+    mttr = sum(whole) // len(whole) if whole else None
+    blips = reading.history.blips(row.id, a, b)
+    return PageReport(row.name, row.kind, stats, reading.period.length_ms, entries, mttr, blips)
 
 
 def _column_report(

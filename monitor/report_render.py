@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from fractions import Fraction
 from importlib import resources
 from string import Template
 from typing import Any
 
 from monitor.compliance import VerdictState
+from monitor.percent import pct
 from monitor.report import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
 
 CSV_COLUMNS = (
@@ -38,19 +39,38 @@ CSV_COLUMNS = (
     "blips",
     "checks",
     "failed_checks",
+    "visits",
+    "failed_visits",
+    "retries",
+    "failed_retries",
+    "blocked_checks",
+    "error_checks",
+    "outages_partly_unobserved",
+    "uptime_pct",
+    "coverage_pct",
+    "period_from",
+    "period_to",
+    "until",
+    "timezone",
 )
+"""Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
+
+NO_DATA = "no data"
+BOM = "\ufeff"
+"""Byte order mark: Excel opens a UTF-8 CSV as UTF-8 only when the file starts with it."""
 
 
 class TemplateError(ValueError):
     """A --template file that cannot be used; one line for the user."""
 
 
-def render(report: Report, fmt: str, template: str | None = None) -> str:
-    """The report in `fmt`; `template` is the text of a zh template (default: the packaged one)."""
+def render(report: Report, fmt: str, template: str | None = None, *, bom: bool = True) -> str:
+    """The report in `fmt`; `template` is the text of a zh template (default: the packaged one).
+    A CSV starts with a UTF-8 byte order mark unless `bom` is False (Excel needs it)."""
     if fmt == "json":
         return json.dumps(to_json(report), ensure_ascii=False, indent=2)
     if fmt == "csv":
-        return to_csv(report)
+        return (BOM if bom else "") + to_csv(report)
     if fmt == "zh":
         return to_zh(report, template if template is not None else default_template())
     return to_text(report, markdown=fmt == "markdown")
@@ -124,8 +144,16 @@ def _page_json(page: PageReport, period: Period) -> dict[str, Any]:
         "blips": page.blips,
         "checks": s.checks,
         "failed_checks": s.down,
+        "visits": s.scheduled,
+        "failed_visits": s.scheduled_failed,
+        "retries": s.checks - s.error - s.scheduled,
+        "failed_retries": s.down - s.scheduled_failed,
         "blocked_checks": s.blocked,
         "error_checks": s.error,
+        "outages_partly_unobserved": sum(1 for o in page.outages if o.partly_unobserved),
+        "no_data": page.no_data,
+        "uptime_pct": pct(page.uptime_exact, none=NO_DATA),
+        "coverage_pct": pct(page.coverage_exact, 1),
         "avg_latency_ms": s.latency_sum_ms / s.up if s.up else None,
         "max_latency_ms": s.latency_max_ms if s.up else None,
         "outage_list": [
@@ -133,6 +161,8 @@ def _page_json(page: PageReport, period: Period) -> dict[str, Any]:
                 "start": iso(o.start_ms, period),
                 "end": iso(o.end_ms, period),
                 "duration_s": seconds(o.duration_ms),
+                "span_s": seconds(o.span_ms),
+                "partly_unobserved": o.partly_unobserved,
                 "cause": o.cause,
             }
             for o in page.outages
@@ -169,26 +199,21 @@ def _week_json(week: WeekV1) -> dict[str, Any]:
 
 
 def to_csv(report: Report) -> str:
-    """One row per page with the availability numbers (columns: CSV_COLUMNS)."""
+    """One row per page with the availability numbers (columns: CSV_COLUMNS), each row carrying
+    the period and its time zone so a row pasted elsewhere still says what it covers."""
+    p = report.period
+    when = {"period_from": p.first.isoformat(), "period_to": p.last.isoformat(), "until": iso(p.end_ms, p)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for site in report.sites:
         for page in site.pages:
-            row = {"site": site.name, "page": page.name, **_page_json(page, report.period)}
+            row = {"site": site.name, "page": page.name, **_page_json(page, p), **when, "timezone": p.timezone}
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
     return out.getvalue().rstrip("\n")
 
 
 # -- table and markdown ------------------------------------------------------------------------------
-
-
-def pct(ratio: float | None, digits: int = 3) -> str:
-    """Rounded down: 99.9996% must not read as 100.000%."""
-    if ratio is None:
-        return "—"
-    scale = 10 ** (digits + 2)
-    return f"{math.floor(ratio * scale) / 10**digits:.{digits}f}%"
 
 
 def duration(value_ms: int | None) -> str:
@@ -208,6 +233,8 @@ def to_text(report: Report, *, markdown: bool) -> str:
     ]
     for site in report.sites:
         lines += ["", f"{'## ' if markdown else ''}{site.name} — {site.title}", ""]
+        if all(page.no_data for page in site.pages):
+            lines += [f"{NO_DATA}: nothing was observed in this period", ""]
         lines += _table(_page_rows(site), markdown)
         if site.national_v1:
             lines += ["", f"{'### ' if markdown else ''}National rule V1 (homepage, per ISO week)", ""]
@@ -228,8 +255,8 @@ def _page_rows(site: SiteReport) -> list[list[str]]:
             [
                 page.name,
                 page.kind,
-                pct(page.uptime_ratio),
-                pct(page.coverage_ratio, 1),
+                pct(page.uptime_exact, none=NO_DATA),
+                pct(page.coverage_exact, 1),
                 duration(s.down_ms),
                 duration(s.blocked_ms),
                 duration(s.unknown_ms),
@@ -245,7 +272,7 @@ def _page_rows(site: SiteReport) -> list[list[str]]:
 def _v1_rows(weeks: Sequence[WeekV1]) -> list[list[str]]:
     rows = [["week", "visits", "failed", "ratio", "days < 20 visits", "state"]]
     rows += [
-        [str(w.week_start), str(w.checks), str(w.failed), pct(w.ratio, 2), str(w.days_under_20), _V1_STATES[w.state]]
+        [str(w.week_start), str(w.checks), str(w.failed), pct(w.exact, 2), str(w.days_under_20), _V1_STATES[w.state]]
         for w in weeks
     ]
     return rows
@@ -321,8 +348,8 @@ def zh_values(site: SiteReport, period: Period) -> dict[str, str]:
         "outages": _outages_zh(home, period),
         "publishing": _publishing_zh(site, checked, items),
         "columns": _columns_zh(checked, stale, blank, period),
-        "uptime_pct": _pct_zh(home.uptime_ratio if home else None),
-        "coverage_pct": _pct_zh(home.coverage_ratio if home and home.stats.observed_ms else None),
+        "uptime_pct": _pct_zh(home.uptime_exact if home else None),
+        "coverage_pct": _pct_zh(home.coverage_exact if home and home.stats.observed_ms else None),
         "outage_count": str(len(home.outages)) if home else "无监测数据",
         "downtime_zh": _duration_zh(home.downtime_ms) if home else "无监测数据",
         "longest_zh": _duration_zh(home.longest_outage_ms) if home and home.outages else "无",
@@ -351,14 +378,14 @@ def _monitoring_zh(site: SiteReport, home: PageReport | None, period: Period) ->
         return f"{site.title}门户网站无监测数据。"
     scope = f"首页及{len(site.columns)}个栏目" if site.columns else "首页"
     span = "全年" if _whole_year(period) else ""
-    how = "7×24小时不间断监测" if home.coverage_ratio >= 0.99 else "定时监测"
-    return f"对{site.title}门户网站{scope}进行{span}{how}，监测覆盖率{_pct_zh(home.coverage_ratio)}。"
+    how = "7×24小时不间断监测" if home.coverage_exact >= Fraction(99, 100) else "定时监测"
+    return f"对{site.title}门户网站{scope}进行{span}{how}，监测覆盖率{_pct_zh(home.coverage_exact)}。"
 
 
 def _availability_zh(home: PageReport | None) -> str:
     if home is None or home.uptime_ratio is None:
         return "网站可用率：无监测数据。"
-    return f"网站首页可用率为{_pct_zh(home.uptime_ratio)}。"
+    return f"网站首页可用率为{_pct_zh(home.uptime_exact)}。"
 
 
 def _outages_zh(home: PageReport | None, period: Period) -> str:
@@ -368,9 +395,11 @@ def _outages_zh(home: PageReport | None, period: Period) -> str:
     if not home.outages:
         return f"监测期间未发生网站无法访问的情况。{blips}"
     longest = max(home.outages, key=lambda o: o.duration_ms)
+    unwatched = "中断期间监测中止的时段不计入时长。" if any(o.partly_unobserved for o in home.outages) else ""
     return (
         f"监测期间网站首页共发生{len(home.outages)}次无法访问，累计{_duration_zh(home.downtime_ms)}，"
-        f"其中最长一次始于{_when_zh(longest.start_ms, period)}，持续{_duration_zh(longest.duration_ms)}。{blips}"
+        f"其中最长一次始于{_when_zh(longest.start_ms, period)}，持续{_duration_zh(longest.duration_ms)}。"
+        f"{unwatched}{blips}"
     )
 
 
@@ -396,8 +425,8 @@ def _columns_zh(checked: Sequence[ColumnReport], stale: list[str], blank: list[s
     return f"{head}有{'，'.join(found)}。"
 
 
-def _pct_zh(ratio: float | None) -> str:
-    return "无监测数据" if ratio is None else pct(ratio, 2)
+def _pct_zh(ratio: Fraction | None) -> str:
+    return pct(ratio, 2, none="无监测数据")
 
 
 def _duration_zh(value_ms: int | None) -> str:

@@ -333,6 +333,8 @@ class Store:
         db_path = Path(path)
         try:
             conn = _connect(db_path, readonly=readonly)
+            if readonly:
+                _require_schema(conn, db_path)
             _refuse_unknown_migrations(conn, db_path)
             if migrate and not readonly:
                 applied = apply_migrations(conn)
@@ -586,7 +588,9 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (transactions are explicit) with WAL and sane limits."""
     if readonly:
         if not path.exists():
-            raise sqlite3.OperationalError("no such database file (has the daemon run yet?)")
+            raise sqlite3.OperationalError(
+                "no such database file (has the daemon run yet? --db PATH reads another one)"
+            )
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, timeout=10)
     else:
         if path.parent and not path.parent.exists():
@@ -602,6 +606,16 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")
     return conn
+
+
+def _require_schema(conn: sqlite3.Connection, path: Path) -> None:
+    """A reading command never creates or migrates a database, so it must find one: an empty or
+    foreign file is one clear line (a non-SQLite file fails here too, as "not a database")."""
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "pages" not in tables:
+        what = "an empty file" if path.stat().st_size == 0 else "no portal-monitor tables in it"
+        conn.close()
+        raise sqlite3.DatabaseError(f"not a portal-monitor database ({what})")
 
 
 def apply_migrations(conn: sqlite3.Connection) -> list[str]:

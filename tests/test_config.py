@@ -335,3 +335,22 @@ def test_category_and_selectors_reach_the_page(tmp_path: Path) -> None:
     )
     assert page.tags == ("信息公开目录",) and not page.verify_tls
     assert any("verification is off" in w for w in config.warnings)
+
+
+@pytest.mark.parametrize(
+    ("source", "state_directory", "expected"),
+    [
+        # run by hand on a deployed host (no $STATE_DIRECTORY): the unit's StateDirectory
+        ("/etc/portal-monitor/config.yaml", None, "/var/lib/portal-monitor/monitor.db"),
+        ("/etc/other-name/config.yaml", None, "/var/lib/other-name/monitor.db"),
+        # the daemon under systemd
+        ("/etc/portal-monitor/config.yaml", "/var/lib/portal-monitor", "/var/lib/portal-monitor/monitor.db"),
+        # anywhere else: beside the config
+        ("/srv/monitor/config.yaml", None, "/srv/monitor/monitor.db"),
+        ("/etc/config.yaml", None, "/etc/monitor.db"),
+        ("/etc/a/b/config.yaml", None, "/etc/a/b/monitor.db"),
+    ],
+)
+def test_a_config_in_etc_finds_the_daemons_database(source: str, state_directory: str | None, expected: str) -> None:
+    config = parse_config(minimal(), source=Path(source), state_directory=state_directory)
+    assert config.db_path == Path(expected)

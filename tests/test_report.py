@@ -3,15 +3,20 @@ blocked checks, long gaps, error checks, no data, time-zone days, a clipped open
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
+from fractions import Fraction
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from monitor._writer import WriterSettings
+from monitor.compliance import v1, v1_facts
 from monitor.models import ErrorKind, Page, PageKind, ProbeResult, Result
 from monitor.report import Period, ReportError, Selection, build_report, parse_period
+from monitor.report_render import pct, render
 from monitor.store import (
     BlipRow,
     CheckRow,
@@ -193,3 +198,92 @@ def test_unknown_site_or_page(store: Store) -> None:
         build_report(store, period, now=D + 864000, selection=Selection(pages=("x",)))
     chosen = build_report(store, period, now=D + 864000, selection=Selection(pages=("bureau/home",)))
     assert [p.name for p in chosen.sites[0].pages] == ["home"]
+
+
+@pytest.mark.parametrize("rollups", [False, True])
+def test_an_outage_across_a_stopped_monitor_counts_only_watched_time(store: Store, rollups: bool) -> None:
+    """Down at D (retry at D+30), the daemon stops at D+60 with the outage open, restarts at
+    D+3600 and the first check is up: the outage spans 3600 s but only 30 s were watched (the
+    retry at D+30 vouches for nothing: the next check is 3570 s later, over 2.5 intervals)."""
+    home = store.sync_pages(SITES, [HOME], 0.0)[HOME.key]
+    run1 = store.start_run(D - 3600, 1, "t", "h")
+    ops: list[object] = [check(home, ts) for ts in range(D - 3600, D, 600)]
+    ops += [check(home, D, Result.DOWN), check(home, D + 30, Result.DOWN, attempt=1)]
+    ops += [OutageOpened(home, D, "timeout", 2, None), RunStopped(run1, D + 60, "stopped")]
+    write(store, ops)
+    run2 = store.start_run(D + 3600, 1, "t", "h")
+    now = D + 7200
+    ops = [check(home, ts) for ts in range(D + 3600, now, 600)]
+    write(store, [*ops, OutageClosed(home, D, D + 3600), Heartbeat(run2, now)])
+    if rollups:
+        store.run_task(RollupTick(now, TZ))
+    report = build_report(store, day_period("2018-01-02", now=now), now=now, rollups=rollups)
+    page = report.sites[0].pages[0]
+    assert page.stats.down_ms == 30_000
+    assert (page.downtime_ms, page.longest_outage_ms, page.mttr_ms) == (30_000, 30_000, 30_000)
+    (outage,) = page.outages
+    assert (outage.span_ms, outage.partly_unobserved) == (3_600_000, True)
+    zh = render(report, "zh")
+    assert "累计30秒" in zh and "持续30秒" in zh and "累计1小时" not in zh
+    listed = json.loads(render(report, "json"))["sites"][0]["pages"][0]
+    assert listed["outage_list"][0]["partly_unobserved"] is True and listed["outages_partly_unobserved"] == 1
+    assert (listed["downtime_s"], listed["outage_list"][0]["span_s"]) == (30.0, 3600.0)
+
+
+def test_an_outage_watched_throughout_is_not_marked(store: Store) -> None:
+    one_day(store)
+    now = D + 86400 + 1200
+    page = build_report(store, day_period("2018-01-02", now=now), now=now).sites[0].pages[0]
+    assert [o.partly_unobserved for o in page.outages] == [False]
+    assert page.downtime_ms == page.stats.down_ms == 1_800_000
+
+
+@pytest.mark.parametrize(
+    ("ratio", "digits", "shown"),
+    [
+        (0.57, 3, "57.000%"),  # the float 0.57 is 0.56999...: flooring it gave 56.999%
+        (0.57, 2, "57.00%"),
+        (57 / 200, 2, "28.50%"),  # 0.285 is 0.28499... as a float: gave 28.49%
+        (Fraction(57, 200), 2, "28.50%"),
+        (Fraction(999_996, 1_000_000), 3, "99.999%"),  # never 100.000%
+        (Fraction(62, 1250), 1, "4.9%"),  # 4.96%: never 5.0% beside a non-veto verdict
+        (Fraction(1, 3), 2, "33.33%"),
+        (1.0, 3, "100.000%"),
+        (0, 1, "0.0%"),
+        (None, 2, "—"),
+    ],
+)
+def test_percentages_round_down_exactly(ratio: Fraction | float | None, digits: int, shown: str) -> None:
+    assert pct(ratio, digits) == shown
+
+
+def test_status_rounds_the_v1_ratio_down() -> None:
+    """62 failed of 1250 is 4.96%: the verdict is a warning, and the text must not say 5.0%."""
+    now = D + 7 * 86400
+    checks = [(D + i * 480.0, i < 62) for i in range(1250)]
+    verdict = v1(v1_facts(checks, now, ZoneInfo(TZ)))
+    assert not verdict.veto and "(4.9%)" in verdict.detail
+
+
+def test_a_period_without_data_lists_every_configured_page(store: Store) -> None:
+    """2010, years before the monitor ran: every configured page, a page never stored
+    included, with uptime null and "no data" in every format."""
+    column = Page("bureau", "通知公告", "http://bureau.example/tzgg/", PageKind.COLUMN)
+    other = Page("second", "home", "http://second.example/", PageKind.HOMEPAGE)
+    now = D + 86400
+    period = parse_period(tz_name=TZ, now=now, year=2010)
+    report = build_report(store, period, now=now, configured=[HOME, column, other])
+    assert [(s.name, [p.name for p in s.pages]) for s in report.sites] == [
+        ("bureau", ["home", "通知公告"]),
+        ("second", ["home"]),
+    ]
+    for site in report.sites:
+        for page in site.pages:
+            assert page.uptime_ratio is None and page.no_data and page.stats.unknown_ms == period.length_ms
+    data = json.loads(render(report, "json"))
+    assert [p["uptime_ratio"] for s in data["sites"] for p in s["pages"]] == [None, None, None]
+    assert {p["uptime_pct"] for s in data["sites"] for p in s["pages"]} == {"no data"}
+    assert render(report, "table").count("no data") >= 3 + 2
+    assert render(report, "markdown").count("no data") >= 3 + 2
+    assert render(report, "csv").count(",no data,") == 3
+    assert render(report, "zh").count("无监测数据") >= 2
