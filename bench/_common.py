@@ -31,9 +31,9 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from monitor._schema import RESULT_CODES  # noqa: E402  (needs REPO on sys.path)
 from monitor.models import Result  # noqa: E402
-from tests.daemon_harness import db_rows  # noqa: E402
+from monitor.store import RESULT_CODES
+from tests.support.daemon_harness import db_rows
 
 CORPUS = Path("/work/shared/corpus")
 LIST_KINDS = {"list", "catalogue", "homepage"}
@@ -225,7 +225,7 @@ def build_docroot(root: Path, count: int) -> str:
         return f"{len(sources)} real gov.cn list pages from the shared corpus, median {median_kb:.0f} KB"
     from datetime import date
 
-    from monitor._sim_site import render_bench
+    from monitor.sim import render_bench
 
     for i in range(count):
         (folder / f"{i}.html").write_text(render_bench(i, date.today()), encoding="utf-8")

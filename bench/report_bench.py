@@ -22,9 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor._writer import WriterSettings  # noqa: E402
-from monitor.history import HistorySpec, generate  # noqa: E402
-from monitor.store import Prune, Store  # noqa: E402
+from monitor.sim import HistorySpec, generate
+from monitor.store import Prune, Store, WriterSettings
 
 START = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai
 BEGIN, END = "<!-- reports:begin -->", "<!-- reports:end -->"

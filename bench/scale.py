@@ -39,7 +39,7 @@ from bench._common import (
     wait_port,
     workspace,
 )
-from tests.daemon_harness import db_rows
+from tests.support.daemon_harness import db_rows
 
 LAG = "portal_monitor_scheduler_lag_seconds"
 BATCH = "portal_monitor_db_write_batch_seconds"

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from monitor._origins import basic_authorization, same_site, without_userinfo
 from monitor.models import Category, Page, PageKind
+from monitor.origins import basic_authorization, same_site, without_userinfo
 
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config larger than this is refused unread: no real portal needs it, and YAML can explode."""

@@ -32,14 +32,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, Fetcher, Previous, run_check
+from monitor.check import CheckOutcome, PageFetcher, Previous, run_check
 from monitor.config import Config, ConfigError, listen_scope, site_base_url
-from monitor.discovery import discovered_pages, remembered_columns
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
 from monitor.store import EventRow, Heartbeat, Prune, RollupTick, RunStopped, Store, StoreError
-from monitor.tracker import PageRuntime, Tracker, restore_runtime
+from monitor.track import PageRuntime, Tracker, discovered_pages, remembered_columns, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
 
@@ -130,7 +129,7 @@ class Daemon:
         config: Config,
         *,
         store: Store,
-        fetcher: Fetcher,
+        fetcher: PageFetcher,
         clock: Clock,
         notifier: Notifier | None = None,
         reload_config: Callable[[], Config] | None = None,
@@ -681,7 +680,7 @@ def _log_outcome(outcome: CheckOutcome) -> None:
         )
 
 
-async def _close(fetcher: Fetcher) -> None:
+async def _close(fetcher: PageFetcher) -> None:
     close = getattr(fetcher, "aclose", None)
     if close is not None:
         await close()

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Literal, TextIO
 
-from monitor._text import printable
+from monitor.text import printable
 
 LogFormat = Literal["text", "json"]
 

@@ -25,15 +25,15 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from monitor.commands import check_pages
+from monitor.check import Fetcher
+from monitor.cli import check_pages
 from monitor.config import Config, load_config
 from monitor.daemon import Daemon
-from monitor.fetch import Fetcher
 from monitor.notify import Notifier
+from monitor.report import site_statuses
 from monitor.sim import SimPortal
-from monitor.status import site_statuses
 from monitor.store import Store
-from tests.daemon_harness import db_rows, sim_config, sim_pages
+from tests.support.daemon_harness import db_rows, sim_config, sim_pages
 
 DAY_S = 86400.0
 

@@ -21,7 +21,7 @@ import pytest
 
 from monitor.logs import JsonFormatter, TextFormatter, stderr_is_journal, syslog_priority
 from monitor.sim import SimPortal
-from tests.daemon_harness import REPO, sim_config, sim_pages
+from tests.support.daemon_harness import REPO, sim_config, sim_pages
 
 LEVELS = [
     (logging.DEBUG, 7),

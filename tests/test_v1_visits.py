@@ -15,19 +15,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor._writer import WriterSettings
 from monitor.check import CheckOutcome
-from monitor.compliance import VerdictState, v1_facts
 from monitor.config import Config, parse_config
 from monitor.daemon import RETRY_AFTER_CAP_S, next_checks, retry_after_cap
 from monitor.metrics import MonitorState
 from monitor.models import ErrorKind, FixedClock, Page, PageKind, ProbeResult, Result
-from monitor.report import build_report, parse_period
+from monitor.report import build_report, parse_period, site_statuses
+from monitor.rules import VerdictState, v1_facts
 from monitor.sim import SimPortal
-from monitor.status import site_statuses
-from monitor.store import RollupTick, Store
-from monitor.tracker import PageRuntime, Tracker
-from tests.daemon_harness import db_rows, sim_config, sim_pages
+from monitor.store import RollupTick, Store, WriterSettings
+from monitor.track import PageRuntime, Tracker
+from tests.support.daemon_harness import db_rows, sim_config, sim_pages
 from tests.test_daemon import ShiftedClock, running
 
 HOME = Page("s", "home", "http://portal.example/", PageKind.HOMEPAGE, interval_s=300.0, retry_delay_s=30.0)

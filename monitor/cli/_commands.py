@@ -1,0 +1,303 @@
+"""The work behind the one-shot commands (`check`, `report`, `extract`, `discover`), kept out of cli.py.
+
+Each function returns data or text; cli.py prints it and picks the exit code. Network access goes
+through `monitor.fetch`, recording through `monitor.tracker` — nothing here writes SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+import yaml
+
+from monitor.check import CheckOutcome, Fetcher, Previous, run_check
+from monitor.config import Config, site_base_url
+from monitor.extract import extract_document
+from monitor.logs import redact
+from monitor.metrics import MonitorState
+from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
+from monitor.origins import same_site, without_userinfo
+from monitor.report import Period, Report, Selection, build_report
+from monitor.rules import guess_category
+from monitor.store import Store
+from monitor.track import Tracker, page_name, remembered_columns, restore_runtime
+
+DISCOVER_CONCURRENCY = 2
+
+
+# -- check ---------------------------------------------------------------------------------------
+
+
+async def check_pages(config: Config, pages: Sequence[Page], store: Store | None) -> list[CheckOutcome]:
+    """Check the pages concurrently; with a store, record them like the daemon would."""
+    clock = SystemClock()
+    today = datetime.fromtimestamp(clock.now(), config.timezone).date()
+    async with Fetcher(clock=clock) as fetcher:
+        outcomes = await asyncio.gather(*(run_check(fetcher, page, Previous(), today) for page in pages))
+    if store is not None:
+        _record(config, store, list(outcomes), clock.now())
+    return list(outcomes)
+
+
+def _record(config: Config, store: Store, outcomes: list[CheckOutcome], now: float) -> None:
+    sites = [(s.name, s.title, site_base_url(s)) for s in config.sites]
+    pages = config.pages()
+    ids = store.sync_pages(sites, pages, now, retire_others=False)  # the daemon owns discovered columns
+    states, outages = store.page_states(), store.open_outages()
+    state = MonitorState(SystemClock())
+    state.set_pages(pages)
+    tracker = Tracker(store, state, run_id=None)
+    store.writer.start()
+    for outcome in outcomes:
+        page_id = ids[outcome.page.key]
+        rt = restore_runtime(outcome.page, page_id, states.get(page_id), outages.get(page_id))
+        tracker.record(rt, outcome, now)
+    store.close()
+
+
+def render_check(outcomes: Sequence[CheckOutcome], *, as_json: bool, debug: bool) -> str:
+    if as_json:
+        return json.dumps([_outcome_json(o, debug) for o in outcomes], ensure_ascii=False, indent=2)
+    lines = []
+    for o in outcomes:
+        p = o.probe
+        why = f"{o.error_kind.value}: {o.error}" if o.error_kind else (o.error or "")
+        lines.append(
+            f"{o.page.site}/{o.page.name:<20} {o.result.value.upper():<7} {p.status or '-':>3} "
+            f"{p.duration_s:7.3f}s  {o.page.url}  {why}".rstrip()
+        )
+        if debug:
+            lines += ["    " + line for line in _debug_lines(o)]
+    return "\n".join(lines)
+
+
+def _outcome_json(o: CheckOutcome, debug: bool) -> dict[str, Any]:
+    p = o.probe
+    entry: dict[str, Any] = {
+        "site": o.page.site,
+        "page": o.page.name,
+        "url": o.page.url,
+        "result": o.result.value,
+        "error_kind": o.error_kind.value if o.error_kind else None,
+        "error": o.error,
+        "status": p.status,
+        "duration_s": round(p.duration_s, 4),
+        "phases": {k: round(v, 4) for k, v in p.phases.items()},
+        "final_url": p.final_url,
+        "redirects": p.redirects,
+        "bytes": p.bytes,
+        "tls_expiry": p.tls_expiry,
+    }
+    if o.extraction is not None:
+        x = o.extraction
+        entry["content"] = {
+            "kind": x.kind.value,
+            "items": len(x.items),
+            "columns": len(x.columns),
+            "newest_date": x.newest_date.isoformat() if x.newest_date else None,
+        }
+    if debug:
+        entry["settings"] = _settings(o.page)
+    return entry
+
+
+def _settings(page: Page) -> dict[str, Any]:
+    settings = asdict(page)
+    settings["headers"] = {name: "[redacted]" for name, _ in page.headers}
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in settings.items()}
+
+
+def _debug_lines(o: CheckOutcome) -> list[str]:
+    p = o.probe
+    lines = ["settings: " + redact(json.dumps(_settings(o.page), ensure_ascii=False, default=str))]
+    lines.append("phases: " + ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in p.phases.items()))
+    lines.append(
+        f"final url: {p.final_url} after {p.redirects} redirect(s); {p.bytes} bytes; "
+        f"content-type {p.content_type}; encoding {o.encoding}"
+    )
+    if p.tls_expiry:
+        lines.append(f"tls certificate expires {datetime.fromtimestamp(p.tls_expiry).isoformat()}")
+    if o.extraction is not None:
+        x = o.extraction
+        lines.append(
+            f"extraction: {x.kind.value}, {len(x.items)} items, newest {x.newest_date}, "
+            f"{len(x.columns)} columns, pages_total {x.pages_total}"
+        )
+        lines += [f"  {i.date or '          '}  {i.title[:60]}  {i.url}" for i in x.items[:5]]
+    return lines
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def report_for(config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool) -> Report:
+    """The report for `period`, listing every configured page (with no data where nothing was
+    observed); discovered columns keep the rules config gives them."""
+    configured = config.pages() + remembered_columns(config.raw, store.pages(include_removed=True))
+    return build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+
+
+# -- extract -------------------------------------------------------------------------------------
+
+
+def adhoc_page(url: str, kind: PageKind = PageKind.COLUMN) -> Page:
+    """A page with default settings for one-off fetches of a URL."""
+    return Page(site="adhoc", name="adhoc", url=url, kind=kind)
+
+
+def extract_source(
+    source: str,
+    *,
+    base_url: str,
+    today: date,
+    item_selector: str | None = None,
+    date_selector: str | None = None,
+) -> Extraction:
+    """Extract from a file or an http(s) URL; ValueError with a one-line reason on failure."""
+    if source.startswith(("http://", "https://")):
+        body, content_type, final_url = asyncio.run(_fetch_body(source))
+        return extract_document(
+            body,
+            content_type=content_type,
+            base_url=final_url,
+            today=today,
+            item_selector=item_selector,
+            date_selector=date_selector,
+        )
+    path = Path(source)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{source}: {exc.strerror or exc}") from None
+    return extract_document(
+        body,
+        base_url=base_url or path.resolve().as_uri(),
+        today=today,
+        item_selector=item_selector,
+        date_selector=date_selector,
+    )
+
+
+async def _fetch_body(url: str) -> tuple[bytes, str | None, str]:
+    async with Fetcher() as fetcher:
+        probe = await fetcher.fetch(adhoc_page(url))
+    if probe.result is not Result.UP:
+        kind = probe.error_kind.value if probe.error_kind else probe.result.value
+        shown = without_userinfo(url)
+        raise ValueError(f"{shown}: {probe.result.value} ({kind}{': ' + probe.error if probe.error else ''})")
+    return probe.body, probe.content_type, probe.final_url or url
+
+
+# -- discover ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FoundColumn:
+    column: Column
+    category: Category | None
+    kind: str | None = None
+    items: int | None = None
+    newest: date | None = None
+    error: str | None = None
+
+
+OFF_SITE = "another site: not read"
+"""What `discover` says of a listed column the daemon would not monitor (see `monitor._origins`)."""
+
+
+async def discover_columns(url: str, *, crawl: bool, progress: bool) -> list[FoundColumn]:
+    """The columns a catalogue page lists; with crawl, each column on the catalogue's site is
+    fetched and read (never another host or port: a hostile catalogue must not steer requests)."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"{without_userinfo(url)!r} is not an http(s) URL")
+    today = date.today()
+    async with Fetcher() as fetcher:
+        read = await _read(fetcher, adhoc_page(url, PageKind.CATALOGUE), today)
+        if isinstance(read, str):
+            raise ValueError(f"{without_userinfo(url)}: {read}")
+        catalogue, home = read
+        if not catalogue.columns:
+            raise ValueError(
+                f"{without_userinfo(url)}: no column links found (the page reads as {catalogue.kind.value}); "
+                "point discover at the 信息公开 catalogue page"
+            )
+        found = [
+            FoundColumn(c, guess_category(c.name), error=None if same_site(c.url, home) else OFF_SITE)
+            for c in catalogue.columns
+        ]
+        if not crawl:
+            return found
+        return await _crawl(fetcher, found, today, progress, home)
+
+
+async def _read(fetcher: Fetcher, page: Page, today: date) -> tuple[Extraction, str] | str:
+    """The page's extraction and the URL it was read at, or why it could not be read."""
+    probe = await fetcher.fetch(page)
+    if probe.result is not Result.UP:
+        return f"{probe.result.value} ({probe.error_kind.value if probe.error_kind else '-'})"
+    final_url = probe.final_url or page.url
+    return extract_document(probe.body, content_type=probe.content_type, base_url=final_url, today=today), final_url
+
+
+async def _crawl(
+    fetcher: Fetcher, found: list[FoundColumn], today: date, progress: bool, home: str
+) -> list[FoundColumn]:
+    limit = asyncio.Semaphore(DISCOVER_CONCURRENCY)
+    show = progress and len(found) > 1
+    # Columns are read on the catalogue's site only, redirects included.
+    site_hosts = (urlsplit(home).hostname or "",)
+    with click.progressbar(length=len(found), label="reading columns", file=sys.stderr, hidden=not show) as bar:
+
+        async def one(entry: FoundColumn) -> FoundColumn:
+            if entry.error is not None:
+                bar.update(1)
+                return entry
+            async with limit:
+                page = dataclasses.replace(adhoc_page(entry.column.url), allowed_hosts=site_hosts)
+                result = await _read(fetcher, page, today)
+            bar.update(1)
+            if isinstance(result, str):
+                return FoundColumn(entry.column, entry.category, error=result)
+            extraction = result[0]
+            return FoundColumn(
+                entry.column, entry.category, extraction.kind.value, len(extraction.items), extraction.newest_date
+            )
+
+        return list(await asyncio.gather(*(one(entry) for entry in found)))
+
+
+def render_discovery(found: Sequence[FoundColumn], *, as_yaml: bool) -> str:
+    if as_yaml:
+        pages = [_yaml_page(f) for f in found if f.error != OFF_SITE]
+        return "# paste under a site's pages: in config.yaml\n" + yaml.safe_dump(
+            {"pages": pages}, allow_unicode=True, sort_keys=False
+        )
+    lines = [f"{'category':<10} {'items':>5} {'newest':<10}  name  url"]
+    for f in found:
+        items = "-" if f.items is None else str(f.items)
+        newest = f.error or (f.newest.isoformat() if f.newest else "-")
+        lines.append(
+            f"{(f.category.value if f.category else '?'):<10} {items:>5} {newest:<10}  {f.column.name}  {f.column.url}"
+        )
+    return "\n".join(lines)
+
+
+def _yaml_page(f: FoundColumn) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": page_name(f.column.name, f.column.url),
+        "url": f.column.url,
+        "kind": "column",
+    }
+    if f.category is not None:
+        entry["category"] = f.category.value
+    return entry

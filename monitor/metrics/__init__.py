@@ -1,0 +1,12 @@
+"""Prometheus: the daemon's latest state per page and site, the metric families, the text
+exposition and the /metrics server. See docs/architecture.md.
+"""
+
+from monitor.metrics._state import CheckFacts, MetricsServer, MonitorState, build_registry
+
+__all__ = [
+    "CheckFacts",
+    "MetricsServer",
+    "MonitorState",
+    "build_registry",
+]

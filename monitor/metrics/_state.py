@@ -1,0 +1,468 @@
+"""Prometheus exposition: the daemon's latest state per page, turned into metric families.
+
+`MonitorState` holds the facts the daemon records after each check; `PortalCollector`
+rebuilds every family from it at scrape time (freshness and compliance are derived then, from
+the clock passed in). `MetricsServer` serves /metrics and /healthz on the configured address.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import platform
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
+
+from monitor import __version__
+from monitor.metrics._exposition import LabelText, exposition
+from monitor.metrics._families import PageView, as_metrics, as_text
+from monitor.models import LISTED_KINDS, Clock, ContentFacts, ErrorKind, Page, PageKind, Result
+from monitor.rules import SiteAssessment, V1Window, assess_site, page_freshness
+from monitor.store import WriterStats
+
+log = logging.getLogger("monitor.metrics")
+
+
+class WriterView(Protocol):
+    """The database writer's counters, as the metrics need them."""
+
+    def stats(self) -> WriterStats: ...
+    def take_batch_seconds(self) -> list[float]: ...
+
+
+@dataclass
+class PageSeries:
+    """Latest facts of one page."""
+
+    page: Page
+    last_ts: float | None = None
+    result: Result | None = None
+    duration_s: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
+    status: int = 0
+    bytes: int = 0
+    redirects: int = 0
+    tls_expiry: float | None = None
+    checks: collections.Counter[str] = field(default_factory=collections.Counter)
+    errors: collections.Counter[str] = field(default_factory=collections.Counter)
+    outage_started: float | None = None
+    outages_total: int = 0
+    blips_total: int = 0
+    items_new_total: int = 0
+    content: ContentFacts = field(default_factory=ContentFacts)
+
+
+@dataclass(frozen=True)
+class CheckFacts:
+    """The part of a check outcome the metrics need."""
+
+    ts: float
+    result: Result
+    error_kind: ErrorKind | None
+    duration_s: float
+    phases: dict[str, float]
+    status: int | None
+    bytes: int
+    redirects: int
+    tls_expiry: float | None
+
+
+class MonitorState:
+    """Thread-safe latest state, written by the daemon and read by the collector."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._lock = threading.Lock()
+        self._pages: dict[tuple[str, str], PageSeries] = {}
+        self._homepage_checks: dict[str, V1Window] = {}
+        self.started = clock.now()
+        self.last_check: float | None = None
+        self.reloads: collections.Counter[str] = collections.Counter()
+
+    def set_pages(self, pages: Iterable[Page]) -> None:
+        """Keep the series of pages still monitored (updating settings), add new ones, drop the rest."""
+        with self._lock:
+            wanted = {page.key: page for page in pages}
+            for key in list(self._pages):
+                if key not in wanted:
+                    del self._pages[key]
+            for key, page in wanted.items():
+                if key in self._pages:
+                    self._pages[key].page = page
+                else:
+                    self._pages[key] = PageSeries(page)
+
+    def restore(
+        self, key: tuple[str, str], *, outage_started: float | None, outages_total: int, content: ContentFacts
+    ) -> None:
+        """Seed a page's state from the database after a restart."""
+        with self._lock:
+            series = self._pages[key]
+            series.outage_started = outage_started
+            series.outages_total = outages_total
+            series.content = content
+
+    def seed_homepage_checks(self, site: str, checks: Iterable[tuple[float, bool]]) -> None:
+        with self._lock:
+            self._homepage_checks[site] = V1Window(checks)
+
+    def record_check(self, key: tuple[str, str], facts: CheckFacts, *, scheduled: bool) -> None:
+        """Latest facts of a check; a scheduled homepage visit (not a retry) is also a sample of rule V1."""
+        with self._lock:
+            series = self._pages.get(key)
+            if series is None:
+                return
+            series.last_ts = facts.ts
+            series.result = facts.result
+            series.duration_s = facts.duration_s
+            series.phases = dict(facts.phases)
+            series.status = facts.status or 0
+            series.bytes = facts.bytes
+            series.redirects = facts.redirects
+            if facts.tls_expiry is not None:
+                series.tls_expiry = facts.tls_expiry
+            series.checks[facts.result.value] += 1
+            if facts.error_kind is not None:
+                series.errors[facts.error_kind.value] += 1
+            self.last_check = max(self.last_check or 0.0, facts.ts + facts.duration_s)
+            if scheduled and series.page.kind is PageKind.HOMEPAGE and facts.result is not Result.ERROR:
+                self._note_homepage_check(series.page.site, facts)
+
+    def _note_homepage_check(self, site: str, facts: CheckFacts) -> None:
+        self._homepage_checks.setdefault(site, V1Window()).add(facts.ts, facts.result is Result.DOWN)
+
+    def record_outage(
+        self, key: tuple[str, str], *, started: float | None, opened: bool = False, blip: bool = False
+    ) -> None:
+        with self._lock:
+            series = self._pages.get(key)
+            if series is None:
+                return
+            series.outage_started = started
+            series.outages_total += int(opened)
+            series.blips_total += int(blip)
+
+    def record_content(self, key: tuple[str, str], content: ContentFacts, new_items: int) -> None:
+        with self._lock:
+            series = self._pages.get(key)
+            if series is None:
+                return
+            series.content = content
+            series.items_new_total += new_items
+
+    def record_reload(self, applied: bool) -> None:
+        with self._lock:
+            self.reloads["applied" if applied else "rejected"] += 1
+
+    def snapshot(self) -> tuple[list[PageSeries], dict[str, V1Window]]:
+        """Copies for the collector, so a scrape never holds the lock while formatting."""
+        with self._lock:
+            pages = [
+                PageSeries(
+                    **{
+                        **s.__dict__,
+                        "checks": collections.Counter(s.checks),
+                        "errors": collections.Counter(s.errors),
+                        "phases": dict(s.phases),
+                    }
+                )
+                for s in self._pages.values()
+            ]
+            checks = {site: window.copy() for site, window in self._homepage_checks.items()}
+        return pages, checks
+
+
+def page_views(pages: list[PageSeries], today: date, tz: ZoneInfo) -> list[PageView]:
+    """Each page with its labels and (for pages with a list) its freshness today, computed once."""
+    views = []
+    for series in pages:
+        page = series.page
+        freshness = page_freshness(page, series.content, today) if page.kind in LISTED_KINDS else None
+        views.append(PageView(series, (page.site, page.name, page.kind.value), freshness, tz))
+    return views
+
+
+def assess(
+    views: list[PageView], homepage_checks: dict[str, V1Window], now: float, tz: ZoneInfo
+) -> list[tuple[str, SiteAssessment]]:
+    """Compliance per site (sorted by site), from the pages' freshness at `now`."""
+    by_site: dict[str, list[PageView]] = collections.defaultdict(list)
+    for view in views:
+        by_site[view.series.page.site].append(view)
+    result = []
+    for site, members in sorted(by_site.items()):
+        columns = [
+            (v.series.page.name, v.freshness)
+            for v in members
+            if v.series.page.kind is PageKind.COLUMN and v.freshness is not None
+        ]
+        homepages = [v.freshness for v in members if v.series.page.kind is PageKind.HOMEPAGE]
+        homepage = homepages[0] if homepages else None
+        result.append((site, assess_site(columns, homepage, homepage_checks.get(site, V1Window()), now, tz)))
+    return result
+
+
+class SelfMetrics:
+    """The monitor's own histograms, registered on the given registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.scheduler_lag = Histogram(
+            "portal_monitor_scheduler_lag_seconds",
+            "How late checks started against their scheduled time.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "portal_monitor_db_write_batch_seconds",
+            "Time to write one batch to SQLite.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+            registry=registry,
+        )
+
+
+class PortalCollector(Collector):
+    """Builds every `portal_*` family from `MonitorState` at scrape time."""
+
+    def __init__(
+        self,
+        state: MonitorState,
+        *,
+        clock: Clock,
+        tz: ZoneInfo,
+        writer: WriterView,
+        self_metrics: SelfMetrics,
+        db_path: Path | None = None,
+    ) -> None:
+        self._state = state
+        self._clock = clock
+        self._tz = tz
+        self._writer = writer
+        self._self_metrics = self_metrics
+        self._db_path = db_path
+
+    def collect(self) -> Iterator[Metric]:
+        views, sites = self._scrape()
+        yield from as_metrics(views, sites)
+        yield from self._own([v.series for v in views])
+
+    def text(self) -> list[bytes]:
+        """What `collect` + generate_latest would write, family by family, without building a
+        Sample per value (the parts are sent one after another: no second copy of the whole)."""
+        views, sites = self._scrape()
+        out = [family.encode() for family in as_text(views, sites, LabelText())]
+        out.append(exposition(_Families(list(self._own([v.series for v in views])))))
+        return out
+
+    def _scrape(self) -> tuple[list[PageView], list[tuple[str, SiteAssessment]]]:
+        pages, homepage_checks = self._state.snapshot()
+        now = self._clock.now()
+        views = page_views(pages, datetime.fromtimestamp(now, self._tz).date(), self._tz)
+        return views, assess(views, homepage_checks, now, self._tz)
+
+    def _own(self, pages: list[PageSeries]) -> Iterator[Metric]:
+        stats = self._writer.stats()
+        for seconds in self._writer.take_batch_seconds():
+            self._self_metrics.batch_seconds.observe(seconds)
+        yield _gauge("portal_monitor_up", "Always 1 while the daemon serves metrics.", [], [((), 1)])
+        yield _gauge(
+            "portal_monitor_build_info",
+            "Version of the running monitor.",
+            ["version", "python"],
+            [((__version__, platform.python_version()), 1)],
+        )
+        yield _gauge(
+            "portal_monitor_start_timestamp_seconds",
+            "When the daemon started.",
+            [],
+            [((), self._state.started)],
+        )
+        if self._state.last_check is not None:
+            yield _gauge(
+                "portal_monitor_last_check_timestamp_seconds",
+                "When any check last finished.",
+                [],
+                [((), self._state.last_check)],
+            )
+        per_site = collections.Counter(s.page.site for s in pages)
+        yield _gauge(
+            "portal_monitor_pages",
+            "Pages being monitored.",
+            ["site"],
+            [((site,), n) for site, n in sorted(per_site.items())],
+        )
+        yield _counter(
+            "portal_monitor_db_write_errors",
+            "Failed database writes (rows are kept and retried).",
+            [],
+            [((), stats.write_errors)],
+        )
+        yield _gauge("portal_monitor_db_backlog", "Rows waiting to be written.", [], [((), stats.backlog)])
+        yield _counter(
+            "portal_monitor_db_rows_written", "Rows committed to the database.", [], [((), stats.ops_written)]
+        )
+        yield _counter(
+            "portal_monitor_db_checks_written",
+            "Checks committed to the database (each one counted is on disk).",
+            [],
+            [((), stats.checks_written)],
+        )
+        yield _counter(
+            "portal_monitor_db_rows_dropped",
+            "Rows dropped, oldest first, because the backlog was full (lost).",
+            [],
+            [((), stats.ops_dropped)],
+        )
+        yield _counter(
+            "portal_monitor_config_reloads",
+            "SIGHUP reloads by result.",
+            ["result"],
+            [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
+        )
+        yield from db_file_metrics(self._db_path)
+
+
+def db_file_metrics(db_path: Path | None) -> Iterator[Metric]:
+    """The database's size on disk (main file + WAL) and the space left on its file system, read at
+    scrape time (one stat and one statvfs), so the disk-filling alert sees the daemon's own volume
+    without a node exporter. A value that cannot be read is left out, never a scrape error."""
+    if db_path is None:
+        return
+    size = _file_bytes(db_path)
+    if size is not None:
+        size += _file_bytes(db_path.with_name(db_path.name + "-wal")) or 0
+        yield _gauge("portal_monitor_db_size_bytes", "Database file plus its WAL, in bytes.", [], [((), size)])
+    try:
+        fs = os.statvfs(db_path.parent)
+    except OSError:
+        return
+    yield _gauge(
+        "portal_monitor_db_filesystem_avail_bytes",
+        "Bytes free for the daemon on the database's file system.",
+        [],
+        [((), fs.f_bavail * fs.f_frsize)],
+    )
+
+
+def _file_bytes(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+def _gauge(name: str, doc: str, labels: list[str], samples: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
+    family = GaugeMetricFamily(name, doc, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def _counter(name: str, doc: str, labels: list[str], samples: Iterable[tuple[tuple[str, ...], float]]) -> Metric:
+    family = CounterMetricFamily(name, doc, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+class _Families(Collector):
+    """Already built families, for the exposition writer."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> list[Metric]:
+        return self._families
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag
+    histogram the daemon observes, and `render` for /metrics: the registry's text, in parts."""
+
+    registry: CollectorRegistry
+    scheduler_lag: Histogram
+    render: Callable[[], list[bytes]]
+
+
+def build_registry(
+    state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView, db_path: Path | None = None
+) -> Exporter:
+    """A private registry with the portal collector and the monitor's own histograms; `db_path`
+    (the database file) adds its size and its file system's free space."""
+    registry = CollectorRegistry(auto_describe=False)
+    self_metrics = SelfMetrics(registry)
+    collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path)
+    registry.register(collector)
+
+    def render() -> list[bytes]:
+        collected = collector.text()  # first: it observes the batch durations into their histogram
+        own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
+        return [exposition(own), *collected]
+
+    return Exporter(registry, self_metrics.scheduler_lag, render)
+
+
+class MetricsServer:
+    """/metrics and /healthz on one address, served from a background thread."""
+
+    def __init__(self, render: Callable[[], list[bytes]], healthy: Callable[[], tuple[bool, str]]) -> None:
+        self._render = render
+        self._healthy = healthy
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, host: str, port: int) -> tuple[str, int]:
+        """Bind and serve; returns the bound address (port 0 picks a free one). Raises OSError."""
+        handler = _handler_class(self._render, self._healthy)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True)
+        self._thread.start()
+        bound = self._server.server_address
+        return str(bound[0]), int(bound[1])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def _handler_class(
+    render: Callable[[], list[bytes]], healthy: Callable[[], tuple[bool, str]]
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "portal-monitor"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, render(), CONTENT_TYPE_LATEST)
+            elif path == "/healthz":
+                ok, reason = healthy()
+                self._send(200 if ok else 503, [(reason + "\n").encode()], "text/plain; charset=utf-8")
+            else:
+                self._send(404, [b"not found: try /metrics or /healthz\n"], "text/plain; charset=utf-8")
+
+        def _send(self, status: int, parts: list[bytes], content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(sum(len(part) for part in parts)))
+            self.end_headers()
+            for part in parts:
+                self.wfile.write(part)
+
+        def log_message(self, format: str, *args: object) -> None:
+            log.debug("http %s", format % args)
+
+    return Handler

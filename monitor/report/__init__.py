@@ -1,0 +1,23 @@
+"""Periods -> reports and status: daily stats, the report model, renderers (table, markdown, json,
+csv, zh) and `monitor status`. Reads the store; never writes. See docs/architecture.md.
+"""
+
+from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
+from monitor.report._render import CSV_COLUMNS, TemplateError, render
+from monitor.report._status import render_status, site_statuses, status_json, vetoed
+
+__all__ = [
+    "CSV_COLUMNS",
+    "Period",
+    "Report",
+    "ReportError",
+    "Selection",
+    "TemplateError",
+    "build_report",
+    "parse_period",
+    "render",
+    "render_status",
+    "site_statuses",
+    "status_json",
+    "vetoed",
+]

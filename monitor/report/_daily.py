@@ -1,0 +1,148 @@
+"""A page's stats per local day of a period, each day from the cheapest exact source: its daily
+rollup, hourly rollups, or raw checks (for hours not final yet, or everything with rollups off).
+
+Sources agree to the millisecond because rollups and raw both come from `timeline.bucket_stats`.
+Reads only; private to `monitor.report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from monitor.rules import HOUR_MS, Span, Stats, bucket_stats, hour_ceil, hour_floor
+from monitor.store import History, RollupMark
+
+
+@dataclass(frozen=True)
+class Day:
+    """One local date of a period and its part [start_ms, end_ms) inside the (clipped) period."""
+
+    date: date
+    start_ms: int
+    end_ms: int
+    full: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Where one day's stats come from: its daily row, or hourly rows plus raw pieces."""
+
+    daily: bool
+    hourly: Span | None
+    raw: tuple[Span, ...]
+
+
+class DayStats:
+    """Per-day stats of pages, reading `history` (rollups unless `marks` is empty)."""
+
+    def __init__(self, history: History, marks: dict[int, RollupMark], timezone: str, now_ms: int) -> None:
+        self._history = history
+        self._marks = marks
+        self._timezone = timezone
+        self._now_ms = now_ms
+        self._runs = history.runs()
+
+    def page(self, page_id: int, days: Sequence[Day]) -> list[Stats]:
+        mark = self._marks.get(page_id)
+        plans = [_plan(day, mark, self._timezone) for day in days]
+        daily = self._history.daily(page_id, days[0].date, days[-1].date) if any(p.daily for p in plans) else {}
+        raw = self._raw(page_id, [span for plan in plans for span in plan.raw])
+        out = []
+        for day, plan in zip(days, plans, strict=True):
+            if plan.daily:
+                out.append(daily.get(day.date) or Stats(unknown_ms=day.end_ms - day.start_ms))
+                continue
+            stats = self._history.hourly(page_id, *plan.hourly) if plan.hourly else Stats()
+            for span in plan.raw:
+                stats = stats + raw[span]
+            out.append(stats)
+        return out
+
+    def outage_down(self, page_id: int, spans: Sequence[Span], outages: Sequence[Span]) -> list[int]:
+        """Observed down milliseconds inside each span (pieces of the page's `outages`, which are
+        all of its outages touching the spans' hours): the unobserved part of an outage (monitor
+        stopped, long gaps, its own errors) is unknown, never downtime.
+
+        A final hour is taken from its hourly row when all its down time belongs to the span (the
+        span covers the hour, or no other outage touches it), so pruned raw checks do not matter;
+        every other piece comes from raw checks. Both are exact."""
+        mark = self._marks.get(page_id)
+        final_until = mark.hourly_until_ms if mark else 0
+        rows = self._hourly_rows(page_id, spans, final_until)
+        raw_pieces: list[Span] = []
+        plans: list[tuple[int, list[Span]]] = []
+        for start, end in spans:
+            from_rows, raw = 0, []
+            for piece in _hour_pieces(start, end):
+                hour = hour_floor(piece[0])
+                if hour in rows and hour + HOUR_MS <= final_until and _owns(piece, hour, outages):
+                    from_rows += rows[hour]
+                elif hour + HOUR_MS <= final_until and hour not in rows:
+                    continue  # a final hour without a row: nothing observed
+                else:
+                    raw.append(piece)
+            plans.append((from_rows, raw))
+            raw_pieces += raw
+        stats = self._raw(page_id, sorted(set(raw_pieces)))
+        return [from_rows + sum(stats[p].down_ms for p in raw) for from_rows, raw in plans]
+
+    def _hourly_rows(self, page_id: int, spans: Sequence[Span], final_until: int) -> dict[int, int]:
+        if not spans or final_until <= 0:
+            return {}
+        first, last = min(s for s, _ in spans), max(e for _, e in spans)
+        return self._history.hourly_down(page_id, hour_floor(first), min(hour_ceil(last), final_until))
+
+    def _raw(self, page_id: int, spans: list[Span]) -> dict[Span, Stats]:
+        """Stats of each raw span, reading each run of touching spans in one pass."""
+        found: dict[Span, Stats] = {}
+        for cluster in _clusters(sorted(spans)):
+            bounds = [cluster[0][0], *(end for _, end in cluster)]
+            history = self._history.page(page_id, bounds[0], bounds[-1], self._now_ms, self._runs)
+            found.update(zip(cluster, bucket_stats(history, bounds), strict=True))
+        return found
+
+
+def _plan(day: Day, mark: RollupMark | None, timezone: str) -> _Plan:
+    whole = (day.start_ms, day.end_ms)
+    if mark is None:
+        return _Plan(False, None, (whole,))
+    aligned = day.start_ms % HOUR_MS == 0 and day.end_ms % HOUR_MS == 0
+    if day.full and aligned and mark.tz == timezone and mark.daily_until is not None and day.date < mark.daily_until:
+        return _Plan(True, None, ())
+    start, end = hour_ceil(day.start_ms), hour_floor(min(day.end_ms, mark.hourly_until_ms))
+    if start >= end:
+        return _Plan(False, None, (whole,))
+    raw = tuple(s for s in ((day.start_ms, start), (end, day.end_ms)) if s[0] < s[1])
+    return _Plan(False, (start, end), raw)
+
+
+def _hour_pieces(start: int, end: int) -> list[Span]:
+    """[start, end) cut at hour boundaries."""
+    pieces, cursor = [], start
+    while cursor < end:
+        cut = min(hour_floor(cursor) + HOUR_MS, end)
+        pieces.append((cursor, cut))
+        cursor = cut
+    return pieces
+
+
+def _owns(piece: Span, hour: int, outages: Sequence[Span]) -> bool:
+    """Whether all down time of the hour lies in `piece` (down time exists only inside outages):
+    the piece is the whole hour, or the only outage touching the hour meets it exactly there."""
+    end = hour + HOUR_MS
+    if piece == (hour, end):
+        return True
+    touching = [(max(s, hour), min(e, end)) for s, e in outages if s < end and e > hour]
+    return touching == [piece]
+
+
+def _clusters(spans: list[Span]) -> list[list[Span]]:
+    clusters: list[list[Span]] = []
+    for span in spans:
+        if clusters and clusters[-1][-1][1] == span[0]:
+            clusters[-1].append(span)
+        else:
+            clusters.append([span])
+    return clusters

@@ -1,0 +1,143 @@
+"""`monitor status`: each site's rule verdicts, stale and blank columns, from the database.
+
+Reads the facts the daemon stored (page state, homepage checks) and applies the same pure
+functions the metrics use; prints nothing itself and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.config import Config
+from monitor.models import ContentFacts, Page, PageKind
+from monitor.rules import V1_WINDOW_S, Freshness, SiteAssessment, VerdictState, assess_site, page_freshness
+from monitor.store import Store
+from monitor.track import remembered_columns
+
+
+@dataclass(frozen=True)
+class SiteStatus:
+    name: str
+    title: str
+    assessment: SiteAssessment
+    pages: tuple[tuple[Page, Freshness], ...]
+
+
+def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
+    """One status per configured site, as of `now`."""
+    tz = config.timezone
+    today = datetime.fromtimestamp(now, tz).date()
+    rows = store.pages()
+    ids = {(r.site, r.name): r.id for r in rows}
+    states = store.page_states()
+    pages = config.pages() + remembered_columns(config.raw, rows)
+    statuses = []
+    for site in config.sites:
+        members = [p for p in pages if p.site == site.name]
+        judged = []
+        for page in members:
+            stored = states.get(ids.get(page.key, -1))
+            judged.append((page, page_freshness(page, stored.content() if stored else ContentFacts(), today)))
+        columns = [(p.name, f) for p, f in judged if p.kind is PageKind.COLUMN]
+        homepage = next(((p, f) for p, f in judged if p.kind is PageKind.HOMEPAGE), None)
+        checks = (
+            store.homepage_checks(ids[homepage[0].key], now - V1_WINDOW_S)
+            if homepage and homepage[0].key in ids
+            else []
+        )
+        assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
+        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged)))
+    return statuses
+
+
+MARKS = {
+    VerdictState.OK: "ok",
+    VerdictState.WARNING: "warn",
+    VerdictState.VETO: "VETO",
+    VerdictState.INSUFFICIENT_DATA: "insufficient data",
+}
+"""How each verdict state reads in the terminal."""
+
+
+def render_status(statuses: list[SiteStatus]) -> str:
+    """Plain-text status for a terminal."""
+    lines: list[str] = []
+    for status in statuses:
+        lines.append(f"{status.name} — {status.title}")
+        for verdict in status.assessment.verdicts:
+            lines.append(f"  {verdict.rule} {MARKS[verdict.state]:<4}  {verdict.detail}")
+        lines += _v1_days(status.assessment)
+        lines += _problem_columns(status.pages)
+    return "\n".join(lines)
+
+
+def vetoed(statuses: list[SiteStatus]) -> bool:
+    """Any rule of any site in the veto state (insufficient data never is)."""
+    return any(v.state is VerdictState.VETO for s in statuses for v in s.assessment.verdicts)
+
+
+def _v1_days(assessment: SiteAssessment) -> list[str]:
+    days = "  ".join(f"{d.strftime('%m-%d')}:{n}" for d, n in assessment.v1_facts.per_day)
+    return [f"  homepage visits per day (need 20): {days}"]
+
+
+def _problem_columns(pages: tuple[tuple[Page, Freshness], ...]) -> list[str]:
+    lines = []
+    for page, f in pages:
+        if page.kind is not PageKind.COLUMN:
+            continue
+        if f.stale:
+            age = f"{f.age_days} days" if f.age_days is not None else "no dated item"
+            lines.append(f"  stale      {page.name} ({f.rule.category.value}, window {f.rule.window_days} d): {age}")
+        elif f.blank:
+            lines.append(f"  blank      {page.name}")
+        elif f.unreadable:
+            lines.append(f"  unreadable {page.name} (list could not be read)")
+    return lines
+
+
+def status_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
+    """The status as JSON-ready dicts (verdicts, V1 facts, per-page freshness)."""
+    return [
+        {
+            "site": s.name,
+            "title": s.title,
+            "rules": [
+                {
+                    "rule": v.rule,
+                    "state": v.state.value,
+                    "veto": v.veto,
+                    "warning": v.warning,
+                    "known": v.known,
+                    "detail": v.detail,
+                }
+                for v in s.assessment.verdicts
+            ],
+            "homepage_v1": {
+                "checks": s.assessment.v1_facts.checks,
+                "failed": s.assessment.v1_facts.failed,
+                "ratio": s.assessment.v1_facts.ratio,
+                "low_visit_days": s.assessment.v1_facts.low_visit_days,
+                "per_day": [{"date": d.isoformat(), "checks": n} for d, n in s.assessment.v1_facts.per_day],
+            },
+            "pages": [_page_json(p, f) for p, f in s.pages],
+        }
+        for s in statuses
+    ]
+
+
+def _page_json(page: Page, f: Freshness) -> dict[str, object]:
+    return {
+        "page": page.name,
+        "kind": page.kind.value,
+        "category": f.rule.category.value,
+        "window_days": f.rule.window_days,
+        "newest_date": f.newest.isoformat() if f.newest else None,
+        "age_days": f.age_days,
+        "items": f.item_count,
+        "stale": f.stale,
+        "blank": f.blank,
+        "unreadable": f.unreadable,
+        "checked": f.checked,
+    }

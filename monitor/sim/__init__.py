@@ -1,0 +1,18 @@
+"""The simulated bureau portal (site, HTTP server, faults), synthetic history and `monitor demo`:
+for tests, benchmarks and the demo, never used by the monitoring pipeline. See docs/architecture.md.
+"""
+
+from monitor.sim._demo import DemoPlan, run_demo
+from monitor.sim._history import HistorySpec, generate
+from monitor.sim._portal import SimPage, SimPortal
+from monitor.sim._site import render_bench
+
+__all__ = [
+    "DemoPlan",
+    "HistorySpec",
+    "SimPage",
+    "SimPortal",
+    "generate",
+    "render_bench",
+    "run_demo",
+]

@@ -1,0 +1,184 @@
+"""Fault modes of the simulated portal: parsing, the per-path/site-wide table, substitute answers.
+
+A fault replaces the answer (5xx, anti-bot, redirects, huge bodies, …: built here as data) or
+changes its delivery (hang, slow, trickle, reset: done by the server, which owns the sockets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from monitor.sim._http import Request, Response
+from monitor.sim._site import Site, not_found_page
+
+HUGE_BYTES = 2 * 1024**3
+"""Content-Length announced by `huge` (streamed lazily, never held in memory)."""
+BOMB_DECODED_BYTES = 64 * 1024**2
+"""What `gzip_bomb` inflates to: far over any sane body cap, from about 64 KiB on the wire."""
+STREAM_CHUNK_BYTES = 64 * 1024
+OFFSITE_URL = "http://www.offsite-portal.invalid/"
+
+DELIVERY_MODES = frozenset({"hang", "slow", "trickle", "reset"})
+"""Modes that change how the normal answer is sent rather than what it is."""
+ANSWER_MODES = frozenset(
+    {"500", "502", "503", "429", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
+     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed"}
+)  # fmt: skip
+_NEEDS_ARG = frozenset({"slow", "redirect"})
+_TAKES_NUMBER = frozenset({"slow", "trickle"})
+SITE_WIDE = "*"
+_OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
+"""End tags `malformed` drops: the ones old templates most often leave out."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A fault mode with its optional argument (`slow:3` -> mode "slow", arg "3")."""
+
+    mode: str
+    arg: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Fault:
+        """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`, …"""
+        mode, _, arg = text.strip().partition(":")
+        mode = mode.lower()
+        if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse"}:
+            raise ValueError(f"unknown fault mode {mode!r}")
+        if mode in _NEEDS_ARG and not arg:
+            raise ValueError(f"fault {mode!r} needs an argument ({mode}:VALUE)")
+        if mode in _TAKES_NUMBER and arg and not _is_positive_number(arg):
+            raise ValueError(f"fault {mode!r} takes a number of seconds, got {arg!r}")
+        return cls(mode, arg)
+
+    @property
+    def seconds(self) -> float:
+        """Delay for `slow`, interval between bytes for `trickle` (1 s unless given).
+
+        Real seconds, not the sim's injectable clock: these faults exist to test client deadlines.
+        """
+        return float(self.arg) if self.arg else 1.0
+
+    def __str__(self) -> str:
+        return f"{self.mode}:{self.arg}" if self.arg else self.mode
+
+
+class FaultTable:
+    """Which fault applies to a path: an exact-path fault wins over the site-wide one."""
+
+    def __init__(self) -> None:
+        self._faults: dict[str, Fault] = {}
+
+    def set(self, fault: Fault, path: str | None = None) -> None:
+        key = path or SITE_WIDE
+        if fault.mode == "ok":
+            self._faults.pop(key, None)
+        else:
+            self._faults[key] = fault
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def lookup(self, path: str) -> Fault | None:
+        return self._faults.get(path) or self._faults.get(SITE_WIDE)
+
+    def snapshot(self) -> dict[str, str]:
+        return {path: str(fault) for path, fault in sorted(self._faults.items())}
+
+
+class FaultAnswers:
+    """Builds the substitute answer of an answer-mode fault (state: the lazily built gzip bomb)."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+        self._bomb: bytes | None = None
+        self._builders: dict[str, Callable[[Fault, Request], Response]] = {
+            "500": _server_error, "502": _server_error, "503": _server_error, "429": _server_error,
+            "412": lambda f, r: Response(412, _RUISHU_PAGE),
+            "521": lambda f, r: Response(521, _JIASULE_PAGE),
+            "challenge": lambda f, r: Response(200, _RUISHU_PAGE),
+            "redirect": lambda f, r: _redirect(f.arg),
+            "redirect_loop": lambda f, r: _redirect(r.path if "loop" in r.query else r.path + "?loop=1"),
+            "redirect_offsite": lambda f, r: _redirect(OFFSITE_URL),
+            "huge": lambda f, r: Response(200, stream=_filler(HUGE_BYTES), length=HUGE_BYTES),
+            "endless": lambda f, r: Response(200, stream=_filler(None)),
+            "gzip_bomb": lambda f, r: self._gzip_bomb(),
+            "garbage": lambda f, r: Response(200, random.Random(site.seed).randbytes(4096)),
+            "lying_charset": self._lying_charset,
+            "malformed": self._malformed,
+            "soft404": lambda f, r: Response(200, not_found_page().encode()),
+        }  # fmt: skip
+
+    def answer(self, fault: Fault, request: Request) -> Response:
+        return self._builders[fault.mode](fault, request)
+
+    def _gzip_bomb(self) -> Response:
+        if self._bomb is None:
+            deflater = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+            block = bytes(1024**2)
+            parts = [deflater.compress(block) for _ in range(BOMB_DECODED_BYTES // len(block))]
+            self._bomb = b"".join(parts) + deflater.flush()
+        return Response(200, self._bomb, headers=[("Content-Encoding", "gzip")])
+
+    def _lying_charset(self, fault: Fault, request: Request) -> Response:
+        """The page's GBK bytes labelled UTF-8 in both the header and <meta> (seen on migrated sites)."""
+        text = self._site.text_of(request.path) or not_found_page()
+        body = text.replace("charset=gb2312", "charset=utf-8").encode("gbk", errors="xmlcharrefreplace")
+        return Response(200, body, "text/html; charset=utf-8")
+
+    def _malformed(self, fault: Fault, request: Request) -> Response:
+        """The page as broken templates and truncated writes leave it: block elements left open, stray
+        closing tags, and the document cut off inside an attribute. Browsers still show it."""
+        text = _OPTIONAL_END_TAG.sub("", self._site.text_of(request.path) or not_found_page())
+        text = text.replace("<body>", "<body></table></td></div>", 1)
+        cut = text[: len(text) * 3 // 4]
+        return Response(200, (cut[: cut.rfind("<") + 4] + '="').encode(), "text/html; charset=utf-8")
+
+
+def _server_error(fault: Fault, request: Request) -> Response:
+    headers = [("Retry-After", fault.arg)] if fault.arg else []
+    page = f"<html><head><title>{fault.mode} Error</title></head><body><h1>{fault.mode}</h1></body></html>"
+    return Response(int(fault.mode), page.encode(), headers=headers)
+
+
+def _redirect(location: str) -> Response:
+    return Response(302, b"", headers=[("Location", location)])
+
+
+async def _filler(total: int | None) -> AsyncIterator[bytes]:
+    """`total` bytes of HTML comment filler (endless if None), one reused chunk at a time."""
+    chunk = b"<!--" + b"x" * (STREAM_CHUNK_BYTES - 7) + b"-->"
+    sent = 0
+    while total is None or sent < total:
+        piece = chunk if total is None else chunk[: total - sent]
+        sent += len(piece)
+        yield piece
+        await asyncio.sleep(0)
+
+
+def _is_positive_number(text: str) -> bool:
+    try:
+        return float(text) > 0
+    except ValueError:
+        return False
+
+
+# Shaped like the real thing (see corpus pages 014 and the 521 pages of 加速乐), with fake tokens.
+_RUISHU_PAGE = (
+    b'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
+    b'<meta content="' + b"Zx9" * 120 + b'" r="m">'
+    b"<script type=\"text/javascript\" r='m'>$_ts=window['$_ts'];if(!$_ts)$_ts={};$_ts.nsd=12345;"
+    b'$_ts.cd="' + b"qAbC" * 200 + b'";if($_ts.lcd)$_ts.lcd();</script>'
+    b'<script type="text/javascript" charset="utf-8" src="/sim4Rs/abcdef.1234567.js" r=\'m\'></script>'
+    b"</head><body></body></html><script type=\"text/javascript\" r='m'>_$a8();</script>"
+)
+_JIASULE_PAGE = (
+    b"<html><body><script>document.cookie=('__jsl_clearance=1700000000.123|0|'+(function(){return 'aBcD'})()"
+    b"+';Expires=Tue, 14-Nov-23 00:00:00 GMT;Path=/;');location.href=location.pathname+location.search"
+    b"</script></body></html>"
+)

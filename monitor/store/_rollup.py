@@ -1,0 +1,199 @@
+"""Hourly and daily rollups per page, finalised on the writer thread as checks are written.
+
+An hour is final once nothing can change it: it ends before the page's last check and before the
+start of a pending unconfirmed failure run (which may become an outage). Daily rows are sums of
+hourly rows per local date, built for one time zone. Private to `monitor.store`; no clock here.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from monitor.rules import HOUR_MS, STAT_FIELDS, Stats, bucket_stats, hour_floor
+from monitor.store._queries import load_page, load_runs, to_ms
+from monitor.store._writer import Statement
+
+_STAT_DDL = ",\n    ".join(f"{name} INTEGER NOT NULL" for name in STAT_FIELDS)
+_DAY_SUMS = ", ".join(
+    "? - sum(up_ms) - sum(down_ms) - sum(blocked_ms)" if f == "unknown_ms" else f"sum({f})" for f in STAT_FIELDS[:-1]
+)
+
+SCHEMA = f"""
+CREATE TABLE rollup_hourly (
+    page_id INTEGER NOT NULL,
+    hour_ms INTEGER NOT NULL,
+    {_STAT_DDL},
+    PRIMARY KEY (page_id, hour_ms)
+) WITHOUT ROWID;
+CREATE TABLE rollup_daily (
+    page_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    tz TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    {_STAT_DDL},
+    PRIMARY KEY (page_id, day)
+) WITHOUT ROWID;
+CREATE TABLE rollup_state (
+    page_id INTEGER PRIMARY KEY,
+    hourly_until_ms INTEGER NOT NULL,
+    daily_until TEXT,
+    tz TEXT
+);
+"""
+"""Hours and days with nothing but unknown time have no row (unknown = length - observed);
+days before `daily_until` are final, hours before `hourly_until_ms`."""
+
+CHUNK_HOURS = 24 * 7
+"""Hours of one page finalised at once (a week of minutely checks: ~10,000 rows read)."""
+STEP_CHECKS = 20_000
+"""Checks read per step before handing the writer back to the queued writes."""
+STEP_DAYS = 400
+
+
+@dataclass(frozen=True)
+class _PageMark:
+    page_id: int
+    first_ms: int | None
+    last_ms: int | None
+    pending_failure_ms: int | None
+    hourly_until_ms: int | None
+    daily_until: date | None
+    tz: str | None
+
+
+@dataclass(frozen=True)
+class RollupTick:
+    """Finalise rollups up to every page's watermark. The daemon submits one a minute;
+    a tick with more to do than one step continues itself behind the queued writes (unless a
+    newer tick is queued by then: that one carries on)."""
+
+    now: float
+    timezone: str = "Asia/Shanghai"
+
+    def statements(self) -> Iterable[Statement]:
+        return ()
+
+    def step(self, conn: sqlite3.Connection) -> RollupTick | None:
+        now_ms = to_ms(self.now)
+        runs = load_runs(conn)
+        tz = ZoneInfo(self.timezone)
+        budget = STEP_CHECKS
+        behind = False
+        for mark in _marks(conn):
+            if budget <= 0:
+                return self
+            read, more = _roll_hours(conn, mark, now_ms, runs)
+            budget -= read
+            behind |= more
+            behind |= _roll_days(conn, mark.page_id, self.timezone, tz)
+        return self if behind else None
+
+
+def _marks(conn: sqlite3.Connection) -> list[_PageMark]:
+    rows = conn.execute(
+        "SELECT p.id, (SELECT min(ts_ms) FROM checks WHERE page_id = p.id),"
+        " (SELECT max(ts_ms) FROM checks WHERE page_id = p.id),"
+        " (SELECT first_failure FROM page_state WHERE page_id = p.id AND consecutive_failures > 0),"
+        " r.hourly_until_ms, r.daily_until, r.tz"
+        " FROM pages p LEFT JOIN rollup_state r ON r.page_id = p.id ORDER BY p.id"
+    )
+    return [_PageMark(r[0], r[1], r[2], None if r[3] is None else to_ms(r[3]), r[4], _date(r[5]), r[6]) for r in rows]
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def watermark(mark: _PageMark, now_ms: int) -> int | None:
+    """Start of the first hour that may still change (None: the page has no check yet)."""
+    if mark.last_ms is None:
+        return None
+    limits = [mark.last_ms, now_ms] + ([mark.pending_failure_ms] if mark.pending_failure_ms is not None else [])
+    return hour_floor(min(limits))
+
+
+def _roll_hours(
+    conn: sqlite3.Connection, mark: _PageMark, now_ms: int, runs: list[tuple[int, int]]
+) -> tuple[int, bool]:
+    """Finalise up to CHUNK_HOURS of the page; (checks read, whether more remain)."""
+    target = watermark(mark, now_ms)
+    if target is None or mark.first_ms is None:
+        return 0, False
+    start = mark.hourly_until_ms if mark.hourly_until_ms is not None else hour_floor(mark.first_ms)
+    if start >= target:
+        return 0, False
+    end = min(target, start + CHUNK_HOURS * HOUR_MS)
+    history = load_page(conn, mark.page_id, start, end, now_ms, runs)
+    bounds = list(range(start, end + 1, HOUR_MS))
+    rows = [
+        (mark.page_id, hour, *_values(stats))
+        for hour, stats in zip(bounds, bucket_stats(history, bounds), strict=False)
+        if not stats.empty
+    ]
+    columns = ", ".join(("page_id", "hour_ms", *STAT_FIELDS))
+    marks = ", ".join("?" for _ in range(len(STAT_FIELDS) + 2))
+    conn.executemany(f"INSERT OR REPLACE INTO rollup_hourly ({columns}) VALUES ({marks})", rows)
+    conn.execute(
+        "INSERT INTO rollup_state (page_id, hourly_until_ms) VALUES (?, ?)"
+        " ON CONFLICT (page_id) DO UPDATE SET hourly_until_ms = excluded.hourly_until_ms",
+        (mark.page_id, end),
+    )
+    return len(history.checks), end < target
+
+
+def _values(stats: Stats) -> tuple[int, ...]:
+    return tuple(getattr(stats, name) for name in STAT_FIELDS)
+
+
+def _roll_days(conn: sqlite3.Connection, page_id: int, tz_name: str, tz: ZoneInfo) -> bool:
+    """Sum final hours into local days (rebuilt when the time zone changed); True if more remain."""
+    row = conn.execute("SELECT hourly_until_ms, daily_until, tz FROM rollup_state WHERE page_id = ?", (page_id,))
+    state = row.fetchone()
+    if state is None:
+        return False
+    hourly_until, daily_until, built_for = int(state[0]), _date(state[1]), state[2]
+    if built_for != tz_name:
+        conn.execute("DELETE FROM rollup_daily WHERE page_id = ?", (page_id,))
+        daily_until = None
+    day = daily_until or _first_day(conn, page_id, hourly_until, tz)
+    for _ in range(STEP_DAYS):
+        start, end = day_bounds(day, tz)
+        if end > hourly_until:
+            break
+        if start % HOUR_MS == 0 and end % HOUR_MS == 0:
+            _insert_day(conn, page_id, day, tz_name, start, end)
+        day += timedelta(days=1)
+    if day != daily_until or built_for != tz_name:  # no write at all on the usual idle minute
+        conn.execute(
+            "UPDATE rollup_state SET daily_until = ?, tz = ? WHERE page_id = ?", (day.isoformat(), tz_name, page_id)
+        )
+    return day_bounds(day, tz)[1] <= hourly_until
+
+
+def _first_day(conn: sqlite3.Connection, page_id: int, hourly_until: int, tz: ZoneInfo) -> date:
+    row = conn.execute("SELECT min(hour_ms) FROM rollup_hourly WHERE page_id = ?", (page_id,)).fetchone()
+    first = row[0] if row[0] is not None else hourly_until
+    return datetime.fromtimestamp(first / 1000, tz).date()
+
+
+def _insert_day(conn: sqlite3.Connection, page_id: int, day: date, tz_name: str, start: int, end: int) -> None:
+    conn.execute("DELETE FROM rollup_daily WHERE page_id = ? AND day = ?", (page_id, day.isoformat()))
+    columns = ", ".join(("page_id", "day", "tz", "start_ms", "end_ms", *STAT_FIELDS))
+    conn.execute(
+        f"INSERT INTO rollup_daily ({columns}) SELECT ?, ?, ?, ?, ?, {_DAY_SUMS}, max(latency_max_ms)"
+        " FROM rollup_hourly WHERE page_id = ? AND hour_ms >= ? AND hour_ms < ? HAVING count(*) > 0",
+        (page_id, day.isoformat(), tz_name, start, end, end - start, page_id, start, end),
+    )
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[int, int]:
+    """[local midnight, next local midnight) of a date, in UTC epoch milliseconds."""
+    start = datetime(day.year, day.month, day.day, tzinfo=tz)
+    following = day + timedelta(days=1)
+    end = datetime(following.year, following.month, following.day, tzinfo=tz)
+    return round(start.timestamp() * 1000), round(end.timestamp() * 1000)

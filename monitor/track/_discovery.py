@@ -1,0 +1,107 @@
+"""Columns found on catalogue pages -> pages to monitor; pure, no I/O.
+
+Decides which discovered columns are monitored (same site only, not excluded, not already
+configured), names them, and applies the categories pinned in config or guessed from the name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from monitor.config import RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
+from monitor.models import Column, Page, PageKind
+from monitor.origins import same_site
+from monitor.rules import guess_category
+from monitor.store import PageRow
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\u4e00-\u9fff]+")
+MAX_NAME = 100
+
+
+def page_name(column_name: str, url: str) -> str:
+    """A config-safe page name from a column name (or the URL path when the name is empty)."""
+    name = _UNSAFE.sub("-", column_name).strip("-.")
+    if not name:
+        path = urlsplit(url).path.strip("/")
+        name = _UNSAFE.sub("-", path).strip("-.") or "column"
+    return name[:MAX_NAME]
+
+
+def on_site(url: str, site: SiteConfig) -> bool:
+    """Whether a URL belongs to the site: the base URL's scheme, host and port, or an allowed host."""
+    return same_site(url, site.base_url, site_hosts(site))
+
+
+def excluded(column: Column, site: SiteConfig) -> bool:
+    """Config `discovery.exclude` entries match a column URL exactly or part of its name."""
+    return any(pattern == column.url or pattern in column.name for pattern in site.discovery.exclude)
+
+
+def discovered_pages(
+    raw: RawConfig, site: SiteConfig, catalogue: str, columns: Sequence[Column], reserved: Sequence[Page] = ()
+) -> list[Page]:
+    """The pages to monitor for the columns one catalogue page lists.
+
+    `reserved` are pages already monitored for other reasons (another catalogue's columns):
+    their URLs are not monitored twice and their names are not reused.
+    """
+    configured = [*resolve_all(raw, site), *reserved]
+    configured_urls = {p.url for p in configured}
+    taken = {p.name for p in configured}
+    pages: list[Page] = []
+    for column in columns:
+        if len(pages) >= site.discovery.max_columns:
+            break
+        if column.url in configured_urls or not on_site(column.url, site) or excluded(column, site):
+            continue
+        name = _unique(page_name(column.name, column.url), taken)
+        taken.add(name)
+        configured_urls.add(column.url)
+        pages.append(column_page(raw, site, name, column.url, catalogue, column.name))
+    return pages
+
+
+def column_page(raw: RawConfig, site: SiteConfig, name: str, url: str, catalogue: str, title: str) -> Page:
+    """A discovered column as a Page, with pinned settings or a guessed category."""
+    pin = site.discovery.columns.get(title) or site.discovery.columns.get(name)
+    return build_page(
+        effective_defaults(raw, site),
+        site,
+        name=name,
+        url=url,
+        kind=PageKind.COLUMN,
+        category=(pin.category if pin else None) or guess_category(title),
+        stale_days=pin.stale_days if pin else None,
+        tags=tuple(pin.tags) if pin else (),
+        discovered_by=catalogue,
+    )
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        return name
+    n = 2
+    while f"{name}-{n}"[:MAX_NAME] in taken:
+        n += 1
+    return f"{name}-{n}"[:MAX_NAME]
+
+
+def remembered_columns(raw: RawConfig, rows: Iterable[PageRow]) -> list[Page]:
+    """Discovered columns the database remembers that the config still lets us monitor: on the
+    site (same scheme, host and port) and not matched by `discovery.exclude`, as it reads now."""
+    sites = {s.name: s for s in raw.sites}
+    pages = []
+    for row in rows:
+        site = sites.get(row.site)
+        if row.discovered_by is None or row.removed is not None or site is None or not site.discover:
+            continue
+        if not on_site(row.url, site) or excluded(Column(row.name, row.url), site):
+            continue
+        if any(p.name == row.name for p in site.pages):
+            continue
+        if not any(p.name == row.discovered_by and p.kind is PageKind.CATALOGUE for p in site.pages):
+            continue
+        pages.append(column_page(raw, site, row.name, row.url, row.discovered_by, row.name))
+    return pages
