@@ -7,7 +7,6 @@ Nothing here measures anything by itself; the bench scripts decide what to time 
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import platform
 import re
@@ -19,29 +18,29 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from monitor.models import Result  # noqa: E402
+from monitor.models import Result
 from monitor.store import RESULT_CODES
 from tests.support.daemon_harness import db_rows
+from tests.support.paths import REPO, corpus_dir
+from tests.support.ports import free_port
+from tests.support.procfs import cpu_seconds
+from tests.support.stats import (
+    Samples,
+    parse_samples,
+    percentile,
+)
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = corpus_dir()
 LIST_KINDS = {"list", "catalogue", "homepage"}
 """Corpus pages a monitor checks on a schedule (articles and anti-bot pages are not column pages)."""
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 _LISTENING = re.compile(r"metrics on http://([\d.]+):(\d+)/metrics")
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 # -- machine and /proc -------------------------------------------------------------------------
@@ -62,132 +61,6 @@ def machine_facts() -> dict[str, str]:
         "kernel": platform.release(),
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
     }
-
-
-def parse_stat_cpu(stat_line: str, clk_tck: int = CLK_TCK) -> float:
-    """utime + stime in seconds from a /proc/<pid>/stat line (the command name may hold spaces)."""
-    fields = stat_line[stat_line.rindex(")") + 2 :].split()
-    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / clk_tck
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (all its threads, exited ones included)."""
-    return parse_stat_cpu(Path(f"/proc/{pid}/stat").read_text())
-
-
-def main_thread_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process's main thread (the daemon's event loop)."""
-    return parse_stat_cpu(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
-
-
-def parse_status_kb(status_text: str, key: str) -> int:
-    """A `kB` field (VmRSS, VmHWM, ...) of /proc/<pid>/status."""
-    for line in status_text.splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
-
-
-def memory_kb(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in kB."""
-    text = Path(f"/proc/{pid}/status").read_text()
-    return parse_status_kb(text, "VmRSS"), parse_status_kb(text, "VmHWM")
-
-
-def open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# -- statistics ---------------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-quantile (0..1) by linear interpolation between order statistics; nan when empty."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    pos = q * (len(ordered) - 1)
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-def histogram_quantile(buckets: Sequence[tuple[float, float]], q: float) -> float:
-    """PromQL's histogram_quantile over cumulative (upper bound, count) buckets, +Inf last.
-
-    Linear interpolation inside the bucket holding the rank; a rank in the +Inf bucket answers the
-    largest finite bound (as Prometheus does). nan when there are no observations.
-    """
-    ordered = sorted(buckets)
-    total = ordered[-1][1] if ordered else 0.0
-    if total <= 0:
-        return math.nan
-    rank = q * total
-    lower_bound, lower_count = 0.0, 0.0
-    for bound, count in ordered:
-        if count >= rank:
-            if math.isinf(bound):
-                return lower_bound
-            if count == lower_count:
-                return bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / (count - lower_count)
-        lower_bound, lower_count = bound, count
-    return lower_bound
-
-
-def slope_per_hour(points: Sequence[tuple[float, float]]) -> float:
-    """Least-squares slope of (seconds, value) points, in value units per hour; 0 for < 2 points."""
-    if len(points) < 2:
-        return 0.0
-    n = len(points)
-    mean_t = sum(t for t, _ in points) / n
-    mean_v = sum(v for _, v in points) / n
-    var = sum((t - mean_t) ** 2 for t, _ in points)
-    if var == 0:
-        return 0.0
-    cov = sum((t - mean_t) * (v - mean_v) for t, v in points)
-    return cov / var * 3600.0
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-# -- Prometheus text ----------------------------------------------------------------------------
-
-
-def parse_samples(text: str) -> Samples:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """Sum of every sample called `name` whose labels include `labels`."""
-    wanted = set(labels.items())
-    return sum(v for (n, lbls), v in samples.items() if n == name and wanted <= set(lbls))
-
-
-def buckets(samples: Samples, name: str) -> list[tuple[float, float]]:
-    """Cumulative (le, count) pairs of an unlabelled histogram `name`."""
-    return sorted((float(dict(lbls)["le"]), v) for (n, lbls), v in samples.items() if n == name + "_bucket")
-
-
-def bucket_delta(before: list[tuple[float, float]], after: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The observations made between two scrapes of the same histogram."""
-    old = dict(before)
-    return [(bound, count - old.get(bound, 0.0)) for bound, count in after]
 
 
 def fetch_text(url: str, timeout_s: float = 30.0) -> tuple[str, float]:

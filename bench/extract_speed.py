@@ -1,6 +1,6 @@
 """Extraction speed over a directory of saved pages (a measurement, not a test).
 
-Usage: python3 bench/extract_speed.py [PAGES_DIR] [--rounds N]
+Usage: python3 -m bench.extract_speed [PAGES_DIR] [--rounds N]
 Default PAGES_DIR is the shared corpus. Prints ms per page (median and p90 over rounds, decode
 included), overall pages/s, and the per-page time normalised to 50 KB of input.
 """
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from monitor.extract import extract_document
+from tests.support.paths import corpus_pages_dir
 
-DEFAULT_PAGES = Path("/work/shared/corpus/pages")
+DEFAULT_PAGES = corpus_pages_dir()
 TODAY = date(2026, 11, 27)
 
 

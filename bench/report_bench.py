@@ -3,7 +3,7 @@
 rollups-vs-raw ratio, and the longest transaction of a retention prune.
 
 Writes the "Reports" section of docs/benchmarks.md. The database is left outside the repository.
-Usage: python3 bench/report_bench.py [--days 365] [--pages 50] [--interval 60] [--dir /tmp/bench-report]
+Usage: python3 -m bench.report_bench [--days 365] [--pages 50] [--interval 60] [--dir /tmp/bench-report]
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 from monitor.sim import HistorySpec, generate
 from monitor.store import Prune, Store, WriterSettings
+from tests.support.paths import REPO as ROOT
 
 START = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai
 BEGIN, END = "<!-- reports:begin -->", "<!-- reports:end -->"
@@ -139,7 +137,7 @@ def _report_json(config: Path) -> str:
 
 
 def _write(rows: list[tuple[str, str]], args: argparse.Namespace) -> None:
-    command = "python3 bench/report_bench.py" + (
+    command = "python3 -m bench.report_bench" + (
         f" --days {args.days:g} --pages {args.pages} --interval {args.interval:g}" if args.days != 365 else ""
     )
     table = ["| measure | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]

@@ -1,6 +1,6 @@
 """Scale: `monitor run` with 10,000 pages on a local nginx, beside Debian's blackbox_exporter.
 
-Usage: python3 bench/scale.py [--pages 10000] [--interval 100] [--window 100] [--blackbox-window 60]
+Usage: python3 -m bench.scale [--pages 10000] [--interval 100] [--window 100] [--blackbox-window 60]
 The daemon checks every page once per interval; after a warm-up interval (the first round reads
 every list) one window is measured: checks/s, CPU per check, RSS, scheduling lag, write batches,
 with /metrics scraped every 15 s as Prometheus would (--scrape-every). Then prometheus-blackbox-exporter probes the
@@ -18,28 +18,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from bench._common import (
     Daemon,
     DaemonSettings,
     Nginx,
-    bucket_delta,
-    buckets,
     build_docroot,
-    cpu_seconds,
-    free_port,
-    histogram_quantile,
     machine_facts,
-    main_thread_cpu_seconds,
-    markdown_table,
-    memory_kb,
-    percentile,
     stop_process,
     wait_port,
     workspace,
 )
 from tests.support.daemon_harness import db_rows
+from tests.support.ports import free_port
+from tests.support.procfs import cpu_seconds, main_thread_cpu_seconds, memory_kb
+from tests.support.stats import bucket_delta, buckets, histogram_quantile, markdown_table, percentile
 
 LAG = "portal_monitor_scheduler_lag_seconds"
 BATCH = "portal_monitor_db_write_batch_seconds"

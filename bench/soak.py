@@ -1,6 +1,6 @@
 """Soak: `monitor run` for 10 minutes at 10x a real bureau's load, sampling RSS and open descriptors.
 
-Usage: python3 bench/soak.py [--minutes 10] [--csv docs/soak.csv]     (quick check: --minutes 1)
+Usage: python3 -m bench.soak [--minutes 10] [--csv docs/soak.csv]     (quick check: --minutes 1)
 A real portal is ~50 pages: the homepage every 10 min, columns hourly (~55 checks an hour). Here:
 10 such sites (500 pages) with time compressed 60x (homepages every 10 s, columns every 60 s), so
 10 minutes hold the checks of 10 portals over 10 hours. Pages keep changing (new items) and
@@ -19,22 +19,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench._common import (
-    Daemon,
-    DaemonSettings,
-    Nginx,
-    build_docroot,
-    cpu_seconds,
-    db_rows,
-    machine_facts,
-    markdown_table,
-    memory_kb,
-    open_fds,
-    slope_per_hour,
-    workspace,
-)
+from bench._common import Daemon, DaemonSettings, Nginx, build_docroot, db_rows, machine_facts, workspace
+from tests.support.procfs import cpu_seconds, memory_kb, open_fds
+from tests.support.stats import markdown_table, slope_per_hour
 
 SITES = 10
 PAGES_PER_SITE = 50

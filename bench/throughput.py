@@ -1,6 +1,6 @@
 """Check throughput and CPU per check of `monitor run`, beside a bare httpx loop on the same pages.
 
-Usage: python3 bench/throughput.py [--pages 1000] [--rates 300,600] [--concurrency 8] [--reps 3]
+Usage: python3 -m bench.throughput [--pages 1000] [--rates 300,600] [--concurrency 8] [--reps 3]
 Both sides fetch the same N pages from a local nginx with the same concurrency and a fresh connection
 per request at the same offered rate, one after the other, alternating, `--reps` times.
 Prints a markdown table of medians and the overhead ratio (daemon CPU per check / bare CPU per request).
@@ -17,23 +17,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench._common import (
-    REPO,
-    Daemon,
-    DaemonSettings,
-    Nginx,
-    bucket_delta,
-    buckets,
-    build_docroot,
-    cpu_seconds,
-    histogram_quantile,
-    machine_facts,
-    markdown_table,
-    stop_process,
-    workspace,
-)
+from bench._common import Daemon, DaemonSettings, Nginx, build_docroot, machine_facts, stop_process, workspace
+from tests.support.paths import REPO
+from tests.support.procfs import cpu_seconds
+from tests.support.stats import bucket_delta, buckets, histogram_quantile, markdown_table
 
 BARE_WARMUP_S = 3.0
 """The bare loop has no first round to recover from: a few seconds open the connections' code paths."""

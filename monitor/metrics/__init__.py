@@ -2,7 +2,8 @@
 exposition and the /metrics server. See docs/architecture.md.
 """
 
-from monitor.metrics._state import CheckFacts, MetricsServer, MonitorState, build_registry
+from monitor.metrics._series import CheckFacts
+from monitor.metrics._state import MetricsServer, MonitorState, build_registry
 
 __all__ = [
     "CheckFacts",

@@ -11,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from monitor.metrics._exposition import LabelText
+from monitor.metrics._series import PageSeries
 from monitor.models import PHASES, Result
 from monitor.rules import Freshness, SiteAssessment
-
-if TYPE_CHECKING:
-    from monitor.metrics._state import PageSeries
 
 PAGE_LABELS = ("site", "page", "kind")
 CONTENT_LABELS = (*PAGE_LABELS, "category")

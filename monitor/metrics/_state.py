@@ -13,7 +13,7 @@ import os
 import platform
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,7 +28,8 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
-from monitor.models import LISTED_KINDS, Clock, ContentFacts, ErrorKind, Page, PageKind, Result
+from monitor.metrics._series import CheckFacts, PageSeries
+from monitor.models import LISTED_KINDS, Clock, ContentFacts, Page, PageKind, Result
 from monitor.rules import SiteAssessment, V1Window, assess_site, page_freshness
 from monitor.store import WriterStats
 
@@ -40,43 +41,6 @@ class WriterView(Protocol):
 
     def stats(self) -> WriterStats: ...
     def take_batch_seconds(self) -> list[float]: ...
-
-
-@dataclass
-class PageSeries:
-    """Latest facts of one page."""
-
-    page: Page
-    last_ts: float | None = None
-    result: Result | None = None
-    duration_s: float = 0.0
-    phases: dict[str, float] = field(default_factory=dict)
-    status: int = 0
-    bytes: int = 0
-    redirects: int = 0
-    tls_expiry: float | None = None
-    checks: collections.Counter[str] = field(default_factory=collections.Counter)
-    errors: collections.Counter[str] = field(default_factory=collections.Counter)
-    outage_started: float | None = None
-    outages_total: int = 0
-    blips_total: int = 0
-    items_new_total: int = 0
-    content: ContentFacts = field(default_factory=ContentFacts)
-
-
-@dataclass(frozen=True)
-class CheckFacts:
-    """The part of a check outcome the metrics need."""
-
-    ts: float
-    result: Result
-    error_kind: ErrorKind | None
-    duration_s: float
-    phases: dict[str, float]
-    status: int | None
-    bytes: int
-    redirects: int
-    tls_expiry: float | None
 
 
 class MonitorState:

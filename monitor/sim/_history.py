@@ -27,7 +27,7 @@ from monitor.store import (
     RunStopped,
     Store,
 )
-from monitor.track import _outage as outage
+from monitor.track import outage
 
 COLUMNS: tuple[tuple[str, Category, tuple[str, ...], float], ...] = (
     ("工作动态", Category.NEWS, ("政务动态",), 1.5),

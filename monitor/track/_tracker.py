@@ -31,7 +31,7 @@ from monitor.store import (
     StoredPageState,
     content_hash,
 )
-from monitor.track import _outage as outage
+from monitor.track import outage
 
 log = logging.getLogger("monitor.tracker")
 

@@ -17,7 +17,6 @@ import tracemalloc
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -34,6 +33,7 @@ from monitor.models import PHASES, ErrorKind, FixedClock, Page, ProbeResult, Res
 from monitor.sim import SimPortal
 from tests.support import ports
 from tests.support.certs import Certs, make_cert, make_key, write_certs
+from tests.support.paths import corpus_pages_dir
 
 CAP = 256 * 1024
 SECRET = "s3cr3t-token-value"
@@ -717,18 +717,10 @@ def test_challenge_detection_is_specific(body: bytes, vendor: str | None) -> Non
     assert challenge_vendor(body) == vendor
 
 
-def _corpus_pages() -> Path | None:
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "corpus" / "pages"
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 def test_challenge_detection_on_the_real_corpus() -> None:
-    pages = _corpus_pages()
-    if pages is None:
-        pytest.skip("shared/corpus not found beside the repository")
+    pages = corpus_pages_dir()
+    if not pages.is_dir():
+        pytest.skip(f"the shared corpus is not at {pages} (set MONITOR_CORPUS)")
     flagged = {path.name for path in pages.glob("*.html") if challenge_vendor(path.read_bytes())}
     # 014 is a 瑞数 challenge, 021 a 磐云 one; 013 and 018 carry 瑞数 markers but are real pages.
     assert flagged == {"014.html", "021.html"}

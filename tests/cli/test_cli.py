@@ -24,7 +24,7 @@ from monitor.config import load_config
 from monitor.sim import SimPortal
 from tests.support.daemon_harness import REPO, db_rows, sim_config, sim_pages
 
-GOLDEN = REPO / "tests" / "golden"
+GOLDEN = REPO / "tests" / "extract" / "golden"
 
 
 def monitor(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -28,10 +28,9 @@ from hypothesis import strategies as st
 from monitor import __version__
 from monitor.cli._main import cli
 from monitor.store import migrate_file
-from tests.support.daemon_harness import REPO
+from tests.support.paths import GOLDEN, REPO, corpus_pages_dir
 
-CORPUS = REPO.parent.parent / "shared" / "corpus" / "pages"
-GOLDEN = REPO / "tests" / "golden"
+CORPUS = corpus_pages_dir()
 
 
 def valid_document(tmp_path: Path) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """monitor.extract: page kind, main list items, publish dates, columns, pagination.
 
 Three layers: table-driven unit cases on small pages (date formats and traps), golden files
-(tests/golden: real corpus pages and hand-written pages in other layouts, HTML/JSON in, JSON out,
-compared exactly — regenerate with `python3 tests/update_golden.py` (UPDATE_GOLDEN=1) and review
+(tests/extract/golden: real corpus pages and hand-written pages in other layouts, HTML/JSON in, JSON out,
+compared exactly — regenerate with `python3 tests/extract/update_golden.py` (UPDATE_GOLDEN=1) and review
 the diff), and robustness (never raises, property test on fuzzed HTML).
 """
 
@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from monitor.extract._extract import extract, extract_document
 from monitor.models import Extraction, ExtractKind
+from tests.support.paths import corpus_pages_dir
 
 GOLDEN = Path(__file__).parent / "golden"
 CORPUS_TODAY = date(2026, 11, 27)
@@ -681,7 +682,7 @@ def test_random_bytes_never_raise(body: bytes, content_type: str | None) -> None
 
 # ------------------------------------------------------------------------- the whole shared corpus
 
-SHARED_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "pages"
+SHARED_CORPUS = corpus_pages_dir()
 
 
 @pytest.mark.skipif(not SHARED_CORPUS.is_dir(), reason=f"the shared corpus is not at {SHARED_CORPUS}")

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from prometheus_client import CollectorRegistry
 
-from monitor.metrics._state import CheckFacts, Exporter, MetricsServer, MonitorState, build_registry
+from monitor.metrics._series import CheckFacts
+from monitor.metrics._state import Exporter, MetricsServer, MonitorState, build_registry
 from monitor.models import ContentFacts, ErrorKind, FixedClock, Page, PageKind, Result
 from monitor.store import WriterStats
 

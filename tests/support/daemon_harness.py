@@ -26,8 +26,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.sim import SimPage, SimPortal
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 _LISTENING = re.compile(r"metrics on http://([\d.]+):(\d+)/metrics")
 
 

@@ -1,4 +1,5 @@
-"""Loopback ports that misbehave at the TCP level, for fetch- and daemon-level tests.
+"""Loopback ports: a free one to listen on, and ones that misbehave at the TCP level (fetch- and
+daemon-level tests).
 
 `closed_port()` is a port nothing listens on (connecting is refused); `unanswered_syn_port()` is one
 whose SYNs are never answered (connecting hangs, as towards a silent firewall). 127.0.0.1 only.
@@ -9,6 +10,12 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def closed_port() -> int:

@@ -1,4 +1,5 @@
-"""What /proc says about a running process: memory (VmRSS, VmHWM) and the sockets it listens on.
+"""What /proc says about a running process: CPU time, memory (VmRSS, VmHWM), open files and the
+sockets it listens on.
 
 Linux only. Listening sockets are the ones in the kernel's socket tables (`/proc/<pid>/net/tcp*`,
 `udp*`, `unix`) whose inode is one of the process's open file descriptors.
@@ -9,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 TCP_LISTEN = "0A"
 UNIX_ACCEPTING = 0x10000  # __SO_ACCEPTCON: a unix socket that listen() was called on
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -23,6 +26,41 @@ def memory_kib(pid: int) -> dict[str, int]:
             if name in ("VmRSS", "VmHWM"):
                 values[name] = int(rest.split()[0])
     return values
+
+
+def parse_stat_cpu(stat_line: str, clk_tck: int = CLK_TCK) -> float:
+    """utime + stime in seconds from a /proc/<pid>/stat line (the command name may hold spaces)."""
+    fields = stat_line[stat_line.rindex(")") + 2 :].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / clk_tck
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (all its threads, exited ones included)."""
+    return parse_stat_cpu(Path(f"/proc/{pid}/stat").read_text())
+
+
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process's main thread (the daemon's event loop)."""
+    return parse_stat_cpu(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
+
+
+def parse_status_kb(status_text: str, key: str) -> int:
+    """A `kB` field (VmRSS, VmHWM, ...) of /proc/<pid>/status."""
+    for line in status_text.splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise KeyError(key)
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in kB."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    return parse_status_kb(text, "VmRSS"), parse_status_kb(text, "VmHWM")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import itertools
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time as clock
@@ -26,6 +25,8 @@ from types import TracebackType
 from typing import Any
 
 import yaml
+
+from tests.support.ports import free_port
 
 METRICS_DOC = Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
 
@@ -104,7 +105,7 @@ def start_prometheus(
     config_path.write_text(_config_yaml(targets, scrape_interval, rule_files, job))
     # The port is free when chosen but could be taken before Prometheus binds it: try again then.
     for attempt in itertools.count(1):
-        handle = _launch(executable, workdir, config_path, _free_port())
+        handle = _launch(executable, workdir, config_path, free_port())
         try:
             _wait_ready(handle)
             return handle
@@ -293,13 +294,6 @@ def _config_yaml(targets: Sequence[str], scrape_interval: str, rule_files: Seque
         "scrape_configs": [{"job_name": job, "static_configs": [{"targets": list(targets)}]}],
     }
     return yaml.safe_dump(config, sort_keys=False)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _launch(executable: str, workdir: Path, config_path: Path, port: int) -> PrometheusHandle:

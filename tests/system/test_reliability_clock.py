@@ -29,7 +29,7 @@ from monitor.models import ErrorKind, Extraction, ExtractKind, FixedClock, Item,
 from monitor.sim import SimPortal
 from monitor.store import Store
 from monitor.track import PageRuntime, Tracker
-from monitor.track import _outage as outage
+from monitor.track import outage
 
 HOUR = 3600.0
 STEPS = [HOUR, -HOUR, -30.0, 86400.0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.models import Result
-from monitor.track._outage import Blip, Health, OutageContinues, OutageEnd, OutageStart, step
+from monitor.track.outage import Blip, Health, OutageContinues, OutageEnd, OutageStart, step
 
 U, D, B, E = Result.UP, Result.DOWN, Result.BLOCKED, Result.ERROR
 

@@ -1,4 +1,4 @@
-"""The arithmetic and /proc parsing the benchmarks rely on (fast, no processes started)."""
+"""tests/support: the arithmetic and /proc parsing tests and benchmarks rely on (fast, no processes started)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,8 @@ import math
 
 import pytest
 
-from bench._common import (
-    bucket_delta,
-    histogram_quantile,
-    markdown_table,
-    parse_stat_cpu,
-    parse_status_kb,
-    percentile,
-    slope_per_hour,
-)
+from tests.support.procfs import parse_stat_cpu, parse_status_kb
+from tests.support.stats import bucket_delta, histogram_quantile, markdown_table, percentile, slope_per_hour
 
 STAT = "4242 (python3 -m monitor run) S 1 4242 4242 0 -1 4194560 9000 0 0 0 250 75 0 0 20 0 3 0 100 0 0"
 

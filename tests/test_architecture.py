@@ -1,0 +1,276 @@
+"""The package layout holds: layers and purity (import-linter contracts in pyproject.toml), no
+import cycles, `_` modules private to their package, and each package's public surface pinned.
+
+docs/architecture.md explains the layout; this test keeps it true.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.paths import REPO
+
+PACKAGES = ("check", "extract", "track", "rules", "store", "metrics", "report", "cli", "sim")
+
+
+def modules() -> dict[str, Path]:
+    """Dotted name -> file of every module under monitor/."""
+    found = {}
+    for path in sorted((REPO / "monitor").rglob("*.py")):
+        parts = list(path.relative_to(REPO).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def imported(path: Path) -> Iterator[tuple[int, str]]:
+    """(line, module or module.name) of every absolute import in a file: `from a import b` gives
+    `a.b` (a submodule, or a name of `a`: callers tell them apart with the module list)."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+
+
+def owner(module: str) -> str | None:
+    """The package a monitor module belongs to (None for top-level modules and non-monitor code)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "monitor" and parts[1] in PACKAGES else None
+
+
+def private_part(module: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in module.split(".")[2:])
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    lint = shutil.which("lint-imports")
+    if lint is None:
+        pytest.fail("lint-imports is not installed (pip install '.[test]' brings import-linter)")
+    done = subprocess.run([lint], cwd=REPO, capture_output=True, text=True, env={"PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_private_modules_are_used_only_inside_their_package() -> None:
+    """`_` means private to the package: other packages, top-level modules, bench and system tests
+    use the package's __init__; a package's own unit tests (tests/<package>/) may look inside."""
+    files = list((REPO / "monitor").rglob("*.py")) + list((REPO / "bench").glob("*.py"))
+    files += list((REPO / "tests").rglob("*.py"))
+    problems = []
+    for path in files:
+        rel = path.relative_to(REPO).parts
+        mine = rel[1] if rel[0] in ("monitor", "tests") and len(rel) > 2 and rel[1] in PACKAGES else None
+        for line, module in imported(path):
+            pkg = owner(module)
+            if pkg is not None and pkg != mine and private_part(module):
+                problems.append(f"{path.relative_to(REPO)}:{line}: {module}")
+    assert sorted(set(problems)) == []
+
+
+def test_no_import_cycles_between_modules() -> None:
+    known = modules()
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    for name, path in known.items():
+        for _, module in imported(path):
+            target = module if module in known else module.rpartition(".")[0]
+            if target in known and target != name:
+                graph[name].add(target)
+    cycles = [scc for scc in strongly_connected(graph) if len(scc) > 1]
+    assert cycles == []
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    result: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    result.append(sorted(component))
+            elif child not in index:
+                index[child] = low[child] = counter
+                counter += 1
+                stack.append(child)
+                on_stack.add(child)
+                work.append((child, iter(sorted(graph[child]))))
+            elif child in on_stack:
+                low[node] = min(low[node], index[child])
+    return result
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_package_surface_is_what_it_exports(package: str) -> None:
+    """Every name in __all__ exists, and __all__ is exactly the pinned surface below: growing or
+    shrinking a package's public surface is a deliberate change to this list."""
+    module = importlib.import_module(f"monitor.{package}")
+    exported = set(getattr(module, "__all__", ()))
+    missing = [name for name in exported if not hasattr(module, name)]
+    assert missing == []
+    assert exported == SURFACES[package], f"monitor.{package}.__all__ changed: update SURFACES deliberately"
+
+
+def test_every_package_has_a_docstring_pointing_to_the_architecture_page() -> None:
+    for package in PACKAGES:
+        doc = importlib.import_module(f"monitor.{package}").__doc__ or ""
+        assert "docs/architecture.md" in doc, package
+    assert (REPO / "docs" / "architecture.md").is_file()
+
+
+def test_nothing_cites_a_design_document_outside_the_repository() -> None:
+    for path in (REPO / "monitor").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "DESIGN.md" not in text, path
+
+
+SURFACES: dict[str, set[str]] = {
+    "check": {
+        "CheckOutcome",
+        "ERROR_MAX_CHARS",
+        "Fetcher",
+        "PageFetcher",
+        "Previous",
+        "run_check",
+    },
+    "extract": {
+        "decode",
+        "extract",
+        "extract_document",
+    },
+    "track": {
+        "PageRuntime",
+        "Tracker",
+        "discovered_pages",
+        "page_name",
+        "remembered_columns",
+        "restore_runtime",
+    },
+    "rules": {
+        "BLOCKED",
+        "Check",
+        "DOWN",
+        "ERROR",
+        "FOREVER_MS",
+        "Freshness",
+        "HOUR_MS",
+        "PageHistory",
+        "Rule",
+        "STAT_FIELDS",
+        "SiteAssessment",
+        "Span",
+        "Stats",
+        "UP",
+        "V1Window",
+        "V1_MIN_DAILY_CHECKS",
+        "V1_WINDOW_S",
+        "assess_site",
+        "bucket_stats",
+        "evaluate",
+        "guess_category",
+        "hour_ceil",
+        "hour_floor",
+        "page_freshness",
+        "page_rule",
+        "total",
+    },
+    "store": {
+        "BlipRow",
+        "CheckRow",
+        "EventRow",
+        "Heartbeat",
+        "History",
+        "IncrementalVacuum",
+        "ItemsSeen",
+        "ItemsTouched",
+        "OpenOutage",
+        "OutageClosed",
+        "OutageOpened",
+        "OutageProgress",
+        "PageRow",
+        "PageStateRow",
+        "Prune",
+        "RESULT_CODES",
+        "RollupMark",
+        "RollupTick",
+        "RunStopped",
+        "Store",
+        "StoreError",
+        "StoredPageState",
+        "WriterSettings",
+        "WriterStats",
+        "content_hash",
+        "day_bounds",
+        "migrate_file",
+        "to_ms",
+    },
+    "metrics": {
+        "CheckFacts",
+        "MetricsServer",
+        "MonitorState",
+        "build_registry",
+    },
+    "report": {
+        "CSV_COLUMNS",
+        "Period",
+        "ReportError",
+        "Selection",
+        "TemplateError",
+        "build_report",
+        "parse_period",
+        "render",
+        "render_status",
+        "site_statuses",
+        "status_json",
+    },
+    "cli": {
+        "main",
+    },
+    "sim": {
+        "DemoPlan",
+        "HistorySpec",
+        "SimPage",
+        "SimPortal",
+        "generate",
+        "render_bench",
+        "run_demo",
+    },
+}
+
+if __name__ == "__main__":  # print the current surfaces, to paste into SURFACES after a review
+    sys.path.insert(0, str(REPO))
+    for name in PACKAGES:
+        print(f'    "{name}": {sorted(importlib.import_module(f"monitor.{name}").__all__)!r},')
