@@ -187,7 +187,7 @@ class Daemon:
     def _start(self) -> None:
         now = self._clock.now()
         self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
-        self._tracker = Tracker(self._store, self._state, run_id=self._run_id)
+        self._tracker = Tracker(self._store, run_id=self._run_id)
         exporter = build_registry(
             self._state,
             clock=self._clock,
@@ -431,6 +431,7 @@ class Daemon:
             self._observe_lag(retry_job_id(key) if attempt else job_id(key))
             outcome = await self._checked(rt)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
+            self._state.apply(key, recorded)
             _log_outcome(outcome)
             if (
                 recorded.columns

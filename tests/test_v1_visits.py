@@ -26,6 +26,7 @@ from monitor.sim import SimPortal
 from monitor.store import RollupTick, Store, WriterSettings
 from monitor.track import PageRuntime, Tracker
 from tests.support.daemon_harness import db_rows, sim_config, sim_pages
+from tests.support.recording import RecordingPipeline
 from tests.test_daemon import ShiftedClock, running
 
 HOME = Page("s", "home", "http://portal.example/", PageKind.HOMEPAGE, interval_s=300.0, retry_delay_s=30.0)
@@ -171,7 +172,7 @@ def week_outcome(page: Page, ts: float) -> CheckOutcome:
     return CheckOutcome(page, probe, result, kind, "timed out" if down else None, None if down else 1)
 
 
-def simulate_week(tracker: Tracker, rt: PageRuntime) -> tuple[int, int]:
+def simulate_week(tracker: RecordingPipeline, rt: PageRuntime) -> tuple[int, int]:
     """Visits every 600 s from MONDAY for 7 days, retries as the daemon plans them; (visits, retries)."""
     page, end = rt.page, MONDAY + 7 * 86400
     next_visit, retry_at, attempt, counts = MONDAY, None, 0, [0, 0]
@@ -201,7 +202,9 @@ def test_a_week_of_outages_gives_the_v1_ratio_computed_by_hand(tmp_path: Path) -
     store.writer.start()
     state = MonitorState(FixedClock(MONDAY))
     state.set_pages([page])
-    visits, retries = simulate_week(Tracker(store, state, run_id=None), PageRuntime(page, ids[page.key]))
+    visits, retries = simulate_week(
+        RecordingPipeline(Tracker(store, run_id=None), state), PageRuntime(page, ids[page.key])
+    )
     assert (visits, retries) == (1008, 72 * 19 + 6 * 10)
     now = MONDAY + 7 * 86400 - 1  # Sunday 23:59:59
     store.run_task(RollupTick(now, "Asia/Shanghai"))

@@ -24,7 +24,6 @@ from monitor.check import CheckOutcome, Fetcher, Previous, run_check
 from monitor.config import Config, site_base_url
 from monitor.extract import extract_document
 from monitor.logs import redact
-from monitor.metrics import MonitorState
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
 from monitor.origins import same_site, without_userinfo
 from monitor.report import Period, Report, Selection, build_report
@@ -54,9 +53,7 @@ def _record(config: Config, store: Store, outcomes: list[CheckOutcome], now: flo
     pages = config.pages()
     ids = store.sync_pages(sites, pages, now, retire_others=False)  # the daemon owns discovered columns
     states, outages = store.page_states(), store.open_outages()
-    state = MonitorState(SystemClock())
-    state.set_pages(pages)
-    tracker = Tracker(store, state, run_id=None)
+    tracker = Tracker(store, run_id=None)
     store.writer.start()
     for outcome in outcomes:
         page_id = ids[outcome.page.key]

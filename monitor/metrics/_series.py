@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass, field
 
+from monitor.check import CheckOutcome
 from monitor.models import ContentFacts, ErrorKind, Page, Result
 
 
@@ -46,3 +47,19 @@ class CheckFacts:
     bytes: int
     redirects: int
     tls_expiry: float | None
+
+
+def check_facts(outcome: CheckOutcome) -> CheckFacts:
+    """The part of a check outcome the metrics keep."""
+    p = outcome.probe
+    return CheckFacts(
+        p.started_at,
+        outcome.result,
+        outcome.error_kind,
+        p.duration_s,
+        p.phases,
+        p.status,
+        p.bytes,
+        p.redirects,
+        p.tls_expiry,
+    )

@@ -28,10 +28,11 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
-from monitor.metrics._series import CheckFacts, PageSeries
+from monitor.metrics._series import CheckFacts, PageSeries, check_facts
 from monitor.models import LISTED_KINDS, Clock, ContentFacts, Page, PageKind, Result
 from monitor.rules import SiteAssessment, V1Window, assess_site, page_freshness
 from monitor.store import WriterStats
+from monitor.track import Recorded, outage
 
 log = logging.getLogger("monitor.metrics")
 
@@ -80,6 +81,20 @@ class MonitorState:
     def seed_homepage_checks(self, site: str, checks: Iterable[tuple[float, bool]]) -> None:
         with self._lock:
             self._homepage_checks[site] = V1Window(checks)
+
+    def apply(self, key: tuple[str, str], recorded: Recorded) -> None:
+        """Everything one recorded check changed: its probe, outage transitions, content facts."""
+        if recorded.outcome is not None:
+            self.record_check(key, check_facts(recorded.outcome), scheduled=recorded.visit)
+        for event in recorded.events:
+            if isinstance(event, outage.OutageStart):
+                self.record_outage(key, started=event.started, opened=True)
+            elif isinstance(event, outage.OutageEnd):
+                self.record_outage(key, started=None)
+            elif isinstance(event, outage.Blip):
+                self.record_outage(key, started=None, blip=True)
+        if recorded.content is not None:
+            self.record_content(key, recorded.content, recorded.new_items)
 
     def record_check(self, key: tuple[str, str], facts: CheckFacts, *, scheduled: bool) -> None:
         """Latest facts of a check; a scheduled homepage visit (not a retry) is also a sample of rule V1."""

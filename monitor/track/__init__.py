@@ -2,13 +2,16 @@
 discovery. No network I/O. See docs/architecture.md.
 """
 
+from monitor.track import outage
 from monitor.track._discovery import discovered_pages, page_name, remembered_columns
-from monitor.track._tracker import PageRuntime, Tracker, restore_runtime
+from monitor.track._tracker import PageRuntime, Recorded, Tracker, restore_runtime
 
 __all__ = [
     "PageRuntime",
+    "Recorded",
     "Tracker",
     "discovered_pages",
+    "outage",
     "page_name",
     "remembered_columns",
     "restore_runtime",

@@ -1,8 +1,8 @@
-"""Turns check outcomes into history: outage transitions, items, page facts, metric updates.
+"""Turns check outcomes into history: outage transitions, items, page facts (store operations).
 
 Holds each page's runtime state between checks (restored from the database at start). Used by
-the daemon and by `monitor check --record`; it submits store operations and updates the
-metrics state, and never schedules anything itself.
+the daemon and by `monitor check --record`; it submits store operations and returns what changed
+(the daemon applies that to the metrics state); it never schedules anything itself.
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import bisect
 import logging
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitor.check import CheckOutcome, Previous
-from monitor.metrics import CheckFacts, MonitorState
 from monitor.models import Column, ContentFacts, Extraction, ExtractKind, Page, Result, sendable_validator
 from monitor.store import (
     BlipRow,
@@ -78,12 +77,25 @@ class PageRuntime:
 
 @dataclass(frozen=True)
 class Recorded:
-    """What recording one outcome produced that the caller may act on."""
+    """What recording one outcome changed, for the caller to act on: the daemon applies it to the
+    metrics state (`MonitorState.apply`) and discovers a catalogue's columns.
 
+    `content` is the page's content facts when this check changed them (None otherwise)."""
+
+    outcome: CheckOutcome | None = None
+    visit: bool = False
+    events: tuple[outage.Event, ...] = ()
+    content: ContentFacts | None = None
     new_items: int = 0
     columns: tuple[Column, ...] = ()
-    opened: bool = False
-    closed: bool = False
+
+    @property
+    def opened(self) -> bool:
+        return any(isinstance(e, outage.OutageStart) for e in self.events)
+
+    @property
+    def closed(self) -> bool:
+        return any(isinstance(e, outage.OutageEnd) for e in self.events)
 
 
 def restore_runtime(
@@ -116,11 +128,10 @@ def restore_runtime(
 
 
 class Tracker:
-    """Records outcomes: store operations plus metric updates, per page runtime."""
+    """Records outcomes as store operations, per page runtime; says what changed (`Recorded`)."""
 
-    def __init__(self, store: Store, state: MonitorState, *, run_id: int | None) -> None:
+    def __init__(self, store: Store, *, run_id: int | None) -> None:
         self._store = store
-        self._state = state
         self._run_id = run_id
 
     def record(self, rt: PageRuntime, outcome: CheckOutcome, now: float, *, attempt: int = 0) -> Recorded:
@@ -144,13 +155,7 @@ class Tracker:
         if self._run_id is not None:
             ops.append(Heartbeat(self._run_id, now))
         self._store.submit(ops)  # type: ignore[arg-type]
-        self._state.record_check(rt.page.key, _facts(outcome), scheduled=attempt == 0)
-        return Recorded(
-            new_items=recorded.new_items,
-            columns=recorded.columns,
-            opened=any(isinstance(e, outage.OutageStart) for e in events),
-            closed=any(isinstance(e, outage.OutageEnd) for e in events),
-        )
+        return replace(recorded, outcome=outcome, visit=attempt == 0, events=tuple(events))
 
     def _outage_ops(self, rt: PageRuntime, events: Sequence[outage.Event], error: str | None) -> list[object]:
         ops: list[object] = []
@@ -158,17 +163,14 @@ class Tracker:
         for event in events:
             if isinstance(event, outage.OutageStart):
                 ops.append(OutageOpened(rt.page_id, event.started, event.cause, event.failed_checks, error))
-                self._state.record_outage(key, started=event.started, opened=True)
                 log.warning("outage opened: %s/%s since %.0f (%s)", *key, event.started, event.cause)
             elif isinstance(event, outage.OutageContinues):
                 ops.append(OutageProgress(rt.page_id, event.started, event.failed_checks, error))
             elif isinstance(event, outage.OutageEnd):
                 ops.append(OutageClosed(rt.page_id, event.started, event.ended))
-                self._state.record_outage(key, started=None)
                 log.warning("outage closed: %s/%s after %.0fs", *key, event.ended - event.started)
             else:
                 ops.append(BlipRow(rt.page_id, event.ts, event.cause))
-                self._state.record_outage(key, started=None, blip=True)
                 log.info("blip: %s/%s (%s, not confirmed)", *key, event.cause)
         return ops
 
@@ -179,11 +181,11 @@ class Tracker:
             seen = _seen_at(rt, now)
             ops.append(ItemsTouched(rt.page_id, rt.items_seen_at, seen))
             rt.items_seen_at = seen
+        changed = None
         if outcome.result is Result.BLOCKED and rt.content.readable is None:
-            rt.content = ContentFacts(False, None, None, rt.content.last_change)
-            self._state.record_content(rt.page.key, rt.content, 0)
+            rt.content = changed = ContentFacts(False, None, None, rt.content.last_change)
         if outcome.extraction is None:
-            return Recorded()
+            return Recorded(content=changed)
         return self._extraction(rt, outcome.extraction, now, ops)
 
     def _extraction(self, rt: PageRuntime, extraction: Extraction, now: float, ops: list[object]) -> Recorded:
@@ -210,8 +212,7 @@ class Tracker:
             count if readable else rt.content.item_count,
             last_change,
         )
-        self._state.record_content(rt.page.key, rt.content, new_items)
-        return Recorded(new_items=new_items, columns=extraction.columns)
+        return Recorded(content=rt.content, new_items=new_items, columns=extraction.columns)
 
     def _known_urls(self, rt: PageRuntime) -> KnownUrls:
         if rt.known_urls is None:
@@ -268,18 +269,3 @@ def _differs(row: PageStateRow, last: PageStateRow | None) -> bool:
     if last is None:
         return True
     return {**row.__dict__, "updated": 0} != {**last.__dict__, "updated": 0}
-
-
-def _facts(outcome: CheckOutcome) -> CheckFacts:
-    p = outcome.probe
-    return CheckFacts(
-        p.started_at,
-        outcome.result,
-        outcome.error_kind,
-        p.duration_s,
-        p.phases,
-        p.status,
-        p.bytes,
-        p.redirects,
-        p.tls_expiry,
-    )

@@ -28,8 +28,7 @@ from monitor.metrics import MonitorState
 from monitor.models import ErrorKind, Extraction, ExtractKind, FixedClock, Item, Page, PageKind, ProbeResult, Result
 from monitor.sim import SimPortal
 from monitor.store import Store
-from monitor.track import PageRuntime, Tracker
-from monitor.track import outage
+from monitor.track import PageRuntime, Tracker, outage
 
 HOUR = 3600.0
 STEPS = [HOUR, -HOUR, -30.0, 86400.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from monitor.models import (
 )
 from monitor.store import Store
 from monitor.track._tracker import PageRuntime, Tracker, restore_runtime
+from tests.support.recording import RecordingPipeline
 
 NEWS = Page("bureau", "news", "http://bureau.example/news/", PageKind.COLUMN, failure_threshold=2)
 SITES = [("bureau", "某某局", "http://bureau.example/")]
@@ -67,13 +69,13 @@ def outcome(
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> tuple[Store, MonitorState, Tracker, PageRuntime]:
+def setup(tmp_path: Path) -> Iterator[tuple[Store, MonitorState, RecordingPipeline, PageRuntime]]:
     store = Store.open(tmp_path / "m.db")
     page_id = store.sync_pages(SITES, [NEWS], 0.0)[NEWS.key]
     store.writer.start()
     state = MonitorState(FixedClock())
     state.set_pages([NEWS])
-    yield store, state, Tracker(store, state, run_id=None), PageRuntime(NEWS, page_id)
+    yield store, state, RecordingPipeline(Tracker(store, run_id=None), state), PageRuntime(NEWS, page_id)
     store.close()
 
 
