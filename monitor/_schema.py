@@ -31,6 +31,7 @@ ERROR_KIND_CODES: dict[ErrorKind, int] = {
     ErrorKind.DECODE: 8,
     ErrorKind.CONTENT: 9,
     ErrorKind.BLOCKED: 10,
+    ErrorKind.TOO_COMPLEX: 12,
 }
 
 _INITIAL = """
@@ -166,6 +167,12 @@ def build_migrations() -> Migrations:
     def rollups_and_views(db: Database) -> None:
         for statement in _statements(ROLLUP_SCHEMA + VIEWS):
             db.execute(statement)
+
+    @migrations(name="0005_error_kind_too_complex")
+    def error_kind_too_complex(db: Database) -> None:
+        # A database created by this version already has the name (0001 fills every known kind).
+        code = ERROR_KIND_CODES[ErrorKind.TOO_COMPLEX]
+        db.execute("INSERT OR IGNORE INTO error_kind_names (code, name) VALUES (?, ?)", [code, "too_complex"])
 
     return migrations
 

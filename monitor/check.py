@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -56,14 +57,30 @@ class CheckOutcome:
     encoding: str | None = None
 
 
-async def run_check(fetcher: Fetcher, page: Page, previous: Previous, today: date) -> CheckOutcome:
+Judge = Callable[[Page, ProbeResult, Previous, date], Awaitable["CheckOutcome"]]
+"""Reads a 200 answer's body into an outcome: `judge_here`, or the daemon's worker processes
+(`monitor.readpool`), which keep a hostile page's parse off the event loop."""
+
+
+async def judge_here(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
+    """`judge_body` in this process (one-shot commands: no event loop to keep responsive)."""
+    return judge_body(page, probe, previous, today)
+
+
+async def run_check(
+    fetcher: Fetcher, page: Page, previous: Previous, today: date, judge: Judge = judge_here
+) -> CheckOutcome:
     """Probe the page and judge what came back."""
     probe = await fetcher.fetch(page, etag=previous.etag, last_modified=previous.last_modified)
     if probe.result is not Result.UP:
         return _without_body(page, probe, probe.result, probe.error_kind, probe.error)
     if probe.not_modified:
         return _without_body(page, probe, Result.UP, None, None, previous.content_hash, unchanged=True)
-    return judge_body(page, probe, previous, today)
+    digest = content_hash(probe.body)
+    if digest == previous.content_hash:
+        # The very bytes that passed every content check last time: nothing to send to a reader.
+        return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
+    return await judge(page, probe, previous, today)
 
 
 def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:

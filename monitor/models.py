@@ -36,7 +36,8 @@ class Result(StrEnum):
 
 
 class ErrorKind(StrEnum):
-    """Why a check was not `up` (stable strings; DB values and metric labels)."""
+    """Why a check was not `up`, or (`too_complex` only) why an `up` page's content is unknown
+    (stable strings; DB values and metric labels)."""
 
     DNS = "dns"
     CONNECT = "connect"
@@ -48,6 +49,8 @@ class ErrorKind(StrEnum):
     DECODE = "decode"
     CONTENT = "content"
     BLOCKED = "blocked"
+    TOO_COMPLEX = "too_complex"
+    """The body was not read within the read budget (a check that is still `up`: see docs/metrics.md)."""
 
 
 class Category(StrEnum):
