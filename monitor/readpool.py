@@ -19,18 +19,23 @@ import signal
 import subprocess
 import sys
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import IO, Any
 
 from monitor.check import CheckOutcome, Previous, judge_body
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, ExtractKind, Page, ProbeResult, Result
+from monitor.store import content_hash
 
 WORKERS = 2
 """Worker processes: bodies read at once. More would only share the same cores."""
 
 READ_BUDGET_S = 10.0
 """Wall time one body may take to read; a normal page takes milliseconds, a hostile one forever."""
+
+TOO_COMPLEX_REMEMBERED = 256
+"""Bodies (by content hash) remembered as too complex: the same bytes are not read again."""
 
 START_TIMEOUT_S = 60.0
 """How long a new worker may take to import the extractor before the read is given up."""
@@ -100,15 +105,25 @@ class ReadPool:
         self._idle = list(self._workers)
         self._free = asyncio.Semaphore(workers)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read")
+        self._too_complex: OrderedDict[int, None] = OrderedDict()
 
     async def judge(self, page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
-        """`monitor.check.judge_body` in a worker; a body not read within the budget is `too_complex`."""
+        """`monitor.check.judge_body` in a worker; a body not read within the budget is `too_complex`,
+        and so is the same body again, at once (a hostile page costs one budget, not one per check)."""
+        digest = content_hash(probe.body)
+        if digest in self._too_complex:
+            return too_complex(page, probe, self.budget_s)
         async with self._free:
             worker = self._idle.pop()
             try:
-                return await self._read(worker, (page, probe, previous, today))
+                outcome = await self._read(worker, (page, probe, previous, today))
             finally:
                 self._idle.append(worker)
+        if outcome.error_kind is ErrorKind.TOO_COMPLEX:
+            self._too_complex[digest] = None
+            while len(self._too_complex) > TOO_COMPLEX_REMEMBERED:
+                self._too_complex.popitem(last=False)
+        return outcome
 
     async def _read(self, worker: _Worker, request: tuple[Page, ProbeResult, Previous, date]) -> CheckOutcome:
         loop = asyncio.get_running_loop()
