@@ -8,6 +8,7 @@ tests/test_hostile.py and bench/hostile.py. Nothing here asserts; callers do.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,11 +18,20 @@ _HEAD = "<!DOCTYPE html><html><head><meta charset='utf-8'><title>栏目 - 模拟
 _TAIL = "</body></html>"
 
 
+def _fit(page: Callable[[int], bytes], size: int) -> bytes:
+    """`page(count)` with about the largest count that stays within `size` bytes."""
+    one, hundred_one = len(page(1)), len(page(101))
+    count = max(1, int((size - one) * 100 / max(1, hundred_one - one)) + 1)
+    body = page(count)
+    while len(body) > size and count > 1:
+        count = max(1, count * size // len(body) - 1)
+        body = page(count)
+    return body
+
+
 def _fill(unit: Callable[[int], str], close: str, size: int) -> bytes:
-    """`unit(i)` repeated (with `close` once per unit at the end) until the page is about `size` bytes."""
-    per_unit = len((unit(0) + close).encode())
-    count = max(1, (size - len(_HEAD) - len(_TAIL)) // per_unit)
-    return (_HEAD + "".join(unit(i) for i in range(count)) + close * count + _TAIL).encode()
+    """`unit(i)` repeated (with `close` once per unit at the end), the page at most `size` bytes."""
+    return _fit(lambda count: (_HEAD + "".join(unit(i) for i in range(count)) + close * count + _TAIL).encode(), size)
 
 
 def deep_divs(size: int) -> bytes:
@@ -46,9 +56,12 @@ def wide_table(size: int) -> bytes:
 
 def many_attributes(size: int) -> bytes:
     """One element carrying as many attributes as the size allows."""
-    count = max(1, (size - 200) // 16)
-    attributes = " ".join(f"a{i}='v{i}'" for i in range(count))
-    return (_HEAD + f"<div {attributes}><a href='/a.html'>标题标题</a> 2024-01-02</div>" + _TAIL).encode()
+
+    def page(count: int) -> bytes:
+        attributes = " ".join(f"a{i}='v{i}'" for i in range(count))
+        return (_HEAD + f"<div {attributes}><a href='/a.html'>标题标题</a> 2024-01-02</div>" + _TAIL).encode()
+
+    return _fit(page, size)
 
 
 def single_line(size: int) -> bytes:
@@ -99,7 +112,8 @@ def _handler(bodies: dict[str, bytes]) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body or b"")))
             self.end_headers()
-            self.wfile.write(body or b"")
+            with contextlib.suppress(ConnectionError):  # a client over its body cap hangs up
+                self.wfile.write(body or b"")
 
         def log_message(self, format: str, *args: object) -> None:
             pass
