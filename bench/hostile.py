@@ -1,11 +1,13 @@
 """Event-loop stalls while hostile pages are checked (a measurement, not a test).
 
-Usage: python3 bench/hostile.py [--size BYTES] [--rounds N] [--budget S]
+Usage: python3 bench/hostile.py [--size BYTES] [--rounds N] [--budget S] [--in-process]
 Serves the corpus's list pages and one 5 MiB page of each hostile shape (tests/hostile_pages.py) on
 127.0.0.1, then checks them the way the daemon does (`run_check` with the real fetcher and the read
 workers) while a ticker on the same event loop measures how late it wakes up (every 10 ms).
 Prints, per set of pages, the stall p50/p99/max and the wall time and verdict of each check; the
-normal pages' stalls are the baseline measured in the same run.
+normal pages' stalls are the baseline measured in the same run. `--in-process` reads bodies on
+the event loop instead (`judge_here`, what the daemon did before the read workers): use it with a
+small `--size`, as it is unbounded.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.check import CheckOutcome, Previous, run_check
+from monitor.check import CheckOutcome, Judge, Previous, judge_here, run_check
 from monitor.fetch import Fetcher
 from monitor.models import Page, PageKind
 from monitor.readpool import READ_BUDGET_S, ReadPool
@@ -50,7 +52,7 @@ async def ticker(stalls: list[float], stop: asyncio.Event) -> None:
         stalls.append(max(0.0, time.perf_counter() - started - TICK_S))
 
 
-async def check_all(name: str, base: str, paths: list[str], pool: ReadPool, fetcher: Fetcher) -> Run:
+async def check_all(name: str, base: str, paths: list[str], judge: Judge, fetcher: Fetcher) -> Run:
     """Check the pages two at a time (the pool's width) with the ticker running."""
     stalls: list[float] = []
     stop = asyncio.Event()
@@ -58,17 +60,17 @@ async def check_all(name: str, base: str, paths: list[str], pool: ReadPool, fetc
     checks = []
     for first in range(0, len(paths), 2):
         batch = paths[first : first + 2]
-        timed = await asyncio.gather(*(timed_check(base, path, pool, fetcher) for path in batch))
+        timed = await asyncio.gather(*(timed_check(base, path, judge, fetcher) for path in batch))
         checks += timed
     stop.set()
     await tick
     return Run(name, checks, stalls)
 
 
-async def timed_check(base: str, path: str, pool: ReadPool, fetcher: Fetcher) -> tuple[str, float, CheckOutcome]:
+async def timed_check(base: str, path: str, judge: Judge, fetcher: Fetcher) -> tuple[str, float, CheckOutcome]:
     page = Page("bench", path, base + path, PageKind.COLUMN, timeout_s=60.0, max_body_bytes=MAX_BODY)
     started = time.perf_counter()
-    outcome = await run_check(fetcher, page, Previous(), TODAY, pool.judge)
+    outcome = await run_check(fetcher, page, Previous(), TODAY, judge)
     return path, time.perf_counter() - started, outcome
 
 
@@ -78,7 +80,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(runs: list[Run], size: int, budget: float) -> None:
-    print(f"pages of {size / 1024 / 1024:.1f} MiB, read budget {budget:g} s, ticker every {TICK_S * 1000:.0f} ms\n")
+    print(f"pages of {size / 1024 / 1024:.2f} MiB, read budget {budget:g} s, ticker every {TICK_S * 1000:.0f} ms\n")
     print("| pages | checks | stall p50 ms | stall p99 ms | stall max ms | check median s | check max s |")
     print("|---|---|---|---|---|---|---|")
     for run in runs:
@@ -108,12 +110,14 @@ async def measure(args: argparse.Namespace) -> list[Run]:
     try:
         with PageServer({**normal, **hostile}) as server:
             base = server.base_url
-            await check_all("warm-up (worker start)", base, list(normal)[:2], pool, fetcher)
+            await check_all("warm-up (worker start)", base, list(normal)[:2], pool.judge, fetcher)
             for round_ in range(args.rounds):
-                runs.append(await check_all(f"normal, round {round_ + 1}", base, list(normal), pool, fetcher))
+                judge = judge_here if args.in_process else pool.judge
+                runs.append(await check_all(f"normal, round {round_ + 1}", base, list(normal), judge, fetcher))
                 pool.close()  # a fresh pool: it would answer bodies it found too complex at once
                 pool = ReadPool(budget_s=args.budget)
-                runs.append(await check_all(f"hostile, round {round_ + 1}", base, list(hostile), pool, fetcher))
+                judge = judge_here if args.in_process else pool.judge
+                runs.append(await check_all(f"hostile, round {round_ + 1}", base, list(hostile), judge, fetcher))
     finally:
         pool.close()
         await fetcher.aclose()
@@ -125,6 +129,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=MAX_BODY - 4096)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--budget", type=float, default=READ_BUDGET_S)
+    parser.add_argument("--in-process", action="store_true", help="read on the event loop (the old way)")
     args = parser.parse_args()
     runs = asyncio.run(measure(args))
     normal = [run for run in runs if run.name.startswith("normal")]
@@ -133,7 +138,7 @@ def main() -> None:
         Run("normal (corpus)", [c for r in normal for c in r.checks], [s for r in normal for s in r.stalls]),
         Run("hostile (5 shapes)", [c for r in hostile for c in r.checks], [s for r in hostile for s in r.stalls]),
     ]
-    report(merged, args.size, args.budget)
+    report(merged, args.size, 0.0 if args.in_process else args.budget)
 
 
 if __name__ == "__main__":

@@ -83,17 +83,25 @@ class _Worker:
         return value
 
     def kill(self) -> None:
-        """Stop the child at once (a body past its budget, or shutdown); the next read starts anew."""
+        """Stop the child at once (a body past its budget, or shutdown); the next read starts anew.
+
+        Reaping it waits for the kernel to free the child's memory (hundreds of MB after a huge
+        parse): a short-lived thread does that, not the caller's event loop."""
         with self._lock:
             process, self._process = self._process, None
-        if process is not None:
-            with contextlib.suppress(OSError):
-                process.kill()
-            process.wait()
-            for stream in (process.stdin, process.stdout):
-                with contextlib.suppress(OSError):
-                    if stream is not None:
-                        stream.close()
+        if process is None:
+            return
+        with contextlib.suppress(OSError):
+            process.kill()
+        threading.Thread(target=_reap, args=(process,), name="read-reaper", daemon=True).start()
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    process.wait()
+    for stream in (process.stdin, process.stdout):
+        with contextlib.suppress(OSError):
+            if stream is not None:
+                stream.close()
 
 
 class ReadPool:
