@@ -90,11 +90,25 @@ def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) 
         # The very bytes that passed every content check last time (`previous` only remembers up
         # checks, and forgets when the page's content settings change): nothing to decode or read.
         return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
+    return outcome_of(page, probe, digest, read_body(page, probe, today))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What reading a 200 answer's body found: a content problem, or its encoding and extraction
+    (None for pages whose list is not read). The part of a check that parses the page."""
+
+    problem: tuple[ErrorKind, str] | None
+    encoding: str | None = None
+    extraction: Extraction | None = None
+
+
+def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
+    """Decode the body, run the content checks, extract the list of a listed page."""
     decoded = decode(probe.body, probe.content_type)
     problem = _content_problem(page, probe.body, decoded.text, decoded.is_text)
     if problem is not None:
-        kind, message = problem
-        return _without_body(page, probe, Result.DOWN, kind, message, digest)
+        return Reading(problem)
     extraction = None
     if page.kind in LISTED_KINDS:
         extraction = extract(
@@ -105,7 +119,17 @@ def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) 
             item_selector=page.item_selector,
             date_selector=page.date_selector,
         )
-    return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, False, extraction, decoded.encoding)
+    return Reading(None, decoded.encoding, extraction)
+
+
+def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) -> CheckOutcome:
+    """The check's verdict from what reading its body found."""
+    if reading.problem is not None:
+        kind, message = reading.problem
+        return _without_body(page, probe, Result.DOWN, kind, message, digest)
+    return CheckOutcome(
+        page, _drop_body(probe), Result.UP, None, None, digest, False, reading.extraction, reading.encoding
+    )
 
 
 def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple[ErrorKind, str] | None:

@@ -7,6 +7,11 @@ child processes (`python -m monitor.readpool`, started on first use; not forked:
 threads), one body at a time each. A body not read within the budget has its worker killed (the
 next read starts a fresh one) and the check is recorded `up` with error_kind `too_complex`: the
 page did load, so availability is fine and only its content is unknown (see docs/metrics.md).
+The same bytes are then not read again (remembered by content hash).
+
+The pipe carries one JSON line (the page's read settings and the body's length) plus the raw
+body to the worker, and one JSON line back: the daemon never unpickles or evaluates anything a
+process that parsed a hostile page produced; it only reads JSON strings, numbers and dates.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import pickle
+import json
 import signal
 import subprocess
 import sys
@@ -24,8 +29,19 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import IO, Any
 
-from monitor.check import CheckOutcome, Previous, judge_body
-from monitor.models import LISTED_KINDS, ErrorKind, Extraction, ExtractKind, Page, ProbeResult, Result
+from monitor.check import CheckOutcome, Previous, Reading, outcome_of, read_body
+from monitor.models import (
+    LISTED_KINDS,
+    Column,
+    ErrorKind,
+    Extraction,
+    ExtractKind,
+    Item,
+    Page,
+    PageKind,
+    ProbeResult,
+    Result,
+)
 from monitor.store import content_hash
 
 WORKERS = 2
@@ -40,7 +56,7 @@ TOO_COMPLEX_REMEMBERED = 256
 START_TIMEOUT_S = 60.0
 """How long a new worker may take to import the extractor before the read is given up."""
 
-_READY = "ready"
+_READY = {"ready": True}
 
 
 class WorkerError(RuntimeError):
@@ -48,7 +64,7 @@ class WorkerError(RuntimeError):
 
 
 class _Worker:
-    """One child process reading bodies sent over its stdin, answering on its stdout (pickles)."""
+    """One child process reading bodies sent over its stdin, answering on its stdout (JSON lines)."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
@@ -67,20 +83,19 @@ class _Worker:
             self.kill()
             raise WorkerError("read worker did not start")
 
-    def call(self, request: tuple[Any, ...]) -> Any:
-        """Send one request and wait for its answer (blocking: runs on the pool's threads)."""
+    def call(self, settings: dict[str, Any], body: bytes) -> Reading:
+        """Send one body and wait for its reading (blocking: runs on the pool's threads)."""
         process = self._process
         if process is None or process.stdin is None:
             raise WorkerError("read worker not started")
         try:
-            pickle.dump(request, process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            process.stdin.flush()
-            status, value = _receive(process.stdout)
-        except (OSError, EOFError, pickle.UnpicklingError) as exc:
+            _send(process.stdin, {**settings, "length": len(body)}, body)
+            answer = _receive(process.stdout)
+        except (OSError, EOFError, ValueError) as exc:
             raise WorkerError(f"read worker died: {type(exc).__name__}") from None
-        if status != "ok":
-            raise WorkerError(f"read worker failed: {value}")
-        return value
+        if "error" in answer:
+            raise WorkerError(f"read worker failed: {answer['error']}")
+        return reading_from_json(answer)
 
     def kill(self) -> None:
         """Stop the child at once (a body past its budget, or shutdown); the next read starts anew.
@@ -124,7 +139,7 @@ class ReadPool:
         async with self._free:
             worker = self._idle.pop()
             try:
-                outcome = await self._read(worker, (page, probe, previous, today))
+                outcome = await self._read(worker, page, probe, today, digest)
             finally:
                 self._idle.append(worker)
         if outcome.error_kind is ErrorKind.TOO_COMPLEX:
@@ -133,19 +148,19 @@ class ReadPool:
                 self._too_complex.popitem(last=False)
         return outcome
 
-    async def _read(self, worker: _Worker, request: tuple[Page, ProbeResult, Previous, date]) -> CheckOutcome:
+    async def _read(self, worker: _Worker, page: Page, probe: ProbeResult, today: date, digest: int) -> CheckOutcome:
         loop = asyncio.get_running_loop()
         try:
             await asyncio.wait_for(loop.run_in_executor(self._threads, worker.ensure_started), START_TIMEOUT_S)
-            call = loop.run_in_executor(self._threads, worker.call, request)
-            outcome: CheckOutcome = await asyncio.wait_for(call, self.budget_s)
+            call = loop.run_in_executor(self._threads, worker.call, read_settings(page, probe, today), probe.body)
+            reading = await asyncio.wait_for(call, self.budget_s)
         except TimeoutError:
             worker.kill()
-            return too_complex(request[0], request[1], self.budget_s)
+            return too_complex(page, probe, self.budget_s)
         except BaseException:
             worker.kill()  # cancelled (shutdown) or the worker died: never leave a read running
             raise
-        return outcome
+        return outcome_of(page, probe, digest, reading)
 
     def close(self) -> None:
         """Stop every worker (reads in flight end with an error); the pool stays usable."""
@@ -169,27 +184,105 @@ def too_complex(page: Page, probe: ProbeResult, budget_s: float) -> CheckOutcome
     )
 
 
-def _receive(stream: IO[bytes] | None) -> Any:
+def read_settings(page: Page, probe: ProbeResult, today: date) -> dict[str, Any]:
+    """What `read_body` uses of the page and the answer, besides the body (the worker's request)."""
+    return {
+        "url": page.url,
+        "kind": page.kind.value,
+        "expect": page.expect,
+        "item_selector": page.item_selector,
+        "date_selector": page.date_selector,
+        "final_url": probe.final_url,
+        "content_type": probe.content_type,
+        "today": today.isoformat(),
+    }
+
+
+def read_request(settings: dict[str, Any], body: bytes) -> Reading:
+    """The worker's side: `read_body` on a page and answer rebuilt from the request."""
+    page = Page(
+        "",
+        "",
+        settings["url"],
+        PageKind(settings["kind"]),
+        expect=settings["expect"],
+        item_selector=settings["item_selector"],
+        date_selector=settings["date_selector"],
+    )
+    probe = ProbeResult(
+        settings["url"],
+        0.0,
+        Result.UP,
+        final_url=settings["final_url"],
+        content_type=settings["content_type"],
+        body=body,
+    )
+    return read_body(page, probe, date.fromisoformat(settings["today"]))
+
+
+def reading_to_json(reading: Reading) -> dict[str, Any]:
+    problem = [reading.problem[0].value, reading.problem[1]] if reading.problem else None
+    extraction = reading.extraction.to_json() if reading.extraction is not None else None
+    return {"problem": problem, "encoding": reading.encoding, "extraction": extraction}
+
+
+def reading_from_json(answer: dict[str, Any]) -> Reading:
+    """The worker's answer as a Reading; anything malformed raises (KeyError, ValueError, TypeError)."""
+    problem = answer["problem"]
+    if problem is not None:
+        return Reading((ErrorKind(problem[0]), str(problem[1])))
+    found = answer["extraction"]
+    extraction = None
+    if found is not None:
+        extraction = Extraction(
+            ExtractKind(found["kind"]),
+            str(found["encoding"]),
+            tuple(Item(str(i["title"]), str(i["url"]), _day(i["date"])) for i in found["items"]),
+            _day(found["newest_date"]),
+            tuple(Column(str(c["name"]), str(c["url"])) for c in found["columns"]),
+            None if found["pages_total"] is None else int(found["pages_total"]),
+        )
+    encoding = answer["encoding"]
+    return Reading(None, None if encoding is None else str(encoding), extraction)
+
+
+def _day(text: object) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
+
+def _send(stream: IO[bytes], header: dict[str, Any], body: bytes = b"") -> None:
+    stream.write(json.dumps(header, ensure_ascii=True).encode() + b"\n")
+    stream.write(body)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes] | None) -> dict[str, Any]:
+    """One JSON line; EOFError when the other side is gone."""
     if stream is None:
         raise EOFError
-    return pickle.load(stream)  # our own child process
+    line = stream.readline()
+    if not line:
+        raise EOFError
+    answer = json.loads(line)
+    if not isinstance(answer, dict):
+        raise ValueError("not a JSON object")
+    return answer
 
 
 def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    """The worker's loop: read (page, probe, previous, today), answer ("ok", outcome) or ("error", why)."""
-    pickle.dump(_READY, replies)
-    replies.flush()
+    """The worker's loop: a JSON line and the body it announces in, one JSON line out."""
+    _send(replies, _READY)
     while True:
         try:
-            request = pickle.load(requests)  # from our parent
+            settings = _receive(requests)
         except EOFError:
             return
+        body = requests.read(int(settings["length"]))
         try:
-            reply: tuple[str, object] = ("ok", judge_body(*request))
+            answer = reading_to_json(read_request(settings, body))
         except Exception as exc:  # reported to the parent: an error result
-            reply = ("error", f"{type(exc).__name__}: {exc}")
-        pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.flush()
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        _send(replies, answer)
 
 
 def main() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.check import Previous
+from monitor.check import Previous, judge_body
 from monitor.models import ErrorKind, ExtractKind, Page, PageKind, ProbeResult, Result
 from monitor.readpool import ReadPool
 from monitor.sim import SimPortal
@@ -79,6 +79,25 @@ def test_a_body_past_the_read_budget_is_up_and_too_complex_and_its_worker_replac
     assert slow < 5.0
     assert normal.error_kind is None and len(normal.extraction.items) > 100  # type: ignore[attr-defined]
     assert again.error_kind is ErrorKind.TOO_COMPLEX and again_s < 0.3  # type: ignore[attr-defined]
+
+
+def test_a_worker_reads_a_body_as_this_process_does() -> None:
+    """The JSON round trip loses nothing: items, dates, columns, content problems, plain pages."""
+    column = Page("s", "col", "http://127.0.0.1/col/", PageKind.COLUMN)
+    plain = Page("s", "page", "http://127.0.0.1/p/", PageKind.PAGE)
+    soft404 = "<html><head><title>页面不存在</title></head><body>404</body></html>".encode()
+    binary = b"\x00\x01" * 99
+    cases = [(column, nested_lists(30_000)), (column, soft404), (plain, nested_lists(5_000)), (column, binary)]
+    pool = ReadPool(workers=1)
+
+    async def scenario() -> list[object]:
+        return [await pool.judge(page, probe_of(body), Previous(), TODAY) for page, body in cases]
+
+    try:
+        from_worker = asyncio.run(scenario())
+    finally:
+        pool.close()
+    assert from_worker == [judge_body(page, probe_of(body), Previous(), TODAY) for page, body in cases]
 
 
 def test_migration_names_the_new_error_kind(tmp_path: Path) -> None:
