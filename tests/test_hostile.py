@@ -153,6 +153,7 @@ def test_daemon_stays_responsive_while_hostile_pages_are_checked(tmp_path: Path)
         config = hostile_config(tmp_path, sim, server, list(bodies))
         with RunningDaemon(config) as daemon:
             answers = health_latencies(daemon, 24.0)
+            unreadable = daemon.value("portal_page_unreadable", site="hostile", page="deep", kind="column")
             code, took = daemon.terminate()
     log = daemon.log()
     assert code == 0 and took < 10.0, log[-3000:]
@@ -169,3 +170,4 @@ def test_daemon_stays_responsive_while_hostile_pages_are_checked(tmp_path: Path)
     assert per_page.get("gzdt", 0) >= 12, per_page  # every second for ~24 s, a read or two delayed
     complex_rows = db_rows(db, "SELECT result FROM checks WHERE error_kind = 12")
     assert complex_rows and {row[0] for row in complex_rows} == {0}  # up (code 0), content unknown
+    assert unreadable == 1
