@@ -27,6 +27,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import Path
 from typing import IO, Any
 
 from monitor.check import CheckOutcome, Previous, Reading, outcome_of, read_body
@@ -63,6 +64,11 @@ class WorkerError(RuntimeError):
     """A worker died or failed on a body: the monitor's own failure (an `error` result)."""
 
 
+class WorkerDied(WorkerError):
+    """The worker went away in the middle of a body: killed for memory (the unit's MemoryMax picks
+    workers first) or crashed in the parser. The body is treated as too complex to read."""
+
+
 class _Worker:
     """One child process reading bodies sent over its stdin, answering on its stdout (JSON lines)."""
 
@@ -92,10 +98,13 @@ class _Worker:
             _send(process.stdin, {**settings, "length": len(body)}, body)
             answer = _receive(process.stdout)
         except (OSError, EOFError, ValueError) as exc:
-            raise WorkerError(f"read worker died: {type(exc).__name__}") from None
+            raise WorkerDied(f"read worker died: {type(exc).__name__}") from None
         if "error" in answer:
             raise WorkerError(f"read worker failed: {answer['error']}")
-        return reading_from_json(answer)
+        try:
+            return reading_from_json(answer)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise WorkerError(f"read worker answered nonsense: {type(exc).__name__}") from None
 
     def kill(self) -> None:
         """Stop the child at once (a body past its budget, or shutdown); the next read starts anew.
@@ -151,19 +160,24 @@ class ReadPool:
     async def _read(self, worker: _Worker, page: Page, probe: ProbeResult, today: date, digest: int) -> CheckOutcome:
         loop = asyncio.get_running_loop()
         try:
-            await asyncio.wait_for(loop.run_in_executor(self._threads, worker.ensure_started), START_TIMEOUT_S)
+            start = loop.run_in_executor(self._threads, worker.ensure_started)
+            try:
+                await asyncio.wait_for(start, START_TIMEOUT_S)
+            except TimeoutError:
+                raise WorkerError("read worker did not start in time") from None
             call = loop.run_in_executor(self._threads, worker.call, read_settings(page, probe, today), probe.body)
-            reading = await asyncio.wait_for(call, self.budget_s)
-        except TimeoutError:
-            worker.kill()
-            return too_complex(page, probe, self.budget_s)
+            try:
+                reading = await asyncio.wait_for(call, self.budget_s)
+            except (TimeoutError, WorkerDied):
+                worker.kill()
+                return too_complex(page, probe, self.budget_s)
         except BaseException:
-            worker.kill()  # cancelled (shutdown) or the worker died: never leave a read running
+            worker.kill()  # cancelled (shutdown) or the worker failed: never leave a read running
             raise
         return outcome_of(page, probe, digest, reading)
 
     def close(self) -> None:
-        """Stop every worker (reads in flight end with an error); the pool stays usable."""
+        """Stop every worker and the threads that feed them (at shutdown: reads in flight end with an error)."""
         for worker in self._workers:
             worker.kill()
         self._threads.shutdown(wait=False, cancel_futures=True)
@@ -286,8 +300,11 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
 
 
 def main() -> None:
-    """Entry point of a worker: Ctrl-C is the parent's to handle; stdout carries only replies."""
+    """Entry point of a worker: Ctrl-C is the parent's to handle; stdout carries only replies; when
+    memory runs out (the unit's MemoryMax), the kernel kills a worker before the daemon."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/oom_score_adj").write_text("1000")
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr
     serve(sys.stdin.buffer, replies)
