@@ -16,7 +16,6 @@ from typing import Protocol
 from monitor.decode import decode
 from monitor.extract import extract
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, Page, ProbeResult, Result
-from monitor.store import content_hash
 
 _SOFT_404_TITLE = re.compile(
     r"<title[^>]*>[^<]{0,80}(页面不存在|页面未找到|找不到(该|您要的|您访问的)?页面|无法找到(该)?页面|not\s+found"
@@ -76,7 +75,7 @@ async def run_check(
         return _without_body(page, probe, probe.result, probe.error_kind, probe.error)
     if probe.not_modified:
         return _without_body(page, probe, Result.UP, None, None, previous.content_hash, unchanged=True)
-    digest = content_hash(probe.body)
+    digest = _digest(probe.body)
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time: nothing to send to a reader.
         return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
@@ -85,7 +84,7 @@ async def run_check(
 
 def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
     """Content checks on a 200 answer: decodable, expected keyword, not a soft 404; then extract."""
-    digest = content_hash(probe.body)
+    digest = _digest(probe.body)
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time (`previous` only remembers up
         # checks, and forgets when the page's content settings change): nothing to decode or read.
@@ -130,6 +129,14 @@ def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) ->
     return CheckOutcome(
         page, _drop_body(probe), Result.UP, None, None, digest, False, reading.extraction, reading.encoding
     )
+
+
+def _digest(body: bytes) -> int:
+    """`monitor.store.content_hash`, imported here: the read workers import this module and need
+    neither the database layer nor its start-up time (sqlite-utils pulls in numpy)."""
+    from monitor.store import content_hash
+
+    return content_hash(body)
 
 
 def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple[ErrorKind, str] | None:

@@ -141,6 +141,7 @@ class Daemon:
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
+        self._reader.warm_up()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
         self._apply_pages(self._wanted_pages(), now)

@@ -3,7 +3,7 @@
 A page's parse is lexbor's C parser plus pure Python, and both hold the GIL: in a thread it would
 still starve the event loop, and a hostile page (tens of thousands of nested elements, at the
 5 MiB body cap) can keep either busy for minutes. So the daemon reads bodies in a few long-lived
-child processes (`python -m monitor.readpool`, started on first use; not forked: the daemon has
+child processes (`python -m monitor._readworker`, started with the daemon; not forked: it has
 threads), one body at a time each. A body not read within the budget has its worker killed (the
 next read starts a fresh one) and the check is recorded `up` with error_kind `too_complex`: the
 page did load, so availability is fine and only its content is unknown (see docs/metrics.md).
@@ -19,18 +19,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
-import signal
 import subprocess
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from monitor.check import CheckOutcome, Previous, Reading, outcome_of, read_body
+from monitor._readworker import READY, receive, send
+from monitor.check import CheckOutcome, Previous, Reading, outcome_of
 from monitor.models import (
     LISTED_KINDS,
     Column,
@@ -39,7 +38,6 @@ from monitor.models import (
     ExtractKind,
     Item,
     Page,
-    PageKind,
     ProbeResult,
     Result,
 )
@@ -57,8 +55,6 @@ TOO_COMPLEX_REMEMBERED = 256
 START_TIMEOUT_S = 60.0
 """How long a new worker may take to import the extractor before the read is given up."""
 
-_READY = {"ready": True}
-
 
 class WorkerError(RuntimeError):
     """A worker died or failed on a body: the monitor's own failure (an `error` result)."""
@@ -74,18 +70,30 @@ class _Worker:
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[bytes] | None = None
+        self._ready = threading.Event()
         self._lock = threading.Lock()
 
     def ensure_started(self) -> None:
-        """Start the child if it is not running and wait until it has imported the extractor."""
+        """Start the child if it is not running and wait until it has imported the extractor
+        (the background warm-up and a first read may both ask: one starts it, the other waits)."""
         with self._lock:
-            if self._process is not None and self._process.poll() is None:
-                return
-            process = subprocess.Popen(
-                [sys.executable, "-m", "monitor.readpool"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-            )
-            self._process = process
-        if _receive(process.stdout) != _READY:
+            process = self._process
+            spawn = process is None or process.poll() is not None
+            if process is None or spawn:
+                process = self._process = subprocess.Popen(
+                    [sys.executable, "-m", "monitor._readworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                )
+                self._ready = threading.Event()
+            ready = self._ready
+        if spawn:
+            try:
+                started = receive(process.stdout) == READY
+            except (OSError, EOFError, ValueError):
+                started = False
+            ready.set()
+        else:
+            started = ready.wait(START_TIMEOUT_S)
+        if not started or process.poll() is not None:
             self.kill()
             raise WorkerError("read worker did not start")
 
@@ -95,8 +103,8 @@ class _Worker:
         if process is None or process.stdin is None:
             raise WorkerError("read worker not started")
         try:
-            _send(process.stdin, {**settings, "length": len(body)}, body)
-            answer = _receive(process.stdout)
+            send(process.stdin, {**settings, "length": len(body)}, body)
+            answer = receive(process.stdout)
         except (OSError, EOFError, ValueError) as exc:
             raise WorkerDied(f"read worker died: {type(exc).__name__}") from None
         if "error" in answer:
@@ -120,6 +128,12 @@ class _Worker:
         threading.Thread(target=_reap, args=(process,), name="read-reaper", daemon=True).start()
 
 
+def _quietly(start: Callable[[], None]) -> None:
+    """Run `start`, dropping its error: the first read starts the worker again and reports it."""
+    with contextlib.suppress(Exception):
+        start()
+
+
 def _reap(process: subprocess.Popen[bytes]) -> None:
     process.wait()
     for stream in (process.stdin, process.stdout):
@@ -138,6 +152,11 @@ class ReadPool:
         self._free = asyncio.Semaphore(workers)
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read")
         self._too_complex: OrderedDict[int, None] = OrderedDict()
+
+    def warm_up(self) -> None:
+        """Start the workers now, in the background, so the first checks need not wait for them."""
+        for worker in self._workers:
+            self._threads.submit(_quietly, worker.ensure_started)
 
     async def judge(self, page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
         """`monitor.check.judge_body` in a worker; a body not read within the budget is `too_complex`,
@@ -212,34 +231,6 @@ def read_settings(page: Page, probe: ProbeResult, today: date) -> dict[str, Any]
     }
 
 
-def read_request(settings: dict[str, Any], body: bytes) -> Reading:
-    """The worker's side: `read_body` on a page and answer rebuilt from the request."""
-    page = Page(
-        "",
-        "",
-        settings["url"],
-        PageKind(settings["kind"]),
-        expect=settings["expect"],
-        item_selector=settings["item_selector"],
-        date_selector=settings["date_selector"],
-    )
-    probe = ProbeResult(
-        settings["url"],
-        0.0,
-        Result.UP,
-        final_url=settings["final_url"],
-        content_type=settings["content_type"],
-        body=body,
-    )
-    return read_body(page, probe, date.fromisoformat(settings["today"]))
-
-
-def reading_to_json(reading: Reading) -> dict[str, Any]:
-    problem = [reading.problem[0].value, reading.problem[1]] if reading.problem else None
-    extraction = reading.extraction.to_json() if reading.extraction is not None else None
-    return {"problem": problem, "encoding": reading.encoding, "extraction": extraction}
-
-
 def reading_from_json(answer: dict[str, Any]) -> Reading:
     """The worker's answer as a Reading; anything malformed raises (KeyError, ValueError, TypeError)."""
     problem = answer["problem"]
@@ -262,53 +253,3 @@ def reading_from_json(answer: dict[str, Any]) -> Reading:
 
 def _day(text: object) -> date | None:
     return None if text is None else date.fromisoformat(str(text))
-
-
-def _send(stream: IO[bytes], header: dict[str, Any], body: bytes = b"") -> None:
-    stream.write(json.dumps(header, ensure_ascii=True).encode() + b"\n")
-    stream.write(body)
-    stream.flush()
-
-
-def _receive(stream: IO[bytes] | None) -> dict[str, Any]:
-    """One JSON line; EOFError when the other side is gone."""
-    if stream is None:
-        raise EOFError
-    line = stream.readline()
-    if not line:
-        raise EOFError
-    answer = json.loads(line)
-    if not isinstance(answer, dict):
-        raise ValueError("not a JSON object")
-    return answer
-
-
-def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
-    """The worker's loop: a JSON line and the body it announces in, one JSON line out."""
-    _send(replies, _READY)
-    while True:
-        try:
-            settings = _receive(requests)
-        except EOFError:
-            return
-        body = requests.read(int(settings["length"]))
-        try:
-            answer = reading_to_json(read_request(settings, body))
-        except Exception as exc:  # reported to the parent: an error result
-            answer = {"error": f"{type(exc).__name__}: {exc}"}
-        _send(replies, answer)
-
-
-def main() -> None:
-    """Entry point of a worker: Ctrl-C is the parent's to handle; stdout carries only replies; when
-    memory runs out (the unit's MemoryMax), the kernel kills a worker before the daemon."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/oom_score_adj").write_text("1000")
-    replies = sys.stdout.buffer
-    sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, replies)
-
-
-if __name__ == "__main__":
-    main()

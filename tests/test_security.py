@@ -284,7 +284,7 @@ BUILTINS_THAT_RUN_CODE = {"eval", "exec", "compile", "__import__"}
 OS_CALLS_THAT_RUN_PROGRAMS = {"system", "popen", "execv", "execve", "execvp", "spawnv", "spawnl", "posix_spawn"}
 FORBIDDEN_MODULES = {"subprocess", "pickle", "marshal", "shelve", "ctypes", "js2py", "py_mini_racer", "quickjs"}
 REVIEWED_IMPORTS = {
-    # The read workers (issue 10, B11): a fixed command line, `python -m monitor.readpool`; bodies
+    # The read workers (issue 10, B11): a fixed command line, `python -m monitor._readworker`; bodies
     # go to them over a pipe and their readings come back as JSON, never pickles.
     ("readpool.py", "subprocess"),
 }
