@@ -32,7 +32,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, PageFetcher, Previous, run_check
+from monitor.check import CheckOutcome, PageFetcher, Previous, ReadPool, run_check
 from monitor.config import Config, ConfigError, listen_scope, site_base_url
 from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
@@ -133,6 +133,7 @@ class Daemon:
         clock: Clock,
         notifier: Notifier | None = None,
         reload_config: Callable[[], Config] | None = None,
+        reader: ReadPool | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -140,6 +141,7 @@ class Daemon:
         self._clock = clock
         self._notifier = notifier or Notifier(address=None)
         self._reload_config = reload_config
+        self._reader = reader or ReadPool()
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
         self._absent_reads: dict[tuple[str, str], int] = {}
@@ -198,6 +200,7 @@ class Daemon:
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
+        self._reader.warm_up()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
         self._apply_pages(self._wanted_pages(), now)
@@ -256,6 +259,7 @@ class Daemon:
             self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
         flushed = await asyncio.to_thread(self._store.writer.stop, WRITER_FLUSH_S)
         await _close(self._fetcher)
+        self._reader.close()
         if self._server:
             self._server.stop()
         if not flushed:
@@ -455,7 +459,7 @@ class Daemon:
         """Run the check; a bug in our own pipeline becomes an `error` result, never a crash."""
         started = self._clock.now()
         try:
-            return await run_check(self._fetcher, rt.page, rt.previous, self._today())
+            return await run_check(self._fetcher, rt.page, rt.previous, self._today(), self._reader.judge)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -36,7 +36,8 @@ class Result(StrEnum):
 
 
 class ErrorKind(StrEnum):
-    """Why a check was not `up` (stable strings; DB values and metric labels)."""
+    """Why a check was not `up`, or (`too_complex` only) why an `up` page's content is unknown
+    (stable strings; DB values and metric labels)."""
 
     DNS = "dns"
     CONNECT = "connect"
@@ -49,6 +50,8 @@ class ErrorKind(StrEnum):
     CONTENT = "content"
     BLOCKED = "blocked"
     RATE_LIMITED = "rate_limited"
+    TOO_COMPLEX = "too_complex"
+    """The body was not read within the read budget (a check that is still `up`: see docs/metrics.md)."""
 
 
 class Category(StrEnum):

@@ -4,13 +4,19 @@ See docs/architecture.md.
 """
 
 from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher
-from monitor.check._pipeline import CheckOutcome, PageFetcher, Previous, run_check
+from monitor.check._pipeline import CheckOutcome, Judge, PageFetcher, Previous, judge_body, judge_here, run_check
+from monitor.check._readpool import READ_BUDGET_S, ReadPool
 
 __all__ = [
     "ERROR_MAX_CHARS",
+    "READ_BUDGET_S",
     "CheckOutcome",
     "Fetcher",
+    "Judge",
     "PageFetcher",
     "Previous",
+    "ReadPool",
+    "judge_body",
+    "judge_here",
     "run_check",
 ]

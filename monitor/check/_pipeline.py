@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from monitor.extract import decode, extract
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, Page, ProbeResult, Result
-from monitor.store import content_hash
 
 _SOFT_404_TITLE = re.compile(
     r"<title[^>]*>[^<]{0,80}(页面不存在|页面未找到|找不到(该|您要的|您访问的)?页面|无法找到(该)?页面|not\s+found"
@@ -55,28 +55,58 @@ class CheckOutcome:
     encoding: str | None = None
 
 
-async def run_check(fetcher: PageFetcher, page: Page, previous: Previous, today: date) -> CheckOutcome:
+Judge = Callable[[Page, ProbeResult, Previous, date], Awaitable["CheckOutcome"]]
+"""Reads a 200 answer's body into an outcome: `judge_here`, or the daemon's worker processes
+(`monitor.check._readpool`), which keep a hostile page's parse off the event loop."""
+
+
+async def judge_here(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
+    """`judge_body` in this process (one-shot commands: no event loop to keep responsive)."""
+    return judge_body(page, probe, previous, today)
+
+
+async def run_check(
+    fetcher: PageFetcher, page: Page, previous: Previous, today: date, judge: Judge = judge_here
+) -> CheckOutcome:
     """Probe the page and judge what came back."""
     probe = await fetcher.fetch(page, etag=previous.etag, last_modified=previous.last_modified)
     if probe.result is not Result.UP:
         return _without_body(page, probe, probe.result, probe.error_kind, probe.error)
     if probe.not_modified:
         return _without_body(page, probe, Result.UP, None, None, previous.content_hash, unchanged=True)
-    return judge_body(page, probe, previous, today)
+    digest = _digest(probe.body)
+    if digest == previous.content_hash:
+        # The very bytes that passed every content check last time: nothing to send to a reader.
+        return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
+    return await judge(page, probe, previous, today)
 
 
 def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
     """Content checks on a 200 answer: decodable, expected keyword, not a soft 404; then extract."""
-    digest = content_hash(probe.body)
+    digest = _digest(probe.body)
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time (`previous` only remembers up
         # checks, and forgets when the page's content settings change): nothing to decode or read.
         return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
+    return outcome_of(page, probe, digest, read_body(page, probe, today))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What reading a 200 answer's body found: a content problem, or its encoding and extraction
+    (None for pages whose list is not read). The part of a check that parses the page."""
+
+    problem: tuple[ErrorKind, str] | None
+    encoding: str | None = None
+    extraction: Extraction | None = None
+
+
+def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
+    """Decode the body, run the content checks, extract the list of a listed page."""
     decoded = decode(probe.body, probe.content_type)
     problem = _content_problem(page, probe.body, decoded.text, decoded.is_text)
     if problem is not None:
-        kind, message = problem
-        return _without_body(page, probe, Result.DOWN, kind, message, digest)
+        return Reading(problem)
     extraction = None
     if page.kind in LISTED_KINDS:
         extraction = extract(
@@ -87,7 +117,25 @@ def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) 
             item_selector=page.item_selector,
             date_selector=page.date_selector,
         )
-    return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, False, extraction, decoded.encoding)
+    return Reading(None, decoded.encoding, extraction)
+
+
+def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) -> CheckOutcome:
+    """The check's verdict from what reading its body found."""
+    if reading.problem is not None:
+        kind, message = reading.problem
+        return _without_body(page, probe, Result.DOWN, kind, message, digest)
+    return CheckOutcome(
+        page, _drop_body(probe), Result.UP, None, None, digest, False, reading.extraction, reading.encoding
+    )
+
+
+def _digest(body: bytes) -> int:
+    """`monitor.store.content_hash`, imported here: the read workers import this module and need
+    neither the database layer nor its start-up time (sqlite-utils pulls in numpy)."""
+    from monitor.store import content_hash
+
+    return content_hash(body)
 
 
 def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple[ErrorKind, str] | None:

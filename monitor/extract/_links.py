@@ -48,6 +48,7 @@ class PageLinks:
         self._indexes = [i for i, node in enumerate(tree.nodes) if node.tag == "a" and _has_target(node.attrs)]
         self._cache: dict[int, Link | None] = {}
         self._usable: list[int] | None = None
+        self._few: dict[tuple[int, int], bool] = {}
 
     def link(self, index: int) -> Link | None:
         """The link at `index`, or None when it has no title or is a "more" link."""
@@ -66,6 +67,28 @@ class PageLinks:
         indexes = self.usable()
         end = self.tree.nodes[element].end
         return indexes[bisect_left(indexes, element) : bisect_right(indexes, end)]
+
+    def count_within(self, element: int) -> int:
+        """How many content links lie inside the subtree of `element` (without listing them)."""
+        indexes = self.usable()
+        return bisect_right(indexes, self.tree.nodes[element].end) - bisect_left(indexes, element)
+
+    def few_targets(self, element: int, most: int) -> bool:
+        """Whether the links inside `element` have at most `most` distinct targets; memoised, and
+        reading stops at the first target too many (records ask this of large containers)."""
+        key = (element, most)
+        if key not in self._few:
+            seen: set[str] = set()
+            indexes = self.usable()
+            end = self.tree.nodes[element].end
+            position = bisect_left(indexes, element)
+            while position < len(indexes) and indexes[position] <= end and len(seen) <= most:
+                link = self.link(indexes[position])
+                if link is not None:
+                    seen.add(link.href)
+                position += 1
+            self._few[key] = len(seen) <= most
+        return self._few[key]
 
     def targets(self, indexes: list[int]) -> set[str]:
         """Distinct targets (hrefs as written) of the given links."""

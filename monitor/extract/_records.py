@@ -37,6 +37,12 @@ MAX_BADGE_NODES = 8
 MAX_SIGNATURE_DEPTH = 16
 """Signatures keep this many ancestors: enough to tell lists apart, bounded on absurdly deep pages."""
 
+MAX_HEADER_ROWS = 8
+"""Rows with <th> cells read per table for column headers; header rows come first."""
+
+MAX_TABLE_CLIMB = 12
+"""How far above a date its table cell, and above a cell its table, may sit."""
+
 URL_ONLY_MARK = "~url"
 """Last element of the signature of records dated by their URL only."""
 
@@ -85,10 +91,10 @@ def find_records(tree: Tree, base: str, today: date | None) -> tuple[list[Record
     and the page's links (titles read without the dates shown inside them)."""
     cells = _date_cells(tree, today)
     links = PageLinks(tree, base, frozenset(cell.element for cell in cells if _is_date_element(tree, cell)))
-    cell_nodes = [cell.node for cell in cells]
+    runs = _Runs(tree, links, [cell.node for cell in cells])
     paired: dict[int, list[_Cell]] = defaultdict(list)
     for cell in cells:
-        record = _smallest_record(tree, links, cell, cell_nodes)
+        record = _smallest_record(tree, links, cell, runs)
         if record is not None:
             paired[record].append(cell)
     signature = Signatures(tree)
@@ -97,8 +103,9 @@ def find_records(tree: Tree, base: str, today: date | None) -> tuple[list[Record
         by_signature[signature(record)].append(record)
     owned = sorted(paired)
     records = []
+    headers = ColumnHeaders(tree)
     for sig, members in by_signature.items():
-        records += _group_records(tree, links, sig, members, paired, owned, today)
+        records += _group_records(tree, links, sig, members, paired, owned, today, headers)
     records += _url_dated_records(tree, links, records, today, signature)
     records.sort(key=lambda record: record.element)
     return records, links
@@ -106,7 +113,7 @@ def find_records(tree: Tree, base: str, today: date | None) -> tuple[list[Record
 
 def _is_date_element(tree: Tree, cell: _Cell) -> bool:
     """True when the cell's element shows nothing but the date (a `<span>` inside a link, say)."""
-    return not cell.edge and tree.text_of(cell.element) == cell.text
+    return not cell.edge and tree.text_of(cell.element, limit=len(cell.text)) == cell.text
 
 
 class Signatures:
@@ -149,7 +156,7 @@ def _date_cells(tree: Tree, today: date | None) -> list[_Cell]:
         {
             element
             for index in texts
-            for element in tree.ancestors(index)[:2]
+            for element in tree.ancestors(index, 2)
             if 1 < tree.nodes[element].end - element <= MAX_BADGE_NODES
         }
     )
@@ -183,51 +190,79 @@ def _badge_cell(tree: Tree, element: int, today: date | None) -> _Cell | None:
     return _Cell(element, element, joined, FoundDate(value, False, 0, len(joined)), edge=False)
 
 
-def _smallest_record(tree: Tree, links: PageLinks, cell: _Cell, cell_nodes: list[int]) -> int | None:
+def _smallest_record(tree: Tree, links: PageLinks, cell: _Cell, runs: _Runs) -> int | None:
     """The nearest ancestor-or-self of a date holding one item's link; in flat runs, that link's branch."""
     current = cell.element
     for _ in range(MAX_CLIMB):
-        inside = links.usable_within(current)
-        if inside:
-            few_targets = len(links.targets(inside)) <= MAX_RECORD_URLS
-            if few_targets and _branches_with_links(tree, links, current) <= 1:
+        if links.count_within(current):
+            few_targets = links.few_targets(current, MAX_RECORD_URLS)
+            if few_targets and (tree.nodes[current].tag == "a" or sum(runs(current).has_link) <= 1):
                 return current
-            return _flat_partner(tree, links, current, cell.node, cell_nodes)
+            return _flat_partner(tree, links, runs(current), cell.node)
         current = tree.nodes[current].parent
         if current < 0:
             return None
     return None
 
 
-def _branches_with_links(tree: Tree, links: PageLinks, element: int) -> int:
-    """How many children of `element` hold content links (an <a> element counts as one)."""
-    if tree.nodes[element].tag == "a":
-        return 1
-    return sum(1 for child in children(tree, element) if links.usable_within(child))
+@dataclass(frozen=True)
+class _Run:
+    """An element's children read as a run of links and dates, with the nearest link branch on
+    either side of each child (-1 when none)."""
+
+    branches: list[int]
+    has_link: list[bool]
+    dates_first: bool
+    next_link: list[int]
+    prev_link: list[int]
 
 
-def _flat_partner(tree: Tree, links: PageLinks, container: int, cell_node: int, cell_nodes: list[int]) -> int | None:
-    """In a flat run of links and dates, the branch whose link this date belongs to.
+class _Runs:
+    """`_Run`s memoised per element: every date of a flat run asks about the same container, and
+    working one out costs its width (a hostile page may hold tens of thousands of children)."""
 
-    The run's orientation decides: when dates more often come just before a link than just after
-    one, dates precede their links; otherwise (and on a tie) each date follows its link.
-    """
-    branches = children(tree, container)
-    has_link = [bool(links.usable_within(branch)) for branch in branches]
-    has_date = [_count_between(cell_nodes, branch, tree.nodes[branch].end) > 0 for branch in branches]
-    own = next((i for i, branch in enumerate(branches) if tree.contains(branch, cell_node)), -1)
-    if own < 0 or has_link[own]:
+    def __init__(self, tree: Tree, links: PageLinks, cell_nodes: list[int]) -> None:
+        self._tree = tree
+        self._links = links
+        self._cell_nodes = cell_nodes
+        self._runs: dict[int, _Run] = {}
+
+    def __call__(self, container: int) -> _Run:
+        run = self._runs.get(container)
+        if run is None:
+            run = self._runs[container] = self._read(container)
+        return run
+
+    def _read(self, container: int) -> _Run:
+        """The run of `container`: when dates more often come just before a link than just after
+        one, dates precede their links; otherwise (and on a tie) each date follows its link."""
+        tree, links = self._tree, self._links
+        branches = children(tree, container)
+        has_link = [links.count_within(branch) > 0 for branch in branches]
+        has_date = [_count_between(self._cell_nodes, branch, tree.nodes[branch].end) > 0 for branch in branches]
+        kinds = ["L" if link else "D" for link, shown in zip(has_link, has_date, strict=True) if link or shown]
+        pairs = list(pairwise(kinds))
+        dates_first = pairs.count(("D", "L")) > pairs.count(("L", "D"))
+        next_link, prev_link = [-1] * len(branches), [-1] * len(branches)
+        for i in range(len(branches) - 2, -1, -1):
+            next_link[i] = i + 1 if has_link[i + 1] else next_link[i + 1]
+        for i in range(1, len(branches)):
+            prev_link[i] = i - 1 if has_link[i - 1] else prev_link[i - 1]
+        return _Run(branches, has_link, dates_first, next_link, prev_link)
+
+
+def _flat_partner(tree: Tree, links: PageLinks, run: _Run, cell_node: int) -> int | None:
+    """In a flat run of links and dates, the branch whose link this date belongs to: the nearest
+    link branch on the run's side (after the date when dates come first), else on the other."""
+    own = bisect_right(run.branches, cell_node) - 1
+    if own < 0 or not tree.contains(run.branches[own], cell_node) or run.has_link[own]:
         return None
-    kinds = ["L" if link else "D" for link, shown in zip(has_link, has_date, strict=True) if link or shown]
-    pairs = list(pairwise(kinds))
-    dates_first = pairs.count(("D", "L")) > pairs.count(("L", "D"))
-    after = [i for i in range(own + 1, len(branches)) if has_link[i]]
-    before = [i for i in range(own - 1, -1, -1) if has_link[i]]
-    order = (after + before) if dates_first else (before + after)
-    if not order:
+    after, before = run.next_link[own], run.prev_link[own]
+    nearest = (after if after >= 0 else before) if run.dates_first else (before if before >= 0 else after)
+    if nearest < 0:
         return None
-    partner = branches[order[0]]
-    return partner if len(links.targets(links.usable_within(partner))) <= MAX_RECORD_URLS else None
+    partner = run.branches[nearest]
+    return partner if links.few_targets(partner, MAX_RECORD_URLS) else None
 
 
 def _count_between(sorted_nodes: list[int], start: int, end: int) -> int:
@@ -242,6 +277,7 @@ def _group_records(
     paired: dict[int, list[_Cell]],
     owned: list[int],
     today: date | None,
+    headers: ColumnHeaders,
 ) -> list[Record]:
     """Records of one group: each widened, given its title link and one date."""
     group_cells = sorted(cell.node for member in members for cell in paired[member])
@@ -252,7 +288,7 @@ def _group_records(
         link = _title_link(tree, links, element, nested)
         if link is None:
             continue
-        cell = _choose_cell(tree, paired[member])
+        cell = _choose_cell(headers, paired[member])
         value = _cell_date(cell, link, today)
         if value is not None:
             records.append(Record(element, link, value, sig, cell.element))
@@ -302,37 +338,70 @@ def _title_link(tree: Tree, links: PageLinks, element: int, nested: list[int]) -
     return best
 
 
-def _choose_cell(tree: Tree, cells: list[_Cell]) -> _Cell:
+def _choose_cell(headers: ColumnHeaders, cells: list[_Cell]) -> _Cell:
     """The publish date among a record's dates: a plain date before one read off a title's edge,
     one labelled 发布 (in its text or its table column's header) before the others, else the first."""
     plain = [cell for cell in cells if not cell.edge] or cells
     for cell in plain:
-        if "发布" in cell.text or "发布" in _column_header(tree, cell.element):
+        if "发布" in cell.text or "发布" in headers(cell.element):
             return cell
     return plain[0]
 
 
-def _column_header(tree: Tree, element: int) -> str:
-    """Header text of the table column a cell sits in ("" outside tables)."""
-    cell = element
-    while cell >= 0 and tree.nodes[cell].tag not in ("td", "th"):
-        cell = tree.nodes[cell].parent
-    if cell < 0:
-        return ""
-    row = tree.nodes[cell].parent
-    cells = [i for i in children(tree, row) if tree.nodes[i].tag in ("td", "th")]
-    column = cells.index(cell)
-    table = row
-    while table >= 0 and tree.nodes[table].tag != "table":
-        table = tree.nodes[table].parent
-    if table < 0:
-        return ""
-    for index in range(table, tree.nodes[table].end + 1):
-        if tree.nodes[index].tag == "tr" and index != row:
-            headers = [i for i in children(tree, index) if tree.nodes[i].tag == "th"]
-            if len(headers) > column:
+class ColumnHeaders:
+    """Header text of the table column a cell sits in ("" outside tables), memoised per row and
+    table: a wide table asks once per dated cell, and each answer would otherwise cost a scan of
+    the whole table."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._columns: dict[int, dict[int, int]] = {}
+        self._header_rows: dict[int, list[tuple[int, list[int]]]] = {}
+
+    def __call__(self, element: int) -> str:
+        tree = self.tree
+        cell = _nearest(tree, element, ("td", "th"))
+        if cell < 0:
+            return ""
+        row = tree.nodes[cell].parent
+        table = _nearest(tree, row, ("table",))
+        if table < 0:
+            return ""
+        column = self._column_of(row)[cell]
+        for index, headers in self._headers_of(table):
+            if index != row and len(headers) > column:
                 return tree.text_of(headers[column])
-    return ""
+        return ""
+
+    def _column_of(self, row: int) -> dict[int, int]:
+        if row not in self._columns:
+            cells = [i for i in children(self.tree, row) if self.tree.nodes[i].tag in ("td", "th")]
+            self._columns[row] = {cell: column for column, cell in enumerate(cells)}
+        return self._columns[row]
+
+    def _headers_of(self, table: int) -> list[tuple[int, list[int]]]:
+        """The table's first MAX_HEADER_ROWS rows holding <th> cells, with those cells."""
+        if table not in self._header_rows:
+            tree, rows = self.tree, []
+            for index in range(table, tree.nodes[table].end + 1):
+                if tree.nodes[index].tag == "tr":
+                    headers = [i for i in children(tree, index) if tree.nodes[i].tag == "th"]
+                    if headers:
+                        rows.append((index, headers))
+                        if len(rows) >= MAX_HEADER_ROWS:
+                            break
+            self._header_rows[table] = rows
+        return self._header_rows[table]
+
+
+def _nearest(tree: Tree, element: int, tags: tuple[str, ...]) -> int:
+    """The nearest ancestor-or-self of `element` with one of `tags`, at most MAX_TABLE_CLIMB up; -1 if none."""
+    current = element
+    for _ in range(MAX_TABLE_CLIMB + 1):
+        if current < 0 or tree.nodes[current].tag in tags:
+            return current
+        current = tree.nodes[current].parent
+    return -1
 
 
 def _cell_date(cell: _Cell, link: Link, today: date | None) -> date | None:
@@ -371,7 +440,7 @@ def _link_item(tree: Tree, links: PageLinks, index: int) -> int:
     current = index
     for _ in range(3):
         parent = tree.nodes[current].parent
-        if parent < 0 or len(links.targets(links.usable_within(parent))) > 1:
+        if parent < 0 or not links.few_targets(parent, 1):
             break
         current = parent
     return current

@@ -77,25 +77,29 @@ class Tree:
         """True when node `index` lies in the subtree of `ancestor` (or is it)."""
         return ancestor <= index <= self.nodes[ancestor].end
 
-    def ancestors(self, index: int) -> list[int]:
-        """Indexes of the node's ancestors, nearest first."""
-        chain = []
+    def ancestors(self, index: int, limit: int | None = None) -> list[int]:
+        """Indexes of the node's ancestors, nearest first; only the nearest `limit` when given
+        (a walk to the root costs the page's depth, and hostile pages nest tens of thousands deep)."""
+        chain: list[int] = []
         parent = self.nodes[index].parent
-        while parent >= 0:
+        while parent >= 0 and (limit is None or len(chain) < limit):
             chain.append(parent)
             parent = self.nodes[parent].parent
         return chain
 
-    def text_of(self, index: int, skip: frozenset[int] = frozenset()) -> str:
+    def text_of(self, index: int, skip: frozenset[int] = frozenset(), limit: int | None = None) -> str:
         """Whitespace-collapsed text of a subtree, leaving out the subtrees rooted at `skip`.
 
         Blocks are separated by a space; a <br> inside a link or title breaks a line, not a word
-        (政府信息<br>公开指南), so the whitespace around it is dropped.
+        (政府信息<br>公开指南), so the whitespace around it is dropped. With `limit`, reading stops
+        once the text holds more than `limit` characters besides spaces (a caller comparing with a short text
+        need not read a whole page's worth of subtree).
         """
         parts: list[str] = []
         position = index
         end = self.nodes[index].end
         after_break = False
+        shown = 0
         while position <= end:
             node = self.nodes[position]
             if position in skip:
@@ -104,6 +108,10 @@ class Tree:
             if node.tag == TEXT:
                 parts.append(node.text.lstrip() if after_break else node.text)
                 after_break = after_break and not node.text.strip()
+                if limit is not None:
+                    shown += _visible_length(node.text)
+                    if shown > limit:
+                        break
             elif node.tag == "br":
                 if parts:
                     parts[-1] = parts[-1].rstrip()
@@ -116,6 +124,11 @@ class Tree:
     def attr(self, index: int, name: str) -> str:
         """An attribute of an element, or "" when absent."""
         return self.nodes[index].attrs.get(name, "")
+
+
+def _visible_length(text: str) -> int:
+    """Characters of `text` that survive `collapse` other than the spaces it puts between words."""
+    return len("".join(_ZERO_WIDTH.sub("", text).split()))
 
 
 def collapse(text: str) -> str:

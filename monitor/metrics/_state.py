@@ -15,20 +15,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 from monitor import __version__
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
 from monitor.metrics._series import CheckFacts, PageSeries, check_facts
+from monitor.metrics._server import MetricsServer as MetricsServer
 from monitor.models import LISTED_KINDS, Clock, ContentFacts, Page, PageKind, Result
 from monitor.rules import SiteAssessment, V1Window, assess_site, page_freshness
 from monitor.store import WriterStats
@@ -390,58 +389,3 @@ def build_registry(
         return [exposition(own), *collected]
 
     return Exporter(registry, self_metrics.scheduler_lag, render)
-
-
-class MetricsServer:
-    """/metrics and /healthz on one address, served from a background thread."""
-
-    def __init__(self, render: Callable[[], list[bytes]], healthy: Callable[[], tuple[bool, str]]) -> None:
-        self._render = render
-        self._healthy = healthy
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self, host: str, port: int) -> tuple[str, int]:
-        """Bind and serve; returns the bound address (port 0 picks a free one). Raises OSError."""
-        handler = _handler_class(self._render, self._healthy)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-http", daemon=True)
-        self._thread.start()
-        bound = self._server.server_address
-        return str(bound[0]), int(bound[1])
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
-
-def _handler_class(
-    render: Callable[[], list[bytes]], healthy: Callable[[], tuple[bool, str]]
-) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "portal-monitor"
-
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            if path == "/metrics":
-                self._send(200, render(), CONTENT_TYPE_LATEST)
-            elif path == "/healthz":
-                ok, reason = healthy()
-                self._send(200 if ok else 503, [(reason + "\n").encode()], "text/plain; charset=utf-8")
-            else:
-                self._send(404, [b"not found: try /metrics or /healthz\n"], "text/plain; charset=utf-8")
-
-        def _send(self, status: int, parts: list[bytes], content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(sum(len(part) for part in parts)))
-            self.end_headers()
-            for part in parts:
-                self.wfile.write(part)
-
-        def log_message(self, format: str, *args: object) -> None:
-            log.debug("http %s", format % args)
-
-    return Handler

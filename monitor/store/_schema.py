@@ -32,6 +32,7 @@ ERROR_KIND_CODES: dict[ErrorKind, int] = {
     ErrorKind.CONTENT: 9,
     ErrorKind.BLOCKED: 10,
     ErrorKind.RATE_LIMITED: 11,
+    ErrorKind.TOO_COMPLEX: 12,
 }
 
 _INITIAL = """
@@ -175,6 +176,12 @@ def build_migrations() -> Migrations:
         # A database created by this version already has the name (0001 fills every known kind).
         code = ERROR_KIND_CODES[ErrorKind.RATE_LIMITED]
         db.execute("INSERT OR IGNORE INTO error_kind_names (code, name) VALUES (?, ?)", [code, "rate_limited"])
+
+    @migrations(name="0005_error_kind_too_complex")
+    def error_kind_too_complex(db: Database) -> None:
+        # A database created by this version already has the name (0001 fills every known kind).
+        code = ERROR_KIND_CODES[ErrorKind.TOO_COMPLEX]
+        db.execute("INSERT OR IGNORE INTO error_kind_names (code, name) VALUES (?, ?)", [code, "too_complex"])
 
     return migrations
 

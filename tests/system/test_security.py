@@ -283,6 +283,11 @@ def test_sql_is_built_only_from_parameters_and_fixed_names() -> None:
 BUILTINS_THAT_RUN_CODE = {"eval", "exec", "compile", "__import__"}
 OS_CALLS_THAT_RUN_PROGRAMS = {"system", "popen", "execv", "execve", "execvp", "spawnv", "spawnl", "posix_spawn"}
 FORBIDDEN_MODULES = {"subprocess", "pickle", "marshal", "shelve", "ctypes", "js2py", "py_mini_racer", "quickjs"}
+REVIEWED_IMPORTS = {
+    # The read workers (issue 10, B11): a fixed command line, `python -m monitor.check._readworker`; bodies
+    # go to them over a pipe and their readings come back as JSON, never pickles.
+    ("_readpool.py", "subprocess"),
+}
 
 
 def test_nothing_fetched_is_ever_executed() -> None:
@@ -293,7 +298,8 @@ def test_nothing_fetched_is_ever_executed() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [alias.name for alias in node.names] + [getattr(node, "module", None) or ""]
-                problems += [f"{path.name}: imports {n}" for n in names if n.split(".")[0] in FORBIDDEN_MODULES]
+                forbidden = [n for n in names if n.split(".")[0] in FORBIDDEN_MODULES]
+                problems += [f"{path.name}: imports {n}" for n in forbidden if (path.name, n) not in REVIEWED_IMPORTS]
             elif isinstance(node, ast.Call) and runs_code(node.func):
                 problems.append(f"{path.name}:{node.lineno}: {ast.unparse(node.func)}")
     assert problems == []
