@@ -162,8 +162,13 @@ SURFACES: dict[str, set[str]] = {
         "CheckOutcome",
         "ERROR_MAX_CHARS",
         "Fetcher",
+        "Judge",
         "PageFetcher",
         "Previous",
+        "READ_BUDGET_S",
+        "ReadPool",
+        "judge_body",
+        "judge_here",
         "run_check",
     },
     "extract": {
