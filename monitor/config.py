@@ -6,7 +6,6 @@ unknown keys are errors. No network or database access here.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import stat
@@ -22,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from monitor.models import Category, Page, PageKind
 from monitor.origins import basic_authorization, same_site, without_userinfo
+from monitor.units import format_duration, parse_duration, parse_size
 
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config larger than this is refused unread: no real portal needs it, and YAML can explode."""
@@ -40,10 +40,6 @@ MAX_RETENTION_S = 100 * 366 * 86400.0
 
 DEFAULT_USER_AGENT = "portal-monitor/0.1 (government portal availability and freshness monitor)"
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 1000**2, "mib": 1024**2, "gb": 1000**3, "gib": 1024**3}
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -57,24 +53,6 @@ class ConfigError(Exception):
         super().__init__("\n".join(problems))
 
 
-def parse_duration(value: Any) -> float:
-    """`30s`, `10m`, `1h`, `7d`, `500ms` or plain seconds -> seconds (float)."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like 30s, 10m, 1h, 7d or a number of seconds")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION_RE.match(str(value)) if isinstance(value, str) else None
-        if not match:
-            raise ValueError(f"expected a duration like 30s, 10m, 1h, 7d or a number of seconds, got {value!r}")
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    if not math.isfinite(seconds):
-        raise ValueError("a duration must be a finite number")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
 def _duration_at_most(limit_s: float, *, positive: bool = False) -> Callable[[Any], float]:
     """A validator: a duration, bounded above (a year-long interval overflows the scheduler's dates)."""
 
@@ -83,35 +61,10 @@ def _duration_at_most(limit_s: float, *, positive: bool = False) -> Callable[[An
         if positive:
             _positive(seconds)
         if seconds > limit_s:
-            raise ValueError(f"must be at most {_format_duration(limit_s)}, got {_format_duration(seconds)}")
+            raise ValueError(f"must be at most {format_duration(limit_s)}, got {format_duration(seconds)}")
         return seconds
 
     return check
-
-
-def _format_duration(seconds: float) -> str:
-    """604800.0 -> '7d', 600.0 -> '10m', 2.5 -> '2.5s' (the largest unit up to days that divides it)."""
-    for unit in ("d", "h", "m"):
-        size = _DURATION_UNITS[unit]
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
-
-
-def parse_size(value: Any) -> int:
-    """`5MiB`, `512KiB`, `1MB` or plain bytes -> bytes (int)."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size like 5MiB, 512KiB or a number of bytes")
-    if isinstance(value, int):
-        size = value
-    else:
-        match = _SIZE_RE.match(str(value)) if isinstance(value, str | float) else None
-        if not match:
-            raise ValueError(f"expected a size like 5MiB, 512KiB or a number of bytes, got {value!r}")
-        size = int(float(match.group(1)) * _SIZE_UNITS[(match.group(2) or "b").lower()])
-    if size < 0:
-        raise ValueError("a size cannot be negative")
-    return size
 
 
 def _positive(seconds: float) -> float:
@@ -575,8 +528,8 @@ def _jitter_problems(raw: RawConfig) -> list[str]:
         for path, page in pages:
             if page.jitter_s > page.interval_s / 2:
                 problems.append(
-                    f"{path}: jitter {_format_duration(page.jitter_s)} is more than half of the interval"
-                    f" {_format_duration(page.interval_s)}; lower defaults.jitter or lengthen the interval"
+                    f"{path}: jitter {format_duration(page.jitter_s)} is more than half of the interval"
+                    f" {format_duration(page.interval_s)}; lower defaults.jitter or lengthen the interval"
                 )
     return list(dict.fromkeys(problems))
 

@@ -35,6 +35,11 @@ class Result(StrEnum):
     ERROR = "error"
 
 
+RESULT_CODES: dict[Result, int] = {Result.UP: 0, Result.DOWN: 1, Result.BLOCKED: 2, Result.ERROR: 3}
+"""Compact codes for results in stored rows (`checks.result`: 0 and 1 cost no bytes in a SQLite
+record). The store writes them; the availability computation (rules/) reads stored rows by them."""
+
+
 class ErrorKind(StrEnum):
     """Why a check was not `up`, or (`too_complex` only) why an `up` page's content is unknown
     (stable strings; DB values and metric labels)."""

@@ -10,8 +10,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from monitor.config import ConfigError, RawConfig, load_config, parse_config, parse_duration, parse_size
+from monitor.config import ConfigError, RawConfig, load_config, parse_config
 from monitor.models import Category, PageKind
+from monitor.units import parse_duration, parse_size
 
 REPO = Path(__file__).resolve().parent.parent
 

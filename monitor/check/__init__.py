@@ -4,6 +4,7 @@ See docs/architecture.md.
 """
 
 from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher
+from monitor.check._hashing import content_hash
 from monitor.check._pipeline import CheckOutcome, Judge, PageFetcher, Previous, judge_body, judge_here, run_check
 from monitor.check._readpool import READ_BUDGET_S, ReadPool
 
@@ -16,6 +17,7 @@ __all__ = [
     "PageFetcher",
     "Previous",
     "ReadPool",
+    "content_hash",
     "judge_body",
     "judge_here",
     "run_check",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from monitor.check._hashing import content_hash
 from monitor.extract import decode, extract
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, Page, ProbeResult, Result
 
@@ -74,7 +75,7 @@ async def run_check(
         return _without_body(page, probe, probe.result, probe.error_kind, probe.error)
     if probe.not_modified:
         return _without_body(page, probe, Result.UP, None, None, previous.content_hash, unchanged=True)
-    digest = _digest(probe.body)
+    digest = content_hash(probe.body)
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time: nothing to send to a reader.
         return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
@@ -83,7 +84,7 @@ async def run_check(
 
 def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
     """Content checks on a 200 answer: decodable, expected keyword, not a soft 404; then extract."""
-    digest = _digest(probe.body)
+    digest = content_hash(probe.body)
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time (`previous` only remembers up
         # checks, and forgets when the page's content settings change): nothing to decode or read.
@@ -128,14 +129,6 @@ def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) ->
     return CheckOutcome(
         page, _drop_body(probe), Result.UP, None, None, digest, False, reading.extraction, reading.encoding
     )
-
-
-def _digest(body: bytes) -> int:
-    """`monitor.store.content_hash`, imported here: the read workers import this module and need
-    neither the database layer nor its start-up time (sqlite-utils pulls in numpy)."""
-    from monitor.store import content_hash
-
-    return content_hash(body)
 
 
 def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple[ErrorKind, str] | None:

@@ -28,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
+from monitor.check._hashing import content_hash
 from monitor.check._pipeline import CheckOutcome, Previous, Reading, outcome_of
 from monitor.check._readworker import READY, receive, send
 from monitor.models import (
@@ -41,7 +42,6 @@ from monitor.models import (
     ProbeResult,
     Result,
 )
-from monitor.store import content_hash
 
 WORKERS = 2
 """Worker processes: bodies read at once. More would only share the same cores."""

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from monitor.config import parse_duration
 from monitor.models import Category, Page, PageKind
 from monitor.percent import ratio_of
 from monitor.report._daily import Day, DayStats
@@ -32,6 +31,7 @@ from monitor.rules import (
     total,
 )
 from monitor.store import History, PageRow, Store, day_bounds, to_ms
+from monitor.units import parse_duration
 
 REPORT_TAGS = ("概况类", "政务动态", "信息公开目录")
 """Page tags counted for the 政府网站工作年度报表 (items published in columns so tagged)."""

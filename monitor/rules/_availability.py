@@ -11,6 +11,8 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
+from monitor.models import RESULT_CODES, Result
+
 Span = tuple[int, int]
 """[start, end) in UTC epoch milliseconds."""
 
@@ -18,8 +20,8 @@ HOUR_MS = 3_600_000
 FOREVER_MS = 2**62
 """End of an outage that is still open."""
 
-UP, DOWN, BLOCKED, ERROR = 0, 1, 2, 3
-"""Result codes as stored in `checks.result`."""
+UP, DOWN, BLOCKED, ERROR = (RESULT_CODES[r] for r in (Result.UP, Result.DOWN, Result.BLOCKED, Result.ERROR))
+"""Result codes as stored in `checks.result` (models.RESULT_CODES)."""
 
 
 @dataclass(frozen=True)

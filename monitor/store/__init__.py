@@ -26,7 +26,6 @@ from monitor.store._store import (
     Store,
     StoredPageState,
     StoreError,
-    content_hash,
     migrate_file,
 )
 from monitor.store._writer import WriterSettings, WriterStats
@@ -59,7 +58,6 @@ __all__ = [
     "WriterSettings",
     "WriterStats",
     "acquire",
-    "content_hash",
     "day_bounds",
     "migrate_file",
     "to_ms",

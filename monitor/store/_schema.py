@@ -10,15 +10,13 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
-from monitor.models import ErrorKind, Result
-from monitor.rules import BLOCKED, DOWN, ERROR, UP
+from monitor.models import RESULT_CODES, ErrorKind
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
 
 MIGRATION_SET = "portal-monitor"
 
-RESULT_CODES: dict[Result, int] = {Result.UP: UP, Result.DOWN: DOWN, Result.BLOCKED: BLOCKED, Result.ERROR: ERROR}
-"""Compact codes stored in `checks.result` (0 and 1 cost no bytes in a SQLite record), as `timeline` reads them."""
+__all__ = ["ERROR_KIND_CODES", "RESULT_CODES", "build_migrations"]
 
 ERROR_KIND_CODES: dict[ErrorKind, int] = {
     ErrorKind.DNS: 1,

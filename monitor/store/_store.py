@@ -8,7 +8,6 @@ background batching thread so the event loop never waits on the disk.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import sqlite3
@@ -38,11 +37,6 @@ _KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
 
 class StoreError(Exception):
     """The database cannot be opened or used; the message is one line for the user."""
-
-
-def content_hash(data: bytes) -> int:
-    """64-bit signed hash of content (fits a SQLite INTEGER)."""
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big", signed=True)
 
 
 # -- write operations ---------------------------------------------------------------------------

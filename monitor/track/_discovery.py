@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from monitor.config import RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
 from monitor.models import Column, Page, PageKind
 from monitor.origins import same_site
 from monitor.rules import guess_category
-from monitor.store import PageRow
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\u4e00-\u9fff]+")
 MAX_NAME = 100
@@ -88,7 +88,22 @@ def _unique(name: str, taken: set[str]) -> str:
     return f"{name}-{n}"[:MAX_NAME]
 
 
-def remembered_columns(raw: RawConfig, rows: Iterable[PageRow]) -> list[Page]:
+class RememberedPage(Protocol):
+    """What the database remembers of a monitored page (the store's `PageRow` has these)."""
+
+    @property
+    def site(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def discovered_by(self) -> str | None: ...
+    @property
+    def removed(self) -> float | None: ...
+
+
+def remembered_columns(raw: RawConfig, rows: Iterable[RememberedPage]) -> list[Page]:
     """Discovered columns the database remembers that the config still lets us monitor: on the
     site (same scheme, host and port) and not matched by `discovery.exclude`, as it reads now."""
     sites = {s.name: s for s in raw.sites}

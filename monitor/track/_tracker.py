@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from monitor.check import CheckOutcome, Previous
+from monitor.check import CheckOutcome, Previous, content_hash
 from monitor.models import Column, ContentFacts, Extraction, ExtractKind, Page, Result, sendable_validator
 from monitor.store import (
     BlipRow,
@@ -28,7 +28,6 @@ from monitor.store import (
     PageStateRow,
     Store,
     StoredPageState,
-    content_hash,
 )
 from monitor.track import outage
 

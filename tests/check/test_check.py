@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from monitor.check import content_hash
 from monitor.check._pipeline import CheckOutcome, Previous, run_check
 from monitor.models import ErrorKind, ExtractKind, Page, PageKind, ProbeResult, Result
-from monitor.store import content_hash
 
 LIST_PAGE = (
     '<html><head><meta charset="utf-8"><title>工作动态</title></head><body><div class="list"><ul>'

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.check import content_hash
 from monitor.models import ErrorKind, Item, Page, PageKind, ProbeResult, Result
 from monitor.store._store import (
     CheckRow,
@@ -19,7 +20,6 @@ from monitor.store._store import (
     PageStateRow,
     Store,
     StoreError,
-    content_hash,
     migrate_file,
 )
 from monitor.store._writer import WriterSettings
