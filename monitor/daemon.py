@@ -38,7 +38,14 @@ from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
 from monitor.store import EventRow, Heartbeat, Prune, RollupTick, RunStopped, Store, StoreError
-from monitor.track import PageRuntime, Tracker, discovered_pages, remembered_columns, restore_runtime
+from monitor.track import (
+    PageRuntime,
+    RemovalConfirmation,
+    Tracker,
+    discovered_pages,
+    remembered_columns,
+    restore_runtime,
+)
 
 log = logging.getLogger("monitor.daemon")
 
@@ -55,9 +62,6 @@ CLOCK_CHECK_S = 1.0
 """How often the wall clock is compared with the monotonic clock, to notice steps."""
 CLOCK_STEP_S = 1.0
 """A wall-clock step larger than this is logged (and, backwards, compensated); NTP's slewing is far slower."""
-COLUMN_GONE_READS = 2
-"""A discovered column is dropped only when this many catalogue reads in a row lack it: one
-truncated or half-rendered catalogue page must not retire columns (and their schedules)."""
 GIL_SWITCH_INTERVAL_S = 0.001
 """The daemon process's `sys.setswitchinterval`. With the default 5 ms, a /metrics scrape rendering
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
@@ -144,7 +148,7 @@ class Daemon:
         self._reader = reader or ReadPool()
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
-        self._absent_reads: dict[tuple[str, str], int] = {}
+        self._removals = RemovalConfirmation()
         self._inflight: set[asyncio.Task[None]] = set()
         self._checking: set[tuple[str, str]] = set()
         self._scheduled_for: dict[str, float] = {}
@@ -350,7 +354,7 @@ class Daemon:
         for key in gone:
             self._remove_job(key)
             del self._runtimes[key]
-            self._absent_reads.pop(key, None)
+            self._removals.forget(key)
         self._state.set_pages(pages)
         added = [p for p in pages if p.key not in self._runtimes]
         self._restore(added, ids)
@@ -530,7 +534,7 @@ class Daemon:
             raw, site, catalogue.name, columns, reserved=[p for p in others if p.site == catalogue.site]
         )
         wanted = {p.key: p for p in found}
-        unconfirmed = self._unconfirmed_removals(current, wanted)
+        unconfirmed = self._removals.unconfirmed(current.keys(), wanted.keys())
         wanted.update((k, current[k]) for k in unconfirmed)
         if wanted.keys() == current.keys():
             return not unconfirmed
@@ -541,27 +545,6 @@ class Daemon:
             return False
         self._record_column_events(catalogue, current, wanted)
         return not unconfirmed
-
-    def _unconfirmed_removals(
-        self, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
-    ) -> set[tuple[str, str]]:
-        """Columns missing from this read that have not yet been missing `COLUMN_GONE_READS` reads in a
-        row (a column back on the list starts again at zero; a removed page's count goes with it)."""
-        unconfirmed = set()
-        for key in current:
-            if key in wanted:
-                self._absent_reads.pop(key, None)
-                continue
-            reads = self._absent_reads[key] = self._absent_reads.get(key, 0) + 1
-            if reads < COLUMN_GONE_READS:
-                unconfirmed.add(key)
-        if unconfirmed:
-            log.info(
-                "%s: %d column(s) missing from the catalogue, kept until the next read confirms it",
-                next(iter(unconfirmed))[0],
-                len(unconfirmed),
-            )
-        return unconfirmed
 
     def _record_column_events(
         self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]

@@ -178,8 +178,10 @@ SURFACES: dict[str, set[str]] = {
         "extract_document",
     },
     "track": {
+        "COLUMN_GONE_READS",
         "PageRuntime",
         "Recorded",
+        "RemovalConfirmation",
         "Tracker",
         "discovered_pages",
         "outage",

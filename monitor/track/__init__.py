@@ -3,12 +3,20 @@ discovery. No network I/O. See docs/architecture.md.
 """
 
 from monitor.track import outage
-from monitor.track._discovery import discovered_pages, page_name, remembered_columns
+from monitor.track._discovery import (
+    COLUMN_GONE_READS,
+    RemovalConfirmation,
+    discovered_pages,
+    page_name,
+    remembered_columns,
+)
 from monitor.track._tracker import PageRuntime, Recorded, Tracker, restore_runtime
 
 __all__ = [
+    "COLUMN_GONE_READS",
     "PageRuntime",
     "Recorded",
+    "RemovalConfirmation",
     "Tracker",
     "discovered_pages",
     "outage",

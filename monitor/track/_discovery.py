@@ -6,8 +6,9 @@ configured), names them, and applies the categories pinned in config or guessed 
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -18,6 +19,8 @@ from monitor.rules import guess_category
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\u4e00-\u9fff]+")
 MAX_NAME = 100
+
+log = logging.getLogger("monitor.daemon")
 
 
 def page_name(column_name: str, url: str) -> str:
@@ -120,3 +123,40 @@ def remembered_columns(raw: RawConfig, rows: Iterable[RememberedPage]) -> list[P
             continue
         pages.append(column_page(raw, site, row.name, row.url, row.discovered_by, row.name))
     return pages
+
+
+COLUMN_GONE_READS = 2
+"""A discovered column is dropped only when this many catalogue reads in a row lack it: one
+truncated or half-rendered catalogue page must not retire columns (and their schedules)."""
+
+
+class RemovalConfirmation:
+    """Counts, per discovered column, the catalogue reads in a row that lacked it; a column leaves
+    only at `COLUMN_GONE_READS`. A column back on the list starts again at zero."""
+
+    def __init__(self) -> None:
+        self._absent_reads: dict[tuple[str, str], int] = {}
+
+    def unconfirmed(
+        self, current: Iterable[tuple[str, str]], wanted: Container[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """The columns of `current` missing from this read (`wanted`) whose removal is not confirmed yet."""
+        waiting = set()
+        for key in current:
+            if key in wanted:
+                self._absent_reads.pop(key, None)
+                continue
+            reads = self._absent_reads[key] = self._absent_reads.get(key, 0) + 1
+            if reads < COLUMN_GONE_READS:
+                waiting.add(key)
+        if waiting:
+            log.info(
+                "%s: %d column(s) missing from the catalogue, kept until the next read confirms it",
+                next(iter(waiting))[0],
+                len(waiting),
+            )
+        return waiting
+
+    def forget(self, key: tuple[str, str]) -> None:
+        """The page is no longer monitored: its count goes with it."""
+        self._absent_reads.pop(key, None)
