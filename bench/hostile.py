@@ -1,7 +1,7 @@
 """Event-loop stalls while hostile pages are checked (a measurement, not a test).
 
-Usage: python3 bench/hostile.py [--size BYTES] [--rounds N] [--budget S] [--in-process]
-Serves the corpus's list pages and one 5 MiB page of each hostile shape (tests/hostile_pages.py) on
+Usage: python3 -m bench.hostile [--size BYTES] [--rounds N] [--budget S] [--in-process]
+Serves the corpus's list pages and one 5 MiB page of each hostile shape (tests/support/hostile_pages.py) on
 127.0.0.1, then checks them the way the daemon does (`run_check` with the real fetcher and the read
 workers) while a ticker on the same event loop measures how late it wakes up (every 10 ms).
 Prints, per set of pages, the stall p50/p99/max and the wall time and verdict of each check; the
@@ -15,13 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.check import READ_BUDGET_S, CheckOutcome, Fetcher, Judge, Previous, ReadPool, judge_here, run_check
 from monitor.models import Page, PageKind

@@ -247,6 +247,7 @@ SURFACES: dict[str, set[str]] = {
         "Store",
         "StoreError",
         "StoredPageState",
+        "WriteOp",
         "WriterSettings",
         "WriterStats",
         "acquire",

@@ -383,7 +383,7 @@ def _elapsed(check: _Check) -> float:
 
 def _check_redirect(page: Page, url: str, seen: set[str]) -> None:
     """Refuse a redirect that loops, leaves http(s) or leaves the site (scheme, host and port; see
-    `monitor._origins`). A page without allowed_hosts (one-off commands) may go anywhere."""
+    `monitor.origins`). A page without allowed_hosts (one-off commands) may go anywhere."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise _Failure(ErrorKind.REDIRECT, f"redirect to a non-HTTP URL ({parts.scheme or 'no scheme'})")

@@ -1,6 +1,6 @@
-"""The work behind the one-shot commands (`check`, `report`, `extract`, `discover`), kept out of cli.py.
+"""The work behind the one-shot commands (`check`, `report`, `extract`, `discover`), kept out of _main.py.
 
-Each function returns data or text; cli.py prints it and picks the exit code. Network access goes
+Each function returns data or text; _main.py prints it and picks the exit code. Network access goes
 through `monitor.fetch`, recording through `monitor.tracker` — nothing here writes SQL.
 """
 
@@ -209,7 +209,7 @@ class FoundColumn:
 
 
 OFF_SITE = "another site: not read"
-"""What `discover` says of a listed column the daemon would not monitor (see `monitor._origins`)."""
+"""What `discover` says of a listed column the daemon would not monitor (see `monitor.origins`)."""
 
 
 async def discover_columns(url: str, *, crawl: bool, progress: bool) -> list[FoundColumn]:

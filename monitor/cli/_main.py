@@ -139,7 +139,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
 
 def take_writer_lock(config: Config, holder: str) -> Any:
-    """The database's single-writer lock, or exit 2 with one line (see monitor._lock)."""
+    """The database's single-writer lock, or exit 2 with one line (see monitor/store/_lock.py)."""
     from monitor.store import LockHeld, acquire
 
     try:

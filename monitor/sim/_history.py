@@ -26,6 +26,7 @@ from monitor.store import (
     RollupTick,
     RunStopped,
     Store,
+    WriteOp,
 )
 from monitor.track import outage
 
@@ -200,7 +201,7 @@ class PageSim:
         self.grid = self.next_visit = t
         self.next_retry = None
 
-    def check_at(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> None:
+    def check_at(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[WriteOp]) -> None:
         """Record the check due at t (a visit, or a retry before the next visit) into `ops`; plan the next."""
         is_retry = self.next_retry is not None
         self.retries = self.retries + 1 if is_retry else 0
@@ -222,7 +223,7 @@ class PageSim:
         fits = retry + self.page.timeout_s <= self.next_visit
         self.next_retry = retry if self.health.failing and fits else None
 
-    def _publish(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[object]) -> None:
+    def _publish(self, t: float, rng: random.Random, tz: ZoneInfo, ops: list[WriteOp]) -> None:
         """Items published since the last look (the column shows them at its next up check)."""
         if self.mean_item_days <= 0 or self.page.kind is not PageKind.COLUMN:
             return
@@ -237,7 +238,7 @@ class PageSim:
         if fresh:
             ops.append(ItemsSeen(self.page_id, t, tuple(fresh)))
 
-    def _state_row(self, t: float, ops: list[object]) -> None:
+    def _state_row(self, t: float, ops: list[WriteOp]) -> None:
         """Page state when the failure facts change (what the rollup watermark reads)."""
         facts = (self.health.consecutive_failures, self.health.first_failure)
         if facts == self.failures_written:
@@ -288,8 +289,8 @@ def _probe(page: Page, t: float, result: Result, kind: ErrorKind | None, rng: ra
     return ProbeResult(page.url, t, result, error_kind=kind, status=412 if kind else None, duration_s=0.05)
 
 
-def _outage_ops(page_id: int, events: list[outage.Event]) -> list[object]:
-    ops: list[object] = []
+def _outage_ops(page_id: int, events: list[outage.Event]) -> list[WriteOp]:
+    ops: list[WriteOp] = []
     for event in events:
         if isinstance(event, outage.OutageStart):
             ops.append(OutageOpened(page_id, event.started, event.cause, event.failed_checks, "timed out"))
@@ -317,7 +318,7 @@ def generate(store: Store, spec: HistorySpec, *, max_backlog: int = 100_000) -> 
     sims = [_simulation(spec, page, ids[page.key], i, rng) for i, page in enumerate(pages)]
     if not store.writer.alive:
         store.writer.start()
-    store.submit(_old_items(spec, sims, tz))  # type: ignore[arg-type]
+    store.submit(_old_items(spec, sims, tz))
     runs = plan_runs(spec, rng)
     checks = 0
     for index, run in enumerate(runs):
@@ -346,7 +347,7 @@ def _run(
     t = run.start
     while t < run.end:
         chunk_end = min(t + spec.chunk_s, run.end)
-        ops: list[object] = []
+        ops: list[WriteOp] = []
         for sim in sims:
             while sim.next_t < chunk_end:
                 sim.check_at(sim.next_t, rng, tz, ops)
@@ -354,7 +355,7 @@ def _run(
         ops.append(Heartbeat(run_id, chunk_end))
         if spec.rollups:
             ops.append(RollupTick(chunk_end, spec.timezone))
-        store.submit(ops)  # type: ignore[arg-type]
+        store.submit(ops)
         _wait_for_writer(store, max_backlog)
         t = chunk_end
     if run.clean and not last:
@@ -381,9 +382,9 @@ def _simulation(spec: HistorySpec, page: Page, page_id: int, index: int, rng: ra
     return sim
 
 
-def _old_items(spec: HistorySpec, sims: list[PageSim], tz: ZoneInfo) -> list[object]:
+def _old_items(spec: HistorySpec, sims: list[PageSim], tz: ZoneInfo) -> list[WriteOp]:
     """Items already on each column when monitoring started (none on the blank one)."""
-    ops: list[object] = []
+    ops: list[WriteOp] = []
     start_day = datetime.fromtimestamp(spec.start, tz).date()
     for index, sim in enumerate(sims[2:]):
         if sim.page.category is Category.PLAN and index % len(COLUMNS) == 6:

@@ -3,32 +3,26 @@ and the read queries behind reports. The only package that speaks SQL. See docs/
 """
 
 from monitor.store._lock import ONE_SHOT, LockHeld, acquire
-from monitor.store._queries import History, RollupMark, to_ms
-from monitor.store._rollup import day_bounds
-from monitor.store._schema import RESULT_CODES
-from monitor.store._store import (
+from monitor.store._ops import (
     BlipRow,
     CheckRow,
     EventRow,
     Heartbeat,
-    IncrementalVacuum,
     ItemsSeen,
     ItemsTouched,
-    OpenOutage,
     OutageClosed,
     OutageOpened,
     OutageProgress,
-    PageRow,
     PageStateRow,
-    Prune,
-    RollupTick,
     RunStopped,
-    Store,
-    StoredPageState,
-    StoreError,
-    migrate_file,
 )
-from monitor.store._writer import WriterSettings, WriterStats
+from monitor.store._queries import History, RollupMark, to_ms
+from monitor.store._retention import IncrementalVacuum, Prune
+from monitor.store._rollup import RollupTick, day_bounds
+from monitor.store._rows import OpenOutage, PageRow, StoredPageState
+from monitor.store._schema import RESULT_CODES
+from monitor.store._store import Store, StoreError, migrate_file
+from monitor.store._writer import WriteOp, WriterSettings, WriterStats
 
 __all__ = [
     "ONE_SHOT",
@@ -55,6 +49,7 @@ __all__ = [
     "Store",
     "StoreError",
     "StoredPageState",
+    "WriteOp",
     "WriterSettings",
     "WriterStats",
     "acquire",

@@ -1,6 +1,6 @@
 """Read queries behind reports and rollups: raw checks around a window, runs, outages, rollups, items.
 
-Private to `monitor.store` (reached through `Store.history()`) and `monitor._rollup`; reads only.
+Private to the store package (reached through `Store.history()`, and used by `_rollup`); reads only.
 Every REAL seconds column becomes integer milliseconds here, the same way for every caller.
 """
 

@@ -1,6 +1,8 @@
-"""SQLite storage: opening and migrating the file, the write operations, and read queries.
+"""The Store: opening and migrating the SQLite file, submitting write operations (`_ops`) to the
+writer thread (`_writer`), and the read queries the daemon and commands need (rows in `_rows`).
 
-The only module that writes SQL (with `monitor._schema` and `monitor._writer` behind it).
+The store package is the only one that speaks SQL (`_schema`, `_views`, `_rollup`, `_retention`,
+`_queries` beside this module).
 WAL mode lets reports and `sqlite3` shells read while the daemon writes; writes go through a
 background batching thread so the event loop never waits on the disk.
 """
@@ -12,18 +14,20 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from monitor import __version__
-from monitor.models import PHASES, ContentFacts, ErrorKind, Item, Page, ProbeResult, Result
+from monitor.models import Page, Result
+from monitor.store._ops import (
+    CheckRow,
+)
 from monitor.store._queries import History, to_ms
 from monitor.store._retention import IncrementalVacuum, Prune, PruneCandidate, prune_candidates
 from monitor.store._rollup import RollupTick
+from monitor.store._rows import OpenOutage, PageRow, StoredCheck, StoredPageState
 from monitor.store._schema import ERROR_KIND_CODES, RESULT_CODES, build_migrations
 from monitor.store._writer import Statement, Task, WriteOp, Writer, WriterSettings, WriterStats, run_task
 
@@ -37,269 +41,6 @@ _KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
 
 class StoreError(Exception):
     """The database cannot be opened or used; the message is one line for the user."""
-
-
-# -- write operations ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CheckRow:
-    """One check, as stored."""
-
-    page_id: int
-    probe: ProbeResult
-    result: Result
-    error_kind: ErrorKind | None
-    content_hash: int | None
-    attempt: int
-
-    SQL = (
-        "INSERT OR REPLACE INTO checks (page_id, ts_ms, result, error_kind, status, duration_ms, dns_ms,"
-        " connect_ms, tls_ms, ttfb_ms, transfer_ms, bytes, content_hash, attempt)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    )
-
-    def statements(self) -> Iterable[Statement]:
-        p = self.probe
-        phases = [to_ms(p.phases[name]) if name in p.phases else None for name in PHASES]
-        yield (
-            self.SQL,
-            (
-                self.page_id,
-                to_ms(p.started_at),
-                RESULT_CODES[self.result],
-                ERROR_KIND_CODES[self.error_kind] if self.error_kind else None,
-                p.status,
-                to_ms(max(p.duration_s, 0.0)),
-                *phases,
-                p.bytes,
-                self.content_hash,
-                self.attempt,
-            ),
-        )
-
-
-@dataclass(frozen=True)
-class OutageOpened:
-    page_id: int
-    started: float
-    cause: str
-    failed_checks: int
-    last_error: str | None
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "INSERT OR IGNORE INTO outages (page_id, started, cause, failed_checks, last_error) VALUES (?, ?, ?, ?, ?)",
-            (self.page_id, self.started, self.cause, self.failed_checks, self.last_error),
-        )
-
-
-@dataclass(frozen=True)
-class OutageProgress:
-    """Another failed check inside an open outage (keeps the evidence count current)."""
-
-    page_id: int
-    started: float
-    failed_checks: int
-    last_error: str | None
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "UPDATE outages SET failed_checks = ?, last_error = ? WHERE page_id = ? AND started = ?",
-            (self.failed_checks, self.last_error, self.page_id, self.started),
-        )
-
-
-@dataclass(frozen=True)
-class OutageClosed:
-    page_id: int
-    started: float
-    ended: float
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "UPDATE outages SET ended = ? WHERE page_id = ? AND started = ? AND ended IS NULL",
-            (self.ended, self.page_id, self.started),
-        )
-
-
-@dataclass(frozen=True)
-class BlipRow:
-    page_id: int
-    ts: float
-    cause: str
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "INSERT OR IGNORE INTO blips (page_id, ts, cause) VALUES (?, ?, ?)",
-            (self.page_id, self.ts, self.cause),
-        )
-
-
-@dataclass(frozen=True)
-class ItemsSeen:
-    """The items currently on a page's list: new ones are inserted, known ones touched."""
-
-    page_id: int
-    ts: float
-    items: tuple[Item, ...]
-
-    def statements(self) -> Iterable[Statement]:
-        for item in self.items:
-            published = item.date.isoformat() if item.date else None
-            yield (
-                "INSERT INTO items (page_id, url, title, published, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (page_id, url) DO UPDATE SET last_seen = max(items.last_seen, excluded.last_seen),"
-                " title = excluded.title, published = coalesce(excluded.published, items.published)",
-                (self.page_id, item.url, item.title, published, self.ts, self.ts),
-            )
-
-
-@dataclass(frozen=True)
-class ItemsTouched:
-    """The page is unchanged: every item seen at `previous` is still there at `ts`."""
-
-    page_id: int
-    previous: float
-    ts: float
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "UPDATE items SET last_seen = ? WHERE page_id = ? AND last_seen = ?",
-            (self.ts, self.page_id, self.previous),
-        )
-
-
-@dataclass(frozen=True)
-class PageStateRow:
-    """Per-page facts the daemon restores after a restart."""
-
-    page_id: int
-    updated: float
-    extract_kind: str | None
-    newest_date: str | None
-    item_count: int | None
-    blank: bool
-    unreadable: bool
-    pages_total: int | None
-    content_hash: int | None
-    last_change: float | None
-    etag: str | None
-    last_modified: str | None
-    consecutive_failures: int
-    first_failure: float | None
-    first_failure_cause: str | None
-
-    def statements(self) -> Iterable[Statement]:
-        values = tuple(self.__dict__.values())
-        columns = ", ".join(self.__dict__)
-        marks = ", ".join("?" for _ in values)
-        yield f"INSERT OR REPLACE INTO page_state ({columns}) VALUES ({marks})", values
-
-
-@dataclass(frozen=True)
-class EventRow:
-    ts: float
-    kind: str
-    detail: str = ""
-    site_id: int | None = None
-    page_id: int | None = None
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "INSERT INTO events (ts, site_id, page_id, kind, detail) VALUES (?, ?, ?, ?, ?)",
-            (self.ts, self.site_id, self.page_id, self.kind, self.detail),
-        )
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    run_id: int
-    ts: float
-
-    def statements(self) -> Iterable[Statement]:
-        yield "UPDATE monitor_runs SET heartbeat = max(heartbeat, ?) WHERE id = ?", (self.ts, self.run_id)
-
-
-@dataclass(frozen=True)
-class RunStopped:
-    run_id: int
-    ts: float
-    reason: str
-
-    def statements(self) -> Iterable[Statement]:
-        yield (
-            "UPDATE monitor_runs SET heartbeat = max(heartbeat, ?), stopped = ?, stop_reason = ? WHERE id = ?",
-            (self.ts, self.ts, self.reason, self.run_id),
-        )
-
-
-# -- rows read back -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredPageState:
-    page_id: int
-    newest_date: str | None
-    item_count: int | None
-    blank: bool
-    unreadable: bool
-    extract_kind: str | None
-    pages_total: int | None
-    content_hash: int | None
-    last_change: float | None
-    etag: str | None
-    last_modified: str | None
-    consecutive_failures: int
-    first_failure: float | None
-    first_failure_cause: str | None
-    updated: float
-
-    def content(self) -> ContentFacts:
-        """The content facts this row remembers (readable unknown until a list was read)."""
-        readable = None if self.extract_kind is None else not self.unreadable
-        newest = _parse_date(self.newest_date)
-        return ContentFacts(readable, newest, self.item_count, self.last_change)
-
-
-def _parse_date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class OpenOutage:
-    page_id: int
-    started: float
-    cause: str
-    failed_checks: int
-
-
-@dataclass(frozen=True)
-class StoredCheck:
-    page_id: int
-    ts: float
-    result: Result
-    error_kind: ErrorKind | None
-    status: int | None
-    duration_s: float
-    attempt: int
-
-
-@dataclass(frozen=True)
-class PageRow:
-    id: int
-    site: str
-    name: str
-    url: str
-    kind: str
-    category: str | None
-    interval_s: float
-    discovered_by: str | None
-    tags: tuple[str, ...]
-    removed: float | None
 
 
 # -- the store ----------------------------------------------------------------------------------

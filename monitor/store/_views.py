@@ -1,7 +1,7 @@
 """SQL views for people who query the database directly (sqlite-utils, sqlite3, Datasette).
 
 Created by migration 0002; documented with example queries in docs/reports.md. Changing one means
-a new migration that drops and recreates it. Private to `monitor._schema`.
+a new migration that drops and recreates it. Private to the store package (`_schema` applies them).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from monitor.store import (
     PageStateRow,
     Store,
     StoredPageState,
+    WriteOp,
 )
 from monitor.track import outage
 
@@ -142,7 +143,7 @@ class Tracker:
         probe = outcome.probe
         cause = outcome.error_kind.value if outcome.error_kind else None
         rt.health, events = outage.step(rt.health, outcome.result, probe.started_at, cause, rt.page.failure_threshold)
-        ops: list[object] = [
+        ops: list[WriteOp] = [
             CheckRow(rt.page_id, probe, outcome.result, outcome.error_kind, outcome.content_hash, attempt)
         ]
         ops += self._outage_ops(rt, events, outcome.error)
@@ -153,11 +154,11 @@ class Tracker:
             rt.last_state_row = state_row
         if self._run_id is not None:
             ops.append(Heartbeat(self._run_id, now))
-        self._store.submit(ops)  # type: ignore[arg-type]
+        self._store.submit(ops)
         return replace(recorded, outcome=outcome, visit=attempt == 0, events=tuple(events))
 
-    def _outage_ops(self, rt: PageRuntime, events: Sequence[outage.Event], error: str | None) -> list[object]:
-        ops: list[object] = []
+    def _outage_ops(self, rt: PageRuntime, events: Sequence[outage.Event], error: str | None) -> list[WriteOp]:
+        ops: list[WriteOp] = []
         key = rt.page.key
         for event in events:
             if isinstance(event, outage.OutageStart):
@@ -173,7 +174,7 @@ class Tracker:
                 log.info("blip: %s/%s (%s, not confirmed)", *key, event.cause)
         return ops
 
-    def _content(self, rt: PageRuntime, outcome: CheckOutcome, now: float, ops: list[object]) -> Recorded:
+    def _content(self, rt: PageRuntime, outcome: CheckOutcome, now: float, ops: list[WriteOp]) -> Recorded:
         if outcome.result is Result.UP:
             rt.previous = _validators(rt.previous, outcome)
         if outcome.unchanged and rt.items_seen_at is not None:
@@ -187,7 +188,7 @@ class Tracker:
             return Recorded(content=changed)
         return self._extraction(rt, outcome.extraction, now, ops)
 
-    def _extraction(self, rt: PageRuntime, extraction: Extraction, now: float, ops: list[object]) -> Recorded:
+    def _extraction(self, rt: PageRuntime, extraction: Extraction, now: float, ops: list[WriteOp]) -> Recorded:
         readable = extraction.kind is not ExtractKind.UNKNOWN
         new_items = 0
         if readable and extraction.items:

@@ -105,7 +105,7 @@ def test_a_writer_waits_for_a_one_shot_and_is_refused_by_a_daemon(tmp_path: Path
 HOLD = """
 import sys, time
 from pathlib import Path
-from monitor._lock import acquire
+from monitor.store import acquire
 lock = acquire(Path(sys.argv[1]), sys.argv[2], wait_s=0)
 print("held", flush=True)
 time.sleep(60)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from monitor.report import build_report, parse_period
 from monitor.sim import HistorySpec, generate
-from monitor.store._store import IncrementalVacuum, Prune, Store
+from monitor.store._retention import IncrementalVacuum, Prune
+from monitor.store._store import Store
 from monitor.store._writer import WriterSettings
 
 START = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai

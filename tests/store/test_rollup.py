@@ -15,8 +15,8 @@ from monitor.report import build_report, parse_period
 from monitor.rules import HOUR_MS
 from monitor.sim import HistorySpec, generate
 from monitor.store import _rollup
-from monitor.store._rollup import _PageMark, watermark
-from monitor.store._store import RollupTick, Store
+from monitor.store._rollup import RollupTick, _PageMark, watermark
+from monitor.store._store import Store
 from monitor.store._writer import WriterSettings
 
 START = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai

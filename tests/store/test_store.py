@@ -11,17 +11,8 @@ import pytest
 
 from monitor.check import content_hash
 from monitor.models import ErrorKind, Item, Page, PageKind, ProbeResult, Result
-from monitor.store._store import (
-    CheckRow,
-    ItemsSeen,
-    ItemsTouched,
-    OutageClosed,
-    OutageOpened,
-    PageStateRow,
-    Store,
-    StoreError,
-    migrate_file,
-)
+from monitor.store._ops import CheckRow, ItemsSeen, ItemsTouched, OutageClosed, OutageOpened, PageStateRow
+from monitor.store._store import Store, StoreError, migrate_file
 from monitor.store._writer import WriterSettings
 
 SITES = [("bureau", "某某局", "http://bureau.example/")]

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.models import Page, PageKind, ProbeResult, Result
-from monitor.store._store import CheckRow, Store
+from monitor.store._ops import CheckRow
+from monitor.store._store import Store
 from monitor.store._writer import Statement, WriterSettings
 
 HOME = Page("s", "home", "http://s.example/", PageKind.HOMEPAGE)

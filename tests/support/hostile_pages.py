@@ -3,7 +3,7 @@
 Each shape attacks a different part of reading a page: nesting depth (lexbor's tree building and
 every ancestor walk), nested lists (records widening over each other), wide tables (column
 headers), many attributes on one element, and one huge line of dated text. Used by
-tests/test_hostile.py and bench/hostile.py. Nothing here asserts; callers do.
+tests/system/test_hostile.py and bench/hostile.py. Nothing here asserts; callers do.
 """
 
 from __future__ import annotations

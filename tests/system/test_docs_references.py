@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
+
+ROOT = REPO
 CITING = [
-    *sorted((ROOT / "monitor").glob("*.py")),
+    *sorted((ROOT / "monitor").rglob("*.py")),
     *sorted((ROOT / "docs").glob("*.md")),
     *sorted((ROOT / "dashboards").glob("**/*.yml")),
     *sorted((ROOT / "dashboards").glob("*.json")),
@@ -18,7 +20,7 @@ CITING = [
     ROOT / "README.md",
     ROOT / "config.yaml",
 ]
-CITATION = re.compile(r"(?<![\w/.-])((?:docs|tests)/[\w-]+\.(?:md|py))(?:#([\w-]+))?")
+CITATION = re.compile(r"(?<![\w/.-])((?:docs|tests)/[\w/-]+\.(?:md|py))(?:#([\w-]+))?")
 
 
 def anchors(markdown: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""The Prometheus test harness in tests/promtools.py: variable substitution, and a real Prometheus
+"""The Prometheus test harness in tests/support/promtools.py: variable substitution, and a real Prometheus
 that starts, scrapes a tiny static exposition served from this test, answers queries and stops.
 This proves the harness, not the daemon: the end-to-end test against `monitor run` is separate.
 """

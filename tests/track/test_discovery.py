@@ -1,4 +1,4 @@
-"""discovery.py: which columns a catalogue lists are monitored (the same-site rule of `monitor._origins`)."""
+"""discovery.py: which columns a catalogue lists are monitored (the same-site rule of `monitor.origins`)."""
 
 from __future__ import annotations
 
