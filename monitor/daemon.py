@@ -43,7 +43,7 @@ from monitor.track import (
     RemovalConfirmation,
     Tracker,
     discovered_pages,
-    remembered_columns,
+    monitored_pages,
     restore_runtime,
 )
 
@@ -343,7 +343,7 @@ class Daemon:
 
     def _wanted_pages(self) -> list[Page]:
         """Configured pages plus the discovered columns the database remembers."""
-        return self._config.pages() + remembered_columns(self._config.raw, self._store.pages())
+        return monitored_pages(self._config, self._store.pages())
 
     def _apply_pages(self, pages: list[Page], now: float) -> None:
         """Make the running set of pages and jobs equal `pages` (start, update, stop)."""

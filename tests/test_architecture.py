@@ -184,6 +184,7 @@ SURFACES: dict[str, set[str]] = {
         "RemovalConfirmation",
         "Tracker",
         "discovered_pages",
+        "monitored_pages",
         "outage",
         "page_name",
         "remembered_columns",

@@ -29,7 +29,7 @@ from monitor.origins import same_site, without_userinfo
 from monitor.report import Period, Report, Selection, build_report
 from monitor.rules import guess_category
 from monitor.store import Store
-from monitor.track import Tracker, page_name, remembered_columns, restore_runtime
+from monitor.track import Tracker, monitored_pages, page_name, restore_runtime
 
 DISCOVER_CONCURRENCY = 2
 
@@ -140,7 +140,7 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
 def report_for(config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool) -> Report:
     """The report for `period`, listing every configured page (with no data where nothing was
     observed); discovered columns keep the rules config gives them."""
-    configured = config.pages() + remembered_columns(config.raw, store.pages(include_removed=True))
+    configured = monitored_pages(config, store.pages(include_removed=True))
     return build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
 
 

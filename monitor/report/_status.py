@@ -13,7 +13,7 @@ from monitor.config import Config
 from monitor.models import ContentFacts, Page, PageKind
 from monitor.rules import V1_WINDOW_S, Freshness, SiteAssessment, VerdictState, assess_site, page_freshness
 from monitor.store import Store
-from monitor.track import remembered_columns
+from monitor.track import monitored_pages
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
     rows = store.pages()
     ids = {(r.site, r.name): r.id for r in rows}
     states = store.page_states()
-    pages = config.pages() + remembered_columns(config.raw, rows)
+    pages = monitored_pages(config, rows)
     statuses = []
     for site in config.sites:
         members = [p for p in pages if p.site == site.name]

@@ -7,6 +7,7 @@ from monitor.track._discovery import (
     COLUMN_GONE_READS,
     RemovalConfirmation,
     discovered_pages,
+    monitored_pages,
     page_name,
     remembered_columns,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "RemovalConfirmation",
     "Tracker",
     "discovered_pages",
+    "monitored_pages",
     "outage",
     "page_name",
     "remembered_columns",

@@ -12,7 +12,7 @@ from collections.abc import Container, Iterable, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from monitor.config import RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
+from monitor.config import Config, RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
 from monitor.models import Column, Page, PageKind
 from monitor.origins import same_site
 from monitor.rules import guess_category
@@ -123,6 +123,13 @@ def remembered_columns(raw: RawConfig, rows: Iterable[RememberedPage]) -> list[P
             continue
         pages.append(column_page(raw, site, row.name, row.url, row.discovered_by, row.name))
     return pages
+
+
+def monitored_pages(config: Config, rows: Iterable[RememberedPage]) -> list[Page]:
+    """The pages to monitor (or report on): the configured pages, then the discovered columns the
+    database remembers (`rows`) that the config still lets us monitor. One definition for the
+    daemon, `monitor status` and `monitor report`."""
+    return config.pages() + remembered_columns(config.raw, rows)
 
 
 COLUMN_GONE_READS = 2
