@@ -3,7 +3,7 @@
 A page's parse is lexbor's C parser plus pure Python, and both hold the GIL: in a thread it would
 still starve the event loop, and a hostile page (tens of thousands of nested elements, at the
 5 MiB body cap) can keep either busy for minutes. So the daemon reads bodies in a few long-lived
-child processes (`python -m monitor.check._readworker`, started with the daemon; not forked: it has
+child processes (`python -m monitor.check._readmain`, started with the daemon; not forked: it has
 threads), one body at a time each. A body not read within the budget has its worker killed (the
 next read starts a fresh one) and the check is recorded `up` with error_kind `too_complex`: the
 page did load, so availability is fine and only its content is unknown (see docs/metrics.md).
@@ -81,7 +81,7 @@ class _Worker:
             spawn = process is None or process.poll() is not None
             if process is None or spawn:
                 process = self._process = subprocess.Popen(
-                    [sys.executable, "-m", "monitor.check._readworker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                    [sys.executable, "-m", "monitor.check._readmain"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
                 )
                 self._ready = threading.Event()
             ready = self._ready

@@ -1,4 +1,4 @@
-"""The read worker: `python -m monitor.check._readworker`, started by `monitor.check._readpool`.
+"""The read worker: started as `python -m monitor.check._readmain` by `monitor.check._readpool`.
 
 Reads one request at a time from stdin — a JSON line with the page's read settings and the body's
 length, then the raw body — and answers with one JSON line on stdout: the `Reading` of
@@ -95,7 +95,3 @@ def main() -> None:
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr
     serve(sys.stdin.buffer, replies)
-
-
-if __name__ == "__main__":
-    main()

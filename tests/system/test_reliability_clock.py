@@ -24,7 +24,6 @@ from hypothesis import strategies as st
 from monitor.check import CheckOutcome, Fetcher
 from monitor.config import parse_config
 from monitor.daemon import Daemon
-from monitor.metrics import MonitorState
 from monitor.models import ErrorKind, Extraction, ExtractKind, FixedClock, Item, Page, PageKind, ProbeResult, Result
 from monitor.sim import SimPortal
 from monitor.store import Store
@@ -106,7 +105,7 @@ def test_stored_history_has_no_negative_spans_after_a_step(tmp_path: Path, step:
     store = Store.open(tmp_path / "m.db")
     page_id = store.sync_pages([("bureau", "某某局", "http://bureau.example/")], [PAGE], 0.0)[PAGE.key]
     store.writer.start()
-    tracker = Tracker(store, MonitorState(FixedClock()), run_id=None)
+    tracker = Tracker(store, run_id=None)
     rt = PageRuntime(PAGE, page_id)
     t = 1_800_000_000.0
     script = [(0, Result.UP, False), (60, Result.UP, True), (120, Result.DOWN, False)]

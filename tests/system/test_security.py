@@ -238,8 +238,8 @@ SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|FROM|
 """SQL keywords as the code writes them (in capitals, so messages saying "from" are not SQL)."""
 FIXED_SQL_PARTS = {
     # (file, interpolated expression): why it is not a runtime value
-    ("store/_store.py", "columns"): "PageStateRow's own dataclass field names",
-    ("store/_store.py", "marks"): "one '?' per PageStateRow field",
+    ("store/_ops.py", "columns"): "PageStateRow's own dataclass field names",
+    ("store/_ops.py", "marks"): "one '?' per PageStateRow field",
     ("store/_store.py", "table"): "a fixed tuple of table names, or checked against a fixed set in count()",
     ("store/_store.py", "', '.join(columns)"): "column names read from a fixed table's cursor.description",
     ("store/_store.py", "', '.join(('?' for _ in columns))"): "one '?' per column",
@@ -284,7 +284,7 @@ BUILTINS_THAT_RUN_CODE = {"eval", "exec", "compile", "__import__"}
 OS_CALLS_THAT_RUN_PROGRAMS = {"system", "popen", "execv", "execve", "execvp", "spawnv", "spawnl", "posix_spawn"}
 FORBIDDEN_MODULES = {"subprocess", "pickle", "marshal", "shelve", "ctypes", "js2py", "py_mini_racer", "quickjs"}
 REVIEWED_IMPORTS = {
-    # The read workers (issue 10, B11): a fixed command line, `python -m monitor.check._readworker`; bodies
+    # The read workers (issue 10, B11): a fixed command line, `python -m monitor.check._readmain`; bodies
     # go to them over a pipe and their readings come back as JSON, never pickles.
     ("_readpool.py", "subprocess"),
 }
