@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -27,6 +27,7 @@ from monitor.links._harvest import clean_url
 from monitor.links._net import Resolver, refused_address
 from monitor.links._politeness import HostBudget
 from monitor.links._soft404 import Shape, is_homepage, missing_sibling, redirected_home, says_not_found, shape_of
+from monitor.links._transport import KeepAlivePool
 from monitor.links._types import LinkResult, LinkSettings, Outcome, ResourceType, Scope
 from monitor.models import Clock, ErrorKind, SystemClock
 
@@ -110,7 +111,7 @@ class LinkChecker:
         )
         self.cache = cache or LinkCache(settings.external_ttl_s)
         self._resolver = Resolver()
-        self._client = _client(transport, settings.verify_tls, ca_file, settings.concurrency)
+        self._transport = transport or KeepAlivePool(_ssl_context(settings.verify_tls, ca_file))
         self._probes: dict[str, asyncio.Future[Shape | None]] = {}
 
     async def __aenter__(self) -> LinkChecker:
@@ -122,7 +123,7 @@ class LinkChecker:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def check(
         self, url: str, site: SiteScope, *, element: str = "a", exclusions: Exclusions | None = None
@@ -198,7 +199,7 @@ class LinkChecker:
 
     async def _with_retries(self, url: str, method: str, rtype: ResourceType, want_body: bool) -> _Hop:
         """One request, asked again after a pause on 5xx/408/429/timeouts, `retries` times at most."""
-        host = httpx.URL(url).host
+        host = _Target.of(url).host
         for attempt in range(1, self.settings.retries + 2):
             last = attempt > self.settings.retries
             try:
@@ -222,11 +223,8 @@ class LinkChecker:
 
     async def _request(self, url: str, method: str, rtype: ResourceType, want_body: bool) -> _Hop:
         """Resolve, vet the address, wait for the host's turn, send; try each address on refusal."""
-        try:
-            target = httpx.URL(url)
-        except httpx.InvalidURL:
-            raise _Failed(None, "malformed URL", refused=True) from None
-        resolved = await self._resolver.resolve(target.host, target.port or _default_port(target.scheme))
+        target = _Target.of(url)
+        resolved = await self._resolver.resolve(target.host, target.port)
         if resolved.error is not None:
             raise _Failed(ErrorKind.DNS, resolved.error, name_missing=resolved.missing)
         refused = refused_address(target.host, resolved.addresses, self.settings.private_hosts)
@@ -240,7 +238,7 @@ class LinkChecker:
                     raise
         return await self._budgeted(target, resolved.addresses[-1], method, rtype, want_body)
 
-    async def _budgeted(self, target: httpx.URL, address: str, method: str, rtype: ResourceType, want: bool) -> _Hop:
+    async def _budgeted(self, target: _Target, address: str, method: str, rtype: ResourceType, want: bool) -> _Hop:
         async with self.budget.slot(target.host):
             try:
                 async with asyncio.timeout(self.settings.timeout_s):
@@ -250,33 +248,30 @@ class LinkChecker:
             except httpx.HTTPError as exc:
                 raise _translate(exc) from None
 
-    async def _send(self, target: httpx.URL, address: str, method: str, rtype: ResourceType, want: bool) -> _Hop:
-        headers = {
-            "Host": target.netloc.decode("ascii"),
-            "User-Agent": self.settings.user_agent,
-            "Accept": ACCEPT,
-            "Accept-Encoding": "gzip, deflate",
-        }
-        if target.scheme == "https":
-            # The pool is keyed by address: a TLS connection named for one host must not serve another.
-            headers["Connection"] = "close"
-        if method == "GET" and not want:
-            headers["Range"] = _RANGE  # an attachment is never downloaded whole
+    async def _send(self, target: _Target, address: str, method: str, rtype: ResourceType, want: bool) -> _Hop:
+        """One request straight to the transport (the client's auth/cookie/redirect layers are not needed)."""
+        headers = [
+            ("Host", target.netloc),
+            ("User-Agent", self.settings.user_agent),
+            ("Accept", ACCEPT),
+            ("Accept-Encoding", "gzip, deflate"),
+        ]
         extensions: dict[str, Any] = {}
         if target.scheme == "https":
+            # The pool is keyed by address: a TLS connection named for one host must not serve another.
+            headers.append(("Connection", "close"))
             extensions["sni_hostname"] = target.host
-        request = self._client.build_request(
-            method, target.copy_with(host=address), headers=headers, extensions=extensions
-        )
-        response = await self._client.send(request, stream=True)
+        if method == "GET" and not want:
+            headers.append(("Range", _RANGE))  # an attachment is never downloaded whole
+        request = httpx.Request(method, target.at(address), headers=headers, extensions=extensions)
+        response = await self._transport.handle_async_request(request)
         try:
             cap = self.settings.max_body_bytes if want else CHALLENGE_MAX_BYTES
-            body = (
-                await _read(response, cap) if method == "GET" and _readable(response.status_code, rtype, want) else b""
-            )
+            readable = method == "GET" and _readable(response.status_code, rtype, want)
+            body = await _read(response, cap) if readable else b""
         finally:
             await response.aclose()
-        return _Hop(response.status_code, response.headers, body, str(target))
+        return _Hop(response.status_code, response.headers, body, target.url)
 
     async def _soft_404(self, url: str, outcome: Outcome, body: bytes, content_type: str | None) -> bool:
         """A 200 internal page that is really "not found" (never judged on a homepage)."""
@@ -291,7 +286,8 @@ class LinkChecker:
 
     async def _probe_shape(self, url: str) -> Shape | None:
         """What the host answers for a surely-missing sibling: a Shape if 200 (soft-404 host), else None."""
-        origin = str(httpx.URL(url).copy_with(path="/", query=None, fragment=None))
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
         known = self._probes.get(origin)
         if known is None:
             known = self._probes[origin] = asyncio.ensure_future(self._ask_missing(url))
@@ -372,10 +368,8 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def _client(
-    transport: httpx.AsyncBaseTransport | None, verify: bool, ca_file: str | None, per_host: int
-) -> httpx.AsyncClient:
-    """One keep-alive pool for every host (connections are reused: cheaper for us and for the server)."""
+def _ssl_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    """The system trust store (or `ca_file`), or no verification at all when the site says so."""
     context = ssl.create_default_context(cafile=ca_file)
     if ca_file is None and not context.cert_store_stats()["x509_ca"]:
         import certifi  # no system CA bundle (minimal images): httpx ships certifi
@@ -384,13 +378,38 @@ def _client(
     if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    transport = transport or httpx.AsyncHTTPTransport(
-        verify=context,
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=max(100, per_host * 10)),
-        trust_env=False,
-        retries=0,
-    )
-    return httpx.AsyncClient(transport=transport, trust_env=False, follow_redirects=False)
+    return context
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A URL split once for a request: where to connect, what to name in Host and SNI."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    netloc: str
+    rest: str
+
+    @classmethod
+    def of(cls, url: str) -> _Target:
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").encode("idna").decode("ascii")
+            port = parts.port or _default_port(parts.scheme)
+        except (ValueError, UnicodeError):
+            raise _Failed(None, "malformed URL", refused=True) from None
+        if not host or parts.scheme not in ("http", "https"):
+            raise _Failed(None, "malformed URL", refused=True)
+        netloc = host if port == _default_port(parts.scheme) else f"{host}:{port}"
+        rest = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return cls(url, parts.scheme, host, port, netloc if ":" not in host else f"[{host}]:{port}", rest)
+
+    def at(self, address: str) -> str:
+        """This URL with the host replaced by the address to connect to."""
+        host = f"[{address}]" if ":" in address else address
+        return f"{self.scheme}://{host}:{self.port}{self.rest}"
 
 
 def _default_port(scheme: str) -> int:

@@ -62,9 +62,10 @@ def says_not_found(body: bytes, content_type: str | None) -> bool:
     """True when the page's title, or the text of a short page, says the page does not exist."""
     if _TITLE_SIGNAL.search(page_title(body, content_type)):
         return True
-    if visible_text_bytes(body) > SHORT_PAGE_TEXT_BYTES:
-        return False
-    return bool(_BODY_SIGNAL.search(decode(body, content_type).text))
+    # The phrase search is cheap and rarely matches; measuring the visible text is not, so it comes second.
+    return bool(_BODY_SIGNAL.search(decode(body, content_type).text)) and (
+        visible_text_bytes(body) <= SHORT_PAGE_TEXT_BYTES
+    )
 
 
 def redirected_home(url: str, final_url: str | None) -> bool:

@@ -1,0 +1,270 @@
+"""Link checking side by side with LinkChecker 10.x on one static site served by nginx on 127.0.0.1.
+
+    PYTHONPATH=$PWD python3 bench/links_vs_linkchecker.py [--pages 2000] [--threads 10] [--memory-links 100000]
+
+Generates PAGES pages x 20 links (plus images, attachments and some broken targets), serves them
+with nginx (a `LinkChecker` response header lifts LinkChecker's self-imposed 10 requests/s), runs
+LinkChecker and our crawler (monitor.links) as child processes with the same concurrency and no
+rate limit, and compares the broken URLs found, distinct URLs per second and CPU per distinct URL
+(children's CPU from getrusage). Then measures the RSS a sweep of MEMORY_LINKS distinct links adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import gc
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from _common import REPO, free_port, machine_facts, markdown_table, memory_kb, stop_process, wait_port, workspace
+
+LINKS_PER_PAGE = 20
+IMAGES, MISSING_IMAGES = 200, 10
+ATTACHMENTS, MISSING_ATTACHMENTS = 40, 5
+MISSING_PAGES = 30
+
+NGINX_CONF = """\
+daemon off;
+master_process on;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    default_type text/html;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {docroot};
+        # LinkChecker paces itself to 10 requests/s per host unless the server names it.
+        add_header LinkChecker "no-rate-limit" always;
+        # The memory run's targets: any path under /x/ exists, without 100,000 files on disk.
+        location /x/ {{ return 200 "x"; }}
+    }}
+}}
+"""
+
+
+def page_html(i: int, links: list[str]) -> str:
+    anchors = "\n".join(f'<li><a href="{href}">链接 {i}-{n}</a></li>' for n, href in enumerate(links))
+    return f"<!doctype html><html><head><title>页面 {i}</title></head><body><ul>\n{anchors}\n</ul></body></html>\n"
+
+
+def page_links(i: int, pages: int, rng: random.Random) -> list[str]:
+    """20 links: the next page (so every page is reachable), pages, 2 images, 1 attachment, rare misses."""
+    links = [f"/p/{(i + 1) % pages}.html"]
+    links += [f"/p/{rng.randrange(pages)}.html" for _ in range(14)]
+    links += [f"/img/{rng.randrange(IMAGES + MISSING_IMAGES)}.png" for _ in range(2)]
+    links.append(f"/doc/{rng.randrange(ATTACHMENTS + MISSING_ATTACHMENTS)}.pdf")
+    for _ in range(2):
+        missing = rng.random() < 0.02
+        links.append(f"/p/missing-{rng.randrange(MISSING_PAGES)}.html" if missing else f"/p/{rng.randrange(pages)}.html")
+    return links
+
+
+def build_site(root: Path, pages: int, seed: int = 12) -> tuple[int, set[str]]:
+    """Write the site; returns (link occurrences, broken URL paths)."""
+    rng = random.Random(seed)
+    for folder in ("p", "img", "doc"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for k in range(IMAGES):
+        (root / "img" / f"{k}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    for k in range(ATTACHMENTS):
+        (root / "doc" / f"{k}.pdf").write_bytes(b"%PDF-1.4\n" + bytes(20_000))
+    occurrences, targets = 0, set()
+    (root / "index.html").write_text(page_html(-1, [f"/p/{k}.html" for k in range(LINKS_PER_PAGE)]), "utf-8")
+    for i in range(pages):
+        links = page_links(i, pages, rng)
+        occurrences += len(links)
+        targets.update(links)
+        (root / "p" / f"{i}.html").write_text(page_html(i, links), "utf-8")
+    broken = {t for t in targets if not (root / t.lstrip("/")).exists()}
+    return occurrences, broken
+
+
+def build_memory_site(root: Path, links: int) -> None:
+    """links/20 pages under /m/, each with 20 distinct targets under /x/ (all answer 200)."""
+    (root / "m").mkdir(parents=True, exist_ok=True)
+    pages = links // LINKS_PER_PAGE
+    index = [f"/m/{k}.html" for k in range(0, pages, pages // 100 or 1)]
+    (root / "m" / "index.html").write_text(page_html(-1, index), "utf-8")
+    for i in range(pages):
+        targets = [f"/x/{i}-{n}.pdf" for n in range(LINKS_PER_PAGE - 1)] + [f"/m/{(i + 1) % pages}.html"]
+        (root / "m" / f"{i}.html").write_text(page_html(i, targets), "utf-8")
+
+
+@contextmanager
+def nginx(prefix: Path, docroot: Path) -> Iterator[str]:
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=prefix, port=port, docroot=docroot))
+    process = subprocess.Popen(
+        ["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)
+
+
+def timed_child(command: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run a child to completion: (its result, wall seconds, its user+system CPU seconds)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done, wall, cpu
+
+
+def run_linkchecker(base: str, threads: int, out: Path) -> dict[str, object]:
+    csv_path = out / "linkchecker.csv"
+    command = ["linkchecker", "--threads", str(threads), "--no-status", "--no-warnings", "-o", "text"]
+    command += ["-F", f"csv/utf-8/{csv_path}", f"{base}/index.html"]
+    done, wall, cpu = timed_child(command)
+    summary = re.search(r"(\d+) links? in (\d+) URLs? checked", done.stdout)
+    if summary is None:
+        raise RuntimeError(f"no LinkChecker summary in its output:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    rows = list(csv.reader((line for line in csv_path.read_text("utf-8").splitlines() if not line.startswith("#")), delimiter=";"))
+    header = rows[0]
+    broken = {row[header.index("url")] for row in rows[1:] if len(row) == len(header) and row[header.index("valid")] != "True"}
+    return {"wall_s": wall, "cpu_s": cpu, "distinct": int(summary.group(2)), "broken": sorted(broken)}
+
+
+def run_ours(base: str, threads: int) -> dict[str, object]:
+    done, wall, cpu = timed_child([sys.executable, __file__, "--child-crawl", f"{base}/index.html", "--threads", str(threads)])
+    if done.returncode != 0:
+        raise RuntimeError(f"our crawler failed:\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout)
+    return {"wall_s": wall, "cpu_s": cpu, "distinct": report["distinct"], "broken": report["broken"]}
+
+
+def child_crawl(start: str, threads: int) -> None:
+    """In the child: sweep the whole site, print the distinct count and the broken URLs as JSON."""
+    from monitor.links import LinkChecker, LinkClass, LinkSettings, SiteScope, crawl
+
+    settings = LinkSettings(
+        concurrency=threads, spacing_s=0.0, private_hosts=frozenset({"127.0.0.1"}),
+        max_depth=10_000, max_pages=1_000_000, max_links=1_000_000,
+    )  # fmt: skip
+
+    async def sweep() -> dict[str, object]:
+        async with LinkChecker(settings) as checker:
+            result = await crawl(checker, SiteScope.of([start]), [start])
+        broken = [r.url for r in result.results.values() if r.link_class is LinkClass.BROKEN]
+        return {"distinct": len(result.results), "broken": sorted(broken), "pages": result.pages_read}
+
+    print(json.dumps(asyncio.run(sweep())))
+
+
+def child_memory(start: str, threads: int) -> None:
+    """In the child: RSS before, at the peak of and after a sweep of every link under `start`."""
+    from monitor.links import LinkChecker, LinkSettings, SiteScope, crawl
+
+    settings = LinkSettings(
+        concurrency=threads, spacing_s=0.0, private_hosts=frozenset({"127.0.0.1"}),
+        max_depth=10_000, max_pages=1_000_000, max_links=1_000_000,
+    )  # fmt: skip
+    peak = [0]
+
+    async def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], memory_kb(os.getpid())[0])
+            await asyncio.sleep(0.2)
+
+    async def sweep() -> int:
+        sampler = asyncio.create_task(sample())
+        async with LinkChecker(settings) as checker:
+            result = await crawl(checker, SiteScope.of([start]), [start])
+        sampler.cancel()
+        return len(result.results)
+
+    gc.collect()
+    before = memory_kb(os.getpid())[0]
+    started = time.perf_counter()
+    distinct = asyncio.run(sweep())
+    wall = time.perf_counter() - started
+    gc.collect()
+    after = memory_kb(os.getpid())[0]
+    print(json.dumps({"distinct": distinct, "wall_s": wall, "rss_before_kb": before, "rss_peak_kb": peak[0], "rss_after_kb": after}))
+
+
+def compare(args: argparse.Namespace, base: str, occurrences: int, expected: set[str], out: Path) -> None:
+    theirs = run_linkchecker(base, args.threads, out)
+    ours = run_ours(base, args.threads)
+    expected_urls = {base + path for path in expected}
+    rows = []
+    for name, side in (("LinkChecker 10.6", theirs), ("monitor.links", ours)):
+        distinct, wall, cpu = int(side["distinct"]), float(side["wall_s"]), float(side["cpu_s"])
+        found = set(side["broken"])  # type: ignore[call-overload]
+        rows.append([name, distinct, f"{wall:.2f}", f"{cpu:.2f}", f"{distinct / wall:.0f}", f"{1000 * cpu / distinct:.2f}",
+                     f"{len(found)} ({'= expected' if found == expected_urls else 'DIFFERS'})"])  # fmt: skip
+    speed = (int(ours["distinct"]) / float(ours["wall_s"])) / (int(theirs["distinct"]) / float(theirs["wall_s"]))  # type: ignore[call-overload]
+    cpu_ratio = (float(ours["cpu_s"]) / int(ours["distinct"])) / (float(theirs["cpu_s"]) / int(theirs["distinct"]))  # type: ignore[call-overload]
+    print(f"site: {args.pages} pages, {occurrences} link occurrences, {len(expected)} broken targets; {args.threads} threads\n")
+    print(markdown_table(["checker", "distinct URLs", "wall s", "CPU s", "URLs/s", "CPU ms/URL", "broken found"], rows))
+    print(f"\nspeed ratio (ours / LinkChecker URLs/s): {speed:.1f}x; CPU per URL ratio: {cpu_ratio:.2f}")
+    if set(theirs["broken"]) != set(ours["broken"]):  # type: ignore[call-overload]
+        print("broken sets differ:", sorted(set(theirs["broken"]) ^ set(ours["broken"])))  # type: ignore[call-overload]
+
+
+def memory(args: argparse.Namespace, base: str) -> None:
+    done, wall, cpu = timed_child([sys.executable, __file__, "--child-memory", f"{base}/m/index.html", "--threads", str(args.threads)])
+    if done.returncode != 0:
+        raise RuntimeError(f"memory sweep failed:\n{done.stderr[-3000:]}")
+    r = json.loads(done.stdout)
+    mib = 1024
+    print(f"\nmemory: sweep of {r['distinct']} distinct URLs in {r['wall_s']:.1f}s ({cpu:.1f}s CPU): RSS before "
+          f"{r['rss_before_kb'] / mib:.0f} MiB, peak {r['rss_peak_kb'] / mib:.0f} MiB "
+          f"(+{(r['rss_peak_kb'] - r['rss_before_kb']) / mib:.0f}), after {r['rss_after_kb'] / mib:.0f} MiB "
+          f"(+{(r['rss_after_kb'] - r['rss_before_kb']) / mib:.0f})")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=10)
+    parser.add_argument("--memory-links", type=int, default=100_000, help="0 skips the memory run")
+    parser.add_argument("--child-crawl", help=argparse.SUPPRESS)
+    parser.add_argument("--child-memory", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_crawl:
+        return child_crawl(args.child_crawl, args.threads)
+    if args.child_memory:
+        return child_memory(args.child_memory, args.threads)
+    print(" ".join(f"{k}={v}" for k, v in machine_facts().items()))
+    with workspace("links-bench-") as work:
+        docroot = work / "site"
+        occurrences, expected = build_site(docroot, args.pages)
+        if args.memory_links:
+            build_memory_site(docroot, args.memory_links)
+        with nginx(work / "nginx", docroot) as base:
+            compare(args, base, occurrences, expected, work)
+            if args.memory_links:
+                memory(args, base)
+
+
+if __name__ == "__main__":
+    main()
