@@ -130,7 +130,9 @@ def absolute_url(base: str, raw: str) -> str | SkipReason:
         if _CONTROL.search(value):
             return SkipReason.MALFORMED
     try:
-        return clean_url(urljoin(base, value))
+        # An absolute URL is taken as written: urljoin would read "http://" as the base itself.
+        absolute = scheme is not None and value[scheme.end() : scheme.end() + 2] == "//"
+        return clean_url(value if absolute else urljoin(base, value))
     except ValueError:
         return SkipReason.MALFORMED
 
