@@ -47,34 +47,34 @@ def test_resource_type_by_element_and_suffix(url: str, element: str, expected: R
     assert rtype(url, element) is expected
 
 
-I, E = Scope.INTERNAL, Scope.EXTERNAL
+INT, EXT = Scope.INTERNAL, Scope.EXTERNAL
 
 
 @pytest.mark.parametrize(
     ("outcome", "scope", "expected"),
     [
-        (Outcome(status=200), I, LinkClass.OK),
-        (Outcome(status=206), E, LinkClass.OK),
-        (Outcome(status=416), I, LinkClass.OK),
-        (Outcome(status=404), I, LinkClass.BROKEN),
-        (Outcome(status=403), I, LinkClass.BROKEN),
-        (Outcome(status=410), I, LinkClass.BROKEN),
-        (Outcome(status=404), E, LinkClass.SUSPECT),
-        (Outcome(status=400), I, LinkClass.SUSPECT),
-        (Outcome(status=500), I, LinkClass.SUSPECT),
-        (Outcome(status=503), E, LinkClass.SUSPECT),
-        (Outcome(error_kind=ErrorKind.TIMEOUT, error="t"), I, LinkClass.SUSPECT),
-        (Outcome(error_kind=ErrorKind.CONNECT, error="c"), I, LinkClass.SUSPECT),
-        (Outcome(error_kind=ErrorKind.TLS, error="t"), E, LinkClass.SUSPECT),
-        (Outcome(error_kind=ErrorKind.DNS, error="d", name_missing=True), I, LinkClass.BROKEN),
-        (Outcome(error_kind=ErrorKind.DNS, error="d", name_missing=True), E, LinkClass.BROKEN),
-        (Outcome(error_kind=ErrorKind.DNS, error="temporary"), E, LinkClass.SUSPECT),
-        (Outcome(status=412), I, LinkClass.BLOCKED),
-        (Outcome(status=521), E, LinkClass.BLOCKED),
-        (Outcome(status=429), I, LinkClass.BLOCKED),
-        (Outcome(status=200, challenge="ruishu"), I, LinkClass.BLOCKED),
-        (Outcome(status=200, soft_404=True), I, LinkClass.SOFT_404),
-        (Outcome(refused="excluded by 're:x'"), I, LinkClass.EXCLUDED),
+        (Outcome(status=200), INT, LinkClass.OK),
+        (Outcome(status=206), EXT, LinkClass.OK),
+        (Outcome(status=416), INT, LinkClass.OK),
+        (Outcome(status=404), INT, LinkClass.BROKEN),
+        (Outcome(status=403), INT, LinkClass.BROKEN),
+        (Outcome(status=410), INT, LinkClass.BROKEN),
+        (Outcome(status=404), EXT, LinkClass.SUSPECT),
+        (Outcome(status=400), INT, LinkClass.SUSPECT),
+        (Outcome(status=500), INT, LinkClass.SUSPECT),
+        (Outcome(status=503), EXT, LinkClass.SUSPECT),
+        (Outcome(error_kind=ErrorKind.TIMEOUT, error="t"), INT, LinkClass.SUSPECT),
+        (Outcome(error_kind=ErrorKind.CONNECT, error="c"), INT, LinkClass.SUSPECT),
+        (Outcome(error_kind=ErrorKind.TLS, error="t"), EXT, LinkClass.SUSPECT),
+        (Outcome(error_kind=ErrorKind.DNS, error="d", name_missing=True), INT, LinkClass.BROKEN),
+        (Outcome(error_kind=ErrorKind.DNS, error="d", name_missing=True), EXT, LinkClass.BROKEN),
+        (Outcome(error_kind=ErrorKind.DNS, error="temporary"), EXT, LinkClass.SUSPECT),
+        (Outcome(status=412), INT, LinkClass.BLOCKED),
+        (Outcome(status=521), EXT, LinkClass.BLOCKED),
+        (Outcome(status=429), INT, LinkClass.BLOCKED),
+        (Outcome(status=200, challenge="ruishu"), INT, LinkClass.BLOCKED),
+        (Outcome(status=200, soft_404=True), INT, LinkClass.SOFT_404),
+        (Outcome(refused="excluded by 're:x'"), INT, LinkClass.EXCLUDED),
     ],
 )
 def test_classify_table(outcome: Outcome, scope: Scope, expected: LinkClass) -> None:
@@ -83,7 +83,7 @@ def test_classify_table(outcome: Outcome, scope: Scope, expected: LinkClass) -> 
     assert reason and "\n" not in reason
 
 
-S, B, O = LinkClass.SUSPECT, LinkClass.BROKEN, LinkClass.OK
+S, B, OK = LinkClass.SUSPECT, LinkClass.BROKEN, LinkClass.OK
 
 
 @pytest.mark.parametrize(
@@ -92,11 +92,11 @@ S, B, O = LinkClass.SUSPECT, LinkClass.BROKEN, LinkClass.OK
         ([S], 3, S),
         ([S, S], 3, S),
         ([S, S, S], 3, B),
-        ([O, S, S, S], 3, B),
-        ([S, S, O, S], 3, S),
+        ([OK, S, S, S], 3, B),
+        ([S, S, OK, S], 3, S),
         ([B, S, S], 3, B),
         ([S], 1, B),
-        ([S, S, S, O], 3, O),
+        ([S, S, S, OK], 3, OK),
         ([LinkClass.BLOCKED] * 5, 3, LinkClass.BLOCKED),
     ],
 )

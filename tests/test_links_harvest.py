@@ -31,7 +31,10 @@ def _one(markup: str) -> tuple[str, str, str, str]:
         ('<embed src="v.swf">', ("http://www.example.gov.cn/col/v.swf", "embed", "src", "")),
         ('<object data="../doc.pdf"></object>', ("http://www.example.gov.cn/doc.pdf", "object", "data", "")),
         ('<img srcset="s1.jpg 1x, s2.jpg 2x" alt="s">', ("http://www.example.gov.cn/col/s1.jpg", "img", "srcset", "s")),
-        ('<a href="x.html"><img src="" alt="图片链接"></a>', ("http://www.example.gov.cn/col/x.html", "a", "href", "图片链接")),
+        (
+            '<a href="x.html"><img src="" alt="图片链接"></a>',
+            ("http://www.example.gov.cn/col/x.html", "a", "href", "图片链接"),
+        ),
         ('<a href="x.html" title="标题"> </a>', ("http://www.example.gov.cn/col/x.html", "a", "href", "标题")),
     ],
 )

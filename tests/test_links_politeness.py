@@ -30,7 +30,7 @@ def _budget(**kwargs: object) -> tuple[HostBudget, FixedClock, FakeSleep]:
 
 
 def test_requests_to_one_host_start_spacing_apart_and_other_hosts_do_not_wait() -> None:
-    budget, clock, sleep = _budget(concurrency=4, spacing_s=0.5)
+    budget, clock, _ = _budget(concurrency=4, spacing_s=0.5)
     starts: list[tuple[str, float]] = []
 
     async def one(host: str) -> None:
@@ -79,7 +79,7 @@ def test_back_off_pauses_every_request_to_the_host() -> None:
 
 
 def test_limits_override_one_host() -> None:
-    budget, clock, sleep = _budget(concurrency=10, spacing_s=0.0, limits={"slow.gov.cn": (1, 2.0)})
+    budget, _, sleep = _budget(concurrency=10, spacing_s=0.0, limits={"slow.gov.cn": (1, 2.0)})
 
     async def main() -> None:
         for _ in range(2):
