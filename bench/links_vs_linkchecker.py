@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import ctypes
 import gc
 import json
@@ -151,18 +150,24 @@ maxrequestspersecond=1000000
 
 
 def run_linkchecker(base: str, threads: int, out: Path) -> dict[str, Any]:
-    """LinkChecker over the site: the summary gives the distinct URLs, the CSV file the failures."""
+    """LinkChecker over the site; its text report gives the distinct URLs and the failed ones."""
     (out / "linkcheckerrc").write_text(LINKCHECKER_RC)
     command = ["linkchecker", "-f", "linkcheckerrc", "--threads", str(threads), "--no-status", "--no-warnings"]
-    command += ["-o", "text", "-F", "csv/utf-8/linkchecker.csv", f"{base}/index.html"]
-    done, wall, cpu = timed_child(command, cwd=out)
+    done, wall, cpu = timed_child([*command, "-o", "text", f"{base}/index.html"], cwd=out)
     summary = re.search(r"(\d+) links? in (\d+) URLs? checked", done.stdout)
     if summary is None:
         raise RuntimeError(f"no LinkChecker summary in its output:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    lines = [line for line in (out / "linkchecker.csv").read_text("utf-8").splitlines() if not line.startswith("#")]
-    rows = list(csv.DictReader(lines, delimiter=";"))
-    broken = sorted({row["url"] for row in rows if row.get("valid") != "True"})
-    return {"wall_s": wall, "cpu_s": cpu, "distinct": int(summary.group(2)), "broken": broken}
+    return {"wall_s": wall, "cpu_s": cpu, "distinct": int(summary.group(2)), "broken": failed_urls(done.stdout)}
+
+
+def failed_urls(report: str) -> list[str]:
+    """The `Real URL` of every block of LinkChecker's text report whose `Result` is an error."""
+    failed = set()
+    for block in report.split("\n\n"):
+        real = re.search(r"^Real URL\s+(\S+)", block, re.MULTILINE)
+        if real and re.search(r"^Result\s+Error", block, re.MULTILINE):
+            failed.add(real.group(1))
+    return sorted(failed)
 
 
 def run_ours(base: str, threads: int) -> dict[str, Any]:

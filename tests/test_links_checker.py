@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from monitor._antibot import CHALLENGE_MAX_BYTES
 from monitor.links import (
     HostBudget,
+    Inspection,
     LinkCache,
     LinkChecker,
     LinkClass,
@@ -139,12 +141,17 @@ def test_soft_404_by_what_the_page_says() -> None:
             "/art/1.html": Reply(body=html("对不起，您访问的页面不存在或已被删除！", "提示信息")),
             "/art/2.html": Reply(body=html("正常的文章" * 50, "404 错误")),
             "/art/3.html": Reply(body=html("关于做好防汛工作的通知" * 20, "通知")),
+            "/art/4.html": Reply(
+                body="<html><body>抱歉，您访问的页面不存在</body></html>".encode("gbk"),
+                headers=(("Content-Type", "text/html; charset=gbk"),),
+            ),
         }
     )
     with serving(site) as base:
-        urls = [f"{base}/art/{n}.html" for n in (1, 2, 3)]
+        urls = [f"{base}/art/{n}.html" for n in (1, 2, 3, 4)]
         results = Harness().check(base, [(url, "a") for url in urls])
-    assert [results[url].link_class for url in urls] == [LinkClass.SOFT_404, LinkClass.SOFT_404, LinkClass.OK]
+    soft, ok = LinkClass.SOFT_404, LinkClass.OK
+    assert [results[url].link_class for url in urls] == [soft, soft, ok, soft]
 
 
 def test_host_answering_200_to_every_path_gets_soft_404s_but_never_on_its_homepage() -> None:
@@ -186,6 +193,20 @@ def test_redirect_loop_is_suspect() -> None:
     with serving(site) as base:
         result = Harness().check(base, [(f"{base}/loop.html", "a")])[f"{base}/loop.html"]
     assert (result.link_class, result.outcome.error_kind) == (LinkClass.SUSPECT, ErrorKind.REDIRECT)
+
+
+def test_a_page_link_serving_a_large_file_is_not_downloaded() -> None:
+    blob = Reply(body=bytes(4 * 1024 * 1024), headers=(("Content-Type", "application/octet-stream"),))
+    site = LinkSite({"/download": blob})
+    with serving(site) as base:
+        inspection = asyncio.run(_inspect(f"{base}/download", SiteScope.of([base])))
+    assert inspection.result.link_class is LinkClass.OK
+    assert len(inspection.body) <= CHALLENGE_MAX_BYTES  # only its start is read, to spot a challenge page
+
+
+async def _inspect(url: str, site: SiteScope) -> Inspection:
+    async with LinkChecker(settings()) as checker:
+        return await checker.inspect(url, site)
 
 
 def test_slow_link_times_out_as_suspect_and_a_timeout_is_retried() -> None:

@@ -9,6 +9,7 @@ pages (to crawl them and judge soft-404s), never whole for anything else.
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -30,6 +31,8 @@ from monitor.links._soft404 import Shape, is_homepage, missing_sibling, redirect
 from monitor.links._transport import KeepAlivePool
 from monitor.links._types import LinkResult, LinkSettings, Outcome, ResourceType, Scope
 from monitor.models import Clock, ErrorKind, SystemClock
+
+logger = logging.getLogger(__name__)
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RETRY_STATUSES = frozenset({408, 429, *range(500, 600)})
@@ -177,6 +180,7 @@ class LinkChecker:
         except _Failed as failure:
             return _failed_outcome(failure, method), b"", None
         except Exception as exc:  # a bug here must cost one link's result, not the pass
+            logger.exception("link check: internal error on %s", url)
             return Outcome(error_kind=ErrorKind.CONNECT, error=f"internal error: {type(exc).__name__}"), b"", None
         vendor = challenge_vendor(hop.body) if 200 <= hop.status < 300 and hop.body else None
         outcome = Outcome(status=hop.status, final_url=hop.url, challenge=vendor, method=method, attempts=hop.attempts)
@@ -266,6 +270,7 @@ class LinkChecker:
         request = httpx.Request(method, target.at(address), headers=headers, extensions=extensions)
         response = await self._transport.handle_async_request(request)
         try:
+            want = want and _is_markup(response.headers.get("content-type"))
             cap = self.settings.max_body_bytes if want else CHALLENGE_MAX_BYTES
             readable = method == "GET" and _readable(response.status_code, rtype, want)
             body = await _read(response, cap) if readable else b""
@@ -299,6 +304,12 @@ class LinkChecker:
         except _Failed:
             return None
         return shape_of(hop.body, hop.headers.get("content-type")) if hop.status == 200 else None
+
+
+def _is_markup(content_type: str | None) -> bool:
+    """A body worth reading whole: HTML or XML, or undeclared (a `/download?id=` link may be a 50 MB file)."""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    return not kind or kind.startswith("text/") or "html" in kind or "xml" in kind
 
 
 def _readable(status: int, rtype: ResourceType, want: bool) -> bool:

@@ -35,10 +35,7 @@ SOURCES: tuple[tuple[str, str], ...] = (
 """(element, attribute) pairs that carry a link, in the order an element's attributes are read."""
 
 _SELECTOR = ",".join(f"{tag}[{attribute}]" for tag, attribute in SOURCES)
-_ATTRIBUTES: dict[str, tuple[str, ...]] = {}
-for _tag, _attribute in SOURCES:
-    _ATTRIBUTES.setdefault(_tag, ())
-    _ATTRIBUTES[_tag] += (_attribute,)
+_ATTRIBUTES = {tag: tuple(a for t, a in SOURCES if t == tag) for tag, _ in SOURCES}
 _SCHEME_SKIPS = {
     "javascript": SkipReason.JAVASCRIPT,
     "mailto": SkipReason.MAILTO,
