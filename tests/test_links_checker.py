@@ -145,13 +145,16 @@ def test_soft_404_by_what_the_page_says() -> None:
                 body="<html><body>抱歉，您访问的页面不存在</body></html>".encode("gbk"),
                 headers=(("Content-Type", "text/html; charset=gbk"),),
             ),
+            "/art/5.html": Reply(body=html("条例全文" * 50, "中华人民共和国国务院令第404号")),
+            "/art/6.html": Reply(body=html("页面" * 50, "页面 404")),
+            "/art/7.html": Reply(body=html("", "Error 404 - Not Found")),
         }
     )
     with serving(site) as base:
-        urls = [f"{base}/art/{n}.html" for n in (1, 2, 3, 4)]
+        urls = [f"{base}/art/{n}.html" for n in range(1, 8)]
         results = Harness().check(base, [(url, "a") for url in urls])
     soft, ok = LinkClass.SOFT_404, LinkClass.OK
-    assert [results[url].link_class for url in urls] == [soft, soft, ok, soft]
+    assert [results[url].link_class for url in urls] == [soft, soft, ok, soft, ok, ok, soft]
 
 
 def test_host_answering_200_to_every_path_gets_soft_404s_but_never_on_its_homepage() -> None:

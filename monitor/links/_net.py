@@ -34,14 +34,20 @@ class Resolver:
     """getaddrinfo on the event loop, each host once per resolver (a sweep asks once per host)."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, int], asyncio.Future[Resolved]] = {}
+        self._pending: dict[tuple[str, int], asyncio.Future[Resolved]] = {}
+        self._known: dict[tuple[str, int], Resolved] = {}
 
     async def resolve(self, host: str, port: int) -> Resolved:
         key = (host.lower(), port)
-        known = self._cache.get(key)
-        if known is None:
-            known = self._cache[key] = asyncio.ensure_future(_lookup(host, port))
-        return await asyncio.shield(known)
+        known = self._known.get(key)
+        if known is not None:
+            return known  # the common case: no future, no shield, no await
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = asyncio.ensure_future(_lookup(host, port))
+        self._known[key] = answer = await asyncio.shield(pending)
+        self._pending.pop(key, None)
+        return answer
 
 
 async def _lookup(host: str, port: int) -> Resolved:

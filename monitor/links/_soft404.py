@@ -25,7 +25,9 @@ _PHRASES = (
     *("您所访问的页面不存在", "信息不存在", "文章不存在", "内容不存在", "已被删除", "页面已删除", "无法找到该页"),
     *("page not found", "not found", "no longer available", "does not exist"),
 )
-_TITLE_SIGNAL = re.compile("|".join([r"\b404\b", *map(re.escape, _PHRASES)]), re.IGNORECASE)
+_TITLE_404 = r"^\W*404\b|\b404\s*(?:错误|页面|error|not)|(?:错误|error|http)\s*(?:代码)?\W*404\b"
+"""A 404 the title presents as an error: "404", "404 Not Found", "错误 404" — not "国务院令第404号"."""
+_TITLE_SIGNAL = re.compile("|".join([_TITLE_404, *map(re.escape, _PHRASES)]), re.IGNORECASE)
 _BODY_SIGNAL = re.compile(
     b"|".join(re.escape(phrase.encode(codec)) for phrase in _PHRASES for codec in ("utf-8", "gb18030")),
     re.IGNORECASE,
