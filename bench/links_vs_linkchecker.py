@@ -250,7 +250,9 @@ def _malloc_trim() -> int | None:
     return memory_kb(os.getpid())[0]
 
 
-def compare(args: argparse.Namespace, base: str, occurrences: int, expected: set[str], out: Path) -> None:
+def compare(
+    args: argparse.Namespace, base: str, occurrences: int, expected: set[str], out: Path
+) -> tuple[float, float]:
     theirs = run_linkchecker(base, args.threads, out)
     ours = run_ours(base, args.threads)
     expected_urls = {base + path for path in expected}
@@ -268,6 +270,7 @@ def compare(args: argparse.Namespace, base: str, occurrences: int, expected: set
     print(f"\nours / LinkChecker: {speed:.1f}x the distinct URLs per second, {cpu_ratio:.2f}x the CPU per URL")
     if set(theirs["broken"]) != set(ours["broken"]):
         print("broken sets differ:", sorted(set(theirs["broken"]) ^ set(ours["broken"])))
+    return speed, cpu_ratio
 
 
 def memory(args: argparse.Namespace, base: str) -> None:
@@ -291,6 +294,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3, help="side-by-side runs (the median ratios are printed)")
     parser.add_argument("--memory-links", type=int, default=100_000, help="0 skips the memory run")
     parser.add_argument("--child-crawl", help=argparse.SUPPRESS)
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
@@ -306,7 +310,10 @@ def main() -> None:
         if args.memory_links:
             build_memory_site(docroot, args.memory_links)
         with nginx(work / "nginx", docroot) as base:
-            compare(args, base, occurrences, expected, work)
+            ratios = [compare(args, base, occurrences, expected, work) for _ in range(args.runs)]
+            speeds, cpus = sorted(r[0] for r in ratios), sorted(r[1] for r in ratios)
+            print(f"\nmedian of {args.runs} runs: {speeds[len(speeds) // 2]:.1f}x the URLs/s, "
+                  f"{cpus[len(cpus) // 2]:.2f}x the CPU per URL")  # fmt: skip
             if args.memory_links:
                 memory(args, base)
 

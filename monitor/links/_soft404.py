@@ -28,11 +28,9 @@ _PHRASES = (
 _TITLE_404 = r"^\W*404\b|\b404\s*(?:错误|页面|error|not)|(?:错误|error|http)\s*(?:代码)?\W*404\b"
 """A 404 the title presents as an error: "404", "404 Not Found", "错误 404" — not "国务院令第404号"."""
 _TITLE_SIGNAL = re.compile("|".join([_TITLE_404, *map(re.escape, _PHRASES)]), re.IGNORECASE)
-_BODY_SIGNAL = re.compile(
-    b"|".join(re.escape(phrase.encode(codec)) for phrase in _PHRASES for codec in ("utf-8", "gb18030")),
-    re.IGNORECASE,
-)
-"""The phrases as UTF-8 and GB18030 bytes: searching the raw body spares decoding every page twice."""
+_BODY_SIGNAL = re.compile(b"|".join(re.escape(p.lower().encode(c)) for p in _PHRASES for c in ("utf-8", "gb18030")))
+"""The phrases as UTF-8 and GB18030 bytes, searched in the lower-cased raw body: no decoding, and a
+case-sensitive alternation of literals is ten times faster than an IGNORECASE one."""
 _HOMEPAGE_PATHS = frozenset({"/", "/index.html", "/index.htm", "/index.shtml", "/default.html", "/default.htm"})
 
 
@@ -69,7 +67,7 @@ def says_not_found(body: bytes, content_type: str | None) -> bool:
     if _TITLE_SIGNAL.search(page_title(body, content_type)):
         return True
     # The phrase search is cheap and rarely matches; measuring the visible text is not, so it comes second.
-    return bool(_BODY_SIGNAL.search(body)) and (visible_text_bytes(body) <= SHORT_PAGE_TEXT_BYTES)
+    return bool(_BODY_SIGNAL.search(body.lower())) and (visible_text_bytes(body) <= SHORT_PAGE_TEXT_BYTES)
 
 
 def redirected_home(url: str, final_url: str | None) -> bool:
