@@ -207,7 +207,7 @@ def child_crawl(start: str, threads: int) -> None:
 
 
 def child_memory(start: str, threads: int) -> None:
-    """In the child: RSS before, at the peak of and after a sweep of every link under `start`."""
+    """In the child: RSS before, then at the peak of and after each of two sweeps of every link under `start`."""
     from monitor.links import LinkChecker, SiteScope, crawl
 
     peak = [0]
@@ -230,15 +230,15 @@ def child_memory(start: str, threads: int) -> None:
 
     asyncio.run(warm_up())  # imports, the event loop and the first pages: not the sweep's memory
     gc.collect()
-    before = memory_kb(os.getpid())[0]
-    started = time.perf_counter()
-    distinct = asyncio.run(sweep())
-    wall = time.perf_counter() - started
-    gc.collect()
-    after = memory_kb(os.getpid())[0]
-    trimmed = _malloc_trim()
-    report = {"distinct": distinct, "wall_s": wall, "before_kb": before, "peak_kb": peak[0], "after_kb": after}
-    print(json.dumps({**report, "trimmed_kb": trimmed}))
+    report: dict[str, Any] = {"before_kb": memory_kb(os.getpid())[0]}
+    for n in (1, 2):  # the second sweep shows whether the first one's memory is reused or lost
+        started = time.perf_counter()
+        report["distinct"] = asyncio.run(sweep())
+        report[f"wall{n}_s"] = time.perf_counter() - started
+        gc.collect()
+        report[f"peak{n}_kb"], peak[0] = peak[0], 0
+        report[f"after{n}_kb"] = memory_kb(os.getpid())[0]
+    print(json.dumps({**report, "trimmed_kb": _malloc_trim()}))
 
 
 def _malloc_trim() -> int | None:
@@ -279,15 +279,18 @@ def memory(args: argparse.Namespace, base: str) -> None:
     if done.returncode != 0:
         raise RuntimeError(f"memory sweep failed:\n{done.stderr[-3000:]}")
     r = json.loads(done.stdout)
-    mib = 1024
 
-    def delta(key: str) -> str:
-        return f"{r[key] / mib:.0f} MiB ({(r[key] - r['before_kb']) / mib:+.0f})"
+    def mib(key: str) -> str:
+        return f"{r[key] / 1024:.0f} MiB ({(r[key] - r['before_kb']) / 1024:+.0f})"
 
-    trimmed = delta("trimmed_kb") if r["trimmed_kb"] is not None else "n/a"
-    print(f"\nmemory: a sweep of {r['distinct']} distinct URLs took {r['wall_s']:.1f}s and {cpu:.1f}s CPU; "
-          f"RSS before {r['before_kb'] / mib:.0f} MiB, peak {delta('peak_kb')}, after {delta('after_kb')}, "
-          f"after malloc_trim {trimmed}")  # fmt: skip
+    trimmed = mib("trimmed_kb") if r["trimmed_kb"] is not None else "n/a"
+    print(f"\nmemory: two sweeps of {r['distinct']} distinct URLs ({r['wall1_s']:.0f}s and {r['wall2_s']:.0f}s, "
+          f"{cpu:.0f}s CPU in all); RSS before {r['before_kb'] / 1024:.0f} MiB")  # fmt: skip
+    print(markdown_table(
+        ["sweep", "peak RSS", "RSS after"],
+        [["first", mib("peak1_kb"), mib("after1_kb")], ["second", mib("peak2_kb"), mib("after2_kb")]],
+    ))  # fmt: skip
+    print(f"after both and malloc_trim: {trimmed}")
 
 
 def main() -> None:

@@ -80,10 +80,12 @@ class LinkCache:
         self._entries: dict[str, tuple[float, Outcome]] = {}
 
     def get(self, url: str, now: float) -> tuple[float, Outcome] | None:
+        """(checked_at, outcome) of a fresh entry, or None when absent or older than the TTL."""
         entry = self._entries.get(url)
         return entry if entry is not None and now - entry[0] < self.ttl_s else None
 
     def put(self, url: str, checked_at: float, outcome: Outcome) -> None:
+        """Remember what `url` answered at `checked_at`."""
         self._entries[url] = (checked_at, outcome)
 
     def prune(self, now: float) -> None:

@@ -38,6 +38,7 @@ class Resolver:
         self._known: dict[tuple[str, int], Resolved] = {}
 
     async def resolve(self, host: str, port: int) -> Resolved:
+        """The host's addresses (asked once; concurrent askers share the one lookup)."""
         key = (host.lower(), port)
         known = self._known.get(key)
         if known is not None:
@@ -67,6 +68,7 @@ async def _lookup(host: str, port: int) -> Resolved:
 
 
 def is_ip(host: str) -> bool:
+    """True for an IPv4 or IPv6 literal (brackets allowed): nothing to resolve."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:

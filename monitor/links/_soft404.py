@@ -42,11 +42,13 @@ class Shape:
     length: int
 
     def like(self, other: Shape) -> bool:
+        """Same title and lengths within SHAPE_TOLERANCE: the same page template, most likely."""
         longest = max(self.length, other.length, 1)
         return self.title == other.title and abs(self.length - other.length) / longest <= SHAPE_TOLERANCE
 
 
 def shape_of(body: bytes, content_type: str | None) -> Shape:
+    """The shape of a 200 answer: its title and its length."""
     return Shape(page_title(body, content_type), len(body))
 
 
