@@ -81,6 +81,7 @@ def test_no_stored_url_or_raw_value_keeps_a_password() -> None:
     page = harvest(b'<a href="http://admin:pw123@example.gov.cn/x">x</a><img src="ftp://u:pw123@h/x">', PAGE)
     assert "pw123" not in page.links[0].url
     assert page.skipped[0].reason is SkipReason.SCHEME
+    assert page.skipped[0].raw == "ftp://h/x"
     assert all("pw123" not in link.url for link in page.links)
 
 

@@ -45,6 +45,8 @@ _SCHEME_SKIPS = {
 _SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*):")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SPACES = re.compile(r"\s+")
+_USERINFO = re.compile(r"(//)[^/?#@\s]*@")
+"""`user:password@` after `//`: dropped from skipped links' raw values too (they are kept as evidence)."""
 _NOT_PLAIN = re.compile(r"[\x00-\x20\x7f\\]|/\.")
 """What keeps a relative link off the concatenation fast path: controls, spaces, backslashes, dot segments."""
 
@@ -68,7 +70,7 @@ def harvest(body: bytes | str, url: str, content_type: str | None = None) -> Har
                 raw = first_srcset_candidate(raw)
             resolved = resolver.resolve(raw)
             if isinstance(resolved, SkipReason):
-                skipped.append(Skipped(raw[:MAX_RAW_CHARS], tag, attribute, resolved))
+                skipped.append(Skipped(_USERINFO.sub(r"\1", raw)[:MAX_RAW_CHARS], tag, attribute, resolved))
             else:
                 links.append(Found(resolved, tag, attribute, _anchor_text(node, tag)))
     return Harvest(url=url, title=_title(document), links=tuple(links), skipped=tuple(skipped))
