@@ -315,8 +315,11 @@ def main() -> None:
         with nginx(work / "nginx", docroot) as base:
             ratios = [compare(args, base, occurrences, expected, work) for _ in range(args.runs)]
             speeds, cpus = sorted(r[0] for r in ratios), sorted(r[1] for r in ratios)
-            print(f"\nmedian of {args.runs} runs: {speeds[len(speeds) // 2]:.1f}x the URLs/s, "
-                  f"{cpus[len(cpus) // 2]:.2f}x the CPU per URL")  # fmt: skip
+            if ratios:
+                median_speed, median_cpu = speeds[len(speeds) // 2], cpus[len(cpus) // 2]
+                print(
+                    f"\nmedian of {args.runs} runs: {median_speed:.1f}x the URLs/s, {median_cpu:.2f}x the CPU per URL"
+                )
             if args.memory_links:
                 memory(args, base)
 
