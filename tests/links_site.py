@@ -7,6 +7,7 @@ HEAD-hostile servers), can wait before answering (slow links) and can answer a s
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -97,14 +98,20 @@ def _handler(site: LinkSite) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serving(site: LinkSite, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve `site` on `host`; yields its base URL (`http://host:port`)."""
+def serving(site: LinkSite, host: str = "127.0.0.1", tls: tuple[str, str] | None = None) -> Iterator[str]:
+    """Serve `site` on `host` (https with `tls=(cert, key)`); yields its base URL (`http://host:port`)."""
     server = ThreadingHTTPServer((host, 0), _handler(site))
     server.daemon_threads = True
+    scheme = "http"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://{host}:{server.server_address[1]}"
+        yield f"{scheme}://{host}:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from monitor.links import (
     SiteScope,
 )
 from monitor.models import ErrorKind, FixedClock
+from tests.certs import write_certs
 from tests.links_site import LinkSite, Reply, html, serving
 from tests.ports import closed_port
 from tests.test_links_politeness import FakeSleep
@@ -318,6 +320,31 @@ def test_an_external_url_is_checked_once_a_day_across_sites() -> None:
         harness.check(base, [(external, "a")], site_hosts=["http://a.example.gov.cn/"])
     assert len(site.requests("/x.html")) == 2
     assert all(r.method == "HEAD" for r in site.requests("/x.html"))
+
+
+@pytest.mark.parametrize(
+    ("variant", "verify", "expected"),
+    [("valid", True, LinkClass.OK), ("wrong_host", True, LinkClass.SUSPECT), ("self_signed", False, LinkClass.OK)],
+)
+def test_https_links_are_verified_against_the_name_while_connecting_to_the_checked_address(
+    tmp_path: Path, variant: str, verify: bool, expected: LinkClass
+) -> None:
+    certs = write_certs(tmp_path)
+    site = LinkSite({"/a.html": Reply(body=html("安全"))})
+    link_settings = settings(verify_tls=verify, retries=0, private_hosts=frozenset({"localhost"}))
+
+    async def main(url: str) -> LinkResult:
+        async with LinkChecker(link_settings, ca_file=str(certs.ca)) as checker:
+            return await checker.check(url, SiteScope.of([url]))
+
+    with serving(site, tls=certs.pairs[variant]) as base:
+        url = base.replace("127.0.0.1", "localhost") + "/a.html"
+        result = asyncio.run(main(url))
+    assert result.link_class is expected
+    if expected is LinkClass.SUSPECT:
+        assert result.outcome.error_kind is ErrorKind.TLS
+    else:
+        assert site.requests("/a.html")[0].headers["Host"] == url.split("/")[2]
 
 
 def test_an_external_404_is_suspect_not_the_inspectors_broken() -> None:
