@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from monitor.links import Exclusions, HostBudget, LinkChecker, LinkClass, SiteScope, Sweep, crawl
+from monitor.links import Exclusions, HostBudget, LinkCache, LinkChecker, LinkClass, Outcome, SiteScope, Sweep, crawl
 from monitor.models import FixedClock
 from tests.links_site import LinkSite, Reply, html, serving
 from tests.test_links_checker import loopback_only, settings  # noqa: F401  (autouse fixture)
@@ -145,3 +145,32 @@ def test_ten_thousand_links_and_hostile_targets_on_one_page_never_crash() -> Non
 
 
 _empty_404: Callable[[str], Reply] = lambda path: Reply(404, b"")  # noqa: E731
+
+
+def test_progress_is_reported_and_counts_cover_every_class() -> None:
+    seen: list[tuple[int, int]] = []
+    clock = FixedClock()
+
+    async def main(base: str) -> Sweep:
+        async with LinkChecker(settings(), clock=clock) as checker:
+            return await crawl(
+                checker, SiteScope.of([base]), [base + "/"], max_depth=1, progress=lambda *p: seen.append(p)
+            )
+
+    with serving(portal()) as base:
+        result = asyncio.run(main(base))
+    assert len(seen) == len(result.results) - result.counts()[LinkClass.EXCLUDED]  # robots-excluded are not checked
+    assert seen[-1][0] == result.pages_read and seen == sorted(seen)
+    counts = result.counts()
+    assert set(counts) == set(LinkClass) and sum(counts.values()) == len(result.results)
+    broken = [r.url.replace(base, "") for r in result.of_class(LinkClass.BROKEN)]
+    # No exclusion patterns here, so the search link is checked (and 404s); /img/none.png is on an unread page.
+    assert broken == ["/gone.html", "/search?q=1", "http://lapsed.nonexistent.invalid/"]
+
+
+def test_link_cache_forgets_entries_older_than_its_ttl() -> None:
+    cache = LinkCache(ttl_s=10.0)
+    cache.put("http://a/", 100.0, Outcome(status=200))
+    assert cache.get("http://a/", 109.0) is not None and cache.get("http://a/", 110.0) is None
+    cache.prune(111.0)
+    assert cache.get("http://a/", 100.0) is None
