@@ -1,0 +1,328 @@
+"""Link checking side by side with LinkChecker 10.x on one static site served by nginx on 127.0.0.1.
+
+    python3 -m bench.links_vs_linkchecker [--pages 2000] [--threads 10] [--memory-links 100000]
+
+Generates PAGES pages x 20 links (plus images, attachments and some broken targets), serves them
+with nginx (a `LinkChecker` response header lifts LinkChecker's self-imposed 10 requests/s), runs
+LinkChecker and our crawler (monitor.links) as child processes with the same concurrency and no
+rate limit, and compares the broken URLs found, distinct URLs per second and CPU per distinct URL
+(children's CPU from getrusage). Then measures the RSS a sweep of MEMORY_LINKS distinct links adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ctypes
+import gc
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from _common import REPO, free_port, machine_facts, markdown_table, memory_kb, stop_process, wait_port, workspace
+
+LINKS_PER_PAGE = 20
+IMAGES, MISSING_IMAGES = 200, 10
+ATTACHMENTS, MISSING_ATTACHMENTS = 40, 5
+MISSING_PAGES = 30
+
+NGINX_CONF = """\
+daemon off;
+master_process on;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/tmp/body;
+    proxy_temp_path {prefix}/tmp/proxy;
+    fastcgi_temp_path {prefix}/tmp/fastcgi;
+    uwsgi_temp_path {prefix}/tmp/uwsgi;
+    scgi_temp_path {prefix}/tmp/scgi;
+    default_type text/html;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        root {docroot};
+        # LinkChecker paces itself to 10 requests/s per host unless the server names it.
+        add_header LinkChecker "no-rate-limit" always;
+        # The memory run's targets: any path under /x/ exists, without 100,000 files on disk.
+        location /x/ {{ return 200 "x"; }}
+    }}
+}}
+"""
+
+
+def page_html(i: int, links: list[str]) -> str:
+    anchors = "\n".join(f'<li><a href="{href}">链接 {i}-{n}</a></li>' for n, href in enumerate(links))
+    return f"<!doctype html><html><head><title>页面 {i}</title></head><body><ul>\n{anchors}\n</ul></body></html>\n"
+
+
+def page_links(i: int, pages: int, rng: random.Random) -> list[str]:
+    """20 links: the next page (so every page is reachable), pages, 2 images, 1 attachment, rare misses."""
+    links = [f"/p/{(i + 1) % pages}.html"]
+    links += [f"/p/{rng.randrange(pages)}.html" for _ in range(14)]
+    links += [f"/img/{rng.randrange(IMAGES + MISSING_IMAGES)}.png" for _ in range(2)]
+    links.append(f"/doc/{rng.randrange(ATTACHMENTS + MISSING_ATTACHMENTS)}.pdf")
+    for _ in range(2):
+        missing = rng.random() < 0.02
+        links.append(
+            f"/p/missing-{rng.randrange(MISSING_PAGES)}.html" if missing else f"/p/{rng.randrange(pages)}.html"
+        )
+    return links
+
+
+def build_site(root: Path, pages: int, seed: int = 12) -> tuple[int, set[str]]:
+    """Write the site; returns (link occurrences, broken URL paths)."""
+    rng = random.Random(seed)
+    for folder in ("p", "img", "doc"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for k in range(IMAGES):
+        (root / "img" / f"{k}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    for k in range(ATTACHMENTS):
+        (root / "doc" / f"{k}.pdf").write_bytes(b"%PDF-1.4\n" + bytes(20_000))
+    occurrences, targets = 0, set()
+    (root / "index.html").write_text(page_html(-1, [f"/p/{k}.html" for k in range(LINKS_PER_PAGE)]), "utf-8")
+    for i in range(pages):
+        links = page_links(i, pages, rng)
+        occurrences += len(links)
+        targets.update(links)
+        (root / "p" / f"{i}.html").write_text(page_html(i, links), "utf-8")
+    broken = {t for t in targets if not (root / t.lstrip("/")).exists()}
+    return occurrences, broken
+
+
+def build_memory_site(root: Path, links: int) -> None:
+    """links/20 pages under /m/, each with 20 distinct targets under /x/ (all answer 200)."""
+    (root / "m").mkdir(parents=True, exist_ok=True)
+    pages = links // LINKS_PER_PAGE
+    index = [f"/m/{k}.html" for k in range(0, pages, pages // 100 or 1)]
+    (root / "m" / "index.html").write_text(page_html(-1, index), "utf-8")
+    for i in range(pages):
+        targets = [f"/x/{i}-{n}.pdf" for n in range(LINKS_PER_PAGE - 1)] + [f"/m/{(i + 1) % pages}.html"]
+        (root / "m" / f"{i}.html").write_text(page_html(i, targets), "utf-8")
+
+
+@contextmanager
+def nginx(prefix: Path, docroot: Path) -> Iterator[str]:
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = prefix / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(prefix=prefix, port=port, docroot=docroot))
+    process = subprocess.Popen(
+        ["/usr/sbin/nginx", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_port(port, process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)
+
+
+def timed_child(command: list[str], cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """Run a child to completion: (its result, wall seconds, its user+system CPU seconds)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=cwd)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return done, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+LINKCHECKER_RC = """\
+[checking]
+# With the server's LinkChecker header, this lifts LinkChecker's own pacing (10 requests/s per host).
+maxrequestspersecond=1000000
+"""
+
+
+def run_linkchecker(base: str, threads: int, out: Path) -> dict[str, Any]:
+    """LinkChecker over the site; its text report gives the distinct URLs and the failed ones."""
+    (out / "linkcheckerrc").write_text(LINKCHECKER_RC)
+    command = ["linkchecker", "-f", "linkcheckerrc", "--threads", str(threads), "--no-status", "--no-warnings"]
+    done, wall, cpu = timed_child([*command, "-o", "text", f"{base}/index.html"], cwd=out)
+    summary = re.search(r"(\d+) links? in (\d+) URLs? checked", done.stdout)
+    if summary is None:
+        raise RuntimeError(f"no LinkChecker summary in its output:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return {"wall_s": wall, "cpu_s": cpu, "distinct": int(summary.group(2)), "broken": failed_urls(done.stdout)}
+
+
+def failed_urls(report: str) -> list[str]:
+    """The `Real URL` of every block of LinkChecker's text report whose `Result` is an error."""
+    failed = set()
+    for block in report.split("\n\n"):
+        real = re.search(r"^Real URL\s+(\S+)", block, re.MULTILINE)
+        if real and re.search(r"^Result\s+Error", block, re.MULTILINE):
+            failed.add(real.group(1))
+    return sorted(failed)
+
+
+def run_ours(base: str, threads: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child-crawl", f"{base}/index.html", "--threads", str(threads)]
+    done, wall, cpu = timed_child(command)
+    if done.returncode != 0:
+        raise RuntimeError(f"our crawler failed:\n{done.stderr[-3000:]}")
+    report = json.loads(done.stdout)
+    return {"wall_s": wall, "cpu_s": cpu, "distinct": report["distinct"], "broken": report["broken"]}
+
+
+def bench_settings(threads: int) -> Any:
+    """Same concurrency as LinkChecker's threads, no rate limit, no depth or size limits."""
+    from monitor.links import LinkSettings
+
+    return LinkSettings(
+        concurrency=threads,
+        spacing_s=0.0,
+        private_hosts=frozenset({"127.0.0.1"}),
+        max_depth=10_000,
+        max_pages=1_000_000,
+        max_links=1_000_000,
+    )
+
+
+def child_crawl(start: str, threads: int) -> None:
+    """In the child: sweep the whole site, print the distinct count and the broken URLs as JSON."""
+    from monitor.links import LinkChecker, LinkClass, SiteScope, crawl
+
+    async def sweep() -> dict[str, Any]:
+        async with LinkChecker(bench_settings(threads)) as checker:
+            result = await crawl(checker, SiteScope.of([start]), [start])
+        broken = [r.url for r in result.results.values() if r.link_class is LinkClass.BROKEN]
+        return {"distinct": len(result.results), "broken": sorted(broken), "pages": result.pages_read}
+
+    print(json.dumps(asyncio.run(sweep())))
+
+
+def child_memory(start: str, threads: int) -> None:
+    """In the child: RSS before, then at the peak of and after each of two sweeps of every link under `start`."""
+    from monitor.links import LinkChecker, SiteScope, crawl
+
+    peak = [0]
+
+    async def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], memory_kb(os.getpid())[0])
+            await asyncio.sleep(0.2)
+
+    async def sweep() -> int:
+        sampler = asyncio.create_task(sample())
+        async with LinkChecker(bench_settings(threads)) as checker:
+            result = await crawl(checker, SiteScope.of([start]), [start])
+        sampler.cancel()
+        return len(result.results)
+
+    async def warm_up() -> None:
+        async with LinkChecker(bench_settings(threads)) as checker:
+            await crawl(checker, SiteScope.of([start]), [start], max_depth=0)
+
+    asyncio.run(warm_up())  # imports, the event loop and the first pages: not the sweep's memory
+    gc.collect()
+    report: dict[str, Any] = {"before_kb": memory_kb(os.getpid())[0]}
+    for n in (1, 2):  # the second sweep shows whether the first one's memory is reused or lost
+        started = time.perf_counter()
+        report["distinct"] = asyncio.run(sweep())
+        report[f"wall{n}_s"] = time.perf_counter() - started
+        gc.collect()
+        report[f"peak{n}_kb"], peak[0] = peak[0], 0
+        report[f"after{n}_kb"] = memory_kb(os.getpid())[0]
+    print(json.dumps({**report, "trimmed_kb": _malloc_trim()}))
+
+
+def _malloc_trim() -> int | None:
+    """RSS after glibc hands its free heap pages back (what a long-running daemon can do after a sweep)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return memory_kb(os.getpid())[0]
+
+
+def compare(
+    args: argparse.Namespace, base: str, occurrences: int, expected: set[str], out: Path
+) -> tuple[float, float]:
+    theirs = run_linkchecker(base, args.threads, out)
+    ours = run_ours(base, args.threads)
+    expected_urls = {base + path for path in expected}
+    rows = []
+    for name, side in (("LinkChecker 10.6", theirs), ("monitor.links", ours)):
+        distinct, wall, cpu, found = side["distinct"], side["wall_s"], side["cpu_s"], set(side["broken"])
+        verdict = "= expected" if found == expected_urls else "DIFFERS"
+        rows.append([name, distinct, f"{wall:.2f}", f"{cpu:.2f}", f"{distinct / wall:.0f}",
+                     f"{1000 * cpu / distinct:.2f}", f"{len(found)} ({verdict})"])  # fmt: skip
+    speed = (ours["distinct"] / ours["wall_s"]) / (theirs["distinct"] / theirs["wall_s"])
+    cpu_ratio = (ours["cpu_s"] / ours["distinct"]) / (theirs["cpu_s"] / theirs["distinct"])
+    print(f"site: {args.pages} pages, {occurrences} link occurrences, {len(expected)} broken targets; "
+          f"{args.threads} threads each\n")  # fmt: skip
+    print(markdown_table(["checker", "distinct URLs", "wall s", "CPU s", "URLs/s", "CPU ms/URL", "broken found"], rows))
+    print(f"\nours / LinkChecker: {speed:.1f}x the distinct URLs per second, {cpu_ratio:.2f}x the CPU per URL")
+    if set(theirs["broken"]) != set(ours["broken"]):
+        print("broken sets differ:", sorted(set(theirs["broken"]) ^ set(ours["broken"])))
+    return speed, cpu_ratio
+
+
+def memory(args: argparse.Namespace, base: str) -> None:
+    command = [sys.executable, __file__, "--child-memory", f"{base}/m/index.html", "--threads", str(args.threads)]
+    done, _, cpu = timed_child(command)
+    if done.returncode != 0:
+        raise RuntimeError(f"memory sweep failed:\n{done.stderr[-3000:]}")
+    r = json.loads(done.stdout)
+
+    def mib(key: str) -> str:
+        return f"{r[key] / 1024:.0f} MiB ({(r[key] - r['before_kb']) / 1024:+.0f})"
+
+    trimmed = mib("trimmed_kb") if r["trimmed_kb"] is not None else "n/a"
+    print(f"\nmemory: two sweeps of {r['distinct']} distinct URLs ({r['wall1_s']:.0f}s and {r['wall2_s']:.0f}s, "
+          f"{cpu:.0f}s CPU in all); RSS before {r['before_kb'] / 1024:.0f} MiB")  # fmt: skip
+    print(markdown_table(
+        ["sweep", "peak RSS", "RSS after"],
+        [["first", mib("peak1_kb"), mib("after1_kb")], ["second", mib("peak2_kb"), mib("after2_kb")]],
+    ))  # fmt: skip
+    print(f"after both and malloc_trim: {trimmed}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3, help="side-by-side runs (the median ratios are printed)")
+    parser.add_argument("--memory-links", type=int, default=100_000, help="0 skips the memory run")
+    parser.add_argument("--child-crawl", help=argparse.SUPPRESS)
+    parser.add_argument("--child-memory", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_crawl:
+        return child_crawl(args.child_crawl, args.threads)
+    if args.child_memory:
+        return child_memory(args.child_memory, args.threads)
+    print(" ".join(f"{k}={v}" for k, v in machine_facts().items()))
+    with workspace("links-bench-") as work:
+        docroot = work / "site"
+        occurrences, expected = build_site(docroot, args.pages)
+        if args.memory_links:
+            build_memory_site(docroot, args.memory_links)
+        with nginx(work / "nginx", docroot) as base:
+            ratios = [compare(args, base, occurrences, expected, work) for _ in range(args.runs)]
+            speeds, cpus = sorted(r[0] for r in ratios), sorted(r[1] for r in ratios)
+            if ratios:
+                median_speed, median_cpu = speeds[len(speeds) // 2], cpus[len(cpus) // 2]
+                print(
+                    f"\nmedian of {args.runs} runs: {median_speed:.1f}x the URLs/s, {median_cpu:.2f}x the CPU per URL"
+                )
+            if args.memory_links:
+                memory(args, base)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Link availability (链接可用性): harvest a page's links, check them politely, classify them, sweep a site.
+
+Public surface (everything else is private to the package):
+
+- `harvest(body, url, content_type=None) -> Harvest`: every link of a page, and the skipped ones.
+- `SiteScope.of(urls, aliases)`, `resource_type(url, element)`, `classify(outcome, scope)`,
+  `escalate(history, suspect_passes)`, `Exclusions(patterns)`: the pure verdicts.
+- `HostBudget`: per-host concurrency, spacing and back-off; share one between checkers and the daemon.
+- `LinkChecker(settings, budget=, clock=, cache=)`: `check(url, site)` -> `LinkResult`,
+  `inspect(...)` -> `Inspection` (with an internal page's body); `LinkCache` shares external results.
+- `crawl(checker, site, start_urls, max_depth=0 for the homepage pass) -> Sweep`.
+
+Network I/O happens in the checker only; no database, metrics or config parsing in this package.
+"""
+
+from monitor.links._checker import Inspection, LinkCache, LinkChecker
+from monitor.links._classify import Exclusions, SiteScope, classify, escalate, resource_type
+from monitor.links._crawl import Sweep, crawl
+from monitor.links._harvest import harvest
+from monitor.links._politeness import HostBudget
+from monitor.links._types import (
+    Found,
+    Harvest,
+    LinkClass,
+    LinkResult,
+    LinkSettings,
+    Occurrence,
+    Outcome,
+    ResourceType,
+    Scope,
+    Skipped,
+    SkipReason,
+)
+
+__all__ = [
+    "Exclusions",
+    "Found",
+    "Harvest",
+    "HostBudget",
+    "Inspection",
+    "LinkCache",
+    "LinkChecker",
+    "LinkClass",
+    "LinkResult",
+    "LinkSettings",
+    "Occurrence",
+    "Outcome",
+    "ResourceType",
+    "Scope",
+    "SiteScope",
+    "SkipReason",
+    "Skipped",
+    "Sweep",
+    "classify",
+    "crawl",
+    "escalate",
+    "harvest",
+    "resource_type",
+]
