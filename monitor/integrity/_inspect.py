@@ -1,0 +1,61 @@
+"""One pass over a page's text: hidden links, zero-width tricks, identity, outside domains, snapshot.
+
+The homepage check calls this on the bytes it already fetched (decoded by monitor.decode). The page
+is parsed once; what reads scripts runs before the visible text is taken (which strips them).
+Pure, bounded (`MAX_HTML_CHARS` and each detector's own limits) and total: a page that trips a
+detector gives an Inspection with `error` set, never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser
+
+from monitor.integrity._domains import Domains
+from monitor.integrity._drift import outbound_domains
+from monitor.integrity._findings import Finding
+from monitor.integrity._hidden import hidden_links, zero_width_findings
+from monitor.integrity._identity import Identity, read_identity
+from monitor.integrity._tamper import Snapshot, snapshot
+from monitor.integrity._text import visible_text
+from monitor.integrity._words import Vocabulary
+
+MAX_HTML_CHARS = 3_000_000
+"""Characters of a page read (the fetch already caps bodies; this caps what reaches the parser)."""
+
+EMPTY_SNAPSHOT = Snapshot("", frozenset(), (), 0, frozenset(), "")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Everything one page gave: findings of its own, identity, outside domains and a snapshot."""
+
+    page: str
+    findings: tuple[Finding, ...] = ()
+    identity: Identity = field(default_factory=Identity)
+    outbound: frozenset[str] = frozenset()
+    snapshot: Snapshot = EMPTY_SNAPSHOT
+    error: str = ""
+    """Why the page could not be inspected ("" when it was)."""
+
+
+def inspect_page(html: str, page_url: str, *, domains: Domains, vocabulary: Vocabulary) -> Inspection:
+    """Inspect one page's text; never raises."""
+    try:
+        return _inspect(html[:MAX_HTML_CHARS], page_url, domains, vocabulary)
+    except Exception as error:
+        # The one exception boundary, like extraction's: a hostile page is data, not a crash.
+        return Inspection(page_url, error=f"{error.__class__.__name__}: {str(error)[:200]}")
+
+
+def _inspect(html: str, page_url: str, domains: Domains, vocabulary: Vocabulary) -> Inspection:
+    doc = LexborHTMLParser(html)
+    hidden = hidden_links(doc, page_url, domains, vocabulary)
+    outbound = outbound_domains(doc, page_url, domains)
+    # The visible text strips scripts, which the snapshot and the identity still read: use a copy.
+    text = visible_text(doc.clone())
+    page_snapshot = snapshot(doc, text, page_url, domains)
+    identity = read_identity(doc, text)
+    findings = (*hidden, *zero_width_findings(text, page_url, vocabulary))
+    return Inspection(page_url, findings, identity, outbound, page_snapshot)
