@@ -24,7 +24,9 @@ SCORE_OFFSITE = 80
 SCORE_DIFFERENT = 60
 SCORE_MOBILE = 20
 SCORE_SPAM = 80
-DESKTOP_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+)
 
 
 @dataclass(frozen=True)

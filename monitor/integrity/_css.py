@@ -46,8 +46,14 @@ _NAMED_COLOURS = {"white": "ffffff", "black": "000000", "red": "ff0000", "transp
 _UNIT_PX = {"px": 1.0, "pt": 4 / 3, "em": 16.0, "rem": 16.0, "": 1.0}
 _LENGTH = re.compile(r"^\s*(-?\d*\.?\d+)\s*(px|pt|em|rem|%)?\s*(?:!important)?\s*$")
 _RGB = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)")
+_MIGHT_HIDE = re.compile(r"none|hidden|collapse|font-size|opacity|indent|absolute|fixed|color", re.IGNORECASE)
 _BRACE = re.compile(r"[{}]")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def might_hide(style: str) -> bool:
+    """A cheap first look: False when the style cannot hide anything (most inline styles)."""
+    return _MIGHT_HIDE.search(style) is not None
 
 
 def declarations(style: str) -> dict[str, str]:

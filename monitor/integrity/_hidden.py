@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-from monitor.integrity._css import COMMON_TECHNIQUES, declarations, hidden_rules, hiding_technique, overridden
+from monitor.integrity._css import (
+    COMMON_TECHNIQUES,
+    declarations,
+    hidden_rules,
+    hiding_technique,
+    might_hide,
+    overridden,
+)
 from monitor.integrity._domains import RISKY_TLDS, STANDARD_PORTS, Domains, Target, is_absolute
 from monitor.integrity._findings import Finding, Kind, bounded
 from monitor.integrity._scripts import Payload, payloads
@@ -93,7 +100,9 @@ def zero_width_findings(text: str, page_url: str, vocabulary: Vocabulary) -> lis
     revealed = vocabulary.match(joined)
     if revealed is not None and vocabulary.match(text) != revealed:
         at = joined.find(revealed[1])
-        evidence = f"zero-width characters split {revealed[0]} word {revealed[1]!r}: {joined[max(0, at - 40) : at + 60]}"
+        evidence = (
+            f"zero-width characters split {revealed[0]} word {revealed[1]!r}: {joined[max(0, at - 40) : at + 60]}"
+        )
         return [Finding.make(Kind.ZERO_WIDTH, 70, page_url, "zero_width", revealed[1], evidence)]
     if len(breaks) >= ZERO_WIDTH_DENSE:
         evidence = f"{len(breaks)} zero-width characters inside Chinese words, e.g. {breaks[0]!r}"
@@ -135,7 +144,8 @@ def _own_technique(node: LexborNode) -> str | None:
         amount = (attrs.get("scrollamount") or "").strip()
         if amount.isdigit() and int(amount) >= MARQUEE_FAST:
             return "marquee"
-    technique = hiding_technique(declarations(attrs.get("style") or ""))
+    style = attrs.get("style") or ""
+    technique = hiding_technique(declarations(style)) if might_hide(style) else None
     if technique is None and "hidden" in attrs:
         return "hidden_attribute"
     return technique
@@ -243,14 +253,12 @@ def _is_outside(target: Target, page_url: str, domains: Domains) -> bool:
     return not domains.same_site(page_url, target)
 
 
-def _score(
-    candidate: Candidate, page_url: str, domains: Domains, vocabulary: Vocabulary, farm: bool
-) -> Finding | None:
+def _score(candidate: Candidate, page_url: str, domains: Domains, vocabulary: Vocabulary, farm: bool) -> Finding | None:
     target = domains.target(page_url, candidate.href) if is_absolute(candidate.href) else None
     if target is None or not _is_outside(target, page_url, domains):
         return None
     text = bounded(candidate.node.text(deep=True) or "", 200)
-    reasons = ["external"] + _technique_reasons(candidate) + _target_reasons(target)
+    reasons = ["external", *_technique_reasons(candidate), *_target_reasons(target)]
     words = vocabulary.match(text, candidate.node.attributes.get("title") or "", target.url)
     if words is not None:
         reasons.append("vocabulary")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from selectolax.lexbor import LexborHTMLParser
 
-from monitor.integrity._findings import Finding, Kind
 from monitor.integrity._scripts import payloads
+from monitor.integrity._text import visible_text
 
 SITE_CODE = re.compile(r"标识码\s*[：:]?\s*(bm\d{8}|\d{10})(?!\d)", re.IGNORECASE)
 CODE_VALUE = re.compile(r"^(?:bm\d{8}|\d{10})$", re.IGNORECASE)
@@ -106,25 +106,44 @@ class Identity:
         return values[element]
 
 
-def read_identity(doc: LexborHTMLParser, text: str) -> Identity:
-    """The identity elements of a parsed page; `text` is its visible text (the footer lines)."""
+def read_identity(html: str) -> Identity:
+    """The identity elements of a page's HTML (parses it; `inspect_page` reuses its own parse)."""
+    doc = LexborHTMLParser(html)
+    marks = read_marks(doc)
+    return with_text(marks, visible_text(doc))
+
+
+def read_marks(doc: LexborHTMLParser) -> Identity:
+    """What the markup says (scripts, links, meta tags); read before the scripts are stripped."""
     meta = _meta_tags(doc)
-    codes = [("footer", code.lower()) for code in SITE_CODE.findall(text)[:3]]
+    codes = []
     jiucuo, jiucuo_code = _jiucuo(doc)
     if jiucuo_code:
         codes.append(("jiucuo", jiucuo_code))
     if CODE_VALUE.match(meta.get("SiteIDCode", "")):
         codes.append(("meta", meta["SiteIDCode"].lower()))
     conac, conac_error = _conac(doc)
+    police = _police_link(doc)
     return Identity(
         site_codes=tuple(codes),
-        icp=_icp(text),
-        police=_police(doc, text),
+        police=police,
         conac=conac,
         conac_error=conac_error,
         jiucuo=jiucuo,
-        organiser=_first(ORGANISER, text),
         tags=tuple(sorted(meta.items())),
+    )
+
+
+def with_text(marks: Identity, text: str) -> Identity:
+    """The markup's identity completed from the visible text (the footer lines)."""
+    footer = tuple(("footer", code.lower()) for code in SITE_CODE.findall(text)[:3])
+    police = POLICE.search(text)
+    return replace(
+        marks,
+        site_codes=footer + marks.site_codes,
+        icp=_icp(text),
+        police=police.group(2) if police else marks.police,
+        organiser=_first(ORGANISER, text),
     )
 
 
@@ -146,10 +165,7 @@ def _icp(text: str) -> str:
     return f"{match.group(1)}ICP备{match.group(2)}号{suffix}"
 
 
-def _police(doc: LexborHTMLParser, text: str) -> str:
-    match = POLICE.search(text)
-    if match is not None:
-        return match.group(2)
+def _police_link(doc: LexborHTMLParser) -> str:
     for link in doc.css("a[href*='recordcode=']")[:20]:
         found = POLICE_LINK.search(link.attributes.get("href") or "")
         if found:
@@ -194,9 +210,9 @@ def _written_conac_script(doc: LexborHTMLParser) -> bool:
     """True when an inline script writes the dcs.conac.cn script (document.write(unescape(…)))."""
     for script in doc.css("script"):
         text = script.text(deep=True) or ""
-        if "conac" in text.lower() or "%63%6f%6e%61%63" in text.lower():
-            if any("conac.cn" in payload.text.lower() for payload in payloads(text)):
-                return True
+        lowered = text.lower()
+        if "conac" in lowered and any("conac.cn" in payload.text.lower() for payload in payloads(text)):
+            return True
     return False
 
 

@@ -29,7 +29,9 @@ def identity_findings(
     codes = sorted({code for _, code in identity.site_codes})
     if len(codes) > 1:
         said = ", ".join(f"{source}={code}" for source, code in identity.site_codes)
-        findings.append(Finding.make(Kind.IDENTITY_MISMATCH, SCORE_DISAGREE, page, "sources_disagree", "site_code", said))
+        findings.append(
+            Finding.make(Kind.IDENTITY_MISMATCH, SCORE_DISAGREE, page, "sources_disagree", "site_code", said)
+        )
     expected = expected_code.strip().lower()
     if expected and identity.site_code and identity.site_code != expected:
         said = f"page says {identity.site_code}, configured {expected}"

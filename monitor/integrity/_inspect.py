@@ -16,8 +16,10 @@ from monitor.integrity._domains import Domains
 from monitor.integrity._drift import outbound_domains
 from monitor.integrity._findings import Finding
 from monitor.integrity._hidden import hidden_links, zero_width_findings
-from monitor.integrity._identity import Identity, read_identity
-from monitor.integrity._tamper import Snapshot, snapshot
+from monitor.integrity._identity import Identity, read_marks
+from monitor.integrity._identity import with_text as identity_with_text
+from monitor.integrity._tamper import Snapshot, read_markup
+from monitor.integrity._tamper import with_text as snapshot_with_text
 from monitor.integrity._text import visible_text
 from monitor.integrity._words import Vocabulary
 
@@ -53,9 +55,10 @@ def _inspect(html: str, page_url: str, domains: Domains, vocabulary: Vocabulary)
     doc = LexborHTMLParser(html)
     hidden = hidden_links(doc, page_url, domains, vocabulary)
     outbound = outbound_domains(doc, page_url, domains)
-    # The visible text strips scripts, which the snapshot and the identity still read: use a copy.
-    text = visible_text(doc.clone())
-    page_snapshot = snapshot(doc, text, page_url, domains)
-    identity = read_identity(doc, text)
+    marks = read_marks(doc)
+    markup = read_markup(doc, page_url, domains)
+    text = visible_text(doc)  # strips the scripts: everything reading them runs above
+    page_snapshot = snapshot_with_text(markup, text)
+    identity = identity_with_text(marks, text)
     findings = (*hidden, *zero_width_findings(text, page_url, vocabulary))
     return Inspection(page_url, findings, identity, outbound, page_snapshot)

@@ -64,11 +64,19 @@ def payloads(script: str) -> list[Payload]:
 
 
 def redirects(script: str) -> list[str]:
-    """URLs a script sends the browser to (`location.href = '…'`, `location.replace('…')`)."""
+    """URLs a script sends the browser to on load (`location.href = '…'`, `location.replace('…')`).
+
+    Assignments inside braces (a function, a handler, an `if`) are left out: a search box that
+    sends visitors to a search engine on submit is not a redirect of the page.
+    """
     targets: list[str] = []
     if "location" not in script:
         return targets
-    for match in _REDIRECT.finditer(script[:MAX_SCRIPT_CHARS]):
+    script = script[:MAX_SCRIPT_CHARS]
+    for match in _REDIRECT.finditer(script):
+        before = script[: match.start()]
+        if before.count("{") > before.count("}"):
+            continue  # inside a function or handler: not a redirect on load
         value = literal_value(match.group(1) or match.group(2) or "")
         if value:
             targets.append(value)

@@ -8,14 +8,14 @@ records each change as an Event and raises a Finding when it points off-site. Pu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from selectolax.lexbor import LexborHTMLParser
 
 from monitor.integrity._domains import RISKY_TLDS, Domains, is_absolute
 from monitor.integrity._findings import Event, Finding, Kind, bounded
 from monitor.integrity._scripts import redirects
-from monitor.integrity._text import fingerprint, similarity
+from monitor.integrity._text import fingerprint, similarity, visible_text
 from monitor.integrity._words import Vocabulary
 
 CHANGE_SHARE = 0.5
@@ -43,18 +43,24 @@ class Snapshot:
     text_start: str
 
 
-def snapshot(doc: LexborHTMLParser, text: str, page_url: str, domains: Domains) -> Snapshot:
-    """Read a page for tamper comparison; `text` is its visible text, `doc` still has its scripts."""
+def snapshot(html: str, page_url: str, domains: Domains) -> Snapshot:
+    """Read a page's HTML for tamper comparison (parses it; `inspect_page` reuses its own parse)."""
+    doc = LexborHTMLParser(html)
+    markup = read_markup(doc, page_url, domains)
+    return with_text(markup, visible_text(doc))
+
+
+def read_markup(doc: LexborHTMLParser, page_url: str, domains: Domains) -> Snapshot:
+    """Title, script domains and redirects; read before the scripts are stripped."""
     title_node = doc.css_first("title")
     title = bounded(title_node.text(deep=True) or "", 200) if title_node is not None else ""
-    return Snapshot(
-        title=title,
-        script_domains=_script_domains(doc, page_url, domains),
-        redirects=tuple(_redirects(doc, page_url, domains)),
-        text_length=len(text),
-        fingerprint=fingerprint(text),
-        text_start=bounded(text, 200),
-    )
+    redirect_targets = tuple(_redirects(doc, page_url, domains))
+    return Snapshot(title, _script_domains(doc, page_url, domains), redirect_targets, 0, frozenset(), "")
+
+
+def with_text(markup: Snapshot, text: str) -> Snapshot:
+    """The markup's snapshot completed with the visible text's length, fingerprint and start."""
+    return replace(markup, text_length=len(text), fingerprint=fingerprint(text), text_start=bounded(text, 200))
 
 
 def _script_domains(doc: LexborHTMLParser, page_url: str, domains: Domains) -> frozenset[str]:

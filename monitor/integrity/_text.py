@@ -14,7 +14,7 @@ from selectolax.lexbor import LexborHTMLParser
 MAX_TEXT_CHARS = 200_000
 """Longest visible text kept from one page."""
 
-MAX_PHRASES = 2_000
+MAX_PHRASES = 1_000
 """Most phrases fingerprinted per page."""
 
 _INVISIBLE = ["script", "style", "noscript", "template"]
