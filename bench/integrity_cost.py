@@ -28,7 +28,10 @@ TODAY = date(2026, 11, 27)
 def pages(directory: Path, every: bool) -> list[tuple[str, str, bytes]]:
     """(file, page URL, body) of the homepages in the manifest (or every HTML page)."""
     manifest = directory.parent / "MANIFEST.tsv"
-    rows = list(csv.DictReader(manifest.open(encoding="utf-8"), delimiter="\t")) if manifest.exists() else []
+    rows: list[dict[str, str]] = []
+    if manifest.exists():
+        with manifest.open(encoding="utf-8") as lines:
+            rows = list(csv.DictReader(lines, delimiter="\t"))
     kinds = {row["file"]: row["page_kind"] for row in rows}
     sites = {row["file"]: row["site"].split()[0].split("/")[0] for row in rows}
     chosen = []

@@ -8,7 +8,8 @@ detector gives an Inspection with `error` set, never an exception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -25,6 +26,15 @@ from monitor.integrity._words import Vocabulary
 
 MAX_HTML_CHARS = 3_000_000
 """Characters of a page read (the fetch already caps bodies; this caps what reaches the parser)."""
+
+MAX_NESTING = 2_000
+"""Deepest element nesting parsed: lexbor's parse time grows with the square of the depth, so a page
+is read only up to the first element nested deeper (and the Inspection says so in `error`)."""
+
+_VOID_TAGS = frozenset(
+    ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"]
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
 
 EMPTY_SNAPSHOT = Snapshot("", frozenset(), (), 0, frozenset(), "")
 
@@ -44,11 +54,33 @@ class Inspection:
 
 def inspect_page(html: str, page_url: str, *, domains: Domains, vocabulary: Vocabulary) -> Inspection:
     """Inspect one page's text; never raises."""
+    html, cut = _within_nesting(html[:MAX_HTML_CHARS])
     try:
-        return _inspect(html[:MAX_HTML_CHARS], page_url, domains, vocabulary)
+        inspection = _inspect(html, page_url, domains, vocabulary)
     except Exception as error:
         # The one exception boundary, like extraction's: a hostile page is data, not a crash.
         return Inspection(page_url, error=f"{error.__class__.__name__}: {str(error)[:200]}")
+    return (
+        replace(inspection, error=f"nested deeper than {MAX_NESTING}: read up to character {cut}")
+        if cut
+        else inspection
+    )
+
+
+def _within_nesting(html: str) -> tuple[str, int]:
+    """The page up to the first element nested deeper than MAX_NESTING, and where it was cut (0: not)."""
+    opening_tags = html.count("<") - html.count("</") - html.count("<!")
+    if opening_tags <= MAX_NESTING:
+        return html, 0  # cannot nest that deep: the common case costs three counts
+    depth = 0
+    for tag in _TAG.finditer(html):
+        if tag.group(1):
+            depth = max(depth - 1, 0)
+        elif tag.group(2).lower() not in _VOID_TAGS:
+            depth += 1
+            if depth > MAX_NESTING:
+                return html[: tag.start()], tag.start()
+    return html, 0
 
 
 def _inspect(html: str, page_url: str, domains: Domains, vocabulary: Vocabulary) -> Inspection:
