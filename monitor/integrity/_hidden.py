@@ -81,12 +81,16 @@ class Candidate:
 
 def hidden_links(doc: LexborHTMLParser, page_url: str, domains: Domains, vocabulary: Vocabulary) -> list[Finding]:
     """Findings for hidden links to outside, non-government targets, strongest first."""
-    candidates = _unique(_candidates(doc, 0))
-    farms = _farm_containers(candidates, page_url, domains)
+    outside = [
+        (candidate, target)
+        for candidate in _unique(_candidates(doc, 0))[:MAX_LINKS]
+        if (target := _outside_target(candidate.href, page_url, domains)) is not None
+    ]
+    farms = _farm_containers(outside)
     findings: dict[tuple[str, str, str, str], Finding] = {}
-    for candidate in candidates[:MAX_LINKS]:
-        finding = _score(candidate, page_url, domains, vocabulary, candidate.container.mem_id in farms)
-        if finding is not None and (finding.key not in findings or findings[finding.key].score < finding.score):
+    for candidate, target in outside:
+        finding = _score(candidate, target, page_url, vocabulary, candidate.container.mem_id in farms)
+        if finding.key not in findings or findings[finding.key].score < finding.score:
             findings[finding.key] = finding
     return sorted(findings.values(), key=lambda finding: -finding.score)[:MAX_FINDINGS]
 
@@ -238,25 +242,22 @@ def _unique(candidates: list[Candidate]) -> list[Candidate]:
     return list(best.values())
 
 
-def _farm_containers(candidates: list[Candidate], page_url: str, domains: Domains) -> set[int]:
-    outside: dict[int, set[str]] = {}
-    for candidate in candidates:
-        target = domains.target(page_url, candidate.href) if is_absolute(candidate.href) else None
-        if target is not None and _is_outside(target, page_url, domains):
-            outside.setdefault(candidate.container.mem_id, set()).add(target.domain)
-    return {container for container, seen in outside.items() if len(seen) >= FARM_DOMAINS}
+def _farm_containers(outside: list[tuple[Candidate, Target]]) -> set[int]:
+    domains_by_container: dict[int, set[str]] = {}
+    for candidate, target in outside:
+        domains_by_container.setdefault(candidate.container.mem_id, set()).add(target.domain)
+    return {container for container, seen in domains_by_container.items() if len(seen) >= FARM_DOMAINS}
 
 
-def _is_outside(target: Target, page_url: str, domains: Domains) -> bool:
-    if domains.is_government(target.domain) or domains.is_widget(target):
-        return False
-    return not domains.same_site(page_url, target)
-
-
-def _score(candidate: Candidate, page_url: str, domains: Domains, vocabulary: Vocabulary, farm: bool) -> Finding | None:
-    target = domains.target(page_url, candidate.href) if is_absolute(candidate.href) else None
-    if target is None or not _is_outside(target, page_url, domains):
+def _outside_target(href: str, page_url: str, domains: Domains) -> Target | None:
+    """Where a link goes when that is outside the site, government and the identity widgets."""
+    target = domains.target(page_url, href) if is_absolute(href) else None
+    if target is None or domains.is_government(target.domain) or domains.is_widget(target):
         return None
+    return None if domains.same_site(page_url, target) else target
+
+
+def _score(candidate: Candidate, target: Target, page_url: str, vocabulary: Vocabulary, farm: bool) -> Finding:
     text = bounded(candidate.node.text(deep=True) or "", 200)
     reasons = ["external", *_technique_reasons(candidate), *_target_reasons(target)]
     words = vocabulary.match(text, candidate.node.attributes.get("title") or "", target.url)
@@ -266,7 +267,8 @@ def _score(candidate: Candidate, page_url: str, domains: Domains, vocabulary: Vo
         reasons.append("farm")
     score = sum(WEIGHTS[reason] for reason in reasons)
     why = ", ".join(reasons) + (f" ({words[0]}: {words[1]})" if words else "")
-    evidence = f"{_opening_tag(candidate.container)} … <a href={target.url!r}>{text}</a> [{why}]"
+    shown = f"<{candidate.node.tag} {target.url!r}>{text}"
+    evidence = f"{_opening_tag(candidate.container)} … {shown} [{why}]"
     where = f"{target.host}:{target.port}" if target.port not in STANDARD_PORTS else target.domain
     return Finding.make(Kind.HIDDEN_LINK, score, page_url, candidate.technique, where, evidence)
 
