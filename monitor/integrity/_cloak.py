@@ -68,7 +68,8 @@ class Visit:
 
 
 Fetch = Callable[[str, Visitor], Visit | None]
-"""Fetches a URL as a visitor (following redirects); None when the fetch failed (never a finding)."""
+"""Fetches a URL as a visitor (following redirects); None when the fetch failed or an anti-bot
+challenge answered (monitor.fetch's `challenge_vendor`): neither is evidence of cloaking."""
 
 
 def check_cloaking(
@@ -77,9 +78,9 @@ def check_cloaking(
     """Fetch the page as each visitor through `fetch` and compare every visit with the first."""
     visits = {visitor.name: fetch(page, visitor) for visitor in visitors}
     normal = visits.pop(visitors[0].name)
-    if normal is None:
+    if normal is None or not _answered(normal):
         return []
-    present = {name: visit for name, visit in visits.items() if visit is not None}
+    present = {name: visit for name, visit in visits.items() if visit is not None and _answered(visit)}
     return compare_visits(page, normal, present, domains, vocabulary)
 
 
@@ -126,6 +127,11 @@ def _compare(
         score = SCORE_MOBILE if mobile else SCORE_DIFFERENT
         return Finding.make(Kind.CLOAKING, score, page, f"{name}:different_text", name, said)
     return None
+
+
+def _answered(visit: Visit) -> bool:
+    """A 2xx answer: a WAF refusing a fake Baiduspider (403, 429…) is blocking, not cloaking."""
+    return 200 <= visit.status < 300
 
 
 def _text(body: str) -> str:

@@ -226,3 +226,14 @@ def test_failed_fetches_are_never_cloaking(domains: Domains, vocabulary: Vocabul
     assert check_cloaking(PAGE, fetch, domains, vocabulary) == []
     fetch, _ = _fetcher({"normal": _visit(_home()), "search_referer": None, "crawler": None, "mobile": None})
     assert check_cloaking(PAGE, fetch, domains, vocabulary) == []
+
+
+def test_refused_visitors_are_blocking_not_cloaking(domains: Domains, vocabulary: Vocabulary) -> None:
+    refused = Visit(PAGE, 403, "<p>Forbidden: 非法爬虫</p>")
+    pages: dict[str, Visit | None] = {"normal": _visit(_home()), "search_referer": _visit(_home())}
+    fetch, _ = _fetcher({**pages, "crawler": refused, "mobile": _visit(_home())})
+    assert check_cloaking(PAGE, fetch, domains, vocabulary) == []
+    fetch, _ = _fetcher(
+        {**pages, "normal": Visit(PAGE, 503, "busy"), "crawler": _visit("<p>百家乐</p>"), "mobile": None}
+    )
+    assert check_cloaking(PAGE, fetch, domains, vocabulary) == []
