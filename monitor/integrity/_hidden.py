@@ -51,13 +51,15 @@ WEIGHTS = {
     "technique": 15,
     "encoded": 20,
     "vocabulary": 50,
-    "risky_tld": 30,
-    "ip": 30,
+    "risky_tld": 25,
+    "ip": 25,
     "port": 15,
     "farm": 15,
     "full_page_iframe": 30,
 }
-"""Score parts: a hidden external link is 20 (低); spam words, odd hosts or exotic hiding reach 50 (高)."""
+"""Score parts: a hidden outside link is 20 (低); spam words, or an odd host (risky TLD, raw IP, odd
+port) together with a spammer's hiding technique, an encoded script or a link farm reach 50 (高). A
+tab panel's hidden link to a .cc partner stays low: one weak signal never makes a high finding."""
 
 FARM_DOMAINS = 3
 """A hidden element linking this many distinct outside domains is a link farm."""

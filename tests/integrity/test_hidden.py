@@ -108,10 +108,22 @@ POSITIVE = [
         Level.HIGH,
     ),
     (
-        "risky_tld",
+        "risky_tld_alone",
         _page('<div style="display:none"><a href="https://win-example.top/">x</a></div>'),
         "display_none",
+        Level.LOW,
+    ),
+    (
+        "risky_tld_off_screen",
+        _page('<p style="position:fixed;top:-800px"><a href="https://win-example.top/">x</a></p>'),
+        "off_screen",
         Level.HIGH,
+    ),
+    (
+        "raw_ip_alone",
+        _page('<div style="display:none"><a href="http://203.0.113.9/">x</a></div>'),
+        "display_none",
+        Level.LOW,
     ),
     ("hidden_attribute", _page(f"<div hidden>{PLAIN}</div>"), "hidden_attribute", Level.LOW),
     ("zero_width_spam", _page("<p>欢迎访问 博\u200b彩 网站</p>"), "zero_width", Level.HIGH),
