@@ -46,7 +46,14 @@ _NAMED_COLOURS = {"white": "ffffff", "black": "000000", "red": "ff0000", "transp
 _UNIT_PX = {"px": 1.0, "pt": 4 / 3, "em": 16.0, "rem": 16.0, "": 1.0}
 _LENGTH = re.compile(r"^\s*(-?\d*\.?\d+)\s*(px|pt|em|rem|%)?\s*(?:!important)?\s*$")
 _RGB = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)")
-_MIGHT_HIDE = re.compile(r"none|hidden|collapse|font-size|opacity|indent|absolute|fixed|color", re.IGNORECASE)
+HIDING_WORDS = ("none", "hidden", "collapse", "font-size", "opacity", "indent", "absolute", "fixed", "color")
+"""A style without one of these words cannot hide anything (most inline styles)."""
+
+MIGHT_HIDE_SELECTOR = ", ".join(f'[style*="{word}" i]' for word in HIDING_WORDS)
+"""The same first look as a selector, so lexbor skips the other styled elements itself."""
+
+
+_MIGHT_HIDE = re.compile("|".join(HIDING_WORDS), re.IGNORECASE)
 _BRACE = re.compile(r"[{}]")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 

@@ -32,6 +32,10 @@ RISKY_TLDS = frozenset(
 )
 """Top-level domains where gambling and porn spam concentrates (a weight, never a verdict alone)."""
 
+ABSOLUTE_LINKS = 'a[href*="//"], area[href*="//"]'
+"""Links that can leave the site: every absolute or scheme-relative href contains `//` (relative ones,
+most of a portal's links, are skipped inside lexbor without building their attributes)."""
+
 STANDARD_PORTS = frozenset({None, 80, 443})
 
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from selectolax.lexbor import LexborHTMLParser
 
-from monitor.integrity._domains import Domains, host_of, is_absolute
+from monitor.integrity._domains import ABSOLUTE_LINKS, Domains, host_of, is_absolute
 from monitor.integrity._findings import Event, Finding, Kind
 
 MAX_OUTBOUND = 500
@@ -44,7 +44,7 @@ def outbound_domains(doc: LexborHTMLParser, page_url: str, domains: Domains) -> 
     """Registrable domains of the page's links that are not the page's own site."""
     own = domains.registrable(host_of(page_url))
     found: set[str] = set()
-    for link in doc.css("a[href], area[href]"):
+    for link in doc.css(ABSOLUTE_LINKS):
         href = link.attributes.get("href") or ""
         host = host_of(href) if is_absolute(href) else ""
         domain = domains.registrable(host) if host else own

@@ -17,13 +17,14 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.integrity._css import (
     COMMON_TECHNIQUES,
+    MIGHT_HIDE_SELECTOR,
     declarations,
     hidden_rules,
     hiding_technique,
     might_hide,
     overridden,
 )
-from monitor.integrity._domains import RISKY_TLDS, STANDARD_PORTS, Domains, Target, is_absolute
+from monitor.integrity._domains import ABSOLUTE_LINKS, RISKY_TLDS, STANDARD_PORTS, Domains, Target, is_absolute
 from monitor.integrity._findings import Finding, Kind, bounded
 from monitor.integrity._scripts import Payload, payloads
 from monitor.integrity._words import Vocabulary
@@ -64,6 +65,7 @@ tab panel's hidden link to a .cc partner stays low: one weak signal never makes 
 FARM_DOMAINS = 3
 """A hidden element linking this many distinct outside domains is a link farm."""
 
+_MAYBE_HIDDEN = f"{MIGHT_HIDE_SELECTOR}, [hidden], marquee"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _ZERO_WIDTH_IN_WORD = re.compile(f"[\u4e00-\u9fff][{_ZERO_WIDTH}]+[\u4e00-\u9fff]")
 ZERO_WIDTH_DENSE = 10
@@ -131,7 +133,7 @@ def _candidates(doc: LexborHTMLParser, depth: int) -> list[Candidate]:
 def _hidden_containers(doc: LexborHTMLParser) -> Iterable[tuple[LexborNode, str]]:
     """Elements hidden by inline style, the `hidden` attribute, a `<style>` rule or a marquee."""
     count = 0
-    for node in doc.css("[style], [hidden], marquee"):
+    for node in doc.css(_MAYBE_HIDDEN):
         technique = _own_technique(node)
         if technique is not None:
             count += 1
@@ -176,7 +178,7 @@ def _select(doc: LexborHTMLParser, selector: str) -> list[LexborNode]:
 
 def _links_in(container: LexborNode, technique: str) -> list[Candidate]:
     links = [container] if container.tag in ("a", "area") else []
-    links.extend(container.css("a[href], area[href]"))
+    links.extend(container.css(ABSOLUTE_LINKS))
     found = []
     for link in links[:MAX_LINKS]:
         href = link.attributes.get("href") or ""

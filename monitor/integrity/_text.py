@@ -1,12 +1,11 @@
 """Visible text of a parsed page, and a cheap, stable fingerprint to compare two texts.
 
-The fingerprint is the set of CRC-32s of the text's phrases (runs between whitespace and
-punctuation): stable across processes (unlike `hash`), bounded by `MAX_PHRASES`. Pure.
+The fingerprint is the set of CRC-32s of the text's phrases (runs between whitespace: each text
+node of the page is one or more): stable across processes (unlike `hash`), bounded by `MAX_PHRASES`. Pure.
 """
 
 from __future__ import annotations
 
-import re
 import zlib
 
 from selectolax.lexbor import LexborHTMLParser
@@ -18,7 +17,6 @@ MAX_PHRASES = 1_000
 """Most phrases fingerprinted per page."""
 
 _INVISIBLE = ["script", "style", "noscript", "template"]
-_PHRASE_BREAK = re.compile(r"[\s，。、；：？！,.;:?!|()（）【】《》\"'“”‘’<>]+")
 
 
 def visible_text(doc: LexborHTMLParser) -> str:
@@ -31,7 +29,7 @@ def visible_text(doc: LexborHTMLParser) -> str:
 
 def fingerprint(text: str) -> frozenset[int]:
     """CRC-32s of the text's phrases of two or more characters."""
-    phrases = (phrase for phrase in _PHRASE_BREAK.split(text[:MAX_TEXT_CHARS]) if len(phrase) > 1)
+    phrases = (phrase for phrase in text[:MAX_TEXT_CHARS].split() if len(phrase) > 1)
     found: set[int] = set()
     for phrase in phrases:
         found.add(zlib.crc32(phrase.encode("utf-8", "replace")))
