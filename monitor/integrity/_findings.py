@@ -76,6 +76,18 @@ class Finding:
             kind, level_for(score), score, page, technique, bounded(target, MAX_TARGET_CHARS), bounded(evidence)
         )
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form with the enums as their stable strings."""
+        return {
+            "kind": self.kind.value,
+            "level": self.level.value,
+            "score": self.score,
+            "page": self.page,
+            "technique": self.technique,
+            "target": self.target,
+            "evidence": self.evidence,
+        }
+
     @property
     def key(self) -> tuple[str, str, str, str]:
         """Identity across checks: the same problem seen again keeps its first-seen time."""

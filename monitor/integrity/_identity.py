@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -92,6 +94,33 @@ class Identity:
             Element.JIUCUO: bool(self.jiucuo),
             Element.ORGANISER: bool(self.organiser),
         }
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (phase 2 keeps the previous reading of each homepage)."""
+        return {
+            "site_codes": [list(pair) for pair in self.site_codes],
+            "icp": self.icp,
+            "police": self.police,
+            "conac": list(self.conac),
+            "conac_error": self.conac_error,
+            "jiucuo": self.jiucuo,
+            "organiser": self.organiser,
+            "tags": [list(pair) for pair in self.tags],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Identity:
+        """The inverse of `as_dict`."""
+        return cls(
+            site_codes=tuple((str(source), str(code)) for source, code in data.get("site_codes", ())),
+            icp=str(data.get("icp", "")),
+            police=str(data.get("police", "")),
+            conac=tuple(str(form) for form in data.get("conac", ())),
+            conac_error=bool(data.get("conac_error", False)),
+            jiucuo=str(data.get("jiucuo", "")),
+            organiser=str(data.get("organiser", "")),
+            tags=tuple((str(name), str(content)) for name, content in data.get("tags", ())),
+        )
 
     def value(self, element: Element) -> str:
         """The element's value as text (what a change is detected on)."""

@@ -8,7 +8,9 @@ records each change as an Event and raises a Finding when it points off-site. Pu
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -41,6 +43,29 @@ class Snapshot:
     text_length: int
     fingerprint: frozenset[int]
     text_start: str
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (phase 2 keeps the previous reading of each homepage)."""
+        return {
+            "title": self.title,
+            "script_domains": sorted(self.script_domains),
+            "redirects": list(self.redirects),
+            "text_length": self.text_length,
+            "fingerprint": sorted(self.fingerprint),
+            "text_start": self.text_start,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Snapshot:
+        """The inverse of `as_dict`."""
+        return cls(
+            title=str(data.get("title", "")),
+            script_domains=frozenset(str(domain) for domain in data.get("script_domains", ())),
+            redirects=tuple(str(url) for url in data.get("redirects", ())),
+            text_length=int(data.get("text_length", 0)),
+            fingerprint=frozenset(int(value) for value in data.get("fingerprint", ())),
+            text_start=str(data.get("text_start", "")),
+        )
 
 
 def snapshot(html: str, page_url: str, domains: Domains) -> Snapshot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 from monitor.integrity import (
     Domains,
     Finding,
+    Identity,
     Kind,
     Level,
+    Snapshot,
     Tracked,
     Vocabulary,
     VocabularyError,
@@ -166,3 +169,24 @@ def test_inspection_never_raises(domains: Domains, vocabulary: Vocabulary) -> No
     ):
         inspection = inspect_page(junk, PAGE, domains=domains, vocabulary=vocabulary)
         assert inspection.page == PAGE
+
+
+# -- what phase 2 stores ---------------------------------------------------------------------
+
+
+def test_identity_and_snapshot_round_trip_through_json(domains: Domains, vocabulary: Vocabulary) -> None:
+    html = (
+        "<html><head><title>某市</title><meta name='SiteIDCode' content='1100000001'>"
+        "<script src='http://cdn.example.com/a.js'></script></head><body><p>网站标识码：1100000001 京ICP备1234567号-2"
+        " 京公网安备11010202000001号 主办单位：某市政府办公室</p><span id='_ideConac'></span>"
+        "<script>location.href='http://www.other.gov.cn/'</script></body></html>"
+    )
+    inspection = inspect_page(html, PAGE, domains=domains, vocabulary=vocabulary)
+    stored = json.loads(json.dumps(inspection.identity.as_dict()))
+    assert Identity.from_dict(stored) == inspection.identity
+    stored = json.loads(json.dumps(inspection.snapshot.as_dict()))
+    assert Snapshot.from_dict(stored) == inspection.snapshot
+    assert inspection.snapshot.script_domains == {"example.com"}
+    assert inspection.snapshot.redirects == ("http://www.other.gov.cn/",)
+    finding = _finding("a-example.com")
+    assert json.loads(json.dumps(finding.as_dict()))["level"] == "high"
