@@ -26,6 +26,8 @@ ICP = re.compile(r"([\u4e00-\u9fff])\s*ICP\s*备\s*(\d{5,12})\s*号(?:\s*-\s*(\d
 POLICE = re.compile(r"([\u4e00-\u9fff])\s*公网安备\s*(\d{14})(?!\d)")
 POLICE_LINK = re.compile(r"recordcode=(\d{14})(?!\d)")
 ORGANISER = re.compile(r"主办(?:单位)?\s*[：:]\s*([^\s|｜,，。;；©<>]{2,40})")
+ORGANISER_BEFORE = re.compile(r"([\u4e00-\u9fff（）]{4,40})主办(?!单位)")
+"""`湖北省市场监督管理局主办`, `本站由国家药品监督管理局主办`: the organiser named before the word."""
 JIUCUO_HOSTS = {"zfwzgl.www.gov.cn": "national", "pucha.kaipuyun.cn": "old"}
 """Hosts of the 找错 script: the national portal's current one and the older one."""
 
@@ -172,7 +174,7 @@ def with_text(marks: Identity, text: str) -> Identity:
         site_codes=footer + marks.site_codes,
         icp=_icp(text),
         police=police.group(2) if police else marks.police,
-        organiser=_first(ORGANISER, text),
+        organiser=_organiser(text),
     )
 
 
@@ -248,6 +250,17 @@ def _written_conac_script(doc: LexborHTMLParser) -> bool:
 def _is_error_badge(attrs: dict[str, str | None]) -> bool:
     words = " ".join((attrs.get(name) or "") for name in ("src", "alt", "title")).lower()
     return any(hint in words for hint in CONAC_ERROR_HINTS)
+
+
+def _organiser(text: str) -> str:
+    named = _first(ORGANISER, text)
+    if named:
+        return named
+    before = _first(ORGANISER_BEFORE, text)
+    for lead in ("本网站由", "本站由", "网站由", "由"):
+        if before.startswith(lead):
+            return before[len(lead) :]
+    return before
 
 
 def _first(pattern: re.Pattern[str], text: str) -> str:

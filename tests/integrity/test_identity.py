@@ -135,6 +135,9 @@ def test_organiser() -> None:
         == "福建省平潭综合实验区管理委员会办公室"
     )
     assert _footer("主办：山西省人民政府办公厅&nbsp;©&nbsp;山西省人民政府网").organiser == "山西省人民政府办公厅"
+    assert _footer("<b>湖北省市场监督管理局主办</b>").organiser == "湖北省市场监督管理局"
+    assert _footer("本站由国家药品监督管理局主办  版权所有").organiser == "国家药品监督管理局"
+    assert _footer("协办单位：某某").organiser == ""
 
 
 FULL = Identity(
@@ -225,7 +228,7 @@ REAL = [
         "42010602003941",
         ("link",),
         "local",
-        "",
+        "湖北省市场监督管理局",
     ),
     (
         "022.html",
@@ -245,7 +248,7 @@ REAL = [
         "11010202008311",
         ("link",),
         "national",
-        "",
+        "国家药品监督管理局",
     ),
     (
         "060.html",
