@@ -67,9 +67,9 @@ FARM_DOMAINS = 3
 
 _MAYBE_HIDDEN = f"{MIGHT_HIDE_SELECTOR}, [hidden], marquee"
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_ZERO_WIDTH_IN_WORD = re.compile(f"[\u4e00-\u9fff][{_ZERO_WIDTH}]+[\u4e00-\u9fff]")
+_ZERO_WIDTH_IN_WORD = re.compile(f"\\w[{_ZERO_WIDTH}]+\\w")
 ZERO_WIDTH_DENSE = 10
-"""Zero-width characters between Chinese characters this many times is a low finding by itself."""
+"""Zero-width characters inside words this many times is a low finding by itself."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def hidden_links(doc: LexborHTMLParser, page_url: str, domains: Domains, vocabul
 
 
 def zero_width_findings(text: str, page_url: str, vocabulary: Vocabulary) -> list[Finding]:
-    """Zero-width characters inside words: high when removing them reveals a spam word."""
+    """Zero-width characters inside words (Chinese or Latin): high when removing them reveals a spam word."""
     breaks = _ZERO_WIDTH_IN_WORD.findall(text)
     if not breaks:
         return []

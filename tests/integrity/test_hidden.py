@@ -127,6 +127,8 @@ POSITIVE = [
     ),
     ("hidden_attribute", _page(f"<div hidden>{PLAIN}</div>"), "hidden_attribute", Level.LOW),
     ("zero_width_spam", _page("<p>欢迎访问 博\u200b彩 网站</p>"), "zero_width", Level.HIGH),
+    ("zero_width_latin_spam", _page("<p>best ca\u200bsi\u200dno here</p>"), "zero_width", Level.HIGH),
+    ("zero_width_dense", _page("<p>" + "政\u200b府" * 12 + "</p>"), "zero_width", Level.LOW),
 ]
 
 
