@@ -32,6 +32,7 @@ class Kind(StrEnum):
     """What a finding or event is about (stable strings: stored and exported as labels)."""
 
     HIDDEN_LINK = "hidden_link"
+    HIDDEN_TEXT = "hidden_text"
     ZERO_WIDTH = "zero_width"
     NEW_DOMAIN = "new_domain"
     LAPSED_DOMAIN = "lapsed_domain"

@@ -38,6 +38,9 @@ MAX_LINKS = 5_000
 MAX_FINDINGS = 100
 """Most hidden-link findings reported per page (the strongest are kept)."""
 
+MAX_TEXT_CHARS = 20_000
+"""Characters of one hidden element's text searched for spam words."""
+
 MAX_SELECTORS = 300
 """Most hiding `<style>` selectors matched against the document."""
 
@@ -57,6 +60,7 @@ WEIGHTS = {
     "port": 15,
     "farm": 15,
     "full_page_iframe": 30,
+    "hidden_words": 40,
 }
 """Score parts: a hidden outside link is 20 (低); spam words, or an odd host (risky TLD, raw IP, odd
 port) together with a spammer's hiding technique, an encoded script or a link farm reach 50 (高). A
@@ -84,10 +88,11 @@ class Candidate:
 
 
 def hidden_links(doc: LexborHTMLParser, page_url: str, domains: Domains, vocabulary: Vocabulary) -> list[Finding]:
-    """Findings for hidden links to outside, non-government targets, strongest first."""
+    """Findings for hidden links to outside, non-government targets (and hidden spam words), strongest first."""
+    containers = list(_hidden_containers(doc))
     outside = [
         (candidate, target)
-        for candidate in _unique(_candidates(doc, 0))[:MAX_LINKS]
+        for candidate in _unique(_candidates(doc, 0, containers))[:MAX_LINKS]
         if (target := _outside_target(candidate.href, page_url, domains)) is not None
     ]
     farms = _farm_containers(outside)
@@ -96,7 +101,25 @@ def hidden_links(doc: LexborHTMLParser, page_url: str, domains: Domains, vocabul
         finding = _score(candidate, target, page_url, vocabulary, candidate.container.mem_id in farms)
         if finding.key not in findings or findings[finding.key].score < finding.score:
             findings[finding.key] = finding
+    linked = {candidate.container.mem_id for candidate, _ in outside}
+    unlinked = [(node, technique) for node, technique in containers if node.mem_id not in linked]
+    for finding in _hidden_words(unlinked, page_url, vocabulary):
+        findings.setdefault(finding.key, finding)
     return sorted(findings.values(), key=lambda finding: -finding.score)[:MAX_FINDINGS]
+
+
+def _hidden_words(containers: list[tuple[LexborNode, str]], page_url: str, vocabulary: Vocabulary) -> list[Finding]:
+    """Spam words in hidden text without a link (keyword stuffing): low in a tab panel, high when a
+    spammer's technique hides them (a hidden news tab may well report on a 百家乐 gambling case)."""
+    found = []
+    for container, technique in containers:
+        text = container.text(deep=True) or ""
+        words = vocabulary.match(text[:MAX_TEXT_CHARS]) if text.strip() else None
+        if words is not None:
+            score = WEIGHTS["hidden_words"] + (0 if technique in COMMON_TECHNIQUES else WEIGHTS["technique"])
+            evidence = f"{_opening_tag(container)} … {bounded(text, 200)} [{words[0]}: {words[1]}]"
+            found.append(Finding.make(Kind.HIDDEN_TEXT, score, page_url, technique, words[1], evidence))
+    return found
 
 
 def zero_width_findings(text: str, page_url: str, vocabulary: Vocabulary) -> list[Finding]:
@@ -118,9 +141,9 @@ def zero_width_findings(text: str, page_url: str, vocabulary: Vocabulary) -> lis
     return []
 
 
-def _candidates(doc: LexborHTMLParser, depth: int) -> list[Candidate]:
+def _candidates(doc: LexborHTMLParser, depth: int, containers: list[tuple[LexborNode, str]]) -> list[Candidate]:
     found: list[Candidate] = []
-    for container, technique in _hidden_containers(doc):
+    for container, technique in containers:
         found.extend(_links_in(container, technique))
         if len(found) >= MAX_LINKS:
             return found
@@ -223,7 +246,8 @@ def _fragment_links(payload: Payload, depth: int) -> list[Candidate]:
     if "<" not in payload.text or ("href" not in payload.text and "src" not in payload.text):
         return []
     fragment = LexborHTMLParser(payload.text)
-    hidden = {candidate.node.mem_id: candidate for candidate in _candidates(fragment, depth + 1)}
+    containers = list(_hidden_containers(fragment))
+    hidden = {candidate.node.mem_id: candidate for candidate in _candidates(fragment, depth + 1, containers)}
     written = "script_encoded" if payload.encoded else "script_write"
     found = []
     for link in fragment.css("a[href], area[href]")[:MAX_LINKS]:

@@ -24,7 +24,7 @@ def _page(body: str, head: str = "") -> str:
 def _hidden(html: str, domains: Domains, vocabulary: Vocabulary) -> list[Finding]:
     inspection = inspect_page(html, PAGE, domains=domains, vocabulary=vocabulary)
     assert inspection.error == ""
-    return [f for f in inspection.findings if f.kind in (Kind.HIDDEN_LINK, Kind.ZERO_WIDTH)]
+    return [f for f in inspection.findings if f.kind in (Kind.HIDDEN_LINK, Kind.HIDDEN_TEXT, Kind.ZERO_WIDTH)]
 
 
 POSITIVE = [
@@ -199,3 +199,22 @@ def test_evidence_names_the_hiding_element_and_the_reasons(domains: Domains, voc
     assert 'style="display:none"' in finding.evidence
     assert "bet-example.com" in finding.evidence and "vocabulary" in finding.evidence
     assert finding.target == "bet-example.com"
+
+
+@pytest.mark.parametrize(
+    ("html", "technique", "level"),
+    [
+        (_page('<div style="font-size:0">百家乐 真人娱乐 在线</div>'), "font_size_zero", Level.HIGH),
+        (_page('<div class="tab" style="display:none">我市破获一起百家乐网络赌博案</div>'), "display_none", Level.LOW),
+    ],
+)
+def test_hidden_spam_words_without_links(
+    html: str, technique: str, level: Level, domains: Domains, vocabulary: Vocabulary
+) -> None:
+    [finding] = _hidden(html, domains, vocabulary)
+    assert (finding.kind, finding.technique, finding.target, finding.level) == (
+        Kind.HIDDEN_TEXT,
+        technique,
+        "百家乐",
+        level,
+    )
