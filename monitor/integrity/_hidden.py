@@ -101,16 +101,21 @@ def hidden_links(doc: LexborHTMLParser, page_url: str, domains: Domains, vocabul
         finding = _score(candidate, target, page_url, vocabulary, candidate.container.mem_id in farms)
         if finding.key not in findings or findings[finding.key].score < finding.score:
             findings[finding.key] = finding
-    linked = {candidate.container.mem_id for candidate, _ in outside}
-    unlinked = [(node, technique) for node, technique in containers if node.mem_id not in linked]
+    unlinked = [(node, technique) for node, technique in containers if _without_links(node)]
     for finding in _hidden_words(unlinked, page_url, vocabulary):
         findings.setdefault(finding.key, finding)
     return sorted(findings.values(), key=lambda finding: -finding.score)[:MAX_FINDINGS]
 
 
+def _without_links(node: LexborNode) -> bool:
+    """Keyword stuffing is text without links; hidden blocks of links (tab panels) are read as links."""
+    return node.tag not in ("a", "area", "iframe", "frame") and node.css_first("a, area") is None
+
+
 def _hidden_words(containers: list[tuple[LexborNode, str]], page_url: str, vocabulary: Vocabulary) -> list[Finding]:
-    """Spam words in hidden text without a link (keyword stuffing): low in a tab panel, high when a
-    spammer's technique hides them (a hidden news tab may well report on a 百家乐 gambling case)."""
+    """Spam words in hidden elements without links (keyword stuffing): low when hidden the way tab
+    panels are (a hidden news summary may well report on a 百家乐 gambling case), high when a
+    spammer's technique hides them."""
     found = []
     for container, technique in containers:
         text = container.text(deep=True) or ""
@@ -163,8 +168,12 @@ def _hidden_containers(doc: LexborHTMLParser) -> Iterable[tuple[LexborNode, str]
             yield node, technique
             if count >= MAX_CONTAINERS:
                 return
+    by_technique: dict[str, list[str]] = {}
     for selector, technique in _sheet_rules(doc)[:MAX_SELECTORS]:
-        for node in _select(doc, selector)[:MAX_CONTAINERS]:
+        if ":" not in selector:  # pseudo-classes (:hover…) match nothing in a static page
+            by_technique.setdefault(technique, []).append(selector)
+    for technique, selectors in by_technique.items():
+        for node in _select(doc, selectors)[:MAX_CONTAINERS]:
             if not overridden(technique, declarations(node.attributes.get("style") or "")):
                 yield node, technique
 
@@ -189,14 +198,19 @@ def _sheet_rules(doc: LexborHTMLParser) -> list[tuple[str, str]]:
     return rules
 
 
-def _select(doc: LexborHTMLParser, selector: str) -> list[LexborNode]:
-    """Elements matching a selector taken from the page; pseudo-classes (:hover…) match nothing static."""
-    if ":" in selector:
-        return []
+def _select(doc: LexborHTMLParser, selectors: list[str]) -> list[LexborNode]:
+    """Elements matching any of the page's selectors: one query for all, one each if one is invalid."""
     try:
-        return list(doc.css(selector))
+        return list(doc.css(", ".join(selectors)))
     except (SelectolaxError, ValueError):
-        return []
+        pass
+    found: dict[int, LexborNode] = {}
+    for selector in selectors:
+        try:
+            found.update((node.mem_id, node) for node in doc.css(selector))
+        except (SelectolaxError, ValueError):
+            continue
+    return list(found.values())
 
 
 def _links_in(container: LexborNode, technique: str) -> list[Candidate]:

@@ -30,32 +30,36 @@ class Vocabulary:
     """(category, word) pairs, words lower-case."""
 
     @cached_property
-    def _pattern(self) -> re.Pattern[str]:
-        return _compile(self.words)
-
-    @cached_property
-    def _categories(self) -> dict[str, str]:
-        return {word: category for category, word in self.words}
+    def _ascii_patterns(self) -> dict[str, re.Pattern[str]]:
+        """ASCII words match between non-letters only, so `bet` is not found in `alphabet`."""
+        return {word: re.compile(f"(?<![a-z]){re.escape(word)}(?![a-z])") for _, word in self.words if word.isascii()}
 
     def match(self, *texts: str) -> tuple[str, str] | None:
-        """The first (category, word) found in any of the texts, or None."""
-        pattern = self._pattern
+        """The (category, word) found first in the first text that has one, or None.
+
+        One substring search per word (C speed, unlike a Python regex alternation of a hundred
+        words); the earliest hit in the text wins, the longer word on a tie.
+        """
         for text in texts:
-            found = pattern.search(text.lower()) if text else None
+            found = self._earliest(text.lower()) if text else None
             if found is not None:
-                word = found.group("w")
-                return self._categories[word], word
+                return found
         return None
 
-
-def _compile(words: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
-    """One alternation: CJK words anywhere, ASCII words between non-letters (so `bet` is not `alphabet`)."""
-    parts = []
-    for _, word in sorted(words, key=lambda pair: -len(pair[1])):
-        escaped = re.escape(word)
-        parts.append(f"(?<![a-z]){escaped}(?![a-z])" if word.isascii() else escaped)
-    joined = "|".join(parts) or "(?!)"
-    return re.compile(f"(?P<w>{joined})")
+    def _earliest(self, text: str) -> tuple[str, str] | None:
+        best: tuple[int, int, str, str] | None = None
+        for category, word in self.words:
+            position = text.find(word)
+            if position < 0:
+                continue
+            if word in self._ascii_patterns:
+                hit = self._ascii_patterns[word].search(text, position)
+                if hit is None:
+                    continue
+                position = hit.start()
+            if best is None or (position, -len(word)) < (best[0], best[1]):
+                best = (position, -len(word), category, word)
+        return (best[2], best[3]) if best else None
 
 
 def parse_vocabulary(text: str, origin: str = "word list") -> Vocabulary:

@@ -60,6 +60,12 @@ POSITIVE = [
         "display_none",
         Level.HIGH,
     ),
+    (
+        "rule_beside_an_invalid_selector",
+        _page(f'<div class="x">{SPAM}</div>', "<style>div >>> p, .x { display:none }</style>"),
+        "display_none",
+        Level.HIGH,
+    ),
     ("marquee_fast", _page(f'<marquee scrollamount="10000">{SPAM}</marquee>'), "marquee", Level.HIGH),
     (
         "iframe_zero",
@@ -205,7 +211,11 @@ def test_evidence_names_the_hiding_element_and_the_reasons(domains: Domains, voc
     ("html", "technique", "level"),
     [
         (_page('<div style="font-size:0">百家乐 真人娱乐 在线</div>'), "font_size_zero", Level.HIGH),
-        (_page('<div class="tab" style="display:none">我市破获一起百家乐网络赌博案</div>'), "display_none", Level.LOW),
+        (
+            _page('<div class="tab" style="display:none"><p>我市破获一起百家乐网络赌博案</p></div>'),
+            "display_none",
+            Level.LOW,
+        ),
     ],
 )
 def test_hidden_spam_words_without_links(
