@@ -50,10 +50,15 @@ HIDING_WORDS = ("none", "hidden", "collapse", "font-size", "opacity", "indent", 
 """A style without one of these words cannot hide anything (most inline styles)."""
 
 MIGHT_HIDE_SELECTOR = ", ".join(f'[style*="{word}" i]' for word in HIDING_WORDS)
-"""The same first look as a selector, so lexbor skips the other styled elements itself."""
+"""The first look as a selector, so lexbor skips the other styled elements itself."""
 
-
-_MIGHT_HIDE = re.compile("|".join(HIDING_WORDS), re.IGNORECASE)
+_MIGHT_HIDE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse)|font-size\s*:\s*0|opacity\s*:\s*0"
+    r"|text-indent\s*:\s*-|position\s*:\s*(?:absolute|fixed)|overflow(?:-y)?\s*:\s*hidden|background",
+    re.IGNORECASE,
+)
+"""The second look, on the text: one of the declarations a technique needs (colour-as-background
+needs a background)."""
 _BRACE = re.compile(r"[{}]")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 
@@ -111,7 +116,7 @@ def hidden_rules(sheet: str) -> list[tuple[str, str]]:
     """(selector, technique) for each top-level rule of a style block that hides what it matches."""
     rules: list[tuple[str, str]] = []
     for selectors, body in _top_level_rules(_COMMENT.sub(" ", sheet[:MAX_SHEET_CHARS])):
-        technique = hiding_technique(declarations(body))
+        technique = hiding_technique(declarations(body)) if might_hide(body) else None
         if technique is not None:
             rules.extend((selector.strip(), technique) for selector in selectors.split(",") if selector.strip())
     return rules

@@ -42,10 +42,14 @@ Resolver = Callable[[str], Resolution]
 
 def outbound_domains(doc: LexborHTMLParser, page_url: str, domains: Domains) -> frozenset[str]:
     """Registrable domains of the page's links that are not the page's own site."""
-    own = domains.registrable(host_of(page_url))
+    own_host = host_of(page_url)
+    own = domains.registrable(own_host)
+    own_prefixes = (f"http://{own_host}/", f"https://{own_host}/", f"//{own_host}/")
     found: set[str] = set()
     for link in doc.css(ABSOLUTE_LINKS):
-        href = link.attributes.get("href") or ""
+        href = (link.attributes.get("href") or "").strip()
+        if href.lower().startswith(own_prefixes):
+            continue  # the page's own host, most of a portal's absolute links
         host = host_of(href) if is_absolute(href) else ""
         domain = domains.registrable(host) if host else own
         if domain != own:
