@@ -115,6 +115,8 @@ def overridden(technique: str, inline: dict[str, str]) -> bool:
 def hidden_rules(sheet: str) -> list[tuple[str, str]]:
     """(selector, technique) for each top-level rule of a style block that hides what it matches."""
     rules: list[tuple[str, str]] = []
+    if not might_hide(sheet):
+        return rules
     for selectors, body in _top_level_rules(_COMMENT.sub(" ", sheet[:MAX_SHEET_CHARS])):
         technique = hiding_technique(declarations(body)) if might_hide(body) else None
         if technique is not None:
@@ -123,28 +125,25 @@ def hidden_rules(sheet: str) -> list[tuple[str, str]]:
 
 
 def _top_level_rules(sheet: str) -> list[tuple[str, str]]:
-    """`sel { body }` pairs at brace depth 0; whole at-rule blocks are stepped over."""
+    """`sel { body }` pairs at brace depth 0, in one pass over the braces; at-rule blocks are stepped over."""
     rules: list[tuple[str, str]] = []
-    position, length = 0, len(sheet)
-    while position < length and len(rules) < MAX_RULES:
-        opening = sheet.find("{", position)
-        if opening < 0:
-            break
-        head = sheet[position:opening].strip()
-        closing = _matching_brace(sheet, opening)
-        if not head.startswith("@") and "}" not in head:
-            rules.append((head.rsplit(";", 1)[-1], sheet[opening + 1 : closing]))
-        position = closing + 1
+    depth, head_start, body_start, head = 0, 0, 0, ""
+    for brace in _BRACE.finditer(sheet):
+        if brace.group() == "{":
+            if depth == 0:
+                head, body_start = sheet[head_start : brace.start()].strip(), brace.end()
+            depth += 1
+        elif depth > 0:
+            depth -= 1
+            if depth == 0:
+                if not head.startswith("@"):
+                    rules.append((head.rsplit(";", 1)[-1], sheet[body_start : brace.start()]))
+                    if len(rules) >= MAX_RULES:
+                        break
+                head_start = brace.end()
+        else:
+            head_start = brace.end()  # a stray closing brace
     return rules
-
-
-def _matching_brace(sheet: str, opening: int) -> int:
-    depth = 0
-    for brace in _BRACE.finditer(sheet, opening):
-        depth += 1 if brace.group() == "{" else -1
-        if depth == 0:
-            return brace.start()
-    return len(sheet)
 
 
 def _px(value: str | None) -> float | None:

@@ -135,6 +135,7 @@ HOSTILE = {
     + "".join(f'<a href="http://s{n}-example.com/">百家乐{n}</a>' for n in range(20_000))
     + "</div>",
     "huge_style": '<div style="' + "a:b;" * 500_000 + 'display:none"><a href="http://y-example.com/">y</a></div>',
+    "brace_bomb": "<style>" + "@media{" * 50_000 + ".a{display:none}" + "}" * 50_000 + "</style>",
     "huge_sheet": "<style>" + ".a{color:red}" * 200_000 + "</style>",
     "payload_bomb": "<script>"
     + "document.write(unescape('%3Ca%20href%3Dhttp://z-example.com%3Ez%3C/a%3E'));" * 20_000
