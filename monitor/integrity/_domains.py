@@ -90,7 +90,11 @@ class Domains:
         if not host or _is_ip(host):
             return host, ""
         parts = self.extractor.extract_str(host)
-        return parts.top_domain_under_public_suffix or host, parts.suffix
+        if parts.suffix:
+            return parts.top_domain_under_public_suffix or host, parts.suffix
+        # A TLD the list does not know (.invalid, an intranet name): read its last label as the suffix.
+        labels = host.split(".")
+        return ".".join(labels[-2:]), labels[-1] if len(labels) > 1 else ""
 
     def registrable(self, host: str) -> str:
         """`www.bj.gov.cn` -> `bj.gov.cn`; an IP or a bare suffix stays as it is; lower-case."""

@@ -122,6 +122,8 @@ def test_suffix_list_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) 
     assert fresh.registrable("a.b.example.co.uk") == "example.co.uk"
     assert fresh.registrable("news.xinhuanet.com") == "xinhuanet.com"
     assert fresh.registrable("203.0.113.7") == "203.0.113.7"
+    assert fresh.registrable("www.casino-portal.invalid") == "casino-portal.invalid"  # TLD not on the list
+    assert fresh.registrable("intranet") == "intranet"
     assert fresh.extractor.cache_dir is None if hasattr(fresh.extractor, "cache_dir") else True
 
 
