@@ -109,14 +109,16 @@ def test_unreadable_word_list(tmp_path: Path) -> None:
 # -- offline Public Suffix List --------------------------------------------------------------
 
 
-def test_suffix_list_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_suffix_list_never_touches_the_network(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"network access attempted: {args!r}")
 
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setenv("HOME", "/nonexistent")  # and no cache directory to read or write
+    monkeypatch.setenv("HOME", str(tmp_path))  # and no cache written where tldextract would put one
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("TLDEXTRACT_CACHE", raising=False)
     fresh = Domains()
     assert fresh.registrable("www.beijing.gov.cn") == "beijing.gov.cn"
     assert fresh.registrable("a.b.example.co.uk") == "example.co.uk"
@@ -124,7 +126,7 @@ def test_suffix_list_never_touches_the_network(monkeypatch: pytest.MonkeyPatch) 
     assert fresh.registrable("203.0.113.7") == "203.0.113.7"
     assert fresh.registrable("www.casino-portal.invalid") == "casino-portal.invalid"  # TLD not on the list
     assert fresh.registrable("intranet") == "intranet"
-    assert fresh.extractor.cache_dir is None if hasattr(fresh.extractor, "cache_dir") else True
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- bounds ----------------------------------------------------------------------------------
