@@ -27,11 +27,19 @@ DELIVERY_MODES = frozenset({"hang", "slow", "trickle", "reset"})
 """Modes that change how the normal answer is sent rather than what it is."""
 ANSWER_MODES = frozenset(
     {"500", "502", "503", "429", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
-     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed"}
+     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed", "hidden_links"}
 )  # fmt: skip
 _NEEDS_ARG = frozenset({"slow", "redirect"})
 _TAKES_NUMBER = frozenset({"slow", "trickle"})
 SITE_WIDE = "*"
+HIDDEN_LINK_TARGET = "http://www.casino-portal.invalid/"
+_HIDDEN_BLOCKS = {
+    "display_none": '<div style="display:none"><a href="{url}">澳门威尼斯人 百家乐</a></div>',
+    "font_size_zero": '<span style="font-size:0"><a href="{url}">真人娱乐 娱乐城</a></span>',
+    "off_screen": '<div style="position:absolute;left:-9999px"><a href="{url}">六合彩 时时彩</a></div>',
+    "script": "<script>document.write(unescape('%3Ca href%3D%22{url}%22%3E%E5%8D%9A%E5%BD%A9%3C/a%3E'))</script>",
+}
+"""`hidden_links[:TECHNIQUE]`: 暗链 to a gambling site as injected into hacked portals (issue 13)."""
 _OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
 """End tags `malformed` drops: the ones old templates most often leave out."""
 
@@ -52,6 +60,8 @@ class Fault:
             raise ValueError(f"unknown fault mode {mode!r}")
         if mode in _NEEDS_ARG and not arg:
             raise ValueError(f"fault {mode!r} needs an argument ({mode}:VALUE)")
+        if mode == "hidden_links" and arg and arg not in _HIDDEN_BLOCKS:
+            raise ValueError(f"fault 'hidden_links' takes one of {', '.join(_HIDDEN_BLOCKS)}, got {arg!r}")
         if mode in _TAKES_NUMBER and arg and not _is_positive_number(arg):
             raise ValueError(f"fault {mode!r} takes a number of seconds, got {arg!r}")
         return cls(mode, arg)
@@ -111,6 +121,7 @@ class FaultAnswers:
             "garbage": lambda f, r: Response(200, random.Random(site.seed).randbytes(4096)),
             "lying_charset": self._lying_charset,
             "malformed": self._malformed,
+            "hidden_links": self._hidden_links,
             "soft404": lambda f, r: Response(200, not_found_page().encode()),
         }  # fmt: skip
 
@@ -138,6 +149,15 @@ class FaultAnswers:
         text = text.replace("<body>", "<body></table></td></div>", 1)
         cut = text[: len(text) * 3 // 4]
         return Response(200, (cut[: cut.rfind("<") + 4] + '="').encode(), "text/html; charset=utf-8")
+
+    def _hidden_links(self, fault: Fault, request: Request) -> Response:
+        """The page with a hidden block of gambling links before `</body>`, hidden by `fault.arg`."""
+        text = self._site.text_of(request.path) or not_found_page()
+        block = _HIDDEN_BLOCKS[fault.arg or "display_none"].replace("{url}", HIDDEN_LINK_TARGET)
+        head, _, tail = text.rpartition("</body>")
+        page = f"{head}{block}</body>{tail}" if head else text + block
+        charset = "gb2312" if "charset=gb2312" in text else "utf-8"
+        return Response(200, page.encode(charset, errors="xmlcharrefreplace"), f"text/html; charset={charset}")
 
 
 def _server_error(fault: Fault, request: Request) -> Response:

@@ -1,0 +1,90 @@
+"""Site integrity and identity: hidden links, outbound drift, tampering, cloaking, 网站标识.
+
+The detection engine only: pure functions over page text and earlier readings, no network I/O
+(DNS lookups and cloaking fetches are passed in), no store, bounded on hostile pages. The daemon,
+store, report and metrics integration (issue 13 phase 2) calls this surface:
+
+- `inspect_page(html, url, domains=, vocabulary=)` -> `Inspection` (hidden-link and zero-width
+  findings, `Identity`, outside domains, tamper `Snapshot`) from the homepage bytes already fetched;
+- `identity_findings` / `tag_findings` on an `Identity`; `tamper_changes(before, after)`;
+  `new_domain_events` / `drift_findings` / `lapsed_findings(resolver)`;
+  `check_cloaking(fetch)` / `compare_visits`;
+- `track(previous, current, now, pages)` turns successive findings into open/resolved history.
+
+`Domains()` (offline Public Suffix List) and `load_vocabulary()` are built once and passed in.
+"""
+
+from monitor.integrity._cloak import (
+    CRAWLER,
+    MOBILE,
+    NORMAL,
+    SEARCH_REFERER,
+    VISITORS,
+    Fetch,
+    Visit,
+    Visitor,
+    check_cloaking,
+    compare_visits,
+)
+from monitor.integrity._domains import Domains, Target
+from monitor.integrity._drift import (
+    Resolution,
+    Resolver,
+    drift_findings,
+    lapsed_findings,
+    new_domain_events,
+    outbound_domains,
+)
+from monitor.integrity._findings import Event, Finding, Kind, Level, Tracked, track
+from monitor.integrity._hidden import hidden_links, zero_width_findings
+from monitor.integrity._identity import Element, Identity, TagProfile, read_identity
+from monitor.integrity._identity_rules import identity_findings, tag_findings
+from monitor.integrity._inspect import Inspection, inspect_page
+from monitor.integrity._tamper import Snapshot, snapshot, tamper_changes
+from monitor.integrity._text import visible_text
+from monitor.integrity._words import Vocabulary, VocabularyError, load_vocabulary, parse_vocabulary
+
+__all__ = [
+    "CRAWLER",
+    "MOBILE",
+    "NORMAL",
+    "SEARCH_REFERER",
+    "VISITORS",
+    "Domains",
+    "Element",
+    "Event",
+    "Fetch",
+    "Finding",
+    "Identity",
+    "Inspection",
+    "Kind",
+    "Level",
+    "Resolution",
+    "Resolver",
+    "Snapshot",
+    "TagProfile",
+    "Target",
+    "Tracked",
+    "Visit",
+    "Visitor",
+    "Vocabulary",
+    "VocabularyError",
+    "check_cloaking",
+    "compare_visits",
+    "drift_findings",
+    "hidden_links",
+    "identity_findings",
+    "inspect_page",
+    "lapsed_findings",
+    "load_vocabulary",
+    "new_domain_events",
+    "outbound_domains",
+    "parse_vocabulary",
+    "read_identity",
+    "snapshot",
+    "tag_findings",
+    "tamper_changes",
+    "track",
+    "visible_text",
+    "zero_width_findings",
+]
