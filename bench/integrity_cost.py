@@ -18,8 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from bench._common import CORPUS, machine_facts
-from monitor.decode import decode
-from monitor.extract import extract
+from monitor.extract import decode, extract
 from monitor.integrity import Domains, TagProfile, identity_findings, inspect_page, load_vocabulary, tag_findings
 
 TODAY = date(2026, 11, 27)

@@ -1,24 +1,33 @@
-"""One probe of one page -> CheckOutcome: fetch (the only httpx user), body limits, TLS expiry,
+"""One probe of one page -> CheckOutcome: fetch (with links/, the only httpx users), body limits, TLS expiry,
 anti-bot answers, then decode and extract. Target-side problems come back as data, never exceptions.
 See docs/architecture.md.
 """
 
-from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher
+from monitor.check._antibot import CHALLENGE_MAX_BYTES, challenge_vendor, visible_text_bytes
+from monitor.check._bodies import BodyDecodeError, BodyTooLarge, CappedBody
+from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
 from monitor.check._hashing import content_hash
 from monitor.check._pipeline import CheckOutcome, Judge, PageFetcher, Previous, judge_body, judge_here, run_check
 from monitor.check._readpool import READ_BUDGET_S, ReadPool
 
 __all__ = [
+    "CHALLENGE_MAX_BYTES",
     "ERROR_MAX_CHARS",
     "READ_BUDGET_S",
+    "BodyDecodeError",
+    "BodyTooLarge",
+    "CappedBody",
     "CheckOutcome",
     "Fetcher",
     "Judge",
     "PageFetcher",
     "Previous",
     "ReadPool",
+    "challenge_vendor",
     "content_hash",
     "judge_body",
     "judge_here",
+    "parse_retry_after",
     "run_check",
+    "visible_text_bytes",
 ]

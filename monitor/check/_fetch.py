@@ -1,6 +1,6 @@
 """One check of one page: DNS, connect, TLS, request, capped body, redirects -> `ProbeResult`.
 
-The only module importing httpx. Failures become data (`error_kind`), never exceptions out of
+With monitor/links, the only code importing httpx. Failures become data (`error_kind`), never exceptions out of
 `Fetcher.fetch`; no HTML parsing or charset decoding here, and no config header value in a result or log.
 """
 
@@ -127,7 +127,7 @@ _TRACE_EDGES: dict[str, tuple[str, bool]] = {
 
 
 class Fetcher:
-    """Owns the httpx clients and the per-host concurrency limits. The only module importing httpx.
+    """Owns the httpx clients and the per-host concurrency limits. With monitor/links, the only code importing httpx.
 
     Each check opens fresh connections (no keep-alive between checks), so every check measures
     DNS, connect and TLS the way an inspector's first visit does; a reused socket would show 0 s.

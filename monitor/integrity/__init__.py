@@ -1,4 +1,5 @@
 """Site integrity and identity: hidden links, outbound drift, tampering, cloaking, 网站标识.
+See docs/architecture.md and docs/integrity.md.
 
 The detection engine only: pure functions over page text and earlier readings, no network I/O
 (DNS lookups and cloaking fetches are passed in), no store, bounded on hostile pages. The daemon,

@@ -1,4 +1,5 @@
 """Link availability (链接可用性): harvest a page's links, check them politely, classify them, sweep a site.
+See docs/architecture.md.
 
 Public surface (everything else is private to the package):
 

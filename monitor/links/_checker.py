@@ -19,10 +19,15 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from monitor._antibot import CHALLENGE_MAX_BYTES, challenge_vendor
-from monitor._bodies import BodyDecodeError, BodyTooLarge, CappedBody
-from monitor.decode import decode
-from monitor.fetch import parse_retry_after
+from monitor.check import (
+    CHALLENGE_MAX_BYTES,
+    BodyDecodeError,
+    BodyTooLarge,
+    CappedBody,
+    challenge_vendor,
+    parse_retry_after,
+)
+from monitor.extract import decode
 from monitor.links._classify import Exclusions, SiteScope, classify, resource_type
 from monitor.links._harvest import clean_url
 from monitor.links._net import Resolver, refused_address

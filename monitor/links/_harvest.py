@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from monitor.decode import decode
+from monitor.extract import decode
 from monitor.links._types import Found, Harvest, Skipped, SkipReason
 
 MAX_TEXT_CHARS = 200

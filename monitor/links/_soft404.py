@@ -10,8 +10,8 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from monitor._antibot import visible_text_bytes
-from monitor.decode import decode
+from monitor.check import visible_text_bytes
+from monitor.extract import decode
 
 SHAPE_TOLERANCE = 0.1
 """Bodies within this share of each other's length (and with the same title) have the same shape."""

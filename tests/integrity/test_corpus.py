@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from monitor.decode import decode
+from monitor.extract import decode
 from monitor.integrity import Domains, Level, Vocabulary, identity_findings, inspect_page
 
 EXPECTED_LOW = {

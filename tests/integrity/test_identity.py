@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.decode import decode
+from monitor.extract import decode
 from monitor.integrity import (
     Element,
     Identity,

@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from monitor._sim_faults import HIDDEN_LINK_TARGET, Fault
-from monitor.decode import decode
+from monitor.extract import decode
 from monitor.integrity import Domains, Kind, Level, Vocabulary, inspect_page
 from monitor.models import FixedClock
-from monitor.sim import SimPortal
+from monitor.sim import HIDDEN_LINK_TARGET, Fault, SimPortal
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from monitor._antibot import CHALLENGE_MAX_BYTES
+from monitor.check import CHALLENGE_MAX_BYTES
 from monitor.links import (
     HostBudget,
     Inspection,
@@ -29,10 +29,10 @@ from monitor.links import (
     SiteScope,
 )
 from monitor.models import ErrorKind, FixedClock
-from tests.certs import write_certs
-from tests.links_site import LinkSite, Reply, html, serving
-from tests.ports import closed_port
-from tests.test_links_politeness import FakeSleep
+from tests.links.links_site import LinkSite, Reply, html, serving
+from tests.links.test_links_politeness import FakeSleep
+from tests.support.certs import write_certs
+from tests.support.ports import closed_port
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "127.0.0.2", "localhost"})
 CHALLENGE = b'<html><head><meta r="m"><script>var $_ts=window["$_ts"];$_ts.x=1;</script></head><body></body></html>'

@@ -9,9 +9,9 @@ from typing import Any
 
 from monitor.links import Exclusions, HostBudget, LinkCache, LinkChecker, LinkClass, Outcome, SiteScope, Sweep, crawl
 from monitor.models import FixedClock
-from tests.links_site import LinkSite, Reply, html, serving
-from tests.test_links_checker import loopback_only, settings  # noqa: F401  (autouse fixture)
-from tests.test_links_politeness import FakeSleep
+from tests.links.links_site import LinkSite, Reply, html, serving
+from tests.links.test_links_checker import settings
+from tests.links.test_links_politeness import FakeSleep
 
 
 def portal() -> LinkSite:
