@@ -87,6 +87,7 @@ def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) 
             today=today,
             item_selector=page.item_selector,
             date_selector=page.date_selector,
+            kind=page.kind,
         )
     return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, False, extraction, decoded.encoding)
 

@@ -172,8 +172,13 @@ def extract_source(
     today: date,
     item_selector: str | None = None,
     date_selector: str | None = None,
+    kind: PageKind | None = None,
 ) -> Extraction:
-    """Extract from a file or an http(s) URL; ValueError with a one-line reason on failure."""
+    """Extract from a file or an http(s) URL; ValueError with a one-line reason on failure.
+
+    A file's links resolve against `base_url`, else the page's own `saved from url` comment, else
+    they stay as written: a saved page's relative links never point into the local disk.
+    """
     if source.startswith(("http://", "https://")):
         body, content_type, final_url = asyncio.run(_fetch_body(source))
         return extract_document(
@@ -183,6 +188,7 @@ def extract_source(
             today=today,
             item_selector=item_selector,
             date_selector=date_selector,
+            kind=kind,
         )
     path = Path(source)
     try:
@@ -191,10 +197,11 @@ def extract_source(
         raise ValueError(f"{source}: {exc.strerror or exc}") from None
     return extract_document(
         body,
-        base_url=base_url or path.resolve().as_uri(),
+        base_url=base_url,
         today=today,
         item_selector=item_selector,
         date_selector=date_selector,
+        kind=kind,
     )
 
 

@@ -14,14 +14,15 @@ from monitor._article import ArticleDate, has_article_body, heading_date, publis
 from monitor._catalogue import find_catalogue
 from monitor._dates import find_full_dates
 from monitor._feeds import json_items, parse_json, script_items, unwrap_datastore
-from monitor._links import PageLinks, resolve
+from monitor._homepage import Homepage, read_homepage
+from monitor._links import PageLinks, resolve, saved_from_url
 from monitor._lists import MainList, choose_main_list
 from monitor._paging import pages_total
 from monitor._records import Record, find_records
 from monitor._selectors import select_items
 from monitor._tree import Tree, parse
 from monitor.decode import decode
-from monitor.models import Column, Extraction, ExtractKind, Item
+from monitor.models import Column, Extraction, ExtractKind, Item, PageKind
 
 PAGED_LIST_MIN_ITEMS = 10
 """A paginated list this long outweighs a publish-date label elsewhere on the page."""
@@ -51,6 +52,8 @@ class _Findings:
     links: PageLinks
     tree: Tree
     today: date | None
+    records: tuple[Record, ...] = ()
+    kind: PageKind | None = None
 
     def in_list(self, node: int) -> bool:
         """Whether a node belongs to a repeated list entry."""
@@ -69,11 +72,12 @@ def extract_document(
     today: date | None = None,
     item_selector: str | None = None,
     date_selector: str | None = None,
+    kind: PageKind | None = None,
 ) -> Extraction:
-    """Decode the body (see monitor.decode) and extract it; binary bodies are `unknown`."""
+    """Decode the body (see monitor.decode) and extract it; binary bodies are `other`."""
     decoded = decode(body, content_type)
     if not decoded.is_text:
-        return Extraction(ExtractKind.UNKNOWN, decoded.encoding)
+        return Extraction(ExtractKind.OTHER, decoded.encoding)
     return extract(
         decoded.text,
         base_url=base_url,
@@ -81,6 +85,7 @@ def extract_document(
         today=today,
         item_selector=item_selector,
         date_selector=date_selector,
+        kind=kind,
     )
 
 
@@ -92,16 +97,19 @@ def extract(
     today: date | None = None,
     item_selector: str | None = None,
     date_selector: str | None = None,
+    kind: PageKind | None = None,
 ) -> Extraction:
     """Read one page. `today` bounds dates (none in the future) and gives yearless dates their year;
-    without it, the newest complete date shown on the page stands in for today.
+    without it, the newest complete date shown on the page stands in for today. `kind` is what the
+    config says the page is (a homepage is read block by block); without it the page's look decides.
+    Without a `base_url`, a browser's `<!-- saved from url=… -->` comment gives the page's address.
     """
     try:
-        return _extract(text, base_url, encoding, today, item_selector, date_selector)
+        return _extract(text, base_url or saved_from_url(text), encoding, today, item_selector, date_selector, kind)
     except Exception:
         # The one exception boundary: whatever a malformed page (or an invalid configured
-        # selector) trips inside the readers, the check pipeline gets data ("unknown").
-        return Extraction(ExtractKind.UNKNOWN, encoding)
+        # selector) trips inside the readers, the check pipeline gets data ("other").
+        return Extraction(ExtractKind.OTHER, encoding)
 
 
 def _extract(
@@ -111,9 +119,10 @@ def _extract(
     today: date | None,
     item_selector: str | None,
     date_selector: str | None,
+    kind: PageKind | None,
 ) -> Extraction:
     if not text.strip():
-        return Extraction(ExtractKind.UNKNOWN, encoding)
+        return Extraction(ExtractKind.OTHER, encoding)
     document = parse_json(text)
     if document is not None:
         return _from_json(document, base_url, encoding, today)
@@ -125,7 +134,7 @@ def _extract(
     if item_selector:
         items = select_items(html, item_selector, date_selector, base, day)
         return _list_extraction(items, encoding, pages)
-    findings = _read_page(tree, base, day, pages)
+    findings = _read_page(tree, base, day, pages, kind)
     return _decide(findings, encoding)
 
 
@@ -133,16 +142,16 @@ def _from_json(document: object, base_url: str, encoding: str, today: date | Non
     """A JSON list API response: a list when it holds dated records, else unknown."""
     items = json_items(document, base_url, today)
     if not items:
-        return Extraction(ExtractKind.UNKNOWN, encoding)
+        return Extraction(ExtractKind.OTHER, encoding)
     return _list_extraction(items, encoding, None)
 
 
-def _read_page(tree: Tree, base: str, today: date | None, pages: int | None) -> _Findings:
+def _read_page(tree: Tree, base: str, today: date | None, pages: int | None, kind: PageKind | None) -> _Findings:
     records, links = find_records(tree, base, today)
     main = choose_main_list(tree, records, pages is not None)
     listed = tuple(_list_elements(records))
     documents = frozenset(record.link.index for record in records)
-    findings = _Findings(main, None, listed, documents, pages, links, tree, today)
+    findings = _Findings(main, None, listed, documents, pages, links, tree, today, tuple(records), kind)
     return replace(findings, article=publish_date(tree, today, findings.in_list))
 
 
@@ -161,6 +170,10 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     The catalogue nav's columns ride along with a list too (a catalogue page may show the newest
     documents, a column page the catalogue in its sidebar): discovery needs them either way.
     """
+    if findings.kind is PageKind.HOMEPAGE:
+        home = read_homepage(findings.tree, list(findings.records), findings.today)
+        if home.records:
+            return _homepage_extraction(home, encoding)
     entries = len(findings.main.records)
     article = findings.article
     items = [Item(record.link.title, record.link.url, record.value) for record in findings.main.records]
@@ -185,7 +198,7 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
         return Extraction(ExtractKind.LIST, encoding, columns=columns, pages_total=findings.pages)
     if columns:
         return Extraction(ExtractKind.CATALOGUE, encoding, columns=columns)
-    return Extraction(ExtractKind.UNKNOWN, encoding)
+    return Extraction(ExtractKind.OTHER, encoding)
 
 
 def _is_stray(main: MainList) -> bool:
@@ -219,6 +232,13 @@ def _list_extraction(
     dated = [item.date for item in items if item.date is not None]
     newest = max(dated) if dated else None
     return Extraction(ExtractKind.LIST, encoding, tuple(items), newest, columns, pages)
+
+
+def _homepage_extraction(home: Homepage, encoding: str) -> Extraction:
+    """A homepage: every dated link of every block, the newest date across all of them."""
+    items = tuple(Item(record.link.title, record.link.url, record.value) for record in home.records)
+    newest = max(record.value for record in home.records)
+    return Extraction(ExtractKind.HOMEPAGE, encoding, items, newest, blocks=home.blocks)
 
 
 def _newest_shown_date(tree: Tree) -> date | None:

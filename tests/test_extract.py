@@ -375,9 +375,9 @@ UNKNOWN_PAGES = [
 
 
 @pytest.mark.parametrize("text", [c[1] for c in UNKNOWN_PAGES], ids=[c[0] for c in UNKNOWN_PAGES])
-def test_pages_without_content_are_unknown(text: str) -> None:
+def test_pages_without_content_are_other(text: str) -> None:
     result = extract(text, encoding="utf-8", today=CORPUS_TODAY)
-    assert result.kind is ExtractKind.UNKNOWN
+    assert result.kind is ExtractKind.OTHER
     assert (result.items, result.newest_date, result.columns) == ((), None, ())
 
 
@@ -393,9 +393,9 @@ def test_pages_without_content_are_unknown(text: str) -> None:
     ],
     ids=["empty", "png", "nuls", "all-bytes", "broken-utf16", "pdf"],
 )
-def test_extract_document_reads_binary_and_garbage_as_unknown(body: bytes) -> None:
+def test_extract_document_reads_binary_and_garbage_as_other(body: bytes) -> None:
     result = extract_document(body, content_type="text/html; charset=utf-8", today=CORPUS_TODAY)
-    assert result.kind is ExtractKind.UNKNOWN
+    assert result.kind is ExtractKind.OTHER
     assert result.items == ()
 
 
@@ -482,7 +482,7 @@ def test_selector_override() -> None:
 
 
 def test_invalid_selector_is_unknown_not_an_exception() -> None:
-    assert extract("<ul><li>x</li></ul>", item_selector="li[[[", today=CORPUS_TODAY).kind is ExtractKind.UNKNOWN
+    assert extract("<ul><li>x</li></ul>", item_selector="li[[[", today=CORPUS_TODAY).kind is ExtractKind.OTHER
 
 
 # ----------------------------------------------------------------------------------- golden files
@@ -531,13 +531,13 @@ MANIFEST_FACTS = [
     ("010.html", "list", "2023-07-31", 58, None),
     ("012.html", "list", "2022-05-06", 4, None),
     ("013.html", "article", "2022-05-06", 0, 0),
-    ("014.html", "unknown", None, 0, 0),
+    ("014.html", "other", None, 0, 0),
     ("015.html", "catalogue", None, 0, 17),
     ("016.html", "article", "2020-08-02", 0, 0),
-    ("018.html", "unknown", None, 0, 0),
+    ("018.html", "other", None, 0, 0),
     ("019.html", "list", None, 0, None),
     ("020.html", "article", "2023-09-11", 0, 0),
-    ("021.html", "unknown", None, 0, 0),
+    ("021.html", "other", None, 0, 0),
     ("042.html", "list", "2018-01-16", 7, None),
     ("057.html", "list", "2025-10-14", 20, None),
 ]
@@ -573,7 +573,7 @@ SYNTHETIC_FACTS = [
     ("syn_article_meta.html", "article", 0, "2023-11-15", None),
     ("syn_catalogue.html", "catalogue", 0, None, None),
     ("syn_blank_column.html", "list", 0, None, 1),
-    ("syn_app_shell.html", "unknown", 0, None, None),
+    ("syn_app_shell.html", "other", 0, None, None),
 ]
 
 

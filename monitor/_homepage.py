@@ -1,0 +1,234 @@
+"""A homepage read as a whole: every dated link of every content block, each block with its heading.
+
+A homepage is many dated blocks (要闻, 通知公告, 政策法规, tab panes of which one is visible), not one
+list: all of them count, hidden tabs included (they are content a script switches). Date widgets
+("今天是…"), copyright years and build stamps never pair with a link as a record does, so they stay
+out; links dated only by their URL count only when the page shows no date at all. Yearless dates
+(`03-16`, `[03.16]`) get their year from the strongest evidence at hand (see `_years`).
+Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from monitor._dates import date_like, find_full_dates, make_date, url_date
+from monitor._links import children
+from monitor._records import Record
+from monitor._tree import TEXT, Tree, collapse
+from monitor.models import Block
+
+MIN_URL_DATED = 3
+"""Without any shown date, at least this many URL-dated links make a block (fewer are odds and ends)."""
+
+HEADING_MIN_CHARS, HEADING_MAX_CHARS = 2, 16
+"""A block heading (要闻动态, 通知公告, 政策解读) is a short text."""
+
+HEADING_SCAN_NODES = 120
+"""How many nodes before a block are searched for its heading."""
+
+TAB_LEVELS = 4
+"""How many ancestors above a block's list may hold the row of tab panes it is one of."""
+
+URL_WINDOW = timedelta(days=62)
+"""A yearless date takes its year from a reference (the item's URL date, a full date nearby) when it
+falls at most this long after it: a document's URL is written when it is published."""
+
+_MORE = re.compile(r"^(?:更多|查看更多|更多内容|more|>>|»|》》|\+)\s*[>»》+]*$", re.IGNORECASE)
+_WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+
+
+@dataclass(frozen=True)
+class Homepage:
+    """A homepage's dated records in page order and its blocks."""
+
+    records: tuple[Record, ...]
+    blocks: tuple[Block, ...]
+
+
+def read_homepage(tree: Tree, records: list[Record], today: date | None) -> Homepage:
+    """Every dated link of the page, their yearless dates re-dated, grouped into headed blocks."""
+    shown = [record for record in records if not record.url_dated]
+    if not shown:
+        shown = _url_dated_blocks(records)
+    lists = _lists(tree, shown)
+    dated = _years(tree, lists, today)
+    blocks = _blocks(tree, dated)
+    everything = tuple(record for members in dated for record in members)
+    return Homepage(everything, blocks)
+
+
+def _url_dated_blocks(records: list[Record]) -> list[Record]:
+    """URL-dated records of groups large enough to be lists (a page that shows no date at all)."""
+    counts: dict[tuple[str, ...], int] = {}
+    for record in records:
+        counts[record.signature] = counts.get(record.signature, 0) + 1
+    return [record for record in records if counts[record.signature] >= MIN_URL_DATED]
+
+
+def _lists(tree: Tree, records: list[Record]) -> list[list[Record]]:
+    """Records split into runs that share their list element (the `<ul>` of a block or tab pane)."""
+    runs: list[list[Record]] = []
+    key: tuple[int, tuple[str, ...]] | None = None
+    for record in sorted(records, key=lambda record: record.element):
+        parent = (tree.nodes[record.element].parent, record.signature)
+        if runs and parent == key:
+            runs[-1].append(record)
+        else:
+            runs.append([record])
+            key = parent
+    return runs
+
+
+# -- yearless dates ------------------------------------------------------------------------------
+
+
+def _years(tree: Tree, lists: list[list[Record]], today: date | None) -> list[list[Record]]:
+    """Records with the year of every yearless date re-inferred, strongest evidence first: a full
+    date shown in the same block, the item's own URL date when it fits, the page's other full
+    dates, today. No inferred date lies after today."""
+    shown_full = [record.value for members in lists for record in members if not record.yearless]
+    page_reference = max((value for value in shown_full if today is None or value <= today), default=None)
+    if page_reference is None:
+        page_reference = _page_full_date(tree, today)
+    out = []
+    for members in lists:
+        block_full = [record.value for record in members if not record.yearless]
+        block_reference = max(block_full, default=None)
+        dated = []
+        for record in members:
+            if record.yearless:
+                value = _year_of(record, block_reference, page_reference, today)
+                if value is None:
+                    continue
+                record = replace(record, value=value)
+            dated.append(record)
+        if dated:
+            out.append(dated)
+    return out
+
+
+def _year_of(record: Record, block: date | None, page: date | None, today: date | None) -> date | None:
+    """The yearless record's date from the first reference that gives one."""
+    month, day = record.value.month, record.value.day
+    own = url_date(record.link.href)
+    for reference in (block, own, page):
+        if reference is not None:
+            value = latest_before(month, day, reference + URL_WINDOW, today)
+            if value is not None and (reference is not own or value >= reference - URL_WINDOW):
+                return value
+    return latest_before(month, day, today, today) if today is not None else None
+
+
+def latest_before(month: int, day: int, bound: date, today: date | None) -> date | None:
+    """The latest date with this month and day on or before `bound` (and never after today)."""
+    limit = min(bound, today) if today is not None else bound
+    for year in (limit.year, limit.year - 1):
+        candidate = make_date(year, month, day)
+        if candidate is not None and candidate <= limit:
+            return candidate
+    return None
+
+
+def _page_full_date(tree: Tree, today: date | None) -> date | None:
+    """The newest complete date shown anywhere on the page (not after today)."""
+    found = [value.value for value in find_full_dates(tree.page_text) if today is None or value.value <= today]
+    return max(found, default=None)
+
+
+# -- blocks and headings ---------------------------------------------------------------------------
+
+
+def _blocks(tree: Tree, lists: list[list[Record]]) -> tuple[Block, ...]:
+    """One block per list, headed by its tab label or the heading just before it; neighbouring
+    lists under the same heading (a featured item above its list) are one block."""
+    covered = _covered(tree, lists)
+    headings = [_heading(tree, members, covered) for members in lists]
+    blocks: list[Block] = []
+    for heading, members in zip(headings, lists, strict=True):
+        newest = max(record.value for record in members)
+        if blocks and heading and blocks[-1].heading == heading:
+            last = blocks[-1]
+            newest = max(newest, last.newest_date) if last.newest_date else newest
+            blocks[-1] = Block(heading, last.items + len(members), newest)
+        else:
+            blocks.append(Block(heading, len(members), newest))
+    return tuple(blocks)
+
+
+def _covered(tree: Tree, lists: list[list[Record]]) -> list[tuple[int, int]]:
+    """Node ranges of the records, sorted: text inside them is item text, never a heading."""
+    return sorted((record.element, tree.nodes[record.element].end) for members in lists for record in members)
+
+
+def _inside(covered: list[tuple[int, int]], index: int) -> bool:
+    position = bisect_right(covered, (index, 1 << 62)) - 1
+    return position >= 0 and covered[position][0] <= index <= covered[position][1]
+
+
+def _heading(tree: Tree, members: list[Record], covered: list[tuple[int, int]]) -> str:
+    """The block's tab label when its list is one of a row of tab panes, else the heading before it."""
+    container = tree.nodes[members[0].element].parent
+    if container < 0:
+        return ""
+    tab = _tab_label(tree, container, covered)
+    return tab if tab else _heading_before(tree, container, covered)
+
+
+def _tab_label(tree: Tree, container: int, covered: list[tuple[int, int]]) -> str:
+    """The label of the tab whose pane holds `container`: the i-th of as many labels as panes."""
+    pane = container
+    for _ in range(TAB_LEVELS):
+        parent = tree.nodes[pane].parent
+        if parent < 0:
+            return ""
+        panes = [child for child in children(tree, parent) if _holds_records(tree, child, covered)]
+        if len(panes) >= 2 and pane in panes:
+            labels = _labels(tree, parent, panes[0], covered)
+            if len(labels) >= len(panes):
+                return labels[len(labels) - len(panes) + panes.index(pane)]
+            return ""
+        pane = parent
+    return ""
+
+
+def _holds_records(tree: Tree, element: int, covered: list[tuple[int, int]]) -> bool:
+    """True when a record starts inside `element`."""
+    position = bisect_right(covered, (element, -1))
+    return position < len(covered) and covered[position][0] <= tree.nodes[element].end
+
+
+def _labels(tree: Tree, scope: int, first_pane: int, covered: list[tuple[int, int]]) -> list[str]:
+    """Short texts (tab labels) shown before the first pane: inside the panes' parent, else just above it."""
+    for start in (scope, max(tree.nodes[scope].parent, 0)):
+        labels = [
+            text
+            for index in range(max(start, first_pane - HEADING_SCAN_NODES), first_pane)
+            if (text := _heading_text(tree, index, covered))
+        ]
+        if labels:
+            return labels
+    return []
+
+
+def _heading_before(tree: Tree, container: int, covered: list[tuple[int, int]]) -> str:
+    """The last heading-like text before the block's list, within a few nodes."""
+    for index in range(container - 1, max(container - HEADING_SCAN_NODES, 0) - 1, -1):
+        text = _heading_text(tree, index, covered)
+        if text:
+            return text
+    return ""
+
+
+def _heading_text(tree: Tree, index: int, covered: list[tuple[int, int]]) -> str:
+    """The text of node `index` when it reads as a heading: short, wordy, not a date, not "更多"."""
+    node = tree.nodes[index]
+    if node.tag != TEXT or _inside(covered, index):
+        return ""
+    text = collapse(node.text)
+    if not HEADING_MIN_CHARS <= len(text) <= HEADING_MAX_CHARS or not _WORDY.search(text) or _MORE.match(text):
+        return ""
+    return "" if date_like(text, None) or find_full_dates(text) else text
