@@ -4,18 +4,20 @@ A homepage is many dated blocks (要闻, 通知公告, 政策法规, tab panes o
 list: all of them count, hidden tabs included (they are content a script switches). Date widgets
 ("今天是…"), copyright years and build stamps never pair with a link as a record does, so they stay
 out; links dated only by their URL count only when the page shows no date at all. Yearless dates
-(`03-16`, `[03.16]`) get their year from the strongest evidence at hand (see `_years`).
+(`03-16`, `[03.16]`) get their year from the strongest evidence at hand (see `redate`; column
+lists use it too).
 Pure, no I/O.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
-from monitor._dates import date_like, find_full_dates, make_date, url_date
+from monitor._dates import date_like, find_full_dates, make_date, url_hint
 from monitor._links import children
 from monitor._records import Record
 from monitor._tree import TEXT, Tree, collapse
@@ -54,9 +56,9 @@ def read_homepage(tree: Tree, records: list[Record], today: date | None) -> Home
     shown = [record for record in records if not record.url_dated]
     if not shown:
         shown = _url_dated_blocks(records)
-    lists = _lists(tree, shown)
-    dated = _years(tree, lists, today)
-    blocks = _blocks(tree, dated)
+    lists = _lists(tree, shown, _anchors(tree, shown))
+    dated = redate(tree, lists, today)
+    blocks = _blocks(tree, dated, _anchors(tree, [record for members in dated for record in members]))
     everything = tuple(record for members in dated for record in members)
     return Homepage(everything, blocks)
 
@@ -69,12 +71,25 @@ def _url_dated_blocks(records: list[Record]) -> list[Record]:
     return [record for record in records if counts[record.signature] >= MIN_URL_DATED]
 
 
-def _lists(tree: Tree, records: list[Record]) -> list[list[Record]]:
+def _anchors(tree: Tree, records: list[Record]) -> dict[int, int]:
+    """Each record's own element (by record element): the record itself, unless it was widened
+    over other records (a lone featured item grows into its whole block), then just its link and date."""
+    cores = {record.element: core(tree, record) for record in records}
+    starts = sorted(cores.values())
+    anchors = {}
+    for record in records:
+        end = tree.nodes[record.element].end
+        others = bisect_right(starts, end) - bisect_left(starts, record.element)
+        anchors[record.element] = record.element if others <= 1 else cores[record.element]
+    return anchors
+
+
+def _lists(tree: Tree, records: list[Record], anchors: dict[int, int]) -> list[list[Record]]:
     """Records split into runs that share their list element (the `<ul>` of a block or tab pane)."""
     runs: list[list[Record]] = []
     key: tuple[int, tuple[str, ...]] | None = None
     for record in sorted(records, key=lambda record: record.element):
-        parent = (tree.nodes[record.element].parent, record.signature)
+        parent = (tree.nodes[anchors[record.element]].parent, record.signature)
         if runs and parent == key:
             runs[-1].append(record)
         else:
@@ -83,10 +98,20 @@ def _lists(tree: Tree, records: list[Record]) -> list[list[Record]]:
     return runs
 
 
+def core(tree: Tree, record: Record) -> int:
+    """The smallest element holding the record's link and its date (a lone record may have been
+    widened to a whole block)."""
+    first, second = sorted((record.link.index, record.date_element))
+    candidate = first
+    while candidate > 0 and not tree.contains(candidate, second):
+        candidate = tree.nodes[candidate].parent
+    return max(candidate, 0)
+
+
 # -- yearless dates ------------------------------------------------------------------------------
 
 
-def _years(tree: Tree, lists: list[list[Record]], today: date | None) -> list[list[Record]]:
+def redate(tree: Tree, lists: list[list[Record]], today: date | None) -> list[list[Record]]:
     """Records with the year of every yearless date re-inferred, strongest evidence first: a full
     date shown in the same block, the item's own URL date when it fits, the page's other full
     dates, today. No inferred date lies after today."""
@@ -114,12 +139,13 @@ def _years(tree: Tree, lists: list[list[Record]], today: date | None) -> list[li
 def _year_of(record: Record, block: date | None, page: date | None, today: date | None) -> date | None:
     """The yearless record's date from the first reference that gives one."""
     month, day = record.value.month, record.value.day
-    own = url_date(record.link.href)
+    own = url_hint(record.link.href)
     for reference in (block, own, page):
-        if reference is not None:
-            value = latest_before(month, day, reference + URL_WINDOW, today)
-            if value is not None and (reference is not own or value >= reference - URL_WINDOW):
-                return value
+        # Each reference is a publication day: the shown date is at most a little later, and
+        # within a year before it (a republished document's URL is later than its shown date).
+        value = latest_before(month, day, reference + URL_WINDOW, today) if reference is not None else None
+        if value is not None:
+            return value
     return latest_before(month, day, today, today) if today is not None else None
 
 
@@ -142,11 +168,11 @@ def _page_full_date(tree: Tree, today: date | None) -> date | None:
 # -- blocks and headings ---------------------------------------------------------------------------
 
 
-def _blocks(tree: Tree, lists: list[list[Record]]) -> tuple[Block, ...]:
+def _blocks(tree: Tree, lists: list[list[Record]], anchors: dict[int, int]) -> tuple[Block, ...]:
     """One block per list, headed by its tab label or the heading just before it; neighbouring
     lists under the same heading (a featured item above its list) are one block."""
-    covered = _covered(tree, lists)
-    headings = [_heading(tree, members, covered) for members in lists]
+    covered = sorted((anchor, tree.nodes[anchor].end) for anchor in anchors.values())
+    headings = [_heading(tree, anchors[members[0].element], covered) for members in lists]
     blocks: list[Block] = []
     for heading, members in zip(headings, lists, strict=True):
         newest = max(record.value for record in members)
@@ -159,27 +185,27 @@ def _blocks(tree: Tree, lists: list[list[Record]]) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
-def _covered(tree: Tree, lists: list[list[Record]]) -> list[tuple[int, int]]:
-    """Node ranges of the records, sorted: text inside them is item text, never a heading."""
-    return sorted((record.element, tree.nodes[record.element].end) for members in lists for record in members)
-
-
 def _inside(covered: list[tuple[int, int]], index: int) -> bool:
     position = bisect_right(covered, (index, 1 << 62)) - 1
     return position >= 0 and covered[position][0] <= index <= covered[position][1]
 
 
-def _heading(tree: Tree, members: list[Record], covered: list[tuple[int, int]]) -> str:
-    """The block's tab label when its list is one of a row of tab panes, else the heading before it."""
-    container = tree.nodes[members[0].element].parent
+def _heading(tree: Tree, first: int, covered: list[tuple[int, int]]) -> str:
+    """The block's tab label when its list is one of a row of tab panes, else the heading before it.
+
+    `first` is the block's first entry; `covered` the sorted node ranges of all entries (their text
+    is item text, never a heading).
+    """
+    container = tree.nodes[first].parent
     if container < 0:
         return ""
     tab = _tab_label(tree, container, covered)
-    return tab if tab else _heading_before(tree, container, covered)
+    return tab if tab else _heading_before(tree, first, covered)
 
 
 def _tab_label(tree: Tree, container: int, covered: list[tuple[int, int]]) -> str:
-    """The label of the tab whose pane holds `container`: the i-th of as many labels as panes."""
+    """The label of the tab whose pane holds `container`: the label linking to the folder the pane's
+    entries live in (tab rows may be written right to left), else the i-th of as many labels as panes."""
     pane = container
     for _ in range(TAB_LEVELS):
         parent = tree.nodes[pane].parent
@@ -188,11 +214,37 @@ def _tab_label(tree: Tree, container: int, covered: list[tuple[int, int]]) -> st
         panes = [child for child in children(tree, parent) if _holds_records(tree, child, covered)]
         if len(panes) >= 2 and pane in panes:
             labels = _labels(tree, parent, panes[0], covered)
-            if len(labels) >= len(panes):
-                return labels[len(labels) - len(panes) + panes.index(pane)]
-            return ""
+            if len(labels) < len(panes):
+                return ""
+            by_folder = _label_by_folder(tree, pane, labels)
+            return by_folder or labels[len(labels) - len(panes) + panes.index(pane)][0]
         pane = parent
     return ""
+
+
+def _label_by_folder(tree: Tree, pane: int, labels: list[tuple[str, int]]) -> str:
+    """The one label whose link's folder holds most of the pane's entries, or ""."""
+    entries = [
+        _path(tree.attr(index, "href"))
+        for index in range(pane, tree.nodes[pane].end + 1)
+        if tree.nodes[index].tag == "a"
+    ]
+    matching = []
+    for text, index in labels:
+        link = next((a for a in tree.ancestors(index)[:2] if tree.nodes[a].tag == "a"), -1)
+        folder = _path(tree.attr(link, "href"), folder=True) if link >= 0 else ""
+        if len(folder) > 1 and 2 * sum(1 for entry in entries if folder in entry) > len(entries):
+            matching.append(text)
+    return matching[0] if len(matching) == 1 else ""
+
+
+def _path(href: str, *, folder: bool = False) -> str:
+    """`/a/b/` for href `//host/a/b/index.html` (folder) or `./a/b/c.html`: path segments, dots dropped."""
+    path = urlsplit(href.strip()).path
+    segments = [segment for segment in path.split("/") if segment and segment not in (".", "..")]
+    if folder and segments and "." in segments[-1]:
+        segments = segments[:-1]
+    return "/" + "/".join(segments) + ("/" if folder else "")
 
 
 def _holds_records(tree: Tree, element: int, covered: list[tuple[int, int]]) -> bool:
@@ -201,11 +253,12 @@ def _holds_records(tree: Tree, element: int, covered: list[tuple[int, int]]) -> 
     return position < len(covered) and covered[position][0] <= tree.nodes[element].end
 
 
-def _labels(tree: Tree, scope: int, first_pane: int, covered: list[tuple[int, int]]) -> list[str]:
-    """Short texts (tab labels) shown before the first pane: inside the panes' parent, else just above it."""
+def _labels(tree: Tree, scope: int, first_pane: int, covered: list[tuple[int, int]]) -> list[tuple[str, int]]:
+    """Short texts (tab labels) shown before the first pane, with their nodes: inside the panes'
+    parent, else just above it."""
     for start in (scope, max(tree.nodes[scope].parent, 0)):
         labels = [
-            text
+            (text, index)
             for index in range(max(start, first_pane - HEADING_SCAN_NODES), first_pane)
             if (text := _heading_text(tree, index, covered))
         ]
@@ -214,9 +267,9 @@ def _labels(tree: Tree, scope: int, first_pane: int, covered: list[tuple[int, in
     return []
 
 
-def _heading_before(tree: Tree, container: int, covered: list[tuple[int, int]]) -> str:
-    """The last heading-like text before the block's list, within a few nodes."""
-    for index in range(container - 1, max(container - HEADING_SCAN_NODES, 0) - 1, -1):
+def _heading_before(tree: Tree, first: int, covered: list[tuple[int, int]]) -> str:
+    """The last heading-like text before the block's first entry (other entries' text skipped)."""
+    for index in range(first - 1, max(first - HEADING_SCAN_NODES, 0) - 1, -1):
         text = _heading_text(tree, index, covered)
         if text:
             return text

@@ -14,7 +14,7 @@ from monitor._article import ArticleDate, has_article_body, heading_date, publis
 from monitor._catalogue import find_catalogue
 from monitor._dates import find_full_dates
 from monitor._feeds import json_items, parse_json, script_items, unwrap_datastore
-from monitor._homepage import Homepage, read_homepage
+from monitor._homepage import Homepage, read_homepage, redate
 from monitor._links import PageLinks, resolve, saved_from_url
 from monitor._lists import MainList, choose_main_list
 from monitor._paging import pages_total
@@ -176,7 +176,7 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
             return _homepage_extraction(home, encoding)
     entries = len(findings.main.records)
     article = findings.article
-    items = [Item(record.link.title, record.link.url, record.value) for record in findings.main.records]
+    items = _items(findings)
     if article is not None and not findings.main.homepage and _reads_as_article(findings, article, entries):
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
     catalogue = find_catalogue(findings.tree, findings.links, findings.documents)
@@ -199,6 +199,14 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     if columns:
         return Extraction(ExtractKind.CATALOGUE, encoding, columns=columns)
     return Extraction(ExtractKind.OTHER, encoding)
+
+
+def _items(findings: _Findings) -> list[Item]:
+    """The main list's items, yearless dates dated by the list's own full dates first (see redate)."""
+    records = list(findings.main.records)
+    if any(record.yearless for record in records):
+        records = [record for members in redate(findings.tree, [records], findings.today) for record in members]
+    return [Item(record.link.title, record.link.url, record.value) for record in records]
 
 
 def _is_stray(main: MainList) -> bool:

@@ -87,3 +87,89 @@ def test_extract_takes_the_configured_kind() -> None:
     today = date(2024, 1, 5)
     assert extract(text, today=today, kind=PageKind.HOMEPAGE).kind is ExtractKind.HOMEPAGE
     assert extract(text, today=today).kind is ExtractKind.LIST
+
+
+# ------------------------------------------------------------------------------ yearless dates
+
+
+def homepage(*blocks: tuple[str, list[tuple[str, str]]]) -> str:
+    """A homepage of headed blocks, each a list of (href, shown date) entries."""
+    body = "".join(
+        f'<div class="box"><div class="hd"><h3>{heading}</h3><a href="/more/{n}/">更多</a></div><ul class="news">'
+        + "".join(
+            f'<li><a href="{href}" title="{heading}第{i}条标题">{heading}第{i}条标题</a><span>{shown}</span></li>'
+            for i, (href, shown) in enumerate(entries)
+        )
+        + "</ul></div>"
+        for n, (heading, entries) in enumerate(blocks)
+    )
+    header = '<div class="top">今天是2018年3月17日 星期六</div>'
+    footer = '<div class="foot">Copyright © 2003-2018 某某区人民政府 版权所有</div>'
+    head = '<head><meta charset="utf-8"><title>某某区人民政府</title></head>'
+    return f"<html>{head}<body>{header}{body}{footer}</body></html>"
+
+
+FETCHED = date(2018, 3, 17)
+
+
+def read_home(page: str, today: date = FETCHED) -> list[str | None]:
+    result = extract(page, base_url="http://www.example.gov.cn/", today=today, kind=PageKind.HOMEPAGE)
+    return [item.date.isoformat() if item.date else None for item in result.items]
+
+
+def test_a_full_date_in_the_same_block_beats_another_documents_url_date() -> None:
+    # The regulation shows 12-28; its link is a 2008 reprint (t20080124): the block's own full date
+    # (2018-03-10) says which December 28 that is, not the URL.
+    page = homepage(("政策法规", [("./t20180310_1.html", "2018-03-10"), ("./200801/t20080124_2.html", "12-28")]))
+    assert read_home(page) == ["2018-03-10", "2017-12-28"]
+
+
+def test_yearless_dates_in_every_shape_and_never_after_today() -> None:
+    shapes = [("./a1.html", "[03.16]"), ("./a2.html", "(03-15)"), ("./a3.html", "03.14"), ("./a4.html", "03-18")]
+    # 03-18 read on 17 March is last year's: no inferred date lies after the day the page was fetched.
+    assert read_home(homepage(("要闻", shapes))) == ["2018-03-16", "2018-03-15", "2018-03-14", "2017-03-18"]
+
+
+def test_the_item_url_dates_a_block_without_full_dates() -> None:
+    page = homepage(("通知公告", [("./201801/t20180104_1.html", "01-04"), ("./201712/t20171228_2.html", "12-28")]))
+    assert read_home(page, today=date(2019, 6, 1)) == ["2018-01-04", "2017-12-28"]
+
+
+def test_the_pages_full_dates_date_a_block_before_today_does() -> None:
+    # A site frozen in 2016 and fetched in 2018: its yearless news belongs with its 2016 dates.
+    page = homepage(("通知公告", [("./n1.html", "2016-05-10")]), ("要闻", [("./n2.html", "05-08")]))
+    assert read_home(page) == ["2016-05-10", "2016-05-08"]
+
+
+def test_a_summary_opening_with_a_day_range_is_not_the_item_date() -> None:
+    featured = (
+        '<div class="box"><h3>要闻</h3><div class="top"><h4><a href="./202310/x.shtml" title="严允：加速打造'
+        '产业集聚区">严允：加速打造产业集聚区</a></h4><p>10月9日至10日，市委书记深入到万载、宜丰、奉新实地调研'
+        '推动产业高质量发展…<span class="fr">10-11</span></p></div><ul>'
+        + "".join(f'<li><a href="./202310/y{i}.shtml">宜春要闻第{i}条标题</a><span>10-0{i}</span></li>' for i in (8, 7))
+        + "</ul></div>"
+    )
+    result = extract(f"<html><body>{featured}</body></html>", today=date(2023, 10, 11), kind=PageKind.HOMEPAGE)
+    assert [(item.title[:2], item.date.isoformat() if item.date else None) for item in result.items] == [
+        ("严允", "2023-10-11"),
+        ("宜春", "2023-10-08"),
+        ("宜春", "2023-10-07"),
+    ]
+    assert [(block.heading, block.items) for block in result.blocks] == [("要闻", 3)]
+
+
+def test_a_column_lists_yearless_dates_follow_the_same_evidence() -> None:
+    rows = (
+        '<li><a href="./t20180310_1.html">关于开展安全生产大检查的通知</a><span>2018-03-10</span></li>'
+        '<li><a href="./200801/t20080124_2.html">市局召开年度工作总结会议</a><span>12-28</span></li>'
+        '<li><a href="./a3.html">关于公布示范线路名单的公告</a><span>03-18</span></li>'
+    )
+    page = (
+        f'<html><body><div class="crumb">当前位置：首页 &gt; 通知公告</div><ul class="list">{rows}</ul></body></html>'
+    )
+    result = extract(page, today=FETCHED)
+    assert [item.date.isoformat() if item.date else None for item in result.items] == [
+        "2018-03-10",
+        "2017-12-28",
+        "2017-03-18",
+    ]
