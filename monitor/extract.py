@@ -36,6 +36,9 @@ CATALOGUE_WORD = "目录"
 STRAY_LIST_TARGETS = 3
 """A dated "list" linking to fewer targets than this may be an article's stray links."""
 
+LINK_TITLE_CHARS = 6
+"""A link titled this long is a document (a related article), not a 来源/share label."""
+
 META_ARTICLE_MAX_ITEMS = 5
 """Without body text, a <meta>/script publish date makes an article only below this many list entries."""
 
@@ -182,7 +185,14 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     catalogue = find_catalogue(findings.tree, findings.links, findings.documents)
     columns = tuple(Column(link.title, link.url) for link in catalogue.columns) if catalogue else ()
     if items and not (catalogue and _names_a_catalogue(findings.tree)):
-        headed = heading_date(findings.tree, findings.today) if _is_stray(findings.main) else None
+        if _sidebar_only(findings.main) and findings.has_body():
+            # One document with link lists beside it that show no date: an article, dated (if at
+            # all) under its heading, never by the URLs of its neighbours.
+            headed = heading_date(findings.tree, findings.today, _linked_dates(findings))
+            return Extraction(ExtractKind.ARTICLE, encoding, newest_date=headed.value if headed else None)
+        headed = (
+            heading_date(findings.tree, findings.today, _linked_dates(findings)) if _is_stray(findings.main) else None
+        )
         if headed is not None and findings.has_body():
             return Extraction(ExtractKind.ARTICLE, encoding, newest_date=headed.value)
         return _list_extraction(items, encoding, findings.pages, columns)
@@ -190,7 +200,7 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     if len(scripted) >= MIN_SCRIPT_ITEMS:
         return _list_extraction(scripted, encoding, findings.pages, columns)
     if article is None and findings.has_body():
-        article = heading_date(findings.tree, findings.today)
+        article = heading_date(findings.tree, findings.today, _linked_dates(findings))
     if article is not None:
         return Extraction(ExtractKind.ARTICLE, encoding, newest_date=article.value)
     if findings.pages is not None:
@@ -207,6 +217,16 @@ def _items(findings: _Findings) -> list[Item]:
     if any(record.yearless for record in records):
         records = [record for members in redate(findings.tree, [records], findings.today) for record in members]
     return [Item(record.link.title, record.link.url, record.value) for record in records]
+
+
+def _linked_dates(findings: _Findings) -> frozenset[int]:
+    """Elements showing the date of a titled link (a related article beside the heading)."""
+    return frozenset(record.date_element for record in findings.records if len(record.link.title) >= LINK_TITLE_CHARS)
+
+
+def _sidebar_only(main: MainList) -> bool:
+    """True when the "list" shows no date at all: links dated only by their URLs."""
+    return all(record.url_dated for record in main.records)
 
 
 def _is_stray(main: MainList) -> bool:
@@ -226,7 +246,7 @@ def _reads_as_article(findings: _Findings, article: ArticleDate, entries: int) -
     A visibly labelled date wins unless a long paginated list is there too (article pages carry
     "related news" lists, not pagers); a meta/script date needs body text or very few entries.
     """
-    if article.source == "label":
+    if article.source in ("label", "box"):
         paged_list = entries >= PAGED_LIST_MIN_ITEMS and findings.pages is not None
         return not paged_list or findings.has_body()
     if article.source in ("meta", "script"):

@@ -12,7 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from monitor.cli import cli
-from monitor.extract import extract
+from monitor.extract import extract, extract_document
 from monitor.models import ExtractKind, PageKind
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -173,3 +173,60 @@ def test_a_column_lists_yearless_dates_follow_the_same_evidence() -> None:
         "2017-12-28",
         "2017-03-18",
     ]
+
+
+# ------------------------------------------------------------------------------ article dates
+
+
+def article(box: str, head: str = "", aside: str = "") -> str:
+    """A 信息公开 detail page: breadcrumb, metadata box, title, body with its own dateline, a sidebar."""
+    body = "2022年，在市委、市政府的坚强领导下，全市上下坚持稳中求进工作总基调，经济运行总体平稳。" * 6
+    return f"""<html><head><meta charset="utf-8"><title>宜春市2022年统计公报_中国宜春</title>{head}</head><body>
+<div class="crumb">您当前所在位置：<a href="/">首页</a> &gt; <a href="/xxgk/">信息公开</a></div>
+<div class="meta-data"><dl>{box}</dl></div>
+<h1>宜春市2022年统计公报</h1>
+<div class="related">关联稿件：<a href="./t20230501_9.html">宜春市2022年统计公报解读</a> 2023-05-01</div>
+<div class="content"><p>宜春市统计局</p><p>（2023年4月12日）</p><p>{body}</p></div>{aside}
+</body></html>"""
+
+
+def box(*fields: tuple[str, str]) -> str:
+    return "".join(f"<dd><label>{name}：</label><div>{value}</div></dd>" for name, value in fields)
+
+
+BOX = (("索 引 号", "014717475N/2023-0040295"), ("发布机构", "宜春市统计局"))
+
+
+def test_a_metadata_box_date_beats_the_bodys_dateline_and_a_related_links_date() -> None:
+    page = article(box(*BOX, ("发文日期", "2023-04-18"), ("公开方式", "主动公开")))
+    result = extract(page, today=date(2023, 10, 11))
+    assert (result.kind, result.newest_date) == (ExtractKind.ARTICLE, date(2023, 4, 18))
+
+
+def test_a_pubdate_meta_beats_the_boxs_document_dates_and_a_build_stamp_does_not() -> None:
+    fields = box(*BOX, ("发文日期", "2023-08-25"), ("公开方式", "主动公开"))
+    meta = '<meta name="PubDate" content="2023-08-28 08:15">'
+    assert extract(article(fields, meta), today=date(2023, 10, 11)).newest_date == date(2023, 8, 28)
+    stamp = '<meta name="PubDate" content="2023-05-16"><meta name="others" content="页面生成时间 2023-05-16 12:34">'
+    assert extract(article(fields, stamp), today=date(2023, 10, 11)).newest_date == date(2023, 8, 25)
+
+
+def test_box_labels_rank_generated_issued_printed_signed() -> None:
+    fields = box(*BOX, ("成文日期", "2023-04-10"), ("印发日期", "2023-04-14"), ("生成日期", "2023-04-20"))
+    assert extract(article(fields), today=date(2023, 10, 11)).newest_date == date(2023, 4, 20)
+    signed = box(*BOX, ("成文日期", "2023-04-10"), ("印发日期", "2023-04-14"))
+    assert extract(article(signed), today=date(2023, 10, 11)).newest_date == date(2023, 4, 14)
+
+
+def test_a_label_outside_a_box_is_no_metadata() -> None:
+    page = article("", aside="<p>本文件成文日期：2023-01-03，请遵照执行。</p>")
+    assert extract(page, today=date(2023, 10, 11)).newest_date == date(2023, 4, 12)  # the dateline
+
+
+def test_one_document_with_undated_sidebar_lists_is_an_article() -> None:
+    sidebar = "".join(
+        f'<li><a href="/zwgk/200503/t2005030{i}_{i}.htm">相关文章标题第{i}篇</a></li>' for i in range(1, 7)
+    )
+    page = article("", aside=f'<div class="side"><ul>{sidebar}</ul></div>').replace("utf-8", "gb2312")
+    result = extract_document(page.encode("gb2312"), today=date(2023, 10, 11))
+    assert (result.kind, result.items, result.newest_date) == (ExtractKind.ARTICLE, (), date(2023, 4, 12))
