@@ -229,6 +229,10 @@ def extract(
         f"{result.kind.value} ({result.encoding}), {len(result.items)} items, newest {result.newest_date}"
         + (f", {result.pages_total} pages" if result.pages_total else "")
     )
+    if result.next_url:
+        click.echo(f"  leads to {result.next_url}")
+    for block in result.blocks:
+        click.echo(f"  block  {block.heading or '-'}  {block.items} items, newest {block.newest_date}")
     for item in result.items:
         click.echo(f"  {item.date or '          '}  {item.title}  {item.url}")
     for column in result.columns:

@@ -133,6 +133,12 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
             f"extraction: {x.kind.value}, {len(x.items)} items, newest {x.newest_date}, "
             f"{len(x.columns)} columns, pages_total {x.pages_total}"
         )
+        if x.blocks:
+            lines.append(
+                "blocks: " + ", ".join(f"{b.heading or '-'} {b.items} (newest {b.newest_date})" for b in x.blocks)
+            )
+        if x.next_url:
+            lines.append(f"leads to {x.next_url} (not followed)")
         lines += [f"  {i.date or '          '}  {i.title[:60]}  {i.url}" for i in x.items[:5]]
     return lines
 

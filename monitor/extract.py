@@ -20,6 +20,7 @@ from monitor._lists import MainList, choose_main_list
 from monitor._paging import pages_total
 from monitor._records import Record, find_records
 from monitor._selectors import select_items
+from monitor._shell import empty_page, leading_shell
 from monitor._tree import Tree, parse
 from monitor.decode import decode
 from monitor.models import Column, Extraction, ExtractKind, Item, PageKind
@@ -137,8 +138,15 @@ def _extract(
     if item_selector:
         items = select_items(html, item_selector, date_selector, base, day)
         return _list_extraction(items, encoding, pages)
+    shell = leading_shell(tree, base)
+    if shell is not None:
+        return Extraction(shell.kind, encoding, next_url=shell.next_url)
     findings = _read_page(tree, base, day, pages, kind)
-    return _decide(findings, encoding)
+    extraction = _decide(findings, encoding)
+    if extraction.kind is ExtractKind.OTHER:
+        seen = empty_page(tree, html, base)
+        return Extraction(seen.kind, encoding, next_url=seen.next_url)
+    return extraction
 
 
 def _from_json(document: object, base_url: str, encoding: str, today: date | None) -> Extraction:

@@ -355,29 +355,31 @@ def test_pages_total(pager: str, pages: int | None) -> None:
     assert extract(page, today=CORPUS_TODAY).pages_total == pages
 
 
-UNKNOWN_PAGES = [
+UNREADABLE_PAGES = [
     (
         "ruishu-challenge",
         "<html><head><meta content='x' r='m'><script r='m'>$_ts=window['$_ts'];$_ts.nsd=1;</script></head>"
         "<body></body></html>",
+        ExtractKind.CHALLENGE,
     ),
     (
         "app-shell",
         '<div id="app"><ul><li v-for="i in list"><a :href="i.url">{{i.title}}</a>'
         "<span>{{i.date}}</span></li></ul></div>",
+        ExtractKind.APP_SHELL,
     ),
-    ("plain-text", "Service Unavailable"),
-    ("whitespace", "   \n\t "),
-    ("empty", ""),
-    ("json-without-records", '{"code": 500, "msg": "error"}'),
-    ("broken-markup", "<<<div><a href=><<span>2018-13-45</span></a"),
+    ("plain-text", "Service Unavailable", ExtractKind.OTHER),
+    ("whitespace", "   \n\t ", ExtractKind.OTHER),
+    ("empty", "", ExtractKind.OTHER),
+    ("json-without-records", '{"code": 500, "msg": "error"}', ExtractKind.OTHER),
+    ("broken-markup", "<<<div><a href=><<span>2018-13-45</span></a", ExtractKind.OTHER),
 ]
 
 
-@pytest.mark.parametrize("text", [c[1] for c in UNKNOWN_PAGES], ids=[c[0] for c in UNKNOWN_PAGES])
-def test_pages_without_content_are_other(text: str) -> None:
+@pytest.mark.parametrize(("text", "kind"), [c[1:] for c in UNREADABLE_PAGES], ids=[c[0] for c in UNREADABLE_PAGES])
+def test_pages_without_content_say_what_was_seen(text: str, kind: ExtractKind) -> None:
     result = extract(text, encoding="utf-8", today=CORPUS_TODAY)
-    assert result.kind is ExtractKind.OTHER
+    assert result.kind is kind and not kind.readable
     assert (result.items, result.newest_date, result.columns) == ((), None, ())
 
 
@@ -531,13 +533,13 @@ MANIFEST_FACTS = [
     ("010.html", "list", "2023-07-31", 58, None),
     ("012.html", "list", "2022-05-06", 4, None),
     ("013.html", "article", "2022-05-06", 0, 0),
-    ("014.html", "other", None, 0, 0),
+    ("014.html", "challenge", None, 0, 0),
     ("015.html", "catalogue", None, 0, 17),
     ("016.html", "article", "2020-08-02", 0, 0),
-    ("018.html", "other", None, 0, 0),
+    ("018.html", "app_shell", None, 0, 0),
     ("019.html", "list", None, 0, None),
     ("020.html", "article", "2023-09-11", 0, 0),
-    ("021.html", "other", None, 0, 0),
+    ("021.html", "challenge", None, 0, 0),
     ("042.html", "list", "2018-01-16", 7, None),
     ("057.html", "list", "2025-10-14", 20, None),
 ]
@@ -573,7 +575,7 @@ SYNTHETIC_FACTS = [
     ("syn_article_meta.html", "article", 0, "2023-11-15", None),
     ("syn_catalogue.html", "catalogue", 0, None, None),
     ("syn_blank_column.html", "list", 0, None, 1),
-    ("syn_app_shell.html", "other", 0, None, None),
+    ("syn_app_shell.html", "app_shell", 0, None, None),
 ]
 
 

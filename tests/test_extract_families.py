@@ -230,3 +230,58 @@ def test_one_document_with_undated_sidebar_lists_is_an_article() -> None:
     page = article("", aside=f'<div class="side"><ul>{sidebar}</ul></div>').replace("utf-8", "gb2312")
     result = extract_document(page.encode("gb2312"), today=date(2023, 10, 11))
     assert (result.kind, result.items, result.newest_date) == (ExtractKind.ARTICLE, (), date(2023, 4, 12))
+
+
+# ------------------------------------------------------------------------------------- shells
+
+HOME = "http://www.example.gov.cn/"
+SHELLS = [
+    (
+        "script-concatenation",
+        "<html>\r\n<script>  \r\n   window.location.href='http:/'+'/'+'www.example.gov.cn/portal/';\r\n"
+        "</script>\r\n</html>",
+        "http://www.example.gov.cn/portal/",
+    ),
+    ("location-replace", '<script>location.replace("/portal/index.html")</script>', HOME + "portal/index.html"),
+    ("location-assign", "<script>top.location = './zwgk/';</script>", HOME + "zwgk/"),
+    (
+        "window-open-on-load",
+        "<script>window.onload = function () { window.open('/portal/'); }</script><body></body>",
+        HOME + "portal/",
+    ),
+    (
+        "meta-refresh",
+        '<html><head><meta http-equiv="Refresh" content="0; URL=\'/portal/\'"></head><body>正在跳转…</body></html>',
+        HOME + "portal/",
+    ),
+    (
+        "frameset",
+        '<html><frameset rows="80,*"><frame name="topFrame" src="top.htm"><frame name="mainFrame" src="main.htm">'
+        "</frameset></html>",
+        HOME + "main.htm",
+    ),
+    (
+        "splash",
+        '<html><body><div class="splash"><img src="bg.jpg"><a href="/index_home.html">'
+        '<img src="enter.gif" alt="进入首页"></a></div></body></html>',
+        HOME + "index_home.html",
+    ),
+]
+
+
+def test_shells_say_where_they_lead() -> None:
+    for name, page, target in SHELLS:
+        result = extract(page, base_url=HOME, today=FETCHED, kind=PageKind.HOMEPAGE)
+        assert (name, result.kind, result.next_url) == (name, ExtractKind.SHELL, target)
+        assert not result.kind.readable and result.to_json()["next_url"] == target
+
+
+def test_a_page_with_content_and_a_mobile_redirect_is_no_shell() -> None:
+    mobile = "if (/Android|iPhone/i.test(navigator.userAgent)) { location.href = 'http://wap.example.gov.cn/'; }"
+    script = f"<script>{mobile}</script>"
+    page = homepage(("要闻", [("./a1.html", "2018-03-16"), ("./a2.html", "2018-03-15")])).replace(
+        "<body>", "<body>" + script
+    )
+    assert extract(page, base_url=HOME, today=FETCHED, kind=PageKind.HOMEPAGE).kind is ExtractKind.HOMEPAGE
+    bare = "<html><body><script>if (screen.width < 800) { location.href = '/m/'; }</script></body></html>"
+    assert extract(bare, base_url=HOME, today=FETCHED).kind is ExtractKind.OTHER
