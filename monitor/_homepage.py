@@ -39,7 +39,15 @@ URL_WINDOW = timedelta(days=62)
 """A yearless date takes its year from a reference (the item's URL date, a full date nearby) when it
 falls at most this long after it: a document's URL is written when it is published."""
 
+FEATURED_TITLE_CHARS = 6
+"""A lone dated link (a featured item) must read like a document title, not a menu label."""
+
+STAMP_TEXT_CHARS = 40
+"""How much of a lone date's element is searched for the words of a date widget or stamp."""
+
+_STAMP_WORDS = re.compile(r"今天|今日|星期|更新|生成|制作|访问|统计|当前时间")
 _MORE = re.compile(r"^(?:更多|查看更多|更多内容|more|>>|»|》》|\+)\s*[>»》+]*$", re.IGNORECASE)
+_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]+")
 _WORDY = re.compile(r"[\u4e00-\u9fffA-Za-z]")
 
 
@@ -56,7 +64,7 @@ def read_homepage(tree: Tree, records: list[Record], today: date | None) -> Home
     shown = [record for record in records if not record.url_dated]
     if not shown:
         shown = _url_dated_blocks(records)
-    lists = _lists(tree, shown, _anchors(tree, shown))
+    lists = [members for members in _lists(tree, shown, _anchors(tree, shown)) if not _stray_stamp(tree, members)]
     dated = redate(tree, lists, today)
     blocks = _blocks(tree, dated, _anchors(tree, [record for members in dated for record in members]))
     everything = tuple(record for members in dated for record in members)
@@ -106,6 +114,17 @@ def core(tree: Tree, record: Record) -> int:
     while candidate > 0 and not tree.contains(candidate, second):
         candidate = tree.nodes[candidate].parent
     return max(candidate, 0)
+
+
+def _stray_stamp(tree: Tree, members: list[Record]) -> bool:
+    """True for a lone dated link that is a widget or a stamp, not a featured document: a short link
+    label (设为首页, 网站地图) or a date labelled as today's, an update or a build time."""
+    if len(members) > 1:
+        return False
+    record = members[0]
+    if len(record.link.title) < FEATURED_TITLE_CHARS:
+        return True
+    return bool(_STAMP_WORDS.search(tree.text_of(record.date_element)[:STAMP_TEXT_CHARS]))
 
 
 # -- yearless dates ------------------------------------------------------------------------------
@@ -216,10 +235,28 @@ def _tab_label(tree: Tree, container: int, covered: list[tuple[int, int]]) -> st
             labels = _labels(tree, parent, panes[0], covered)
             if len(labels) < len(panes):
                 return ""
-            by_folder = _label_by_folder(tree, pane, labels)
-            return by_folder or labels[len(labels) - len(panes) + panes.index(pane)][0]
+            by_key = _label_by_id(tree, pane, container, labels) or _label_by_folder(tree, pane, labels)
+            return by_key or labels[len(labels) - len(panes) + panes.index(pane)][0]
         pane = parent
     return ""
+
+
+def _label_by_id(tree: Tree, pane: int, container: int, labels: list[tuple[str, int]]) -> str:
+    """The label whose tab id the pane's id ends with (tab `yw2`, pane `con_yw_2`: setTab scripts)."""
+    pane_ids = [_id_key(tree, element) for element in (container, *tree.ancestors(container)) if element >= pane]
+    pane_ids = [key for key in pane_ids if key]
+    matching = []
+    for text, index in labels:
+        keys = {_id_key(tree, element) for element in tree.ancestors(index)[:2]} - {""}
+        if any(pane_id.endswith(key) for key in keys for pane_id in pane_ids):
+            matching.append(text)
+    return matching[0] if len(matching) == 1 else ""
+
+
+def _id_key(tree: Tree, element: int) -> str:
+    """An element's id without separators (`con_yw_2` -> `conyw2`) when it carries a number, else ""."""
+    key = _NOT_ALNUM.sub("", tree.attr(element, "id")).lower()
+    return key if any(char.isdigit() for char in key) else ""
 
 
 def _label_by_folder(tree: Tree, pane: int, labels: list[tuple[str, int]]) -> str:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.extract import extract, extract_document
-from monitor.models import Extraction, ExtractKind
+from monitor.models import Extraction, ExtractKind, PageKind
 
 GOLDEN = Path(__file__).parent / "golden"
 CORPUS_TODAY = date(2026, 11, 27)
@@ -496,7 +496,14 @@ def golden_inputs() -> list[Path]:
     )
 
 
+GOLDEN_HOMEPAGES = {"060.html": date(2023, 10, 11), "061.html": date(2018, 3, 17), "062.html": date(2018, 3, 17)}
+"""Corpus homepages (read with kind homepage) and the day each was saved (the corpus `fetched`)."""
+
+
 def run_golden(path: Path) -> Extraction:
+    if path.name in GOLDEN_HOMEPAGES:
+        today = GOLDEN_HOMEPAGES[path.name]
+        return extract_document(path.read_bytes(), base_url=BASE, today=today, kind=PageKind.HOMEPAGE)
     today = SYNTHETIC_TODAY if path.name.startswith("syn_") else CORPUS_TODAY
     return extract_document(path.read_bytes(), base_url=BASE, today=today)
 
@@ -542,6 +549,11 @@ MANIFEST_FACTS = [
     ("021.html", "challenge", None, 0, 0),
     ("042.html", "list", "2018-01-16", 7, None),
     ("057.html", "list", "2025-10-14", 20, None),
+    ("060.html", "homepage", "2023-10-11", 41, 0),
+    ("061.html", "homepage", "2018-03-16", 64, 0),
+    ("062.html", "homepage", "2018-03-16", 71, 0),
+    ("063.html", "article", "2023-04-18", 0, 0),
+    ("064.html", "shell", None, 0, 0),
 ]
 
 

@@ -285,3 +285,36 @@ def test_a_page_with_content_and_a_mobile_redirect_is_no_shell() -> None:
     assert extract(page, base_url=HOME, today=FETCHED, kind=PageKind.HOMEPAGE).kind is ExtractKind.HOMEPAGE
     bare = "<html><body><script>if (screen.width < 800) { location.href = '/m/'; }</script></body></html>"
     assert extract(bare, base_url=HOME, today=FETCHED).kind is ExtractKind.OTHER
+
+
+def test_date_widgets_and_stamps_beside_links_are_no_homepage_items() -> None:
+    widget = (
+        '<div class="topbar"><span>2018-03-18</span><span>星期日</span>'
+        '<a href="javascript:setHome()">设为首页</a><a href="/wza/">无障碍浏览</a></div>'
+    )
+    stamp = '<div class="foot"><a href="/sitemap/">网站地图</a> 网站更新时间：2018-03-17 08:00</div>'
+    page = homepage(("要闻", [("./a1.html", "2018-03-16"), ("./a2.html", "2018-03-15")]))
+    page = page.replace("<body>", "<body>" + widget).replace("</body>", stamp + "</body>")
+    result = extract(page, base_url=HOME, today=date(2018, 3, 18), kind=PageKind.HOMEPAGE)
+    assert [item.date.isoformat() if item.date else None for item in result.items] == ["2018-03-16", "2018-03-15"]
+    assert result.newest_date == date(2018, 3, 16)
+
+
+# ------------------------------------------------------------------------- corpus homepages
+
+
+def test_corpus_homepages_find_every_dated_link_of_the_truth_with_its_date() -> None:
+    """061/062 (tabbed homepages, most tabs hidden, MM-DD and MM.DD dates): every link of the
+    hand-checked truth is found with its date; the only extras are the undatable blocks the truth
+    leaves out (its rows are where the year is certain)."""
+    for name, extra in (("061", 8), ("062", 5)):
+        result = extract_document(
+            (GOLDEN / f"{name}.html").read_bytes(), today=date(2018, 3, 17), kind=PageKind.HOMEPAGE
+        )
+        rows = [line.split("\t") for line in (GOLDEN / f"{name}.truth.tsv").read_text(encoding="utf-8").splitlines()]
+        got = [
+            (item.url.strip().rsplit("/", 1)[-1], item.date.isoformat() if item.date else "") for item in result.items
+        ]
+        truth = [(url.strip().rsplit("/", 1)[-1], day) for day, url, _ in rows]
+        assert all(entry in got for entry in truth), name
+        assert len(got) == len(truth) + extra, name
