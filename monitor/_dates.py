@@ -29,7 +29,7 @@ _FULL_DATE = re.compile(
 )
 _SHORT_DATE = re.compile(
     # Numeric month-days only zero-padded (12-24, 01-07, 03.16): `1/7` is a pager, `3-5` a range.
-    r"(?<![\d\-/.年])(\d{2})\s*([-/.])\s*(\d{2})(?![\d\-/.])"
+    r"(?<![\d\-/.年])(\d{2})\s*([-/.])\s*(\d{2})(?![\d\-/.%])"
     r"|(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
 _TIME_OF_DAY = re.compile(r"\d{1,2}\s*[:：时]\s*\d{1,2}(?:\s*[:：分]\s*\d{1,2}(?:\.\d+)?)?\s*秒?")

@@ -82,7 +82,7 @@ def _url_dated_blocks(records: list[Record]) -> list[Record]:
 def _anchors(tree: Tree, records: list[Record]) -> dict[int, int]:
     """Each record's own element (by record element): the record itself, unless it was widened
     over other records (a lone featured item grows into its whole block), then just its link and date."""
-    cores = {record.element: core(tree, record) for record in records}
+    cores = {record.element: _core(tree, record) for record in records}
     starts = sorted(cores.values())
     anchors = {}
     for record in records:
@@ -106,7 +106,7 @@ def _lists(tree: Tree, records: list[Record], anchors: dict[int, int]) -> list[l
     return runs
 
 
-def core(tree: Tree, record: Record) -> int:
+def _core(tree: Tree, record: Record) -> int:
     """The smallest element holding the record's link and its date (a lone record may have been
     widened to a whole block)."""
     first, second = sorted((record.link.index, record.date_element))
@@ -124,7 +124,8 @@ def _stray_stamp(tree: Tree, members: list[Record]) -> bool:
     record = members[0]
     if len(record.link.title) < FEATURED_TITLE_CHARS:
         return True
-    return bool(_STAMP_WORDS.search(tree.text_of(record.date_element)[:STAMP_TEXT_CHARS]))
+    shown = tree.text_of(record.date_element, frozenset({record.link.index}))
+    return bool(_STAMP_WORDS.search(shown[:STAMP_TEXT_CHARS]))
 
 
 # -- yearless dates ------------------------------------------------------------------------------

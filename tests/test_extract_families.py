@@ -318,3 +318,14 @@ def test_corpus_homepages_find_every_dated_link_of_the_truth_with_its_date() -> 
         truth = [(url.strip().rsplit("/", 1)[-1], day) for day, url, _ in rows]
         assert all(entry in got for entry in truth), name
         assert len(got) == len(truth) + extra, name
+
+
+def test_a_percentage_is_no_yearless_date() -> None:
+    rows = "".join(
+        f'<tr><td><a href="./t2018031{i}_{i}.html">第{i}季度全市工业增加值统计数据</a></td><td>11.30%</td>'
+        f"<td>2018-03-1{i}</td></tr>"
+        for i in range(1, 4)
+    )
+    page = f'<html><body><div class="crumb">当前位置：首页 &gt; 统计数据</div><table>{rows}</table></body></html>'
+    result = extract(page, today=FETCHED)
+    assert [item.date for item in result.items] == [date(2018, 3, i) for i in (11, 12, 13)]
