@@ -150,7 +150,7 @@ def _extract(
 
 
 def _from_json(document: object, base_url: str, encoding: str, today: date | None) -> Extraction:
-    """A JSON list API response: a list when it holds dated records, else unknown."""
+    """A JSON list API response: a list when it holds dated records, else other."""
     items = json_items(document, base_url, today)
     if not items:
         return Extraction(ExtractKind.OTHER, encoding)

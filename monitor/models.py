@@ -202,7 +202,7 @@ class ContentFacts:
     """What a page's latest readable extraction said; None fields are not known yet.
 
     `readable` is None before the first successful read, False when the list could not be read
-    (unknown layout, app shell, anti-bot page).
+    (a shell not followed, an app shell, an anti-bot page, other).
     """
 
     readable: bool | None = None
