@@ -25,6 +25,9 @@ MAX_REFRESH_SECONDS = 10
 MAX_SPLASH_LINKS = 6
 """A splash entry page has a handful of links at most."""
 
+PICTURE_ONLY_CHARS = 20
+"""A splash page without an "enter" word shows next to no text: a picture that is its only link."""
+
 APP_TEMPLATE_SHARE = 0.3
 """A page whose visible text is mostly `{{…}}` template placeholders is an app shell."""
 
@@ -42,7 +45,7 @@ _CONDITIONAL = re.compile(
 _ON_LOAD = re.compile(r"onload\s*=\s*function\s*\(\s*\)\s*\{[^{}]*$", re.IGNORECASE)
 _MAIN_FRAME = re.compile(r"main|content|body|center|right|zhuti|nr|index", re.IGNORECASE)
 _SIDE_FRAME = re.compile(r"top|head|banner|menu|left|nav|foot|bottom|title|logo|bar", re.IGNORECASE)
-_ENTRY = re.compile(r"进入|點擊進入|enter|首页|主页|home", re.IGNORECASE)
+_ENTRY = re.compile(r"进入|進入|enter", re.IGNORECASE)
 _TEMPLATE = re.compile(r"\{\{[^{}]{0,80}\}\}")
 _APP_ROOT_IDS = frozenset({"app", "root", "__next", "__nuxt", "q-app"})
 _APP_ATTRIBUTES = ("v-cloak", "ng-app", "ng-controller", "ms-controller", "data-reactroot")
@@ -120,19 +123,18 @@ def _script_target(tree: Tree) -> str:
 
 
 def _splash_entry(tree: Tree) -> str:
-    """The entry link of a splash page (a picture and "进入首页"), or ""."""
-    links = [node for node in tree.nodes if node.tag == "a" and node.attrs.get("href", "").strip()]
+    """The entry link of a splash page: one saying 进入 / enter (in its text, title or picture), or
+    the only link of a page that is nothing but a picture. "返回首页" on an error page is no entry."""
+    links = [index for index, node in enumerate(tree.nodes) if node.tag == "a" and node.attrs.get("href", "").strip()]
     if not links or len(links) > MAX_SPLASH_LINKS:
         return ""
-    hrefs = {node.attrs["href"].strip() for node in links}
-    entries = [
-        index
-        for index, node in enumerate(tree.nodes)
-        if node.tag == "a" and node.attrs.get("href", "").strip() and _ENTRY.search(_link_words(tree, index))
-    ]
+    entries = [index for index in links if _ENTRY.search(_link_words(tree, index))]
     if entries:
         return tree.attr(entries[0], "href").strip()
-    return next(iter(hrefs)) if len(hrefs) == 1 else ""
+    hrefs = {tree.attr(index, "href").strip() for index in links}
+    pictured = any(tree.nodes[inner].tag == "img" for inner in range(links[0], tree.nodes[links[0]].end + 1))
+    bare = len("".join(tree.page_text.split())) < PICTURE_ONLY_CHARS
+    return hrefs.pop() if len(hrefs) == 1 and pictured and bare else ""
 
 
 def _link_words(tree: Tree, index: int) -> str:

@@ -329,3 +329,9 @@ def test_a_percentage_is_no_yearless_date() -> None:
     page = f'<html><body><div class="crumb">当前位置：首页 &gt; 统计数据</div><table>{rows}</table></body></html>'
     result = extract(page, today=FETCHED)
     assert [item.date for item in result.items] == [date(2018, 3, i) for i in (11, 12, 13)]
+
+
+def test_an_error_page_linking_back_home_is_no_shell() -> None:
+    page = "<html><body><p>您访问的栏目正在维护，请稍后再试。</p><a href='/'>返回首页</a></body></html>"
+    result = extract(page, base_url=HOME + "col/", today=FETCHED)
+    assert (result.kind, result.next_url) == (ExtractKind.OTHER, None)
