@@ -194,11 +194,11 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     columns = tuple(Column(link.title, link.url) for link in catalogue.columns) if catalogue else ()
     if items and not (catalogue and _names_a_catalogue(findings.tree)):
         if _sidebar_only(findings.main) and findings.has_body():
-            # One document with link lists beside it that show no date: an article dated under its
-            # heading, never by the URLs of its neighbours.
-            headed = heading_date(findings.tree, findings.today, _linked_dates(findings))
-            if headed is not None:
-                return Extraction(ExtractKind.ARTICLE, encoding, newest_date=headed.value)
+            # One document with link lists beside it that show no date: an article dated by its own
+            # (even unlabelled: 日期：…) date or the one under its heading, never by its neighbours' URLs.
+            dated = article or heading_date(findings.tree, findings.today, _linked_dates(findings))
+            if dated is not None:
+                return Extraction(ExtractKind.ARTICLE, encoding, newest_date=dated.value)
         headed = (
             heading_date(findings.tree, findings.today, _linked_dates(findings)) if _is_stray(findings.main) else None
         )

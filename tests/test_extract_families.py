@@ -335,3 +335,17 @@ def test_an_error_page_linking_back_home_is_no_shell() -> None:
     page = "<html><body><p>您访问的栏目正在维护，请稍后再试。</p><a href='/'>返回首页</a></body></html>"
     result = extract(page, base_url=HOME + "col/", today=FETCHED)
     assert (result.kind, result.next_url) == (ExtractKind.OTHER, None)
+
+
+def test_an_article_with_a_bare_date_label_and_url_dated_sidebars_is_an_article() -> None:
+    sidebar = "".join(
+        f'<li><a href="/zwgk/200503/t2005030{i}_{i}.htm">相关文章标题第{i}篇</a></li>' for i in range(1, 7)
+    )
+    text = "市政府召开全市安全生产工作会议，部署今年安全生产工作，要求各地各部门压实责任、排查隐患。" * 5
+    page = (
+        '<html><head><meta charset="gb2312"><title>某某市政府网</title></head><body>'
+        f'<div class="side"><ul>{sidebar}</ul></div><div class="art"><div class="info">日期：2005-03-01</div>'
+        f"<p>{text}</p></div></body></html>"
+    )
+    result = extract_document(page.encode("gb2312"), today=date(2023, 10, 11))
+    assert (result.kind, result.items, result.newest_date) == (ExtractKind.ARTICLE, (), date(2005, 3, 1))
