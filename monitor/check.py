@@ -81,7 +81,8 @@ async def run_check(fetcher: Fetcher, page: Page, previous: Previous, today: dat
 async def _follow(
     fetcher: Fetcher, page: Page, shell: CheckOutcome, target: str, previous: Previous, today: date
 ) -> CheckOutcome:
-    """Fetch where a shell leads and judge that as the page; the hop counts as a redirect.
+    """Fetch where a shell leads and judge that as the page; the hop counts as a redirect, the
+    check starts when the shell was requested and lasts until the page it leads to is read.
 
     The answer carries no validators: the next check must fetch the shell again, since a
     conditional request to the shell's URL says nothing about the page it leads to.
@@ -89,6 +90,8 @@ async def _follow(
     probe = await fetcher.fetch(dataclasses.replace(page, url=target))
     probe = dataclasses.replace(
         probe,
+        url=shell.probe.url,
+        started_at=shell.probe.started_at,
         redirects=shell.probe.redirects + 1 + probe.redirects,
         duration_s=shell.probe.duration_s + probe.duration_s,
         etag=None,

@@ -62,6 +62,7 @@ def test_a_redirect_shell_is_followed_and_counted_as_a_redirect(sim: SimPortal) 
     assert outcome.probe.redirects == 1 and outcome.probe.final_url == sim.url("/tabs/")
     assert x.newest_date == newest_on_homepage(sim)
     assert outcome.probe.etag is None  # the next check fetches the shell again, never a 304 of it
+    assert outcome.probe.url == sim.url("/shell/")
 
 
 def test_a_meta_refresh_to_a_script_shell_takes_two_hops(sim: SimPortal) -> None:
@@ -122,3 +123,11 @@ def test_the_daemon_judges_a_shell_homepage_by_the_page_it_leads_to(tmp_path: Pa
         assert datetime.fromtimestamp(newest, ZoneInfo("Asia/Shanghai")).date() == newest_day
         kinds = db_rows(tmp_path / "monitor.db", "SELECT extract_kind FROM page_state")
         assert kinds == [("homepage",)]
+
+
+def test_an_unchanged_page_behind_a_shell_is_not_read_again(sim: SimPortal) -> None:
+    first = check(sim, "/shell/")
+    previous = Previous(first.probe.etag, first.probe.last_modified, first.content_hash)
+    again = check(sim, "/shell/", previous=previous)
+    assert again.result is Result.UP and again.unchanged and again.extraction is None
+    assert again.probe.redirects == 1 and again.content_hash == first.content_hash
