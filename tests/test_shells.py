@@ -119,6 +119,8 @@ def test_the_daemon_judges_a_shell_homepage_by_the_page_it_leads_to(tmp_path: Pa
             newest = daemon.wait_for(lambda: page_sample(daemon, "portal_column_newest_item_timestamp_seconds"))
             unreadable = daemon.value("portal_page_unreadable", **labels)
             newest_day = max(sim.site.items(spec.slug)[0].day for spec in HOME_COLUMNS)
+            code, _ = daemon.terminate()  # a clean stop writes the page's state before exiting
+        assert code == 0, daemon.log()
         assert unreadable == 0
         assert datetime.fromtimestamp(newest, ZoneInfo("Asia/Shanghai")).date() == newest_day
         kinds = db_rows(tmp_path / "monitor.db", "SELECT extract_kind FROM page_state")
