@@ -7,6 +7,7 @@ live in private modules: _records/_lists (main list), _article (publish date), _
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -37,6 +38,7 @@ CATALOGUE_WORD = "目录"
 STRAY_LIST_TARGETS = 3
 """A dated "list" linking to fewer targets than this may be an article's stray links."""
 
+_INFO_LINE = re.compile(r"来源|作者|编辑|责编|浏览|阅读|字号|打印")
 LINK_TITLE_CHARS = 6
 """A link titled this long is a document (a related article), not a 来源/share label."""
 
@@ -229,8 +231,15 @@ def _items(findings: _Findings) -> list[Item]:
 
 
 def _linked_dates(findings: _Findings) -> frozenset[int]:
-    """Elements showing the date of a titled link (a related article beside the heading)."""
-    return frozenset(record.date_element for record in findings.records if len(record.link.title) >= LINK_TITLE_CHARS)
+    """Elements showing the date of a titled link (a related article beside the heading), not the
+    article's own info line (`2021-01-05 来源：<a>某某局</a>`)."""
+    tree = findings.tree
+    return frozenset(
+        record.date_element
+        for record in findings.records
+        if len(record.link.title) >= LINK_TITLE_CHARS
+        and not _INFO_LINE.search(tree.text_of(record.date_element, frozenset({record.link.index})))
+    )
 
 
 def _sidebar_only(main: MainList) -> bool:

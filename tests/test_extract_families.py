@@ -349,3 +349,16 @@ def test_an_article_with_a_bare_date_label_and_url_dated_sidebars_is_an_article(
     )
     result = extract_document(page.encode("gb2312"), today=date(2023, 10, 11))
     assert (result.kind, result.items, result.newest_date) == (ExtractKind.ARTICLE, (), date(2005, 3, 1))
+
+
+def test_the_articles_own_info_line_with_a_linked_source_still_dates_it() -> None:
+    text = "市政府召开全市安全生产工作会议，部署今年安全生产工作，要求各地各部门压实责任、排查隐患。" * 5
+    page = (
+        "<html><head><title>全市安全生产工作会议召开_某某市人民政府</title></head><body>"
+        '<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/xw/">新闻</a></div>'
+        "<h1>全市安全生产工作会议召开</h1>"
+        '<div class="info">2021-01-05 来源：<a href="http://www.example.gov.cn/">某某市应急管理局网站</a></div>'
+        f"<p>{text}</p></body></html>"
+    )
+    result = extract(page, today=date(2021, 2, 1))
+    assert (result.kind, result.newest_date, result.items) == (ExtractKind.ARTICLE, date(2021, 1, 5), ())
