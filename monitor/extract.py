@@ -197,8 +197,10 @@ def _decide(findings: _Findings, encoding: str) -> Extraction:
     if items and not (catalogue and _names_a_catalogue(findings.tree)):
         if _sidebar_only(findings.main) and findings.has_body():
             # One document with link lists beside it that show no date: an article dated by its own
-            # (even unlabelled: 日期：…) date or the one under its heading, never by its neighbours' URLs.
-            dated = article or heading_date(findings.tree, findings.today, _linked_dates(findings))
+            # date or the one under its heading, never by its neighbours' URLs. A bare "日期：" alone
+            # is not enough (a header widget on a URL-dated column page says as much).
+            own = article if article is not None and article.source != "bare" else None
+            dated = own or heading_date(findings.tree, findings.today, _linked_dates(findings))
             if dated is not None:
                 return Extraction(ExtractKind.ARTICLE, encoding, newest_date=dated.value)
         headed = (

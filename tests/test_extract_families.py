@@ -337,14 +337,15 @@ def test_an_error_page_linking_back_home_is_no_shell() -> None:
     assert (result.kind, result.next_url) == (ExtractKind.OTHER, None)
 
 
-def test_an_article_with_a_bare_date_label_and_url_dated_sidebars_is_an_article() -> None:
+def test_an_article_dated_under_its_heading_beside_url_dated_sidebars_is_an_article() -> None:
     sidebar = "".join(
         f'<li><a href="/zwgk/200503/t2005030{i}_{i}.htm">相关文章标题第{i}篇</a></li>' for i in range(1, 7)
     )
     text = "市政府召开全市安全生产工作会议，部署今年安全生产工作，要求各地各部门压实责任、排查隐患。" * 5
     page = (
-        '<html><head><meta charset="gb2312"><title>某某市政府网</title></head><body>'
-        f'<div class="side"><ul>{sidebar}</ul></div><div class="art"><div class="info">日期：2005-03-01</div>'
+        '<html><head><meta charset="gb2312"><title>市政府召开安全生产工作会议--某某市政府网</title></head><body>'
+        f'<div class="side"><ul>{sidebar}</ul></div><div class="art"><h2>市政府召开安全生产工作会议</h2>'
+        '<div class="info">日期：2005-03-01</div>'
         f"<p>{text}</p></div></body></html>"
     )
     result = extract_document(page.encode("gb2312"), today=date(2023, 10, 11))
@@ -362,3 +363,19 @@ def test_the_articles_own_info_line_with_a_linked_source_still_dates_it() -> Non
     )
     result = extract(page, today=date(2021, 2, 1))
     assert (result.kind, result.newest_date, result.items) == (ExtractKind.ARTICLE, date(2021, 1, 5), ())
+
+
+def test_a_url_dated_column_with_a_long_footer_and_a_date_widget_stays_a_list() -> None:
+    rows = "".join(
+        f'<li><a href="./202401/t2024010{i}_{i}.html">关于开展第{i}批安全检查的通知</a></li>' for i in range(1, 6)
+    )
+    footer = "".join(
+        f"<p>主办单位：某某市交通运输局 承办单位：某某市交通运输局办公室 第{i}行地址电话邮编说明文字</p>"
+        for i in range(6)
+    )
+    page = (
+        '<html><head><title>通知公告_某某局</title></head><body><div class="top">日期：2024年1月5日</div>'
+        f'<div class="crumb">当前位置：首页 &gt; 通知公告</div><ul class="list">{rows}</ul>{footer}</body></html>'
+    )
+    result = extract(page, today=date(2024, 1, 5))
+    assert (result.kind, len(result.items), result.newest_date) == (ExtractKind.LIST, 5, date(2024, 1, 5))
