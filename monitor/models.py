@@ -72,12 +72,27 @@ class Category(StrEnum):
 
 
 class ExtractKind(StrEnum):
-    """What the extractor recognised a document as."""
+    """What the extractor recognised a document as (docs/extraction.md describes each value).
+
+    The first four are readable pages; the rest say what was seen instead of content: a `shell`
+    (meta refresh, script redirect, frameset, splash entry page: `next_url` says where it leads), an
+    `app_shell` (an empty page that a script fills), a `challenge` (anti-bot interstitial) or `other`
+    (binary, JSON without dated records, error or maintenance notices, anything else unreadable).
+    """
 
     LIST = "list"
+    HOMEPAGE = "homepage"
     CATALOGUE = "catalogue"
     ARTICLE = "article"
-    UNKNOWN = "unknown"
+    SHELL = "shell"
+    APP_SHELL = "app_shell"
+    CHALLENGE = "challenge"
+    OTHER = "other"
+
+    @property
+    def readable(self) -> bool:
+        """True for pages whose content was read (items, a publish date or columns may be there)."""
+        return self in (ExtractKind.LIST, ExtractKind.HOMEPAGE, ExtractKind.CATALOGUE, ExtractKind.ARTICLE)
 
 
 PHASES: tuple[str, ...] = ("dns", "connect", "tls", "ttfb", "transfer")
@@ -196,7 +211,7 @@ class ContentFacts:
     """What a page's latest readable extraction said; None fields are not known yet.
 
     `readable` is None before the first successful read, False when the list could not be read
-    (unknown layout, app shell, anti-bot page).
+    (a shell not followed, an app shell, an anti-bot page, other).
     """
 
     readable: bool | None = None
@@ -229,8 +244,28 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Block:
+    """One content block of a homepage (要闻, 通知公告, a tab pane): its heading, dated links, newest date."""
+
+    heading: str
+    items: int
+    newest_date: date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "heading": self.heading,
+            "items": self.items,
+            "newest_date": self.newest_date.isoformat() if self.newest_date else None,
+        }
+
+
+@dataclass(frozen=True)
 class Extraction:
-    """What the extractor read from one document (contract of `monitor extract --json`)."""
+    """What the extractor read from one document (contract of `monitor extract --json`).
+
+    `blocks` are a homepage's content blocks (empty for other pages); `next_url` is where a shell
+    leads (a redirect target, a frameset's main frame, a splash page's entry link).
+    """
 
     kind: ExtractKind
     encoding: str
@@ -238,6 +273,8 @@ class Extraction:
     newest_date: date | None = None
     columns: tuple[Column, ...] = ()
     pages_total: int | None = None
+    blocks: tuple[Block, ...] = ()
+    next_url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -247,6 +284,8 @@ class Extraction:
             "newest_date": self.newest_date.isoformat() if self.newest_date else None,
             "columns": [column.to_json() for column in self.columns],
             "pages_total": self.pages_total,
+            "blocks": [block.to_json() for block in self.blocks],
+            "next_url": self.next_url,
         }
 
 

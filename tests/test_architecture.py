@@ -289,6 +289,7 @@ SURFACES: dict[str, set[str]] = {
         "main",
     },
     "sim": {
+        "COLUMNS",
         "DemoPlan",
         "Fault",
         "HIDDEN_LINK_TARGET",

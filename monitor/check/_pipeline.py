@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from monitor.check._hashing import content_hash
 from monitor.extract import decode, extract
-from monitor.models import LISTED_KINDS, ErrorKind, Extraction, Page, ProbeResult, Result
+from monitor.models import LISTED_KINDS, ErrorKind, Extraction, ExtractKind, Page, ProbeResult, Result
+from monitor.origins import same_site
 
 _SOFT_404_TITLE = re.compile(
     r"<title[^>]*>[^<]{0,80}(页面不存在|页面未找到|找不到(该|您要的|您访问的)?页面|无法找到(该)?页面|not\s+found"
@@ -24,6 +26,9 @@ _SOFT_404_TITLE = re.compile(
     re.IGNORECASE,
 )
 """A title that says "page not found": the words, 404 next to error/page, or just 404 (not `第404期`)."""
+SHELL_HOPS = 3
+"""How many shells (meta refresh, script redirect, frameset, splash page) a check follows in a row."""
+_NOT_EXPECTED = "expected text not found"
 SOFT_404_MAX_BYTES = 20_000
 """Only small pages are judged soft-404: a real page may mention "404" in its title text."""
 
@@ -69,7 +74,7 @@ async def judge_here(page: Page, probe: ProbeResult, previous: Previous, today: 
 async def run_check(
     fetcher: PageFetcher, page: Page, previous: Previous, today: date, judge: Judge = judge_here
 ) -> CheckOutcome:
-    """Probe the page and judge what came back."""
+    """Probe the page and judge what came back, following a shell page the way a browser would."""
     probe = await fetcher.fetch(page, etag=previous.etag, last_modified=previous.last_modified)
     if probe.result is not Result.UP:
         return _without_body(page, probe, probe.result, probe.error_kind, probe.error)
@@ -79,11 +84,64 @@ async def run_check(
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time: nothing to send to a reader.
         return CheckOutcome(page, _drop_body(probe), Result.UP, None, None, digest, unchanged=True)
+    outcome = await judge(page, probe, previous, today)
+    seen = {page.url, probe.final_url or page.url}
+    for _ in range(SHELL_HOPS):
+        target = _shell_target(page, outcome, seen)
+        if target is None:
+            break
+        seen.add(target)
+        outcome = await _follow(fetcher, page, outcome, target, previous, today, judge)
+    return outcome
+
+
+async def _follow(
+    fetcher: PageFetcher,
+    page: Page,
+    shell: CheckOutcome,
+    target: str,
+    previous: Previous,
+    today: date,
+    judge: Judge,
+) -> CheckOutcome:
+    """Fetch where a shell leads and judge that as the page; the hop counts as a redirect, the
+    check starts when the shell was requested and lasts until the page it leads to is read.
+
+    The answer carries no validators: the next check must fetch the shell again, since a
+    conditional request to the shell's URL says nothing about the page it leads to.
+    """
+    probe = await fetcher.fetch(dataclasses.replace(page, url=target))
+    probe = dataclasses.replace(
+        probe,
+        url=shell.probe.url,
+        started_at=shell.probe.started_at,
+        redirects=shell.probe.redirects + 1 + probe.redirects,
+        duration_s=shell.probe.duration_s + probe.duration_s,
+        etag=None,
+        last_modified=None,
+    )
+    if probe.result is not Result.UP:
+        return _without_body(page, probe, probe.result, probe.error_kind, probe.error)
     return await judge(page, probe, previous, today)
 
 
+def _shell_target(page: Page, outcome: CheckOutcome, seen: set[str]) -> str | None:
+    """Where the judged page leads when it is a shell: an http(s) URL on the site, not seen yet."""
+    extraction = outcome.extraction
+    if extraction is None or extraction.kind is not ExtractKind.SHELL or not extraction.next_url:
+        return None
+    target = extraction.next_url.split("#", 1)[0]
+    if urlsplit(target).scheme not in ("http", "https") or target in seen:
+        return None
+    return target if same_site(target, page.url, page.allowed_hosts) else None
+
+
 def judge_body(page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
-    """Content checks on a 200 answer: decodable, expected keyword, not a soft 404; then extract."""
+    """Content checks on a 200 answer: decodable, expected keyword, not a soft 404; then extract.
+
+    A shell (a redirect page, a frameset) is judged by where it leads: the expected keyword is
+    looked for there, not in the shell.
+    """
     digest = content_hash(probe.body)
     if digest == previous.content_hash:
         # The very bytes that passed every content check last time (`previous` only remembers up
@@ -106,10 +164,10 @@ def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
     """Decode the body, run the content checks, extract the list of a listed page."""
     decoded = decode(probe.body, probe.content_type)
     problem = _content_problem(page, probe.body, decoded.text, decoded.is_text)
-    if problem is not None:
+    if problem is not None and problem[1] != _NOT_EXPECTED:
         return Reading(problem)
     extraction = None
-    if page.kind in LISTED_KINDS:
+    if page.kind in LISTED_KINDS and (problem is None or problem[1] == _NOT_EXPECTED):
         extraction = extract(
             decoded.text,
             base_url=probe.final_url or page.url,
@@ -117,13 +175,16 @@ def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
             today=today,
             item_selector=page.item_selector,
             date_selector=page.date_selector,
+            kind=page.kind,
         )
-    return Reading(None, decoded.encoding, extraction)
+    return Reading(problem, decoded.encoding, extraction)
 
 
 def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) -> CheckOutcome:
-    """The check's verdict from what reading its body found."""
-    if reading.problem is not None:
+    """The check's verdict from what reading its body found. A shell (a redirect page, a frameset)
+    is judged by where it leads: an expected keyword missing from the shell is no problem yet."""
+    shell = reading.extraction is not None and reading.extraction.kind is ExtractKind.SHELL
+    if reading.problem is not None and not shell:
         kind, message = reading.problem
         return _without_body(page, probe, Result.DOWN, kind, message, digest)
     return CheckOutcome(
@@ -137,7 +198,7 @@ def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple
     if not is_text:
         return ErrorKind.DECODE, "response body is not text"
     if page.expect is not None and page.expect not in text:
-        return ErrorKind.CONTENT, "expected text not found"
+        return ErrorKind.CONTENT, _NOT_EXPECTED
     if len(body) <= SOFT_404_MAX_BYTES and _SOFT_404_TITLE.search(text):
         return ErrorKind.CONTENT, "page says it does not exist (soft 404)"
     return None

@@ -204,7 +204,7 @@ class ReadPool:
 
 def too_complex(page: Page, probe: ProbeResult, budget_s: float) -> CheckOutcome:
     """The verdict on a body that could not be read in time: `up` (the page did load), content unknown."""
-    extraction = Extraction(ExtractKind.UNKNOWN, "") if page.kind in LISTED_KINDS else None
+    extraction = Extraction(ExtractKind.OTHER, "") if page.kind in LISTED_KINDS else None
     return CheckOutcome(
         page,
         dataclasses.replace(probe, body=b""),

@@ -130,6 +130,12 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
             f"extraction: {x.kind.value}, {len(x.items)} items, newest {x.newest_date}, "
             f"{len(x.columns)} columns, pages_total {x.pages_total}"
         )
+        if x.blocks:
+            lines.append(
+                "blocks: " + ", ".join(f"{b.heading or '-'} {b.items} (newest {b.newest_date})" for b in x.blocks)
+            )
+        if x.next_url:
+            lines.append(f"leads to {x.next_url} (not followed)")
         lines += [f"  {i.date or '          '}  {i.title[:60]}  {i.url}" for i in x.items[:5]]
     return lines
 
@@ -159,8 +165,13 @@ def extract_source(
     today: date,
     item_selector: str | None = None,
     date_selector: str | None = None,
+    kind: PageKind | None = None,
 ) -> Extraction:
-    """Extract from a file or an http(s) URL; ValueError with a one-line reason on failure."""
+    """Extract from a file or an http(s) URL; ValueError with a one-line reason on failure.
+
+    A file's links resolve against `base_url`, else the page's own `saved from url` comment, else
+    they stay as written: a saved page's relative links never point into the local disk.
+    """
     if source.startswith(("http://", "https://")):
         body, content_type, final_url = asyncio.run(_fetch_body(source))
         return extract_document(
@@ -170,6 +181,7 @@ def extract_source(
             today=today,
             item_selector=item_selector,
             date_selector=date_selector,
+            kind=kind,
         )
     path = Path(source)
     try:
@@ -178,10 +190,11 @@ def extract_source(
         raise ValueError(f"{source}: {exc.strerror or exc}") from None
     return extract_document(
         body,
-        base_url=base_url or path.resolve().as_uri(),
+        base_url=base_url,
         today=today,
         item_selector=item_selector,
         date_selector=date_selector,
+        kind=kind,
     )
 
 

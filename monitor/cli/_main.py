@@ -25,6 +25,7 @@ import click
 
 from monitor import __version__
 from monitor.config import Config, ConfigError, load_config
+from monitor.models import PageKind
 from monitor.text import printable
 
 EXIT_OK, EXIT_NOT_UP, EXIT_USAGE = 0, 1, 2
@@ -237,10 +238,37 @@ def select_pages(config: Config, names: tuple[str, ...]) -> list[Any]:
 @cli.command()
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the extraction as JSON.")
-@click.option("--base-url", default="", help="Resolve relative links against this URL (files only).")
+@click.option(
+    "--url",
+    "--base-url",
+    "base_url",
+    default="",
+    help="The page's address, for resolving its links (files only; default: a browser's "
+    "'saved from url' comment, else links stay as written).",
+)
+@click.option(
+    "--kind",
+    type=click.Choice([kind.value for kind in PageKind]),
+    default=None,
+    help="What the page is for the portal (config `kind`); a homepage is read block by block.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the page was fetched (YYYY-MM-DD), for a page saved earlier; default: today.",
+)
 @click.option("--item-selector", default=None, help="CSS selector of the items (overrides the heuristics).")
 @click.option("--date-selector", default=None, help="CSS selector of the date inside an item.")
-def extract(source: str, as_json: bool, base_url: str, item_selector: str | None, date_selector: str | None) -> None:
+def extract(
+    source: str,
+    as_json: bool,
+    base_url: str,
+    kind: str | None,
+    today: datetime | None,
+    item_selector: str | None,
+    date_selector: str | None,
+) -> None:
     """Read the items, dates and columns of one page (a file path or an http(s) URL)."""
     from monitor.cli._commands import extract_source
 
@@ -248,9 +276,10 @@ def extract(source: str, as_json: bool, base_url: str, item_selector: str | None
         result = extract_source(
             source,
             base_url=base_url,
-            today=date.today(),
+            today=today.date() if today else date.today(),
             item_selector=item_selector,
             date_selector=date_selector,
+            kind=PageKind(kind) if kind else None,
         )
     except ValueError as exc:
         fail(str(exc))
@@ -260,6 +289,11 @@ def extract(source: str, as_json: bool, base_url: str, item_selector: str | None
     lines = [
         f"{result.kind.value} ({result.encoding}), {len(result.items)} items, newest {result.newest_date}"
         + (f", {result.pages_total} pages" if result.pages_total else "")
+    ]
+    if result.next_url:
+        lines.append(f"  leads to {result.next_url}")
+    lines += [
+        f"  block  {block.heading or '-'}  {block.items} items, newest {block.newest_date}" for block in result.blocks
     ]
     lines += [f"  {item.date or '          '}  {item.title}  {item.url}" for item in result.items]
     lines += [f"  column  {column.name}  {column.url}" for column in result.columns]

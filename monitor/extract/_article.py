@@ -1,8 +1,10 @@
-"""The publish date of an article page, from its visible label, <meta> tags or script variables.
+"""The publish date of an article page, from its visible label, <meta> tags, its 信息公开 metadata
+box or script variables, in that order.
 
-Page-build times (Maketime, 页面生成时间) and document dates (成文日期, 发文日期, 版本日期, 批准日期)
-are never taken for the publish date; attributes other than <meta content> are never read.
-Pure, no I/O.
+Page-build times (Maketime, 页面生成时间) are never taken for the publish date; document dates
+(生成日期, 发文日期, 印发日期, 成文日期) only from a metadata box, after a visible 发布日期 and a PubDate
+<meta> (see monitor._metabox); a dateline in the body is the weakest evidence. Attributes other
+than <meta content> are never read. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from monitor.extract._dates import find_full_dates, is_future, parse_value_date
+from monitor.extract._metabox import box_date
 from monitor.extract._tree import TEXT, Tree
 
 LABEL_WINDOW = 24
@@ -65,7 +68,8 @@ MIN_TITLE_CHARS = 6
 
 @dataclass(frozen=True)
 class ArticleDate:
-    """A publish date and how it was found: "label" (visible, labelled), "meta", "script" or "bare"."""
+    """A publish date and how it was found: "label" (visible, labelled), "meta", "box" (a 信息公开
+    metadata box's 生成/发文/印发/成文日期), "script" or "bare"."""
 
     value: date
     source: str
@@ -82,9 +86,15 @@ def publish_date(tree: Tree, today: date | None, in_list: Callable[[int], bool])
     strong = [value for value, strength in labelled if strength == "label"]
     if strong:
         return ArticleDate(strong[0], "label")
-    for source, value in (("meta", _meta_date(tree)), ("script", _script_date(tree))):
-        if value is not None and value not in build_dates and not is_future(value, today):
-            return ArticleDate(value, source)
+    meta = _meta_date(tree)
+    if meta is not None and meta not in build_dates and not is_future(meta, today):
+        return ArticleDate(meta, "meta")
+    boxed = box_date(tree, today)
+    if boxed is not None:
+        return ArticleDate(boxed, "box")
+    script = _script_date(tree)
+    if script is not None and script not in build_dates and not is_future(script, today):
+        return ArticleDate(script, "script")
     bare = [value for value, strength in labelled if strength == "bare"]
     return ArticleDate(bare[0], "bare") if bare else None
 
@@ -103,11 +113,12 @@ def has_article_body(tree: Tree, in_list: Callable[[int], bool]) -> bool:
     return False
 
 
-def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
+def heading_date(tree: Tree, today: date | None, linked: frozenset[int] = frozenset()) -> ArticleDate | None:
     """An unlabelled date shown just under the article's heading: `<h1>标题</h1><span>2021-01-05</span>`
     or an info line `2021-01-05 来源：本站`; body sentences are too long to count.
 
-    The weakest evidence of all, asked for only when a page has nothing else to show.
+    The weakest evidence of all, asked for only when a page has nothing else to show. Dates shown
+    by elements in `linked` belong to a link beside the title (a related article), not to the page.
     """
     title = " ".join(tree.meta.get("articletitle", "").split()) or tree.title
     if len(title) < MIN_TITLE_CHARS:
@@ -122,7 +133,7 @@ def heading_date(tree: Tree, today: date | None) -> ArticleDate | None:
         return None
     for index in range(heading + 1, min(len(tree.nodes), heading + TITLE_SCAN_NODES)):
         node = tree.nodes[index]
-        shown = " ".join(node.text.split()) if node.tag == TEXT else ""
+        shown = " ".join(node.text.split()) if node.tag == TEXT and node.parent not in linked else ""
         dates = find_full_dates(shown) if len(shown) <= INFO_LINE_CHARS else []
         if dates and not is_future(dates[0].value, today):
             return ArticleDate(dates[0].value, "bare")

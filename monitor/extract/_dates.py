@@ -28,8 +28,8 @@ _FULL_DATE = re.compile(
     r"|(?<!\d)((?:19|20)\d\d)\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
 _SHORT_DATE = re.compile(
-    # Numeric month-days only zero-padded (12-24, 01-07): `1/7` is a pager, `3-5` a range.
-    r"(?<![\d\-/.年])(\d{2})\s*([-/])\s*(\d{2})(?![\d\-/])"
+    # Numeric month-days only zero-padded (12-24, 01-07, 03.16): `1/7` is a pager, `3-5` a range.
+    r"(?<![\d\-/.年])(\d{2})\s*([-/.])\s*(\d{2})(?![\d\-/.%])"
     r"|(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 )
 _TIME_OF_DAY = re.compile(r"\d{1,2}\s*[:：时]\s*\d{1,2}(?:\s*[:：分]\s*\d{1,2}(?:\.\d+)?)?\s*秒?")
@@ -127,7 +127,7 @@ def find_full_dates(text: str) -> list[FoundDate]:
 
 
 def find_short_date(text: str, today: date | None, hint: date | None) -> FoundDate | None:
-    """The first yearless date (`12-24`, `12/24`, `12月24日`) in `text`, its year inferred."""
+    """The first yearless date (`12-24`, `12/24`, `12.24`, `12月24日`) in `text`, its year inferred."""
     for match in _SHORT_DATE.finditer(normalise_digits(text)):
         groups = match.groups()
         month, day = (groups[0], groups[2]) if groups[0] else (groups[3], groups[4])

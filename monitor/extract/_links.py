@@ -21,6 +21,9 @@ _MORE_LINK = re.compile(r"^(?:更多|查看更多|更多内容|more|>>|»|》》
 _ELLIPSIS = re.compile(r"(?:\.{2,}|…+|。{3,})$")
 _DATE_BRACKETS = " \t([【)]】"
 _TAG_PREFIX = re.compile(r"^[\[【(（][^\]】)）]{1,8}[\]】)）]\s*")
+_SAVED_FROM = re.compile(r"<!--\s*saved from url=\(\d+\)\s*(https?://[^\s>]+?)\s*-->", re.IGNORECASE)
+SAVED_FROM_SCAN_CHARS = 2048
+"""A browser writes its `saved from url` comment at the very top of a saved page."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,12 @@ def resolve(base: str, href: str) -> str:
         return without_userinfo(urljoin(base, href))
     except ValueError:
         return without_userinfo(href)
+
+
+def saved_from_url(text: str) -> str:
+    """The address a browser saved the page from (`<!-- saved from url=(0084)https://… -->`), or ""."""
+    match = _SAVED_FROM.search(text[:SAVED_FROM_SCAN_CHARS])
+    return match.group(1) if match else ""
 
 
 def children(tree: Tree, element: int) -> list[int]:

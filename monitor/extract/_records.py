@@ -68,6 +68,8 @@ class Record:
     value: date
     signature: tuple[str, ...]
     date_element: int
+    yearless: bool = False
+    """The shown date had no year (MM-DD): `value`'s year was inferred."""
 
     @property
     def url_dated(self) -> bool:
@@ -291,7 +293,7 @@ def _group_records(
         cell = _choose_cell(headers, paired[member])
         value = _cell_date(cell, link, today)
         if value is not None:
-            records.append(Record(element, link, value, sig, cell.element))
+            records.append(Record(element, link, value, sig, cell.element, cell.found.yearless))
     return records
 
 

@@ -21,6 +21,8 @@ CHINA_TZ = timezone(timedelta(hours=8))
 ITEMS_PER_PAGE = 20
 LINK_TEXT_CHARS = 24
 CATALOGUE_PATH = "/xxgk/"
+TABBED_HOME_PATH = "/tabs/"
+"""A homepage variant: the homepage columns as tab panes (all but the first hidden), dates MM-DD."""
 NO_CHARSET_SUFFIX = "nocharset/"
 """A GBK column is also served under `<column>/nocharset/` with no charset in Content-Type."""
 
@@ -185,6 +187,10 @@ class Site:
             return self._page(render_catalogue(self), None)
         if path == "/robots.txt":
             return "User-agent: *\nDisallow: /_sim/\n", "ascii", "text/plain", self.created_at
+        if path in SHELL_PAGES:
+            return self._page(SHELL_PAGES[path], "home")
+        if path == TABBED_HOME_PATH:
+            return self._page(render_tabbed_home(self), "home")
         if match := re.fullmatch(r"/bench/(\d{1,9})\.html", path):
             return self._page(render_bench(int(match[1]), self.start_day), None)
         return self._column_route(path)
@@ -328,6 +334,47 @@ def render_home(site: Site) -> str:
             )
     banner = '<div class="banner"><a href="javascript:void(0)">学习贯彻党的二十大精神专题</a></div>'
     return _layout(SITE_TITLE, "utf-8", "", banner + "\n".join(blocks))
+
+
+def render_tabbed_home(site: Site) -> str:
+    """The homepage columns as tabs: a row of labels, then one pane each (only the first shown),
+    entries dated `[MM-DD]` without a year, as many homepages of the 2010s show them."""
+    specs = [spec for spec in COLUMNS if spec.on_homepage]
+    on, hidden = ' class="on"', ' style="display:none"'
+    labels = "".join(
+        f'<li{on if n == 0 else ""}><a href="{spec.path}" onmouseover="tab({n})">{spec.name}</a></li>'
+        for n, spec in enumerate(specs)
+    )
+    panes = "".join(
+        f'<ul class="pane" id="pane{n}"{"" if n == 0 else hidden}>'
+        + "".join(
+            f'<li><a href="{spec.path}{item.href[2:]}" target="_blank">{escape(item.title)}</a>'
+            f"<span>[{item.day:%m-%d}]</span></li>"
+            for item in site.items(spec.slug)[:6]
+        )
+        + "</ul>"
+        for n, spec in enumerate(specs)
+    )
+    main = f'<div class="tabs"><ul class="tab-bar">{labels}</ul><div class="tab-body">{panes}</div></div>'
+    return _layout(SITE_TITLE, "utf-8", "", main)
+
+
+SHELL_PAGES = {
+    # A redirect shell homepage (a few bytes of script, the target split like real ones are).
+    "/shell/": "<html>\r\n<script>\r\n  window.location.href = '/' + 'tabs/';\r\n</script>\r\n</html>\r\n",
+    # A meta refresh to the same redirect shell: two hops.
+    "/refresh/": '<html><head><meta http-equiv="refresh" content="0; url=/shell/"></head><body></body></html>',
+    # A frameset homepage: a banner frame and the real homepage as the main frame.
+    "/frames/": (
+        '<html><head><title>模拟市交通运输局</title></head><frameset rows="90,*" frameborder="0">'
+        '<frame name="topFrame" src="/frames/top.html" scrolling="no"><frame name="mainFrame" src="/">'
+        "</frameset></html>"
+    ),
+    "/frames/top.html": '<html><body><img src="/images/logo.png" alt="模拟市交通运输局"></body></html>',
+    # A shell leading off the site: never followed.
+    "/away/": "<script>location.replace('http://elsewhere.invalid/portal/')</script>",
+}
+"""Shell pages of the simulated portal, by path (see docs/extraction.md, Shells)."""
 
 
 def render_catalogue(site: Site) -> str:

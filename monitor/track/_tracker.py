@@ -189,7 +189,7 @@ class Tracker:
         return self._extraction(rt, outcome.extraction, now, ops)
 
     def _extraction(self, rt: PageRuntime, extraction: Extraction, now: float, ops: list[WriteOp]) -> Recorded:
-        readable = extraction.kind is not ExtractKind.UNKNOWN
+        readable = extraction.kind.readable
         new_items = 0
         if readable and extraction.items:
             known = self._known_urls(rt)

@@ -145,3 +145,13 @@ def test_unchanged_bytes_are_not_even_decoded(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("monitor.check._pipeline.decode", no_decode)
     outcome, _ = check(answer(LIST_PAGE), previous=Previous(None, None, content_hash(LIST_PAGE)))
     assert outcome.result is Result.UP and outcome.unchanged
+
+
+def test_the_page_kind_reaches_the_extractor() -> None:
+    """A configured homepage is read block by block (kind `homepage`), a column as one list."""
+    home = Page("s", "home", "http://x/", PageKind.HOMEPAGE)
+    outcome, _ = check(answer(LIST_PAGE), page=home)
+    assert outcome.extraction is not None and outcome.extraction.kind is ExtractKind.HOMEPAGE
+    assert [block.items for block in outcome.extraction.blocks] == [5]
+    column, _ = check(answer(LIST_PAGE))
+    assert column.extraction is not None and column.extraction.kind is ExtractKind.LIST

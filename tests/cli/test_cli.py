@@ -85,7 +85,7 @@ def test_check_debug_shows_settings_without_secrets(config: Path, tmp_path: Path
     config.write_text(text, encoding="utf-8")
     done = monitor("check", "--debug", "-c", str(config), "home")
     assert done.returncode == 0, done.stderr
-    assert "settings:" in done.stdout and "phases:" in done.stdout and "extraction: list" in done.stdout
+    assert "settings:" in done.stdout and "phases:" in done.stdout and "extraction: homepage" in done.stdout
     assert "s3cr3t" not in done.stdout + done.stderr
 
 
@@ -132,7 +132,7 @@ def test_extract_a_file_and_a_url(sim: SimPortal) -> None:
     done = monitor("extract", sim.url("/xxgk/gzdt/"), "--json")
     result = json.loads(done.stdout)
     assert result["kind"] == "list" and len(result["items"]) == 20 and result["pages_total"] == 3
-    assert set(result) == {"kind", "encoding", "items", "newest_date", "columns", "pages_total"}
+    assert set(result) == {"kind", "encoding", "items", "newest_date", "columns", "pages_total", "blocks", "next_url"}
     missing = monitor("extract", "/nonexistent/page.html")
     assert missing.returncode == 2 and missing.stderr.strip().endswith("No such file or directory")
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.extract._extract import extract, extract_document
-from monitor.models import Extraction, ExtractKind
+from monitor.models import Extraction, ExtractKind, PageKind
 from tests.support.paths import corpus_pages_dir
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -356,29 +356,31 @@ def test_pages_total(pager: str, pages: int | None) -> None:
     assert extract(page, today=CORPUS_TODAY).pages_total == pages
 
 
-UNKNOWN_PAGES = [
+UNREADABLE_PAGES = [
     (
         "ruishu-challenge",
         "<html><head><meta content='x' r='m'><script r='m'>$_ts=window['$_ts'];$_ts.nsd=1;</script></head>"
         "<body></body></html>",
+        ExtractKind.CHALLENGE,
     ),
     (
         "app-shell",
         '<div id="app"><ul><li v-for="i in list"><a :href="i.url">{{i.title}}</a>'
         "<span>{{i.date}}</span></li></ul></div>",
+        ExtractKind.APP_SHELL,
     ),
-    ("plain-text", "Service Unavailable"),
-    ("whitespace", "   \n\t "),
-    ("empty", ""),
-    ("json-without-records", '{"code": 500, "msg": "error"}'),
-    ("broken-markup", "<<<div><a href=><<span>2018-13-45</span></a"),
+    ("plain-text", "Service Unavailable", ExtractKind.OTHER),
+    ("whitespace", "   \n\t ", ExtractKind.OTHER),
+    ("empty", "", ExtractKind.OTHER),
+    ("json-without-records", '{"code": 500, "msg": "error"}', ExtractKind.OTHER),
+    ("broken-markup", "<<<div><a href=><<span>2018-13-45</span></a", ExtractKind.OTHER),
 ]
 
 
-@pytest.mark.parametrize("text", [c[1] for c in UNKNOWN_PAGES], ids=[c[0] for c in UNKNOWN_PAGES])
-def test_pages_without_content_are_unknown(text: str) -> None:
+@pytest.mark.parametrize(("text", "kind"), [c[1:] for c in UNREADABLE_PAGES], ids=[c[0] for c in UNREADABLE_PAGES])
+def test_pages_without_content_say_what_was_seen(text: str, kind: ExtractKind) -> None:
     result = extract(text, encoding="utf-8", today=CORPUS_TODAY)
-    assert result.kind is ExtractKind.UNKNOWN
+    assert result.kind is kind and not kind.readable
     assert (result.items, result.newest_date, result.columns) == ((), None, ())
 
 
@@ -394,9 +396,9 @@ def test_pages_without_content_are_unknown(text: str) -> None:
     ],
     ids=["empty", "png", "nuls", "all-bytes", "broken-utf16", "pdf"],
 )
-def test_extract_document_reads_binary_and_garbage_as_unknown(body: bytes) -> None:
+def test_extract_document_reads_binary_and_garbage_as_other(body: bytes) -> None:
     result = extract_document(body, content_type="text/html; charset=utf-8", today=CORPUS_TODAY)
-    assert result.kind is ExtractKind.UNKNOWN
+    assert result.kind is ExtractKind.OTHER
     assert result.items == ()
 
 
@@ -503,7 +505,7 @@ def test_selector_override() -> None:
 
 
 def test_invalid_selector_is_unknown_not_an_exception() -> None:
-    assert extract("<ul><li>x</li></ul>", item_selector="li[[[", today=CORPUS_TODAY).kind is ExtractKind.UNKNOWN
+    assert extract("<ul><li>x</li></ul>", item_selector="li[[[", today=CORPUS_TODAY).kind is ExtractKind.OTHER
 
 
 # ----------------------------------------------------------------------------------- golden files
@@ -515,7 +517,14 @@ def golden_inputs() -> list[Path]:
     )
 
 
+GOLDEN_HOMEPAGES = {"060.html": date(2023, 10, 11), "061.html": date(2018, 3, 17), "062.html": date(2018, 3, 17)}
+"""Corpus homepages (read with kind homepage) and the day each was saved (the corpus `fetched`)."""
+
+
 def run_golden(path: Path) -> Extraction:
+    if path.name in GOLDEN_HOMEPAGES:
+        today = GOLDEN_HOMEPAGES[path.name]
+        return extract_document(path.read_bytes(), base_url=BASE, today=today, kind=PageKind.HOMEPAGE)
     today = SYNTHETIC_TODAY if path.name.startswith("syn_") else CORPUS_TODAY
     return extract_document(path.read_bytes(), base_url=BASE, today=today)
 
@@ -552,15 +561,20 @@ MANIFEST_FACTS = [
     ("010.html", "list", "2023-07-31", 58, None),
     ("012.html", "list", "2022-05-06", 4, None),
     ("013.html", "article", "2022-05-06", 0, 0),
-    ("014.html", "unknown", None, 0, 0),
+    ("014.html", "challenge", None, 0, 0),
     ("015.html", "catalogue", None, 0, 17),
     ("016.html", "article", "2020-08-02", 0, 0),
-    ("018.html", "unknown", None, 0, 0),
+    ("018.html", "app_shell", None, 0, 0),
     ("019.html", "list", None, 0, None),
     ("020.html", "article", "2023-09-11", 0, 0),
-    ("021.html", "unknown", None, 0, 0),
+    ("021.html", "challenge", None, 0, 0),
     ("042.html", "list", "2018-01-16", 7, None),
     ("057.html", "list", "2025-10-14", 20, None),
+    ("060.html", "homepage", "2023-10-11", 41, 0),
+    ("061.html", "homepage", "2018-03-16", 64, 0),
+    ("062.html", "homepage", "2018-03-16", 71, 0),
+    ("063.html", "article", "2023-04-18", 0, 0),
+    ("064.html", "shell", None, 0, 0),
 ]
 
 
@@ -594,7 +608,7 @@ SYNTHETIC_FACTS = [
     ("syn_article_meta.html", "article", 0, "2023-11-15", None),
     ("syn_catalogue.html", "catalogue", 0, None, None),
     ("syn_blank_column.html", "list", 0, None, 1),
-    ("syn_app_shell.html", "unknown", 0, None, None),
+    ("syn_app_shell.html", "app_shell", 0, None, None),
 ]
 
 

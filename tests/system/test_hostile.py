@@ -45,7 +45,7 @@ def test_extract_reads_a_hostile_page_in_bounded_time(tmp_path: Path, shape: str
     elapsed = time.monotonic() - started
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
-    assert json.loads(run.stdout)["kind"] in {"list", "unknown"}
+    assert json.loads(run.stdout)["kind"] in {"list", "other"}
     assert elapsed < EXTRACT_LIMIT_S, f"{shape}: {elapsed:.1f}s"
 
 
@@ -72,7 +72,7 @@ def test_a_body_past_the_read_budget_is_up_and_too_complex_and_its_worker_replac
     finally:
         pool.close()
     assert (hostile.result, hostile.error_kind) == (Result.UP, ErrorKind.TOO_COMPLEX)  # type: ignore[attr-defined]
-    assert hostile.extraction.kind is ExtractKind.UNKNOWN  # type: ignore[attr-defined]
+    assert hostile.extraction.kind is ExtractKind.OTHER  # type: ignore[attr-defined]
     assert hostile.content_hash is None  # type: ignore[attr-defined]
     assert "too complex" in hostile.error  # type: ignore[attr-defined]
     assert slow < 5.0

@@ -140,7 +140,7 @@ def test_blank_and_unreadable(setup) -> None:  # type: ignore[no-untyped-def]
     _, _, tracker, rt = setup
     tracker.record(rt, outcome(10, found=()), 10)
     assert (rt.content.readable, rt.content.item_count) == (True, 0)
-    tracker.record(rt, outcome(20, found=(), kind=ExtractKind.UNKNOWN, digest=5), 20)
+    tracker.record(rt, outcome(20, found=(), kind=ExtractKind.OTHER, digest=5), 20)
     assert rt.content.readable is False
 
 
