@@ -286,6 +286,7 @@ SURFACES: dict[str, set[str]] = {
     },
     "cli": {
         "check_pages",
+        "cli",
         "main",
     },
     "sim": {
