@@ -3,7 +3,6 @@ anti-bot answers, then decode and extract. Target-side problems come back as dat
 See docs/architecture.md.
 """
 
-from monitor.check._antibot import CHALLENGE_MAX_BYTES, challenge_vendor, visible_text_bytes
 from monitor.check._bodies import BodyDecodeError, BodyTooLarge, CappedBody
 from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
 from monitor.check._hashing import content_hash
@@ -11,7 +10,6 @@ from monitor.check._pipeline import CheckOutcome, Judge, PageFetcher, Previous, 
 from monitor.check._readpool import READ_BUDGET_S, ReadPool
 
 __all__ = [
-    "CHALLENGE_MAX_BYTES",
     "ERROR_MAX_CHARS",
     "READ_BUDGET_S",
     "BodyDecodeError",
@@ -23,11 +21,9 @@ __all__ = [
     "PageFetcher",
     "Previous",
     "ReadPool",
-    "challenge_vendor",
     "content_hash",
     "judge_body",
     "judge_here",
     "parse_retry_after",
     "run_check",
-    "visible_text_bytes",
 ]

@@ -21,9 +21,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from monitor.check._antibot import challenge_vendor
 from monitor.check._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
 from monitor.check._certs import cert_not_after
+from monitor.extract import challenge_vendor
 from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
 from monitor.origins import host_port, origin, same_site, without_userinfo
 

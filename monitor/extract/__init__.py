@@ -3,11 +3,15 @@ articles, catalogues, paging, selectors. Pure: no network, no database, no clock
 See docs/architecture.md.
 """
 
+from monitor.extract._antibot import CHALLENGE_MAX_BYTES, challenge_vendor, visible_text_bytes
 from monitor.extract._decode import decode
 from monitor.extract._extract import extract, extract_document
 
 __all__ = [
+    "CHALLENGE_MAX_BYTES",
+    "challenge_vendor",
     "decode",
     "extract",
     "extract_document",
+    "visible_text_bytes",
 ]

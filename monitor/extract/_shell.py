@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from monitor.check import challenge_vendor
+from monitor.extract._antibot import challenge_vendor
 from monitor.extract._links import resolve
 from monitor.extract._tree import Tree
 from monitor.models import ExtractKind

@@ -19,15 +19,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from monitor.check import (
-    CHALLENGE_MAX_BYTES,
-    BodyDecodeError,
-    BodyTooLarge,
-    CappedBody,
-    challenge_vendor,
-    parse_retry_after,
-)
-from monitor.extract import decode
+from monitor.check import BodyDecodeError, BodyTooLarge, CappedBody, parse_retry_after
+from monitor.extract import CHALLENGE_MAX_BYTES, challenge_vendor, decode
 from monitor.links._classify import Exclusions, SiteScope, classify, resource_type
 from monitor.links._harvest import clean_url
 from monitor.links._net import Resolver, refused_address

@@ -10,8 +10,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from monitor.check import visible_text_bytes
-from monitor.extract import decode
+from monitor.extract import decode, visible_text_bytes
 
 SHAPE_TOLERANCE = 0.1
 """Bodies within this share of each other's length (and with the same title) have the same shape."""

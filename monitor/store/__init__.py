@@ -19,7 +19,7 @@ from monitor.store._ops import (
 from monitor.store._queries import History, RollupMark, to_ms
 from monitor.store._retention import IncrementalVacuum, Prune
 from monitor.store._rollup import RollupTick, day_bounds
-from monitor.store._rows import OpenOutage, PageRow, StoredPageState
+from monitor.store._rows import OpenOutage, PageRow
 from monitor.store._schema import RESULT_CODES
 from monitor.store._store import Store, StoreError, migrate_file
 from monitor.store._writer import WriteOp, WriterSettings, WriterStats
@@ -48,7 +48,6 @@ __all__ = [
     "RunStopped",
     "Store",
     "StoreError",
-    "StoredPageState",
     "WriteOp",
     "WriterSettings",
     "WriterStats",

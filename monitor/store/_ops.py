@@ -4,9 +4,10 @@ statements that write it (applied by the writer thread inside a batch transactio
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import date
 
-from monitor.models import PHASES, ErrorKind, Item, ProbeResult, Result
+from monitor.models import PHASES, ContentFacts, ErrorKind, Item, ProbeResult, Result
 from monitor.store._queries import to_ms
 from monitor.store._schema import ERROR_KIND_CODES, RESULT_CODES
 from monitor.store._writer import Statement
@@ -148,7 +149,8 @@ class ItemsTouched:
 
 @dataclass(frozen=True)
 class PageStateRow:
-    """Per-page facts the daemon restores after a restart."""
+    """Per-page facts the daemon restores after a restart: written by the tracker when one
+    changes, read back by `Store.page_states()` (the same 15 columns, in this order)."""
 
     page_id: int
     updated: float
@@ -171,6 +173,22 @@ class PageStateRow:
         columns = ", ".join(self.__dict__)
         marks = ", ".join("?" for _ in values)
         yield f"INSERT OR REPLACE INTO page_state ({columns}) VALUES ({marks})", values
+
+    def content(self) -> ContentFacts:
+        """The content facts this row remembers (readable unknown until a list was read)."""
+        readable = None if self.extract_kind is None else not self.unreadable
+        return ContentFacts(readable, _parse_date(self.newest_date), self.item_count, self.last_change)
+
+
+PAGE_STATE_COLUMNS = tuple(field.name for field in fields(PageStateRow))
+"""The page_state columns in PageStateRow's order (reading a row back builds the same type)."""
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,14 @@ import sqlite_utils
 from monitor import __version__
 from monitor.models import Page, Result
 from monitor.store._ops import (
+    PAGE_STATE_COLUMNS,
     CheckRow,
+    PageStateRow,
 )
 from monitor.store._queries import History, to_ms
 from monitor.store._retention import IncrementalVacuum, Prune, PruneCandidate, prune_candidates
 from monitor.store._rollup import RollupTick
-from monitor.store._rows import OpenOutage, PageRow, StoredCheck, StoredPageState
+from monitor.store._rows import OpenOutage, PageRow, StoredCheck
 from monitor.store._schema import ERROR_KIND_CODES, RESULT_CODES, build_migrations
 from monitor.store._writer import Statement, Task, WriteOp, Writer, WriterSettings, WriterStats, run_task
 
@@ -229,13 +232,10 @@ class Store:
     def site_ids(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._conn.execute("SELECT name, id FROM sites")}
 
-    def page_states(self) -> dict[int, StoredPageState]:
-        cursor = self._conn.execute(
-            "SELECT page_id, newest_date, item_count, blank, unreadable, extract_kind, pages_total, content_hash,"
-            " last_change, etag, last_modified, consecutive_failures, first_failure, first_failure_cause, updated"
-            " FROM page_state"
-        )
-        return {r[0]: StoredPageState(r[0], r[1], r[2], bool(r[3]), bool(r[4]), *r[5:]) for r in cursor}
+    def page_states(self) -> dict[int, PageStateRow]:
+        cursor = self._conn.execute(f"SELECT {', '.join(PAGE_STATE_COLUMNS)} FROM page_state")
+        rows = (PageStateRow(**dict(zip(PAGE_STATE_COLUMNS, r, strict=True))) for r in cursor)
+        return {row.page_id: replace(row, blank=bool(row.blank), unreadable=bool(row.unreadable)) for row in rows}
 
     def open_outages(self) -> dict[int, OpenOutage]:
         cursor = self._conn.execute(

@@ -27,7 +27,6 @@ from monitor.store import (
     OutageProgress,
     PageStateRow,
     Store,
-    StoredPageState,
     WriteOp,
 )
 from monitor.track import outage
@@ -99,7 +98,7 @@ class Recorded:
 
 
 def restore_runtime(
-    page: Page, page_id: int, stored: StoredPageState | None, open_outage: OpenOutage | None
+    page: Page, page_id: int, stored: PageStateRow | None, open_outage: OpenOutage | None
 ) -> PageRuntime:
     """Rebuild a page's runtime from what the database remembers."""
     rt = PageRuntime(page, page_id)

@@ -25,10 +25,10 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.check._antibot import challenge_vendor
 from monitor.check._bodies import BodyDecodeError, BodyTooLarge, CappedBody
 from monitor.check._certs import cert_not_after
 from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
+from monitor.extract import challenge_vendor
 from monitor.models import PHASES, ErrorKind, FixedClock, Page, ProbeResult, Result
 from monitor.sim import SimPortal
 from tests.support import ports

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from monitor.check import CHALLENGE_MAX_BYTES
+from monitor.extract import CHALLENGE_MAX_BYTES
 from monitor.links import (
     HostBudget,
     Inspection,

@@ -240,6 +240,7 @@ FIXED_SQL_PARTS = {
     # (file, interpolated expression): why it is not a runtime value
     ("store/_ops.py", "columns"): "PageStateRow's own dataclass field names",
     ("store/_ops.py", "marks"): "one '?' per PageStateRow field",
+    ("store/_store.py", "', '.join(PAGE_STATE_COLUMNS)"): "PageStateRow's own dataclass field names",
     ("store/_store.py", "table"): "a fixed tuple of table names, or checked against a fixed set in count()",
     ("store/_store.py", "', '.join(columns)"): "column names read from a fixed table's cursor.description",
     ("store/_store.py", "', '.join(('?' for _ in columns))"): "one '?' per column",
