@@ -288,6 +288,25 @@ class Extraction:
             "next_url": self.next_url,
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Extraction:
+        """The inverse of `to_json` (the read workers send extractions as JSON); anything malformed
+        raises KeyError, ValueError or TypeError."""
+        return cls(
+            ExtractKind(data["kind"]),
+            str(data["encoding"]),
+            tuple(Item(str(i["title"]), str(i["url"]), _day(i["date"])) for i in data["items"]),
+            _day(data["newest_date"]),
+            tuple(Column(str(c["name"]), str(c["url"])) for c in data["columns"]),
+            None if data["pages_total"] is None else int(data["pages_total"]),
+            tuple(Block(str(b["heading"]), int(b["items"]), _day(b["newest_date"])) for b in data.get("blocks", ())),
+            None if data.get("next_url") is None else str(data["next_url"]),
+        )
+
+
+def _day(text: object) -> date | None:
+    return None if text is None else date.fromisoformat(str(text))
+
 
 _VISIBLE_ASCII = frozenset(range(0x20, 0x7F)) | {0x09}
 

@@ -33,11 +33,9 @@ from monitor.check._pipeline import CheckOutcome, Previous, Reading, outcome_of
 from monitor.check._readworker import READY, receive, send
 from monitor.models import (
     LISTED_KINDS,
-    Column,
     ErrorKind,
     Extraction,
     ExtractKind,
-    Item,
     Page,
     ProbeResult,
     Result,
@@ -232,24 +230,15 @@ def read_settings(page: Page, probe: ProbeResult, today: date) -> dict[str, Any]
 
 
 def reading_from_json(answer: dict[str, Any]) -> Reading:
-    """The worker's answer as a Reading; anything malformed raises (KeyError, ValueError, TypeError)."""
+    """The worker's answer as a Reading; anything malformed raises (KeyError, ValueError, TypeError).
+
+    A problem and an extraction may come together: a shell is read even when the expected text is
+    missing from it (the check then judges the page it leads to)."""
     problem = answer["problem"]
-    if problem is not None:
-        return Reading((ErrorKind(problem[0]), str(problem[1])))
     found = answer["extraction"]
-    extraction = None
-    if found is not None:
-        extraction = Extraction(
-            ExtractKind(found["kind"]),
-            str(found["encoding"]),
-            tuple(Item(str(i["title"]), str(i["url"]), _day(i["date"])) for i in found["items"]),
-            _day(found["newest_date"]),
-            tuple(Column(str(c["name"]), str(c["url"])) for c in found["columns"]),
-            None if found["pages_total"] is None else int(found["pages_total"]),
-        )
     encoding = answer["encoding"]
-    return Reading(None, None if encoding is None else str(encoding), extraction)
-
-
-def _day(text: object) -> date | None:
-    return None if text is None else date.fromisoformat(str(text))
+    return Reading(
+        None if problem is None else (ErrorKind(problem[0]), str(problem[1])),
+        None if encoding is None else str(encoding),
+        None if found is None else Extraction.from_json(found),
+    )
