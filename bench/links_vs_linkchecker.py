@@ -28,7 +28,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from _common import REPO, free_port, machine_facts, markdown_table, memory_kb, stop_process, wait_port, workspace
+from bench._common import machine_facts, stop_process, wait_port, workspace
+from tests.support.paths import REPO
+from tests.support.ports import free_port
+from tests.support.procfs import memory_kb
+from tests.support.stats import markdown_table
 
 LINKS_PER_PAGE = 20
 IMAGES, MISSING_IMAGES = 200, 10
