@@ -58,6 +58,8 @@ WRITER_FLUSH_S = 3.0
 STARTUP_RATE = 200.0
 """At most this many first checks per second at start-up, so thousands of pages do not stampede
 (unless more pages than this per second are due anyway: then they are spread evenly over the interval)."""
+READ_WORKERS_WAIT_S = 10.0
+"""At start, how long the daemon waits for its read workers before scheduling checks anyway."""
 CLOCK_CHECK_S = 1.0
 """How often the wall clock is compared with the monotonic clock, to notice steps."""
 CLOCK_STEP_S = 1.0
@@ -170,6 +172,8 @@ class Daemon:
         `install_signals=False` leaves the process's signal handlers alone (the daemon embedded in
         a test or another program is stopped with `request_stop`, reloaded with `reload`).
         """
+        if not await self._reader.start(READ_WORKERS_WAIT_S):
+            log.warning("the read workers did not start in time; the first reads start them again")
         self._start()
         if install_signals:
             self._install_signals()
@@ -204,7 +208,6 @@ class Daemon:
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
-        self._reader.warm_up()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
         self._scheduler.start()
         self._apply_pages(self._wanted_pages(), now)

@@ -151,10 +151,15 @@ class ReadPool:
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="read")
         self._too_complex: OrderedDict[int, None] = OrderedDict()
 
-    def warm_up(self) -> None:
-        """Start the workers now, in the background, so the first checks need not wait for them."""
-        for worker in self._workers:
-            self._threads.submit(_quietly, worker.ensure_started)
+    async def start(self, timeout_s: float = START_TIMEOUT_S) -> bool:
+        """Start every worker and wait, at most `timeout_s`, until each has imported the extractor:
+        the daemon's first checks must not wait for a worker (with a 1 s interval a first check that
+        did would make the next visit be skipped). False when some did not start in time; a read then
+        starts its worker again (and reports the error if it still fails)."""
+        loop = asyncio.get_running_loop()
+        starts = [loop.run_in_executor(self._threads, _quietly, worker.ensure_started) for worker in self._workers]
+        done, _ = await asyncio.wait(starts, timeout=timeout_s)
+        return len(done) == len(starts)
 
     async def judge(self, page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
         """`monitor.check.judge_body` in a worker; a body not read within the budget is `too_complex`,
