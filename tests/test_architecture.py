@@ -275,6 +275,7 @@ SURFACES: dict[str, set[str]] = {
     },
     "metrics": {
         "CheckFacts",
+        "LinkMetrics",
         "MetricsServer",
         "MonitorState",
         "build_registry",
@@ -321,6 +322,7 @@ SURFACES: dict[str, set[str]] = {
         "LinkChecker",
         "LinkClass",
         "LinkResult",
+        "LinkRunner",
         "LinkSettings",
         "Occurrence",
         "Outcome",
@@ -334,6 +336,7 @@ SURFACES: dict[str, set[str]] = {
         "Sweep",
         "classify",
         "crawl",
+        "due_kinds",
         "escalate",
         "harvest",
         "link_settings",
@@ -341,6 +344,7 @@ SURFACES: dict[str, set[str]] = {
         "resource_type",
         "result_rows",
         "run_pass",
+        "slot_before",
     },
     "integrity": {
         "CRAWLER",

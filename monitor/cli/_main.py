@@ -101,6 +101,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
     from monitor.check import Fetcher
     from monitor.daemon import GIL_SWITCH_INTERVAL_S, Daemon
+    from monitor.links import LinkRunner
     from monitor.logs import setup_logging
     from monitor.models import SystemClock
     from monitor.notify import Notifier
@@ -116,11 +117,13 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
     async def main() -> int:
         fetcher = Fetcher()
+        clock = SystemClock()
         daemon = Daemon(
             config,
             store=store,
             fetcher=fetcher,
-            clock=SystemClock(),
+            clock=clock,
+            links=LinkRunner(config, store, clock),
             notifier=Notifier.from_environ(),
             reload_config=functools.partial(
                 load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY")

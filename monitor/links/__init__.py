@@ -13,6 +13,8 @@ Public surface (everything else is private to the package):
 - `pass_plan(config, site, kind)`, `link_settings(config, site)`, `run_pass(plan, checker, store,
   submit) -> PassOutcome`, `result_rows(sweep, previous, suspect_passes)`: a recorded pass
   (homepage or sweep), escalated from the site's stored state and written through store ops.
+- `LinkRunner(config, store, clock)`: the daemon's background passes (`tick` each minute);
+  `slot_before`, `due_kinds`: when they are due (daily slot per site, sweep cadence).
 
 Network I/O happens in the checker only; no SQL, metrics or config parsing in this package.
 """
@@ -32,6 +34,7 @@ from monitor.links._passes import (
     run_pass,
 )
 from monitor.links._politeness import HostBudget
+from monitor.links._schedule import LinkRunner, due_kinds, slot_before
 from monitor.links._types import (
     Found,
     Harvest,
@@ -58,6 +61,7 @@ __all__ = [
     "LinkChecker",
     "LinkClass",
     "LinkResult",
+    "LinkRunner",
     "LinkSettings",
     "Occurrence",
     "Outcome",
@@ -71,6 +75,7 @@ __all__ = [
     "Sweep",
     "classify",
     "crawl",
+    "due_kinds",
     "escalate",
     "harvest",
     "link_settings",
@@ -78,4 +83,5 @@ __all__ = [
     "resource_type",
     "result_rows",
     "run_pass",
+    "slot_before",
 ]
