@@ -221,6 +221,8 @@ _STATE_SQL = (
     " class = excluded.class, status = excluded.status, error_kind = excluded.error_kind, reason = excluded.reason,"
     " streak = excluded.streak, last_checked = excluded.last_checked, broken_since = excluded.broken_since,"
     " last_pass_id = excluded.last_pass_id, last_kind = excluded.last_kind"
+    # A sweep recorded after a later homepage pass must not bring back its older observation.
+    " WHERE excluded.last_checked >= link_state.last_checked"
 )
 _REMOVED_SQL = (
     "UPDATE link_state SET fixed_at = CASE WHEN class = 'broken' THEN ? ELSE fixed_at END,"
