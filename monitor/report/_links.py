@@ -114,7 +114,7 @@ def link_rows(links: LinkReport, tz: Any) -> list[list[str]]:
         when = datetime.fromtimestamp(s.ended, tz).strftime("%Y-%m-%d")
         classes = ", ".join(f"{name} {n}" for name, n in sorted(s.by_class.items()))
         types = ", ".join(f"{name} {n}" for name, n in sorted(s.broken_by_type.items())) or "none"
-        budget = " (budget reached)" if s.budget_hit else ""
+        budget = ", budget reached" if s.budget_hit else ""
         rows.append([f"last sweep ({when}{budget})", f"{s.pages_read} pages, {s.links} links: {classes}"])
         rows.append(["last sweep, broken by type", types])
     rows.append(["links fixed in the period", str(links.fixed)])
