@@ -122,24 +122,25 @@ def _csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 # -- a pass now ------------------------------------------------------------------------------------
 
 
-def sweep_now(config: Config, store: Store, sites: Sequence[SiteConfig], kind: str, stream: TextIO) -> list[str]:
-    """Run one recorded pass per site now (the caller holds the writer lock); one summary line each."""
+def sweep_now(
+    config: Config, store: Store, sites: Sequence[SiteConfig], kind: str, stream: TextIO
+) -> list[PassOutcome]:
+    """Run one recorded pass per site now (the caller holds the writer lock), in `sites` order."""
     clock = SystemClock()
     store.sync_pages([(s.name, s.title, site_base_url(s)) for s in config.sites], config.pages(), clock.now(),
                      retire_others=False)  # fmt: skip
     store.writer.start()
-    lines = []
+    outcomes = []
     try:
         for site in sites:
             plan = pass_plan(config, site, kind)
             progress = _progress_line(site.name, stream) if stream.isatty() else None
-            outcome = asyncio.run(_one_pass(plan, store, clock, progress))
+            outcomes.append(asyncio.run(_one_pass(plan, store, clock, progress)))
             if progress is not None:
                 stream.write("\n")
-            lines.append(summary_line(site.name, kind, outcome))
     finally:
         store.close()
-    return lines
+    return outcomes
 
 
 async def _one_pass(
@@ -165,9 +166,10 @@ def _progress_line(site: str, stream: TextIO) -> Callable[[int, int], None]:
     return show
 
 
-def summary_line(site: str, kind: str, outcome: PassOutcome) -> str:
+def summary_line(outcome: PassOutcome) -> str:
     """'bureau: sweep, 12 pages, 240 links in 3.2 s: 5 broken, 1 soft_404, ...'."""
     r = outcome.recorded
+    site, kind = r.site, r.kind
     counts = ", ".join(f"{n} {name}" for name, n in outcome.counts().items() if n and name != "ok")
     budget = " (budget reached: not the whole site)" if r.budget_hit else ""
     return (

@@ -627,10 +627,10 @@ def links(
         writer_lock = take_writer_lock(config, "links --sweep")
         store = open_store(config)
         with database_errors(store.path):
-            lines = _links.sweep_now(config, store, chosen, _links.pass_kind(homepage_only), sys.stderr)
+            outcomes = _links.sweep_now(config, store, chosen, _links.pass_kind(homepage_only), sys.stderr)
         writer_lock.release()
-        click.echo(printable("\n".join(lines)))
-        sys.exit(EXIT_NOT_UP if any(" broken" in line for line in lines) else EXIT_OK)
+        click.echo(printable("\n".join(_links.summary_line(outcome) for outcome in outcomes)))
+        sys.exit(EXIT_NOT_UP if any(outcome.counts()["broken"] for outcome in outcomes) else EXIT_OK)
     store = open_store(config, readonly=True, path=db_path)
     names = [site.name for site in chosen]
     with database_errors(store.path):
