@@ -382,9 +382,11 @@ class LinkQueries:
         """The site's latest pass of `kind` (only complete ones with completed=True)."""
         sql = f"SELECT {_PASS_COLUMNS} FROM link_passes p JOIN sites s ON s.id = p.site_id"
         sql += " WHERE s.name = ? AND p.kind = ?"
+        params: list[object] = [site, kind]
         if completed is not None:
-            sql += f" AND p.completed = {int(completed)}"
-        row = self._conn.execute(sql + " ORDER BY p.started DESC, p.id DESC LIMIT 1", (site, kind)).fetchone()
+            sql += " AND p.completed = ?"
+            params.append(int(completed))
+        row = self._conn.execute(sql + " ORDER BY p.started DESC, p.id DESC LIMIT 1", params).fetchone()
         return _pass_row(row) if row else None
 
     def totals(self, pass_id: int) -> dict[tuple[str, str, str], int]:
