@@ -34,10 +34,11 @@ from prometheus_client import Histogram
 from monitor import __version__
 from monitor.check import CheckOutcome, PageFetcher, Previous, ReadPool, run_check
 from monitor.config import Config, ConfigError, listen_scope, site_base_url
-from monitor.metrics import MetricsServer, MonitorState, build_registry
+from monitor.links import LinkRunner, PassOutcome
+from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
-from monitor.store import EventRow, Heartbeat, Prune, RollupTick, RunStopped, Store, StoreError
+from monitor.store import EventRow, Heartbeat, LinkPrune, Prune, RollupTick, RunStopped, Store, StoreError
 from monitor.track import (
     PageRuntime,
     RemovalConfirmation,
@@ -74,6 +75,8 @@ RETRY_AFTER_CAP_INTERVALS = 4
 """A server's `Retry-After` defers a page's next visit by at most min(4 x interval, 1 h): a site
 asking for a day's pause must not stop its monitoring for a day."""
 RETRY_JOB_SUFFIX = "#retry"
+LINKS_TICK_S = 60.0
+"""How often the link runner looks for due passes (daily slots: a minute late is on time)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class Daemon:
         notifier: Notifier | None = None,
         reload_config: Callable[[], Config] | None = None,
         reader: ReadPool | None = None,
+        links: LinkRunner | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -163,6 +167,9 @@ class Daemon:
         self._server: MetricsServer | None = None
         self._lag: Histogram | None = None
         self.listening: Listening | None = None
+        self._links = links
+        """Link passes in the background (None: no link checking, e.g. tests of the page checks)."""
+        self._link_metrics = LinkMetrics()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -204,6 +211,7 @@ class Daemon:
             tz=self._config.timezone,
             writer=self._store.writer,
             db_path=self._store.path,
+            links=self._link_metrics,
         )
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)
@@ -223,6 +231,7 @@ class Daemon:
             misfire_grace_time=int(HEARTBEAT_S),
         )
         self._schedule_maintenance()
+        self._schedule_links()
         self._start_server()
 
     def _schedule_maintenance(self) -> None:
@@ -232,11 +241,45 @@ class Daemon:
                 job, IntervalTrigger(seconds=seconds), id=job.__name__.strip("_"), max_instances=1, coalesce=True
             )
 
+    def _schedule_links(self) -> None:
+        """Link passes run as background tasks on this loop; a job looks for due ones every minute,
+        the first a second after start (a daemon started after today's slot catches up)."""
+        if self._links is None:
+            return
+        self._link_metrics.restore(self._store, [site.name for site in self._config.raw.sites])
+        self._links.finished = self._link_pass_done
+        self._links.extra_urls = self._sweep_urls
+        self._scheduler.add_job(
+            self._links_tick,
+            IntervalTrigger(seconds=LINKS_TICK_S),
+            id="links",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=1),
+        )
+
+    async def _links_tick(self) -> None:
+        # A coroutine, so APScheduler runs it on the loop (the runner creates tasks there).
+        if self._links is not None:
+            self._links.tick()
+
+    def _link_pass_done(self, site: str, kind: str, outcome: PassOutcome | None) -> None:
+        if outcome is None:
+            self._link_metrics.failed(site, kind)
+            return
+        recorded = outcome.recorded
+        self._link_metrics.passed(site, kind, outcome.counts(), recorded.started, recorded.ended)
+
+    def _sweep_urls(self, site: str) -> list[str]:
+        """A sweep starts from every monitored page of the site, discovered columns included."""
+        return [rt.page.url for rt in self._runtimes.values() if rt.page.site == site]
+
     def _rollup(self) -> None:
         self._store.submit([RollupTick(self._clock.now(), self._config.raw.timezone)])
 
     def _prune(self) -> None:
-        self._store.submit([Prune(self._clock.now(), self._config.raw.storage.raw_retention)])
+        now, retention = self._clock.now(), self._config.raw.storage.raw_retention
+        self._store.submit([Prune(now, retention), LinkPrune(now, retention)])
 
     def _start_server(self) -> None:
         assert self._server is not None
@@ -261,6 +304,8 @@ class Daemon:
         log.info("stopping (%s): %d checks in flight", self._stop_reason, len(self._inflight))
         self._scheduler.pause()
         await self._drain_inflight()
+        if self._links is not None:
+            await self._links.aclose()  # a pass cut short stays recorded as incomplete
         self._scheduler.shutdown(wait=False)
         if self._run_id is not None:
             self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
@@ -587,6 +632,9 @@ class Daemon:
             _notified(self._notifier.ready())
             return
         self._reread_catalogues(_discovery_changed(running, config))
+        if self._links is not None:
+            self._links.configure(config)
+            self._link_metrics.keep_sites(site.name for site in config.raw.sites)
         after = set(self._runtimes)
         self._state.record_reload(True)
         log.info(

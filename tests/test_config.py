@@ -355,3 +355,39 @@ def test_category_and_selectors_reach_the_page(tmp_path: Path) -> None:
 def test_a_config_in_etc_finds_the_daemons_database(source: str, state_directory: str | None, expected: str) -> None:
     config = parse_config(minimal(), source=Path(source), state_directory=state_directory)
     assert config.db_path == Path(expected)
+
+
+# -- links: (issue 12) ------------------------------------------------------------------------------
+
+
+def test_links_defaults_and_site_overrides_merge() -> None:
+    from monitor.config import site_links
+
+    doc = minimal(defaults={"links": {"homepage_at": "3:05", "sweep_every": "30d", "exclude": ["*/wza/*"]}})
+    doc["sites"][0]["links"] = {"max_depth": 1, "exclude": ["re:\\.apk$"], "enabled": False}
+    config = parse_config(doc)
+    links = site_links(config.raw, config.sites[0])
+    assert links.homepage_at == "03:05" and links.sweep_every == 30 * 86400
+    assert links.max_depth == 1 and links.enabled is False and links.suspect_passes == 3
+    assert links.exclude == ["*/wza/*", "re:\\.apk$"]
+
+
+def test_links_problems_name_their_key_path() -> None:
+    doc = minimal(defaults={"links": {"homepage_at": 150, "spacing": "2m", "max_pages": 0}})
+    doc["sites"][0]["links"] = {"exclude": ["re:("], "sweep_every": "2y", "colour": 1}
+    problems = problems_of(doc)
+    assert 'defaults.links.homepage_at: expected a time of day like "02:30" (quoted), got 150' in problems
+    assert "defaults.links.spacing: must be at most 1m, got 2m" in problems
+    assert any(p.startswith("defaults.links.max_pages: Input should be greater than or equal to 1") for p in problems)
+    assert any(p.startswith("sites[0].links.exclude: 're:(' is not a valid regular expression") for p in problems)
+    assert any(p.startswith("sites[0].links.sweep_every: expected a duration") for p in problems)
+    assert "sites[0].links.colour: unknown key" in problems
+
+
+def test_unquoted_yaml_time_of_day_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    text = yaml.safe_dump(minimal()) + "defaults:\n  links:\n    homepage_at: 2:30\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.problems == ['defaults.links.homepage_at: expected a time of day like "02:30" (quoted), got 150']

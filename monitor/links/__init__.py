@@ -10,15 +10,31 @@ Public surface (everything else is private to the package):
 - `LinkChecker(settings, budget=, clock=, cache=)`: `check(url, site)` -> `LinkResult`,
   `inspect(...)` -> `Inspection` (with an internal page's body); `LinkCache` shares external results.
 - `crawl(checker, site, start_urls, max_depth=0 for the homepage pass) -> Sweep`.
+- `pass_plan(config, site, kind)`, `link_settings(config, site)`, `run_pass(plan, checker, store,
+  submit) -> PassOutcome`, `result_rows(sweep, previous, suspect_passes)`: a recorded pass
+  (homepage or sweep), escalated from the site's stored state and written through store ops.
+- `LinkRunner(config, store, clock)`: the daemon's background passes (`tick` each minute);
+  `slot_before`, `due_kinds`: when they are due (daily slot per site, sweep cadence).
 
-Network I/O happens in the checker only; no database, metrics or config parsing in this package.
+Network I/O happens in the checker only; no SQL, metrics or config parsing in this package.
 """
 
 from monitor.links._checker import Inspection, LinkCache, LinkChecker
 from monitor.links._classify import Exclusions, SiteScope, classify, escalate, resource_type
 from monitor.links._crawl import Sweep, crawl
 from monitor.links._harvest import harvest
+from monitor.links._passes import (
+    HOMEPAGE,
+    SWEEP,
+    PassOutcome,
+    PassPlan,
+    link_settings,
+    pass_plan,
+    result_rows,
+    run_pass,
+)
 from monitor.links._politeness import HostBudget
+from monitor.links._schedule import LinkRunner, due_kinds, slot_before
 from monitor.links._types import (
     Found,
     Harvest,
@@ -34,6 +50,8 @@ from monitor.links._types import (
 )
 
 __all__ = [
+    "HOMEPAGE",
+    "SWEEP",
     "Exclusions",
     "Found",
     "Harvest",
@@ -43,9 +61,12 @@ __all__ = [
     "LinkChecker",
     "LinkClass",
     "LinkResult",
+    "LinkRunner",
     "LinkSettings",
     "Occurrence",
     "Outcome",
+    "PassOutcome",
+    "PassPlan",
     "ResourceType",
     "Scope",
     "SiteScope",
@@ -54,7 +75,13 @@ __all__ = [
     "Sweep",
     "classify",
     "crawl",
+    "due_kinds",
     "escalate",
     "harvest",
+    "link_settings",
+    "pass_plan",
     "resource_type",
+    "result_rows",
+    "run_pass",
+    "slot_before",
 ]

@@ -26,6 +26,7 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
+from monitor.metrics._links import LinkMetrics
 from monitor.metrics._series import CheckFacts, PageSeries, check_facts
 from monitor.metrics._server import MetricsServer as MetricsServer
 from monitor.models import LISTED_KINDS, Clock, ContentFacts, Page, PageKind, Result
@@ -374,18 +375,27 @@ class Exporter:
 
 
 def build_registry(
-    state: MonitorState, *, clock: Clock, tz: ZoneInfo, writer: WriterView, db_path: Path | None = None
+    state: MonitorState,
+    *,
+    clock: Clock,
+    tz: ZoneInfo,
+    writer: WriterView,
+    db_path: Path | None = None,
+    links: LinkMetrics | None = None,
 ) -> Exporter:
     """A private registry with the portal collector and the monitor's own histograms; `db_path`
-    (the database file) adds its size and its file system's free space."""
+    (the database file) adds its size and its file system's free space, `links` the link passes'."""
     registry = CollectorRegistry(auto_describe=False)
     self_metrics = SelfMetrics(registry)
     collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path)
     registry.register(collector)
+    if links is not None:
+        registry.register(links)
 
     def render() -> list[bytes]:
         collected = collector.text()  # first: it observes the batch durations into their histogram
         own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
-        return [exposition(own), *collected]
+        linked = [exposition(_Families(list(links.collect())))] if links is not None else []
+        return [exposition(own), *collected, *linked]
 
     return Exporter(registry, self_metrics.scheduler_lag, render)

@@ -7,6 +7,7 @@ The clock comes in as `now`, so a period reaching into the future is clipped to 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from monitor.models import Category, Page, PageKind
 from monitor.percent import ratio_of
 from monitor.report._daily import Day, DayStats
+from monitor.report._links import LinkReport, link_report
 from monitor.rules import (
     FOREVER_MS,
     V1_MIN_DAILY_CHECKS,
@@ -290,6 +292,8 @@ class SiteReport:
     national_v1: tuple[WeekV1, ...]
     category_totals: tuple[CategoryTotal, ...]
     annual_counts: tuple[tuple[str, int], ...]
+    links: LinkReport | None = None
+    """链接可用性 over the period (None: the site has no link pass)."""
 
     @property
     def homepage(self) -> PageReport | None:
@@ -354,7 +358,8 @@ def _build(
         members = [row for row in rows if row.site == site]
         per_day = {row.id: days_source.page(row.id, days) for row in members}
         reading = _Reading(history, days_source, per_day, days, period, rules)
-        sites.append(_site_report(reading, site, titles.get(site, site), members))
+        built = _site_report(reading, site, titles.get(site, site), members)
+        sites.append(dataclasses.replace(built, links=link_report(store, site, days)))
     return Report(period, tuple(sites), "rollups" if marks else "raw")
 
 

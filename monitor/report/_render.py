@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor.percent import pct
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
+from monitor.report._links import CSV_LINK_COLUMNS, link_csv, link_json, link_rows, links_zh
 from monitor.rules import VerdictState
 
 CSV_COLUMNS = (
@@ -52,6 +53,7 @@ CSV_COLUMNS = (
     "period_to",
     "until",
     "timezone",
+    *CSV_LINK_COLUMNS,
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
 
@@ -122,6 +124,7 @@ def _site_json(site: SiteReport, period: Period) -> dict[str, Any]:
             for t in site.category_totals
         ],
         "annual_counts": dict(site.annual_counts),
+        "links": link_json(site.links),
     }
 
 
@@ -208,7 +211,8 @@ def to_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for site in report.sites:
         for page in site.pages:
-            row = {"site": site.name, "page": page.name, **_page_json(page, p), **when, "timezone": p.timezone}
+            links = link_csv(site.links if page is site.homepage else None)
+            row = {"site": site.name, "page": page.name, **_page_json(page, p), **when, "timezone": p.timezone, **links}
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
     return out.getvalue().rstrip("\n")
 
@@ -244,6 +248,9 @@ def to_text(report: Report, *, markdown: bool) -> str:
             lines += _table(_column_rows(site.columns), markdown)
             counts = ", ".join(f"{tag} {n}" for tag, n in site.annual_counts)
             lines += ["", f"Items published in tagged columns (政府网站工作年度报表): {counts}"]
+        if site.links is not None:
+            lines += ["", f"{'### ' if markdown else ''}Link availability (链接可用性)", ""]
+            lines += _table(link_rows(site.links, p.tz), markdown)
     return "\n".join(lines)
 
 
@@ -357,6 +364,10 @@ def zh_values(site: SiteReport, period: Period) -> dict[str, str]:
         "column_count": str(len(site.columns)),
         "stale_count": str(len(stale)),
         "blank_count": str(len(blank)),
+        "links": links_zh(site.links, period.tz),
+        "links_broken_avg": link_csv(site.links)["links_homepage_broken_avg"] or "0",
+        "links_broken_max": str(site.links.homepage_broken_max or 0) if site.links else "0",
+        "links_fixed": str(site.links.fixed) if site.links else "0",
     }
 
 

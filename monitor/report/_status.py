@@ -7,7 +7,7 @@ functions the metrics use; prints nothing itself and writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from monitor.config import Config
 from monitor.models import ContentFacts, Page, PageKind
@@ -17,11 +17,31 @@ from monitor.track import monitored_pages
 
 
 @dataclass(frozen=True)
+class HomepageLinks:
+    """The latest complete homepage link pass (链接可用性): its local date and counts by class."""
+
+    day: date
+    today: bool
+    links: int
+    counts: dict[str, int]
+
+
+@dataclass(frozen=True)
 class SiteStatus:
     name: str
     title: str
     assessment: SiteAssessment
     pages: tuple[tuple[Page, Freshness], ...]
+    links: HomepageLinks | None = None
+
+
+def homepage_links(store: Store, site: str, today: date, config: Config) -> HomepageLinks | None:
+    """The site's latest complete homepage pass, or None before the first one."""
+    last = store.links().last_pass(site, "homepage", completed=True)
+    if last is None:
+        return None
+    day = datetime.fromtimestamp(last.started, config.timezone).date()
+    return HomepageLinks(day, day == today, last.links, dict(last.counts))
 
 
 def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
@@ -47,7 +67,8 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
             else []
         )
         assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
-        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged)))
+        links = homepage_links(store, site.name, today, config)
+        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged), links))
     return statuses
 
 
@@ -68,6 +89,7 @@ def render_status(statuses: list[SiteStatus]) -> str:
         for verdict in status.assessment.verdicts:
             lines.append(f"  {verdict.rule} {MARKS[verdict.state]:<4}  {verdict.detail}")
         lines += _v1_days(status.assessment)
+        lines.append(_links_line(status.links))
         lines += _problem_columns(status.pages)
     return "\n".join(lines)
 
@@ -80,6 +102,18 @@ def vetoed(statuses: list[SiteStatus]) -> bool:
 def _v1_days(assessment: SiteAssessment) -> list[str]:
     days = "  ".join(f"{d.strftime('%m-%d')}:{n}" for d, n in assessment.v1_facts.per_day)
     return [f"  homepage visits per day (need 20): {days}"]
+
+
+def _links_line(links: HomepageLinks | None) -> str:
+    """'  homepage links today: 6 broken of 120 (soft-404 1, suspect 0)' (链接可用性)."""
+    if links is None:
+        return "  homepage links: not checked yet (daily pass, or `monitor links --sweep --homepage-only`)"
+    when = "today" if links.today else f"on {links.day.isoformat()} (no pass today yet)"
+    c = links.counts
+    return (
+        f"  homepage links {when}: {c.get('broken', 0)} broken of {links.links}"
+        f" (soft-404 {c.get('soft_404', 0)}, suspect {c.get('suspect', 0)}, blocked {c.get('blocked', 0)})"
+    )
 
 
 def _problem_columns(pages: tuple[tuple[Page, Freshness], ...]) -> list[str]:
@@ -122,6 +156,9 @@ def status_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
                 "per_day": [{"date": d.isoformat(), "checks": n} for d, n in s.assessment.v1_facts.per_day],
             },
             "pages": [_page_json(p, f) for p, f in s.pages],
+            "homepage_links": None
+            if s.links is None
+            else {"date": s.links.day.isoformat(), "today": s.links.today, "links": s.links.links, **s.links.counts},
         }
         for s in statuses
     ]

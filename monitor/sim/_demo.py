@@ -1,8 +1,9 @@
 """`monitor demo`: the whole product in under a minute, without internet.
 
-Starts the simulated portal, writes a config for it, generates a month of history through the store
-(outages, blips, a daemon stop, stale and blank columns), runs the real daemon against the portal for
-a few seconds while the homepage goes down and comes back, then prints status and the report.
+Starts the simulated portal (with dead links on its homepage), writes a config for it, generates a
+month of history through the store (outages, blips, a daemon stop, stale and blank columns), runs the
+real daemon against the portal for a few seconds while the homepage goes down and comes back (its
+link passes run meanwhile), then prints status and the report.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import yaml
 from monitor.check import Fetcher
 from monitor.config import Config, load_config
 from monitor.daemon import Daemon
+from monitor.links import LinkRunner
 from monitor.models import Page, SystemClock
 from monitor.report import build_report, parse_period, render, render_status, site_statuses
 from monitor.sim._history import HistorySpec, generate, site_pages
@@ -49,7 +51,7 @@ class DemoPlan:
 def run_demo(plan: DemoPlan, say: Callable[[str], None]) -> None:
     """Everything `monitor demo` does; `say` prints a line for the user."""
     plan.workdir.mkdir(parents=True, exist_ok=True)
-    with SimPortal() as sim:
+    with SimPortal(dead_links=True) as sim:
         say(f"simulated portal: {sim.base_url}")
         spec = HistorySpec(
             start=time.time() - plan.days * 86400, days=plan.days, site=SITE, title=TITLE, base_url=sim.base_url, seed=7
@@ -69,7 +71,14 @@ def write_config(workdir: Path, sim: SimPortal, spec: HistorySpec) -> Path:
         "timezone": spec.timezone,
         "storage": {"path": "monitor.db"},
         "metrics": {"listen": "127.0.0.1:0"},
-        "defaults": {"interval": "3s", "timeout": "2s", "retry_delay": "1s", "jitter": 0},
+        "defaults": {
+            "interval": "3s",
+            "timeout": "2s",
+            "retry_delay": "1s",
+            "jitter": 0,
+            # The portal is simulated on this machine: no pause between link requests, a shallow sweep.
+            "links": {"spacing": 0, "max_depth": 1, "max_pages": 40},
+        },
         "sites": [{"name": SITE, "title": TITLE, "base_url": sim.base_url, "discover": False, "pages": pages}],
     }
     path = workdir / "config.yaml"
@@ -108,13 +117,15 @@ async def _live(config: Config, sim: SimPortal, plan: DemoPlan, say: Callable[[s
     """The real daemon for `live_s` seconds; the homepage goes down in the middle."""
     store = Store.open(config.db_path)
     clock = SystemClock()
-    daemon = Daemon(config, store=store, fetcher=Fetcher(clock=clock), clock=clock)
+    links = LinkRunner(config, store, clock)
+    daemon = Daemon(config, store=store, fetcher=Fetcher(clock=clock), clock=clock, links=links)
     logging.getLogger("monitor").setLevel(logging.INFO)
     task = asyncio.create_task(daemon.run(install_signals=False))
     try:
         await _wait_listening(daemon, task)
         assert daemon.listening is not None
         say(f"daemon running: http://{daemon.listening.host}:{daemon.listening.port}/metrics")
+        say(await _first_link_pass(store))
         quiet = max(0.0, (plan.live_s - plan.outage_s) / 2)
         await asyncio.sleep(quiet)
         say(f"taking the homepage down for {plan.outage_s:g} s ...")
@@ -128,6 +139,22 @@ async def _live(config: Config, sim: SimPortal, plan: DemoPlan, say: Callable[[s
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(task, 15)
         store.close()
+
+
+LINK_PASS_WAIT_S = 10.0
+"""How long the demo waits for the daemon's first homepage link pass before the outage."""
+
+
+async def _first_link_pass(store: Store) -> str:
+    """Wait for the first homepage link pass (the daemon starts it a second after start), so the
+    outage that follows does not hide the homepage's links from it; one line saying what it found."""
+    deadline = time.monotonic() + LINK_PASS_WAIT_S
+    while time.monotonic() < deadline:
+        done = store.links().last_pass(SITE, "homepage", completed=True)
+        if done is not None:
+            return f"homepage links checked: {done.counts['broken']} broken of {done.links} (monitor links --broken)"
+        await asyncio.sleep(0.1)
+    return "homepage links: still being checked"
 
 
 async def _wait_listening(daemon: Daemon, task: asyncio.Task[int]) -> None:

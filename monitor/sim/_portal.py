@@ -47,6 +47,7 @@ class SimPortal:
     call from tests. `tls=(certfile, keyfile)` serves https. `control_port` (0 = any) adds a
     control-only listener that stays up while the portal `refuse`s connections. `catalogue_links`
     are (name, URL) links the catalogue lists after its own columns (e.g. another site's column).
+    `dead_links=True` adds a block of dead links to the homepage (see `DEAD_LINKS_BLOCK`).
     """
 
     def __init__(
@@ -59,8 +60,9 @@ class SimPortal:
         tls: tuple[str, str] | None = None,
         control_port: int | None = None,
         catalogue_links: tuple[tuple[str, str], ...] = (),
+        dead_links: bool = False,
     ) -> None:
-        self.site = Site(clock or SystemClock(), seed, catalogue_links)
+        self.site = Site(clock or SystemClock(), seed, catalogue_links, dead_links)
         self._server = SimServer(
             self.site, host=host, port=port, control_port=control_port, ssl_context=_server_tls(tls)
         )

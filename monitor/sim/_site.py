@@ -113,10 +113,17 @@ def today(clock: Clock) -> date:
 class Site:
     """The portal's state (columns and items) and its pages. Not thread-safe: one owner."""
 
-    def __init__(self, clock: Clock, seed: int = 1, catalogue_links: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int = 1,
+        catalogue_links: tuple[tuple[str, str], ...] = (),
+        dead_links: bool = False,
+    ) -> None:
         self._clock = clock
         self.seed = seed
         self.catalogue_links = catalogue_links
+        self.dead_links = dead_links
         self.created_at = clock.now()
         self.start_day = today(clock)
         self.columns = {spec.slug: spec for spec in COLUMNS}
@@ -185,6 +192,8 @@ class Site:
             return self._page(render_home(self), "home")
         if path in (CATALOGUE_PATH, f"{CATALOGUE_PATH}index.html"):
             return self._page(render_catalogue(self), None)
+        if path.startswith(SOFT_404_PREFIX):
+            return not_found_page(), "utf-8", "text/html; charset=utf-8", self.created_at  # answered 200
         if path == "/robots.txt":
             return "User-agent: *\nDisallow: /_sim/\n", "ascii", "text/plain", self.created_at
         if path in SHELL_PAGES:
@@ -333,7 +342,8 @@ def render_home(site: Site) -> str:
                 f'<a class="more" href="{spec.path}">更多&gt;&gt;</a></div><ul>{lis}</ul></div>'
             )
     banner = '<div class="banner"><a href="javascript:void(0)">学习贯彻党的二十大精神专题</a></div>'
-    return _layout(SITE_TITLE, "utf-8", "", banner + "\n".join(blocks))
+    links = DEAD_LINKS_BLOCK if site.dead_links else ""
+    return _layout(SITE_TITLE, "utf-8", "", banner + "\n".join(blocks) + links)
 
 
 def render_tabbed_home(site: Site) -> str:
@@ -426,6 +436,23 @@ def render_bench(number: int, day: date) -> str:
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>基准页面{number}</title></head>'
         f'<body><ul class="list">{lis}</ul></body></html>\n'
     )
+
+
+SOFT_404_PREFIX = "/zt/"
+"""Retired 专题 pages: every path under it answers 200 with the not-found page (a soft 404)."""
+LAPSED_DOMAIN_URL = "http://www.mnsjtj-old.invalid/"
+"""The bureau's old domain, lapsed: its name no longer resolves (a re-registration risk)."""
+DEAD_LINKS_BLOCK = (
+    '<div class="links"><h3>相关链接</h3><ul>'
+    '<li><a href="/xxgk/old/t20190301_1.html">2019年春运工作安排（旧链接）</a></li>'
+    '<li><a href="/uploads/2019/bszn.pdf">办事指南（附件下载）</a></li>'
+    f'<li><a href="{SOFT_404_PREFIX}2019cyzt/">春运专题（已下线）</a></li>'
+    f'<li><a href="{LAPSED_DOMAIN_URL}">原局网站</a></li>'
+    '</ul><img src="/uploads/2019/banner.jpg" alt="专题横幅" /></div>'
+)
+"""Dead links on the homepage of a portal built with `dead_links=True` (issue 12): an internal page,
+an attachment and an image answering 404, a soft-404 page and an external domain that does not
+resolve; the layout's /images/ files are missing on every page anyway."""
 
 
 def not_found_page() -> str:

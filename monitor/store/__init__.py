@@ -2,6 +2,18 @@
 and the read queries behind reports. The only package that speaks SQL. See docs/architecture.md.
 """
 
+from monitor.store._links import (
+    OCCURRENCES_KEPT,
+    PASS_KINDS,
+    LinkOccurrenceRow,
+    LinkPassRecorded,
+    LinkPassRow,
+    LinkPassStarted,
+    LinkPrune,
+    LinkQueries,
+    LinkResultRow,
+    LinkStateRow,
+)
 from monitor.store._lock import ONE_SHOT, LockHeld, acquire
 from monitor.store._ops import (
     BlipRow,
@@ -25,7 +37,9 @@ from monitor.store._store import Store, StoreError, migrate_file
 from monitor.store._writer import WriteOp, WriterSettings, WriterStats
 
 __all__ = [
+    "OCCURRENCES_KEPT",
     "ONE_SHOT",
+    "PASS_KINDS",
     "RESULT_CODES",
     "BlipRow",
     "CheckRow",
@@ -35,6 +49,14 @@ __all__ = [
     "IncrementalVacuum",
     "ItemsSeen",
     "ItemsTouched",
+    "LinkOccurrenceRow",
+    "LinkPassRecorded",
+    "LinkPassRow",
+    "LinkPassStarted",
+    "LinkPrune",
+    "LinkQueries",
+    "LinkResultRow",
+    "LinkStateRow",
     "LockHeld",
     "OpenOutage",
     "OutageClosed",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from monitor.models import RESULT_CODES, ErrorKind
+from monitor.store._links import SCHEMA as LINKS_SCHEMA
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
 
@@ -180,6 +181,12 @@ def build_migrations() -> Migrations:
         # A database created by this version already has the name (0001 fills every known kind).
         code = ERROR_KIND_CODES[ErrorKind.TOO_COMPLEX]
         db.execute("INSERT OR IGNORE INTO error_kind_names (code, name) VALUES (?, ?)", [code, "too_complex"])
+
+    @migrations(name="0006_links")
+    def links(db: Database) -> None:
+        # Link availability (issue 12): passes, results per URL per pass, occurrences, current state.
+        for statement in _statements(LINKS_SCHEMA):
+            db.execute(statement)
 
     return migrations
 

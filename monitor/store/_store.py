@@ -22,6 +22,7 @@ import sqlite_utils
 
 from monitor import __version__
 from monitor.models import Page, Result
+from monitor.store._links import LinkQueries
 from monitor.store._ops import (
     PAGE_STATE_COLUMNS,
     CheckRow,
@@ -280,6 +281,10 @@ class Store:
     def history(self) -> History:
         """Read queries for reports: rollups, raw checks around a window, outages, items."""
         return History(self._conn)
+
+    def links(self) -> LinkQueries:
+        """Read queries of link availability: current state, passes, occurrences, totals."""
+        return LinkQueries(self._conn)
 
     def run_task(self, task: Task) -> list[float]:
         """Run a maintenance task (RollupTick, Prune, IncrementalVacuum) to completion on this

@@ -37,6 +37,9 @@ def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> 
         assert heading in out
     assert "V1" in out and "V2" in out and "V3" in out
     assert "门户网站首页" in out and "可用率" in out
+    # Link availability (issue 12): the sim's dead homepage links, in status, the report and zh.
+    assert "homepage links checked: 6 broken of" in out and "homepage links today: 6 broken of" in out
+    assert "Link availability (链接可用性)" in out and "首页不可用链接平均每日6.0条、最多6条" in out
     assert "Traceback" not in done.stderr
     assert took < 60
     live_outages = db_rows(

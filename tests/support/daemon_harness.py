@@ -52,6 +52,9 @@ def sim_config(
             "retry_delay": "1s",
             "failure_threshold": 2,
             "jitter": 0,
+            # Link passes would add their requests to every daemon test's sim: tests of the link
+            # feature turn them on (defaults={"links": {...}}).
+            "links": {"enabled": False},
             **(defaults or {}),
         },
         "sites": [

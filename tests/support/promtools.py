@@ -201,7 +201,7 @@ SYNTHETIC_PAGES = (
 )
 SYNTHETIC_LABEL_VALUES: Mapping[str, tuple[str, ...]] = {
     "phase": ("dns", "connect", "tls", "ttfb", "transfer"),
-    "result": ("up", "down"),
+    "result": ("up", "down", "broken"),
     "error_kind": ("timeout",),
     "rule": ("V1", "V2", "V3"),
     "version": ("0.1.0",),

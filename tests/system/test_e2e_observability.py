@@ -67,7 +67,10 @@ def daemon(portal: SimPortal, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with SimPortal(tls=write_certs(tmp_path).pairs["self_signed"]) as secure:
         portal.fault("500", f"/xxgk/{DOWN_COLUMN}/")
         portal.fault("challenge", f"/xxgk/{BLOCKED_COLUMN}/")
-        config = sim_config(tmp_path, portal, interval="1s")
+        # Link passes on (a homepage pass and a shallow sweep at start): their metrics are documented too.
+        config = sim_config(
+            tmp_path, portal, interval="1s", defaults={"links": {"spacing": 0, "max_depth": 1, "max_pages": 30}}
+        )
         add_https_site(config, secure)
         with RunningDaemon(config) as running:
             running.wait_for(lambda: _settled(running), timeout_s=60, what="every page checked, outage confirmed")
@@ -79,7 +82,8 @@ def _settled(daemon: RunningDaemon) -> bool:
     samples = daemon.samples()
     checked = {dict(labels)["page"] for (name, labels) in samples if name == "portal_last_check_timestamp_seconds"}
     outage = samples.get(("portal_outage_active", (("kind", "column"), ("page", DOWN_COLUMN), ("site", "sim"))))
-    return len(checked) >= 12 and outage == 1.0
+    swept = samples.get(("portal_link_broken_since_timestamp_seconds", (("kind", "sweep"), ("site", "sim"))))
+    return len(checked) >= 12 and outage == 1.0 and swept is not None
 
 
 def exposed_families(daemon: RunningDaemon) -> set[str]:

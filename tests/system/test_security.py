@@ -253,6 +253,10 @@ FIXED_SQL_PARTS = {
     ("store/_queries.py", "_STAT_COLUMNS"): "the constant STAT_FIELDS",
     ("store/_queries.py", "_SUMS"): "sums over the constant STAT_FIELDS",
     ("store/_queries.py", "marks"): "one '?' per page id",
+    ("store/_links.py", "REMOVED"): "the constant class name 'removed'",
+    ("store/_links.py", "_STATE_COLUMNS"): "a constant column list",
+    ("store/_links.py", "_PASS_COLUMNS"): "a constant column list",
+    ("store/_links.py", "table"): "a fixed tuple of table names in LinkPrune.step()",
 }
 
 

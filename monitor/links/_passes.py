@@ -1,0 +1,180 @@
+"""One recorded pass for one site: the configured settings turned into a plan, the crawl, the
+escalation of persistent suspects from the stored state, and the store operations that record it.
+
+Used alike by `monitor links --sweep` (one shot) and the daemon (scheduled). The store is read
+for the site's current state and written through its operations only (no SQL here).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from monitor.config import Config, SiteConfig, effective_defaults, site_hosts, site_links
+from monitor.links._checker import LinkChecker
+from monitor.links._classify import Exclusions, SiteScope, escalate
+from monitor.links._crawl import Progress, Sweep, crawl
+from monitor.links._types import LinkClass, LinkResult, LinkSettings, Occurrence
+from monitor.models import PageKind
+from monitor.origins import without_userinfo
+from monitor.store import (
+    LinkOccurrenceRow,
+    LinkPassRecorded,
+    LinkPassStarted,
+    LinkResultRow,
+    LinkStateRow,
+    Store,
+    WriteOp,
+)
+
+logger = logging.getLogger(__name__)
+
+HOMEPAGE, SWEEP = "homepage", "sweep"
+_STREAK_CLASSES = (LinkClass.SUSPECT, LinkClass.BROKEN)
+_UNSTORED_OCCURRENCES = (LinkClass.OK,)
+"""Occurrences of ok links are counted, not stored (the fix list needs only the others')."""
+
+
+@dataclass(frozen=True)
+class PassPlan:
+    """What one pass of one site does: where it starts, how deep, how politely, what it skips."""
+
+    site: str
+    kind: str
+    start_urls: tuple[str, ...]
+    scope: SiteScope
+    exclusions: Exclusions
+    settings: LinkSettings
+    max_depth: int
+
+
+def link_settings(config: Config, site: SiteConfig) -> LinkSettings:
+    """The checker's settings for a site: its `links:` section plus the page defaults it shares
+    (timeout, max_body, redirects, user agent, TLS). The site's own hosts may resolve to private
+    or loopback addresses (a portal on an intranet, the tests' sites on 127.0.0.1); no other may."""
+    links, d = site_links(config.raw, site), effective_defaults(config.raw, site)
+    return LinkSettings(
+        concurrency=links.concurrency,
+        spacing_s=links.spacing,
+        timeout_s=d.timeout,
+        max_body_bytes=d.max_body,
+        max_redirects=d.max_redirects,
+        user_agent=d.user_agent,
+        verify_tls=d.verify_tls,
+        suspect_passes=links.suspect_passes,
+        respect_robots=links.respect_robots,
+        max_depth=links.max_depth,
+        max_pages=links.max_pages,
+        max_links=links.max_links,
+        private_hosts=frozenset(site_hosts(site)),
+        exclude=tuple(links.exclude),
+    )
+
+
+def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[str] = ()) -> PassPlan:
+    """The plan of a homepage pass (the homepage's links, depth 0) or a sweep (from the homepage and
+    every monitored page, `extra_urls` being the discovered columns the daemon knows)."""
+    settings = link_settings(config, site)
+    pages = [p for p in site.pages if kind == SWEEP or p.kind is PageKind.HOMEPAGE]
+    starts = [without_userinfo(urljoin(site.base_url, p.url)) for p in pages] or [without_userinfo(site.base_url)]
+    if kind == SWEEP:
+        starts += list(extra_urls)
+    return PassPlan(
+        site=site.name,
+        kind=kind,
+        start_urls=tuple(dict.fromkeys(starts)),
+        scope=SiteScope.of([site.base_url], site.allowed_hosts),
+        exclusions=Exclusions(settings.exclude),
+        settings=settings,
+        max_depth=0 if kind == HOMEPAGE else settings.max_depth,
+    )
+
+
+@dataclass(frozen=True)
+class PassOutcome:
+    """A finished pass: the sweep as crawled and the operation that records it."""
+
+    sweep: Sweep
+    recorded: LinkPassRecorded
+
+    def counts(self) -> dict[str, int]:
+        """Distinct URLs per class after escalation."""
+        totals = {c.value: 0 for c in LinkClass}
+        for row in self.recorded.results:
+            totals[row.link_class] += 1
+        return totals
+
+
+async def run_pass(
+    plan: PassPlan,
+    checker: LinkChecker,
+    store: Store,
+    submit: Callable[[Iterable[WriteOp]], None],
+    *,
+    progress: Progress | None = None,
+) -> PassOutcome:
+    """Crawl `plan`, escalate from the site's stored state, and `submit` the pass's operations
+    (a started row first: a pass cut short leaves it incomplete, which the metrics show)."""
+    started = checker.clock.now()
+    submit([LinkPassStarted(plan.site, plan.kind, started)])
+    sweep = await crawl(
+        checker, plan.scope, plan.start_urls, exclusions=plan.exclusions, max_depth=plan.max_depth, progress=progress
+    )
+    previous = {row.url: row for row in store.links().states([plan.site], include_removed=True)}
+    rows = result_rows(sweep, previous, plan.settings.suspect_passes)
+    recorded = LinkPassRecorded(
+        site=plan.site,
+        kind=plan.kind,
+        started=started,
+        ended=checker.clock.now(),
+        completed=True,
+        budget_hit=sweep.page_budget_hit or sweep.link_budget_hit,
+        pages_read=sweep.pages_read,
+        results=rows,
+    )
+    submit([recorded])
+    return PassOutcome(sweep, recorded)
+
+
+def result_rows(sweep: Sweep, previous: dict[str, LinkStateRow], suspect_passes: int) -> tuple[LinkResultRow, ...]:
+    """Each URL's row: this pass's class escalated over the stored streak, first seen and broken since
+    carried over, and the places it appears (pure)."""
+    return tuple(
+        _row(result, sweep.occurrences.get(url, []), previous.get(url), suspect_passes)
+        for url, result in sorted(sweep.results.items())
+    )
+
+
+def _row(result: LinkResult, found: list[Occurrence], prev: LinkStateRow | None, passes: int) -> LinkResultRow:
+    observed = result.link_class
+    live = prev is not None and prev.link_class != "removed"
+    prev_streak = min(prev.streak, passes) if prev is not None and live else 0
+    streak = prev_streak + 1 if observed in _STREAK_CLASSES else 0
+    link_class = escalate([LinkClass.BROKEN] * prev_streak + [observed], passes)
+    was_broken = prev is not None and live and prev.link_class == LinkClass.BROKEN.value
+    since = (prev.broken_since if was_broken and prev is not None else None) or result.checked_at
+    outcome = result.outcome
+    reason = result.reason if link_class is observed else f"{result.reason} ({streak} passes in a row)"
+    return LinkResultRow(
+        url=result.url,
+        scope=result.scope.value,
+        rtype=result.rtype.value,
+        link_class=link_class.value,
+        observed=observed.value,
+        status=outcome.status,
+        error_kind=outcome.error_kind.value if outcome.error_kind else None,
+        reason=reason,
+        checked_at=result.checked_at,
+        duration_s=outcome.duration_s,
+        streak=streak,
+        first_seen=prev.first_seen if prev is not None and live else result.checked_at,
+        broken_since=since if link_class is LinkClass.BROKEN else None,
+        occurrence_count=len(found),
+        occurrences=()
+        if link_class in _UNSTORED_OCCURRENCES
+        else tuple(
+            LinkOccurrenceRow(o.parent_url, o.parent_title, o.text, o.element, o.attribute, o.depth) for o in found
+        ),
+    )

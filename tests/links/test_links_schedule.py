@@ -1,0 +1,89 @@
+"""monitor.links schedule: the daily slot per site (time of day, spread, DST), which passes are due
+(homepage daily, sweep on its cadence, an incomplete sweep retried at the next slot), and the
+runner's background passes on a real loop against a loopback site with a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from monitor.links import HOMEPAGE, SWEEP, LinkRunner, PassOutcome, due_kinds, slot_before
+from monitor.links._schedule import LastPasses
+from monitor.models import FixedClock
+from monitor.store import Store
+from tests.links.links_site import serving
+from tests.links.test_links_passes import config_for, portal
+from tests.links.test_links_politeness import FakeSleep
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DAY = 86400.0
+
+
+def at(text: str, tz: ZoneInfo = SHANGHAI) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=tz).timestamp()
+
+
+def test_slot_is_the_latest_local_time_of_day_plus_the_site_spread() -> None:
+    assert slot_before(at("2026-03-10 02:30"), SHANGHAI, "02:00", 0) == at("2026-03-10 02:00")
+    assert slot_before(at("2026-03-10 01:59"), SHANGHAI, "02:00", 0) == at("2026-03-09 02:00")
+    assert slot_before(at("2026-03-10 02:30"), SHANGHAI, "02:00", 600) == at("2026-03-10 02:10")
+    assert slot_before(at("2026-03-10 02:05"), SHANGHAI, "02:00", 600) == at("2026-03-09 02:10")
+
+
+def test_slot_on_a_day_whose_time_does_not_exist_still_comes() -> None:
+    berlin = ZoneInfo("Europe/Berlin")  # 2026-03-29 02:30 does not exist (clocks go 02:00 -> 03:00)
+    slot = slot_before(at("2026-03-29 12:00", berlin), berlin, "02:30", 0)
+    assert at("2026-03-28 12:00", berlin) < slot <= at("2026-03-29 12:00", berlin)
+
+
+def test_homepage_daily_sweep_on_its_cadence() -> None:
+    slot, week = at("2026-03-10 02:00"), 7 * DAY
+    never = LastPasses(None, None, None)
+    assert due_kinds(slot + 5, slot, week, never) == [HOMEPAGE, SWEEP]
+    done_today = LastPasses(slot + 5, slot + 60, slot + 60)
+    assert due_kinds(slot + 3600, slot, week, done_today) == []
+    yesterday = LastPasses(slot - DAY + 5, slot - DAY + 60, slot - DAY + 60)
+    assert due_kinds(slot + 1, slot, week, yesterday) == [HOMEPAGE]
+    a_week_ago = LastPasses(slot - DAY, slot - 7 * DAY + 60, slot - 7 * DAY + 60)
+    assert due_kinds(slot + 1, slot, week, a_week_ago) == [HOMEPAGE, SWEEP]
+
+
+def test_an_incomplete_sweep_is_tried_again_at_the_next_slot_not_before() -> None:
+    slot, week = at("2026-03-10 02:00"), 7 * DAY
+    cut_short_today = LastPasses(slot + 5, slot + 60, slot - 7 * DAY)
+    assert due_kinds(slot + 3600, slot, week, cut_short_today) == []
+    cut_short_yesterday = LastPasses(slot - DAY, slot - DAY + 60, slot - 8 * DAY)
+    assert due_kinds(slot + 1, slot, week, cut_short_yesterday) == [HOMEPAGE, SWEEP]
+
+
+def test_runner_runs_due_passes_in_the_background_once_per_slot(tmp_path: Path) -> None:
+    finished: list[tuple[str, str, dict[str, int] | None]] = []
+
+    def done(site: str, kind: str, outcome: PassOutcome | None) -> None:
+        finished.append((site, kind, outcome.counts() if outcome else None))
+
+    with serving(portal()) as base:
+        config = config_for(base, tmp_path, suspect_passes=1)
+        clock = FixedClock(t=at("2026-03-10 09:00"))
+        store = Store.open(config.db_path)
+        store.sync_pages([("bureau", "某某局", base + "/")], config.pages(), clock.now())
+        store.writer.start()
+
+        async def main() -> list[str]:
+            runner = LinkRunner(config, store, clock, finished=done, sleep=FakeSleep(clock))
+            runner.tick()
+            running = runner.running
+            while runner.running:
+                await asyncio.sleep(0.01)
+            assert store.writer.flush()
+            runner.tick()  # the same slot: nothing more is due
+            again = runner.running
+            await runner.aclose()
+            return running + again
+
+        assert asyncio.run(main()) == ["bureau"]
+    assert [(site, kind) for site, kind, _ in finished] == [("bureau", HOMEPAGE), ("bureau", SWEEP)]
+    assert all(counts is not None and counts["broken"] == 4 for _, _, counts in finished)
+    assert [p.kind for p in store.links().passes()] == [HOMEPAGE, SWEEP]
