@@ -38,6 +38,14 @@ from monitor.integrity._drift import (
 )
 from monitor.integrity._findings import Event, Finding, Kind, Level, Tracked, track
 from monitor.integrity._hidden import hidden_links, zero_width_findings
+from monitor.integrity._homepage import (
+    SWEEP_KINDS,
+    Assessment,
+    SiteState,
+    assess_homepage,
+    changed_since,
+    split_by_source,
+)
 from monitor.integrity._identity import Element, Identity, TagProfile, read_identity
 from monitor.integrity._identity_rules import identity_findings, tag_findings
 from monitor.integrity._inspect import Inspection, inspect_page
@@ -50,7 +58,9 @@ __all__ = [
     "MOBILE",
     "NORMAL",
     "SEARCH_REFERER",
+    "SWEEP_KINDS",
     "VISITORS",
+    "Assessment",
     "Domains",
     "Element",
     "Event",
@@ -62,6 +72,7 @@ __all__ = [
     "Level",
     "Resolution",
     "Resolver",
+    "SiteState",
     "Snapshot",
     "TagProfile",
     "Target",
@@ -70,6 +81,8 @@ __all__ = [
     "Visitor",
     "Vocabulary",
     "VocabularyError",
+    "assess_homepage",
+    "changed_since",
     "check_cloaking",
     "compare_visits",
     "drift_findings",
@@ -83,6 +96,7 @@ __all__ = [
     "parse_vocabulary",
     "read_identity",
     "snapshot",
+    "split_by_source",
     "tag_findings",
     "tamper_changes",
     "track",

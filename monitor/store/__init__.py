@@ -2,6 +2,18 @@
 and the read queries behind reports. The only package that speaks SQL. See docs/architecture.md.
 """
 
+from monitor.store._integrity import (
+    FindingsTracked,
+    IntegrityEvents,
+    IntegrityStateRow,
+    PruneIntegrity,
+    StoredEvent,
+    StoredFinding,
+    load_events,
+    load_findings,
+    load_states,
+    open_tracked,
+)
 from monitor.store._lock import ONE_SHOT, LockHeld, acquire
 from monitor.store._ops import (
     BlipRow,
@@ -30,9 +42,12 @@ __all__ = [
     "BlipRow",
     "CheckRow",
     "EventRow",
+    "FindingsTracked",
     "Heartbeat",
     "History",
     "IncrementalVacuum",
+    "IntegrityEvents",
+    "IntegrityStateRow",
     "ItemsSeen",
     "ItemsTouched",
     "LockHeld",
@@ -43,17 +58,24 @@ __all__ = [
     "PageRow",
     "PageStateRow",
     "Prune",
+    "PruneIntegrity",
     "RollupMark",
     "RollupTick",
     "RunStopped",
     "Store",
     "StoreError",
+    "StoredEvent",
+    "StoredFinding",
     "StoredPageState",
     "WriteOp",
     "WriterSettings",
     "WriterStats",
     "acquire",
     "day_bounds",
+    "load_events",
+    "load_findings",
+    "load_states",
     "migrate_file",
+    "open_tracked",
     "to_ms",
 ]

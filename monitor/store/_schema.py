@@ -11,6 +11,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from monitor.models import RESULT_CODES, ErrorKind
+from monitor.store._integrity import SCHEMA as INTEGRITY_SCHEMA
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
 
@@ -180,6 +181,12 @@ def build_migrations() -> Migrations:
         # A database created by this version already has the name (0001 fills every known kind).
         code = ERROR_KIND_CODES[ErrorKind.TOO_COMPLEX]
         db.execute("INSERT OR IGNORE INTO error_kind_names (code, name) VALUES (?, ?)", [code, "too_complex"])
+
+    @migrations(name="0007_integrity")
+    def integrity(db: Database) -> None:
+        # Findings, events and per-site state of monitor.integrity (issue 13): monitor/store/_integrity.py.
+        for statement in _statements(INTEGRITY_SCHEMA):
+            db.execute(statement)
 
     return migrations
 

@@ -52,6 +52,7 @@ def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
         "0002_rollups_and_views",
         "0004_error_kind_rate_limited",
         "0005_error_kind_too_complex",
+        "0007_integrity",
     ]
     assert migrate_file(tmp_path / "a.db") == []
     with pytest.raises(StoreError, match="does not exist"):
