@@ -159,6 +159,9 @@ def test_nothing_cites_a_design_document_outside_the_repository() -> None:
 
 SURFACES: dict[str, set[str]] = {
     "check": {
+        "dns_resolver",
+        "visit_as",
+        "visits",
         "BodyDecodeError",
         "BodyTooLarge",
         "CHALLENGE_MAX_BYTES",
@@ -185,6 +188,8 @@ SURFACES: dict[str, set[str]] = {
         "extract_document",
     },
     "track": {
+        "IntegrityRead",
+        "IntegrityTracker",
         "COLUMN_GONE_READS",
         "PageRuntime",
         "Recorded",
@@ -335,6 +340,10 @@ SURFACES: dict[str, set[str]] = {
         "resource_type",
     },
     "integrity": {
+        "CHANGE_SHARE",
+        "finding_from_json",
+        "inspection_from_json",
+        "inspection_to_json",
         "SWEEP_KINDS",
         "Assessment",
         "SiteState",

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from monitor.check._hashing import content_hash
 from monitor.extract import decode, extract
+from monitor.integrity import Inspection
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, Page, ProbeResult, Result
 
 _SOFT_404_TITLE = re.compile(
@@ -54,6 +55,13 @@ class CheckOutcome:
     unchanged: bool = False
     extraction: Extraction | None = None
     encoding: str | None = None
+    inspection: Inspection | None = None
+    """The integrity reading of the body (monitor.integrity), when the daemon asked for one."""
+
+
+Inspector = Callable[[str, str], Inspection]
+"""Inspects a decoded page (text, URL) for integrity: `monitor.integrity.inspect_page` with its
+Domains and word list bound (built in the read worker)."""
 
 
 Judge = Callable[[Page, ProbeResult, Previous, date], Awaitable["CheckOutcome"]]
@@ -100,10 +108,12 @@ class Reading:
     problem: tuple[ErrorKind, str] | None
     encoding: str | None = None
     extraction: Extraction | None = None
+    inspection: Inspection | None = None
 
 
-def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
-    """Decode the body, run the content checks, extract the list of a listed page."""
+def read_body(page: Page, probe: ProbeResult, today: date, inspector: Inspector | None = None) -> Reading:
+    """Decode the body, run the content checks, extract the list of a listed page; inspect its
+    integrity from the same text when an `inspector` is given."""
     decoded = decode(probe.body, probe.content_type)
     problem = _content_problem(page, probe.body, decoded.text, decoded.is_text)
     if problem is not None:
@@ -118,7 +128,8 @@ def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
             item_selector=page.item_selector,
             date_selector=page.date_selector,
         )
-    return Reading(None, decoded.encoding, extraction)
+    inspection = inspector(decoded.text, probe.final_url or page.url) if inspector is not None else None
+    return Reading(None, decoded.encoding, extraction, inspection)
 
 
 def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) -> CheckOutcome:
@@ -127,7 +138,16 @@ def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) ->
         kind, message = reading.problem
         return _without_body(page, probe, Result.DOWN, kind, message, digest)
     return CheckOutcome(
-        page, _drop_body(probe), Result.UP, None, None, digest, False, reading.extraction, reading.encoding
+        page,
+        _drop_body(probe),
+        Result.UP,
+        None,
+        None,
+        digest,
+        False,
+        reading.extraction,
+        reading.encoding,
+        reading.inspection,
     )
 
 

@@ -49,11 +49,13 @@ from monitor.integrity._homepage import (
 from monitor.integrity._identity import Element, Identity, TagProfile, read_identity
 from monitor.integrity._identity_rules import identity_findings, tag_findings
 from monitor.integrity._inspect import Inspection, inspect_page
-from monitor.integrity._tamper import Snapshot, snapshot, tamper_changes
+from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, snapshot, tamper_changes
 from monitor.integrity._text import visible_text
+from monitor.integrity._wire import finding_from_json, inspection_from_json, inspection_to_json
 from monitor.integrity._words import Vocabulary, VocabularyError, load_vocabulary, parse_vocabulary
 
 __all__ = [
+    "CHANGE_SHARE",
     "CRAWLER",
     "MOBILE",
     "NORMAL",
@@ -86,9 +88,12 @@ __all__ = [
     "check_cloaking",
     "compare_visits",
     "drift_findings",
+    "finding_from_json",
     "hidden_links",
     "identity_findings",
     "inspect_page",
+    "inspection_from_json",
+    "inspection_to_json",
     "lapsed_findings",
     "load_vocabulary",
     "new_domain_events",

@@ -38,6 +38,8 @@ class SiteState:
     script_domains: frozenset[str] = frozenset()
     identity: Identity | None = None
     snapshot: Snapshot | None = None
+    linked: frozenset[str] = frozenset()
+    """Outside domains the latest reading links (what the sweep looks up for lapsed domains)."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (stored per site)."""
@@ -46,6 +48,7 @@ class SiteState:
             "script_domains": sorted(self.script_domains),
             "identity": None if self.identity is None else self.identity.as_dict(),
             "snapshot": None if self.snapshot is None else self.snapshot.as_dict(),
+            "linked": sorted(self.linked),
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class SiteState:
             script_domains=frozenset(str(domain) for domain in data.get("script_domains", ())),
             identity=Identity.from_dict(identity) if isinstance(identity, Mapping) else None,
             snapshot=Snapshot.from_dict(shot) if isinstance(shot, Mapping) else None,
+            linked=frozenset(str(domain) for domain in data.get("linked", ())),
         )
 
 
@@ -103,7 +107,9 @@ def assess_homepage(
         findings += tampered
     known = sorted(state.known_domains | inspection.outbound)[:MAX_KNOWN_DOMAINS]
     scripts = sorted(state.script_domains | inspection.snapshot.script_domains)[:MAX_KNOWN_DOMAINS]
-    next_state = SiteState(frozenset(known), frozenset(scripts), inspection.identity, inspection.snapshot)
+    next_state = SiteState(
+        frozenset(known), frozenset(scripts), inspection.identity, inspection.snapshot, inspection.outbound
+    )
     return Assessment(tuple(findings), tuple(events), next_state)
 
 
