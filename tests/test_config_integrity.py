@@ -48,7 +48,7 @@ def test_bad_integrity_settings_are_one_line_each(section: dict[str, Any], messa
 
 
 def test_word_list_is_relative_to_the_config_file_and_must_exist(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="integrity.words: .*words.txt: no such file"):
+    with pytest.raises(ConfigError, match=r"integrity\.words: .*words\.txt: no such file"):
         parse_config(minimal(integrity={"words": "words.txt"}), source=tmp_path / "config.yaml")
     (tmp_path / "words.txt").write_text("[gambling]\n博彩\n", encoding="utf-8")
     config = parse_config(minimal(integrity={"words": "words.txt"}), source=tmp_path / "config.yaml")

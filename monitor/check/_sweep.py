@@ -43,12 +43,13 @@ async def visits(fetcher: PageFetcher, page: Page, visitors: Sequence[Visitor]) 
 
 
 def dns_resolver(resolver: dns.resolver.Resolver | None = None, lifetime_s: float = DNS_LIFETIME_S) -> Resolver:
-    """A blocking `monitor.integrity.Resolver` over dnspython (run it in a thread): NS, then A."""
-    engine = resolver or dns.resolver.Resolver()
+    """A blocking `monitor.integrity.Resolver` over dnspython (run it in a thread): NS, then A.
+    Without `resolver`, the system's (/etc/resolv.conf, read at the first lookup; none: UNKNOWN)."""
 
     def resolve(domain: str) -> Resolution:
         for record in ("NS", "A"):
             try:
+                engine = resolver or dns.resolver.get_default_resolver()
                 engine.resolve(domain, record, lifetime=lifetime_s)
             except dns.resolver.NXDOMAIN:
                 return Resolution.NXDOMAIN
