@@ -286,6 +286,8 @@ SURFACES: dict[str, set[str]] = {
     },
     "report": {
         "CSV_COLUMNS",
+        "FINDINGS_FORMATS",
+        "render_findings",
         "Period",
         "Report",
         "ReportError",

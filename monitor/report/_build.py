@@ -7,6 +7,7 @@ The clock comes in as `now`, so a period reaching into the future is clipped to 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 from monitor.models import Category, Page, PageKind
 from monitor.percent import ratio_of
 from monitor.report._daily import Day, DayStats
+from monitor.report._findings import IntegritySummary, integrity_summaries
 from monitor.rules import (
     FOREVER_MS,
     V1_MIN_DAILY_CHECKS,
@@ -290,6 +292,8 @@ class SiteReport:
     national_v1: tuple[WeekV1, ...]
     category_totals: tuple[CategoryTotal, ...]
     annual_counts: tuple[tuple[str, int], ...]
+    integrity: IntegritySummary | None = None
+    """Integrity and identity (docs/integrity.md): findings open at the end, resolved in the period."""
 
     @property
     def homepage(self) -> PageReport | None:
@@ -355,6 +359,8 @@ def _build(
         per_day = {row.id: days_source.page(row.id, days) for row in members}
         reading = _Reading(history, days_source, per_day, days, period, rules)
         sites.append(_site_report(reading, site, titles.get(site, site), members))
+    summaries = integrity_summaries(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
+    sites = [dataclasses.replace(s, integrity=summary) for s, summary in zip(sites, summaries, strict=True)]
     return Report(period, tuple(sites), "rollups" if marks else "raw")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor.percent import pct
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
+from monitor.report._findings import summary_json, summary_lines, summary_zh
 from monitor.rules import VerdictState
 
 CSV_COLUMNS = (
@@ -52,6 +53,9 @@ CSV_COLUMNS = (
     "period_to",
     "until",
     "timezone",
+    "integrity_open_high",
+    "integrity_open_low",
+    "identity_missing",
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
 
@@ -122,6 +126,7 @@ def _site_json(site: SiteReport, period: Period) -> dict[str, Any]:
             for t in site.category_totals
         ],
         "annual_counts": dict(site.annual_counts),
+        "integrity": summary_json(site.integrity, period.tz) if site.integrity is not None else None,
     }
 
 
@@ -208,9 +213,29 @@ def to_csv(report: Report) -> str:
     writer.writerow(CSV_COLUMNS)
     for site in report.sites:
         for page in site.pages:
-            row = {"site": site.name, "page": page.name, **_page_json(page, p), **when, "timezone": p.timezone}
+            row = {
+                "site": site.name,
+                "page": page.name,
+                **_page_json(page, p),
+                **when,
+                "timezone": p.timezone,
+                **_integrity_csv(site),
+            }
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
     return out.getvalue().rstrip("\n")
+
+
+def _integrity_csv(site: SiteReport) -> dict[str, object]:
+    """The site's integrity counts and missing identity elements, on each of its rows."""
+    summary = site.integrity
+    if summary is None:
+        return {"integrity_open_high": None, "integrity_open_low": None, "identity_missing": None}
+    missing = None if summary.identity is None else " ".join(element.value for element in summary.missing)
+    return {
+        "integrity_open_high": summary.open_high,
+        "integrity_open_low": len(summary.open) - summary.open_high,
+        "identity_missing": missing,
+    }
 
 
 # -- table and markdown ------------------------------------------------------------------------------
@@ -244,6 +269,9 @@ def to_text(report: Report, *, markdown: bool) -> str:
             lines += _table(_column_rows(site.columns), markdown)
             counts = ", ".join(f"{tag} {n}" for tag, n in site.annual_counts)
             lines += ["", f"Items published in tagged columns (政府网站工作年度报表): {counts}"]
+        if site.integrity is not None:
+            lines += ["", f"{'### ' if markdown else ''}Integrity and identity", ""]
+            lines += summary_lines(site.integrity)
     return "\n".join(lines)
 
 
@@ -357,6 +385,7 @@ def zh_values(site: SiteReport, period: Period) -> dict[str, str]:
         "column_count": str(len(site.columns)),
         "stale_count": str(len(stale)),
         "blank_count": str(len(blank)),
+        "integrity": summary_zh(site.integrity) if site.integrity is not None else "",
     }
 
 

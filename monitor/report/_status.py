@@ -7,10 +7,11 @@ functions the metrics use; prints nothing itself and writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from monitor.config import Config
 from monitor.models import ContentFacts, Page, PageKind
+from monitor.report._findings import IntegritySummary, integrity_summaries, summary_json, summary_lines
 from monitor.rules import V1_WINDOW_S, Freshness, SiteAssessment, VerdictState, assess_site, page_freshness
 from monitor.store import Store
 from monitor.track import monitored_pages
@@ -22,6 +23,8 @@ class SiteStatus:
     title: str
     assessment: SiteAssessment
     pages: tuple[tuple[Page, Freshness], ...]
+    integrity: IntegritySummary | None = None
+    """Open integrity findings and the homepage's identity (docs/integrity.md)."""
 
 
 def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
@@ -33,6 +36,7 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
     states = store.page_states()
     pages = monitored_pages(config, rows)
     statuses = []
+    summaries = {s.site: s for s in integrity_summaries(store, [site.name for site in config.sites], now, now)}
     for site in config.sites:
         members = [p for p in pages if p.site == site.name]
         judged = []
@@ -47,7 +51,7 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
             else []
         )
         assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
-        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged)))
+        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged), summaries.get(site.name)))
     return statuses
 
 
@@ -69,6 +73,8 @@ def render_status(statuses: list[SiteStatus]) -> str:
             lines.append(f"  {verdict.rule} {MARKS[verdict.state]:<4}  {verdict.detail}")
         lines += _v1_days(status.assessment)
         lines += _problem_columns(status.pages)
+        if status.integrity is not None:
+            lines += [f"  {line}" for line in summary_lines(status.integrity)]
     return "\n".join(lines)
 
 
@@ -122,6 +128,7 @@ def status_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
                 "per_day": [{"date": d.isoformat(), "checks": n} for d, n in s.assessment.v1_facts.per_day],
             },
             "pages": [_page_json(p, f) for p, f in s.pages],
+            "integrity": summary_json(s.integrity, UTC) if s.integrity is not None else None,
         }
         for s in statuses
     ]

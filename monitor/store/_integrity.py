@@ -163,10 +163,18 @@ _FINDING_COLUMNS = (
 )
 
 
+def integrity_tables(store: Reader) -> bool:
+    """The database has the integrity tables (a copy made before 0007_integrity, read-only, has not)."""
+    sql = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'integrity_findings'"
+    return bool(store.query(sql)[0][0])
+
+
 def load_findings(
     store: Reader, *, site: str | None = None, open_only: bool = False, since: float | None = None
 ) -> list[StoredFinding]:
     """Findings, newest first; `since`: only those seen at or after it (open ones always)."""
+    if not integrity_tables(store):
+        return []
     where, params = _filters(site, open_only, since)
     sql = (
         f"SELECT {_FINDING_COLUMNS} FROM integrity_findings f JOIN sites s ON s.id = f.site_id{where}"
@@ -199,6 +207,8 @@ def _finding(row: Sequence[Any]) -> StoredFinding:
 
 def load_events(store: Reader, *, site: str | None = None, since: float = 0.0) -> list[StoredEvent]:
     """Integrity events since `since`, oldest first."""
+    if not integrity_tables(store):
+        return []
     sql = (
         "SELECT s.name, e.ts, e.kind, e.page, e.target, e.before, e.after FROM integrity_events e"
         " JOIN sites s ON s.id = e.site_id WHERE e.ts >= ?"
@@ -216,7 +226,9 @@ def load_events(store: Reader, *, site: str | None = None, since: float = 0.0) -
 
 def load_states(store: Reader) -> dict[int, SiteState]:
     """Each site's remembered baseline; a row that does not parse is treated as absent."""
-    states = {}
+    states: dict[int, SiteState] = {}
+    if not integrity_tables(store):
+        return states
     for site_id, text in store.query("SELECT site_id, state FROM integrity_state"):
         try:
             data = json.loads(text)
