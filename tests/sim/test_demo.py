@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> None:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "monitor", "demo", "--dir", str(tmp_path), "--days", "3", "--live", "8"],
+        [sys.executable, "-m", "monitor", "demo", "--dir", str(tmp_path), "--days", "3", "--live", "12"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -37,6 +37,9 @@ def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> 
         assert heading in out
     assert "V1" in out and "V2" in out and "V3" in out
     assert "门户网站首页" in out and "可用率" in out
+    findings = out.split("== monitor findings --open ==")[1]
+    assert "high hidden_link/display_none  casino-portal.invalid  (open;" in findings
+    assert "integrity: 1 high" in out and "暗链1处" in out
     assert "Traceback" not in done.stderr
     assert took < 60
     live_outages = db_rows(
