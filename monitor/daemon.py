@@ -42,6 +42,7 @@ from monitor.integrity import (
     Finding,
     Resolver,
     Visit,
+    VocabularyError,
     compare_visits,
     lapsed_findings,
     load_vocabulary,
@@ -550,7 +551,11 @@ class Daemon:
         if not settings.enabled:
             return None
         words = integrity_words(self._config)
-        vocabulary = load_vocabulary(Path(words) if words else None)  # checked by `monitor check-config`
+        try:
+            vocabulary = load_vocabulary(Path(words) if words else None)
+        except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
+            log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
+            vocabulary = load_vocabulary()
         domains = Domains()
         domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
         tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share)

@@ -54,6 +54,22 @@ def load(config_path: Path) -> Config:
         sys.exit(EXIT_USAGE)
 
 
+def check_words(config: Config) -> None:
+    """The integrity word list must load (its format is the engine's, so the config alone cannot
+    check it): exit 2 with one line naming the key otherwise."""
+    from monitor.config import integrity_words
+    from monitor.integrity import VocabularyError, load_vocabulary
+
+    words = integrity_words(config)
+    if not words or not config.raw.integrity.enabled:
+        return
+    try:
+        load_vocabulary(Path(words))
+    except (OSError, VocabularyError) as exc:
+        echo_error(f"config error: integrity.words: {words}: {exc}")
+        sys.exit(EXIT_USAGE)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     echo_error(f"error: {message}")
     sys.exit(code)
@@ -108,6 +124,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
     config = load(config_path)
+    check_words(config)
     for warning in config.warnings:
         logging.getLogger("monitor.config").warning("%s", warning)
     writer_lock = take_writer_lock(config, "run")  # held until the process ends
@@ -382,6 +399,7 @@ def config_group() -> None:
 def config_validate(config_path: Path) -> None:
     """Report every problem in config.yaml with the path of the key; exit 2 if there is one."""
     config = load(config_path)
+    check_words(config)
     for warning in config.warnings:
         click.echo(f"warning: {warning}", err=True)
     pages = config.pages()

@@ -110,3 +110,21 @@ def test_every_report_format_has_the_integrity_section(config: Path) -> None:
         "网站标识缺少公安机关备案号、党政机关网站标识、找错入口；现有安全与标识问题2项（高风险1项），其中暗链1处，本期已清除1处。"
         in zh
     )
+
+
+def test_config_validate_loads_the_integrity_word_list(tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("no category header\n", encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"storage: {{path: {tmp_path / 'monitor.db'}}}\nintegrity: {{words: words.txt}}\nsites:\n"
+        f"  - name: demo\n    title: 示例局\n    base_url: {URL}\n"
+        "    pages:\n      - {name: h, url: /, kind: homepage}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["config", "validate", "-c", str(config)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"config error: integrity.words: {words.resolve()}: ")
+    assert result.output.count("\n") == 1
+    words.write_text("[gambling]\n博彩\n", encoding="utf-8")
+    assert CliRunner().invoke(cli, ["config", "validate", "-c", str(config)]).exit_code == 0
