@@ -163,6 +163,8 @@ class Daemon:
         self._reader = reader or ReadPool()
         self._resolver = resolver
         self._integrity: IntegrityTracker | None = None
+        self._words = ""
+        """The integrity word list the read workers use: the one the daemon started with."""
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
         self._removals = RemovalConfirmation()
@@ -553,6 +555,7 @@ class Daemon:
         words = integrity_words(self._config)
         try:
             vocabulary = load_vocabulary(Path(words) if words else None)
+            self._words = words
         except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
             log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
             vocabulary = load_vocabulary()
@@ -572,7 +575,7 @@ class Daemon:
         """The read pool's judge; for a homepage with integrity on, it also inspects the page."""
         if self._integrity is None or page.kind is not PageKind.HOMEPAGE:
             return self._reader.judge
-        return functools.partial(self._reader.judge, inspect=integrity_words(self._config))
+        return functools.partial(self._reader.judge, inspect=self._words)
 
     def _site_id(self, site: str) -> int | None:
         return self._store.site_ids().get(site)
@@ -744,6 +747,8 @@ class Daemon:
             log.warning("metrics.listen changed: takes effect at the next restart")
         if config.db_path != old.db_path:
             log.warning("storage.path changed: takes effect at the next restart")
+        if config.raw.integrity != old.raw.integrity:
+            log.warning("integrity settings changed: they take effect at the next restart")
 
 
 def _notified(problem: str | None) -> None:
