@@ -47,6 +47,8 @@ def dns_resolver(resolver: dns.resolver.Resolver | None = None, lifetime_s: floa
     Without `resolver`, the system's (/etc/resolv.conf, read at the first lookup; none: UNKNOWN)."""
 
     def resolve(domain: str) -> Resolution:
+        if domain == "invalid" or domain.endswith(".invalid"):
+            return Resolution.NXDOMAIN  # RFC 6761: never exists; answered without asking the network
         for record in ("NS", "A"):
             try:
                 engine = resolver or dns.resolver.get_default_resolver()

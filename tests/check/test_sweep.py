@@ -77,6 +77,12 @@ def test_only_nxdomain_says_a_domain_does_not_exist(answers: dict[Any, Any], exp
     assert dns_resolver(FakeDns(answers))("x.cn") is expected  # type: ignore[arg-type]
 
 
+def test_the_reserved_invalid_tld_never_exists_without_asking() -> None:
+    asked = FakeDns({})
+    asked.resolve = None  # type: ignore[assignment]  # any query would raise TypeError
+    assert dns_resolver(asked)("lapsed-partner.invalid") is Resolution.NXDOMAIN  # type: ignore[arg-type]
+
+
 def settings(url: str, inspect: str | None) -> dict[str, Any]:
     return {
         "url": url,
