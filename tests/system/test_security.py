@@ -252,6 +252,8 @@ FIXED_SQL_PARTS = {
     ("store/_queries.py", "_STAT_COLUMNS"): "the constant STAT_FIELDS",
     ("store/_queries.py", "_SUMS"): "sums over the constant STAT_FIELDS",
     ("store/_queries.py", "marks"): "one '?' per page id",
+    ("store/_integrity.py", "_FINDING_COLUMNS"): "a constant list of integrity_findings columns",
+    ("store/_integrity.py", "where"): "fixed clauses joined by _filters, values as ? parameters",
 }
 
 
