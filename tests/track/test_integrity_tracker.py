@@ -74,5 +74,6 @@ def test_restart_continues_from_the_stored_baseline_and_open_findings(store: Sto
     assert again.state(site) == first.state(site)
     assert [o.finding.kind for o in again.open[site]] == [o.finding.kind for o in first.open[site]]
     again.homepage(site, inspect(HIDDEN, URL, domains=domains, vocabulary=again.vocabulary), 200.0)
+    assert store.writer.flush()
     rows = [r.tracked for r in load_findings(store) if r.tracked.finding.kind is Kind.HIDDEN_LINK]
     assert [(r.first_seen, r.last_seen) for r in rows] == [(100.0, 200.0)]  # one row, first seen kept
