@@ -279,6 +279,8 @@ class SiteConfig(_Strict):
     discovery: Discovery = Discovery()
     links: SiteLinks = SiteLinks()
     pages: list[PageConfig] = Field(min_length=1)
+    site_code: Annotated[str, AfterValidator(_site_code)] = ""
+    """The 网站标识码 the site's pages must show ("" : not checked against a configured value)."""
 
 
 class StorageConfig(_Strict):
@@ -291,6 +293,28 @@ class MetricsConfig(_Strict):
     listen: str = "127.0.0.1:9813"
 
 
+_SITE_CODE_RE = re.compile(r"^(?:bm\d{8}|\d{10})$")
+
+
+def _site_code(value: str) -> str:
+    """The expected 网站标识码: 10 digits (local sites) or `bm` + 8 digits (State Council departments)."""
+    code = value.strip().lower()
+    if code and not _SITE_CODE_RE.match(code):
+        raise ValueError(f"a 网站标识码 is 10 digits or bm + 8 digits, got {value!r}")
+    return code
+
+
+class IntegrityConfig(_Strict):
+    """Integrity and identity checks of each site's homepage (docs/integrity.md)."""
+
+    enabled: bool = True
+    words: Annotated[str, AfterValidator(_no_nul)] = ""
+    """Word list replacing the shipped one ("" keeps it); relative to this file's directory."""
+    change_share: float = Field(0.5, gt=0.0, lt=1.0)
+    sweep_interval: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 3600.0
+    """How often each homepage is fetched as other visitors (cloaking) and its linked domains looked up."""
+
+
 class RawConfig(_Strict):
     """The YAML document as written."""
 
@@ -299,6 +323,7 @@ class RawConfig(_Strict):
     metrics: MetricsConfig = MetricsConfig()
     defaults: Defaults = Defaults()
     sites: list[SiteConfig] = Field(min_length=1)
+    integrity: IntegrityConfig = IntegrityConfig()
 
 
 @dataclass(frozen=True)
@@ -421,6 +446,15 @@ def _headers(d: Defaults, site: SiteConfig, url: str) -> tuple[tuple[str, str], 
     return tuple(sorted(headers.items()))
 
 
+def integrity_words(config: Config) -> str:
+    """The integrity word list's path ("" for the shipped list), relative ones against the file's directory."""
+    words = config.raw.integrity.words
+    if not words:
+        return ""
+    base_dir = config.source.resolve().parent if config.source is not None else Path.cwd()
+    return str(base_dir / Path(words).expanduser())
+
+
 def site_base_url(site: SiteConfig) -> str:
     """The site's base URL as stored and shown: without credentials."""
     return without_userinfo(site.base_url)
@@ -454,11 +488,11 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
         raw = RawConfig.model_validate(document)
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc)) from None
-    problems = _semantic_problems(raw)
+    base_dir = source.resolve().parent if source else Path.cwd()
+    problems = _semantic_problems(raw) + _words_problems(raw, base_dir)
     if problems:
         raise ConfigError(problems)
     host, port = _parse_listen(raw.metrics.listen)
-    base_dir = source.resolve().parent if source else Path.cwd()
     return Config(
         raw=raw,
         source=source,
@@ -467,6 +501,15 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
         listen_port=port,
         warnings=tuple(_warnings(raw)),
     )
+
+
+def _words_problems(raw: RawConfig, base_dir: Path) -> list[str]:
+    """The integrity word list must be a readable file (its format is checked when it is loaded)."""
+    words = raw.integrity.words
+    if not words or not raw.integrity.enabled:
+        return []
+    path = base_dir / Path(words).expanduser()
+    return [] if path.is_file() else [f"integrity.words: {path}: no such file"]
 
 
 def _read_text(source: Path) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import math
 import os
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,14 +34,36 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, PageFetcher, Previous, ReadPool, run_check
-from monitor.config import Config, ConfigError, listen_scope, site_base_url
+from monitor.check import CheckOutcome, Judge, PageFetcher, Previous, ReadPool, dns_resolver, run_check, visits
+from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
+from monitor.integrity import (
+    VISITORS,
+    Domains,
+    Finding,
+    Resolver,
+    Visit,
+    VocabularyError,
+    compare_visits,
+    lapsed_findings,
+    load_vocabulary,
+)
 from monitor.links import LinkRunner, PassOutcome
 from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
-from monitor.store import EventRow, Heartbeat, LinkPrune, Prune, RollupTick, RunStopped, Store, StoreError
+from monitor.store import (
+    EventRow,
+    Heartbeat,
+    LinkPrune,
+    Prune,
+    PruneIntegrity,
+    RollupTick,
+    RunStopped,
+    Store,
+    StoreError,
+)
 from monitor.track import (
+    IntegrityTracker,
     PageRuntime,
     RemovalConfirmation,
     Tracker,
@@ -144,6 +168,7 @@ class Daemon:
         reload_config: Callable[[], Config] | None = None,
         reader: ReadPool | None = None,
         links: LinkRunner | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -152,6 +177,10 @@ class Daemon:
         self._notifier = notifier or Notifier(address=None)
         self._reload_config = reload_config
         self._reader = reader or ReadPool()
+        self._resolver = resolver
+        self._integrity: IntegrityTracker | None = None
+        self._words = ""
+        """The integrity word list the read workers use: the one the daemon started with."""
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
         self._removals = RemovalConfirmation()
@@ -205,6 +234,7 @@ class Daemon:
         now = self._clock.now()
         self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
         self._tracker = Tracker(self._store, run_id=self._run_id)
+        self._integrity = self._integrity_tracker()
         exporter = build_registry(
             self._state,
             clock=self._clock,
@@ -235,10 +265,19 @@ class Daemon:
         self._start_server()
 
     def _schedule_maintenance(self) -> None:
-        """Rollups every minute, retention daily: write ops run on the writer thread, in steps."""
+        """Rollups every minute, retention daily: write ops run on the writer thread, in steps; the
+        integrity sweep (cloaking visits, lapsed-domain lookups) on its own slower cadence."""
         for job, seconds in ((self._rollup, ROLLUP_EVERY_S), (self._prune, PRUNE_EVERY_S)):
             self._scheduler.add_job(
                 job, IntervalTrigger(seconds=seconds), id=job.__name__.strip("_"), max_instances=1, coalesce=True
+            )
+        if self._integrity is not None:
+            self._scheduler.add_job(
+                self._sweep_job,
+                IntervalTrigger(seconds=self._config.raw.integrity.sweep_interval),
+                id="integrity-sweep",
+                max_instances=1,
+                coalesce=True,
             )
 
     def _schedule_links(self) -> None:
@@ -279,7 +318,7 @@ class Daemon:
 
     def _prune(self) -> None:
         now, retention = self._clock.now(), self._config.raw.storage.raw_retention
-        self._store.submit([Prune(now, retention), LinkPrune(now, retention)])
+        self._store.submit([Prune(now, retention), LinkPrune(now, retention), PruneIntegrity(now, retention)])
 
     def _start_server(self) -> None:
         assert self._server is not None
@@ -488,6 +527,8 @@ class Daemon:
             outcome = await self._checked(rt)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             self._state.apply(key, recorded)
+            if outcome.inspection is not None:
+                self._record_integrity(rt.page, outcome)
             _log_outcome(outcome)
             if (
                 recorded.columns
@@ -511,7 +552,7 @@ class Daemon:
         """Run the check; a bug in our own pipeline becomes an `error` result, never a crash."""
         started = self._clock.now()
         try:
-            return await run_check(self._fetcher, rt.page, rt.previous, self._today(), self._reader.judge)
+            return await run_check(self._fetcher, rt.page, rt.previous, self._today(), self._judge(rt.page))
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -560,6 +601,97 @@ class Daemon:
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self._clock.now(), self._config.timezone).date()
+
+    # -- integrity (docs/integrity.md) ----------------------------------------------------------
+
+    def _integrity_tracker(self) -> IntegrityTracker | None:
+        """The integrity bookkeeping, restored from the database; None when turned off (restart to change)."""
+        settings = self._config.raw.integrity
+        if not settings.enabled:
+            return None
+        words = integrity_words(self._config)
+        try:
+            vocabulary = load_vocabulary(Path(words) if words else None)
+            self._words = words
+        except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
+            log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
+            vocabulary = load_vocabulary()
+        domains = Domains()
+        domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
+        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share)
+        tracker.restore()
+        names = {site_id: name for name, site_id in self._store.site_ids().items()}
+        for site_id in {*tracker.states, *tracker.open}:
+            if site_id in names:
+                self._state.apply_integrity(
+                    names[site_id], tracker.open.get(site_id, ()), tracker.state(site_id).identity
+                )
+        return tracker
+
+    def _judge(self, page: Page) -> Judge:
+        """The read pool's judge; for a homepage with integrity on, it also inspects the page."""
+        if self._integrity is None or page.kind is not PageKind.HOMEPAGE:
+            return self._reader.judge
+        return functools.partial(self._reader.judge, inspect=self._words)
+
+    def _site_id(self, site: str) -> int | None:
+        return self._store.site_ids().get(site)
+
+    def _record_integrity(self, page: Page, outcome: CheckOutcome) -> None:
+        """Compare a homepage's inspection with the site's baseline; store findings and events."""
+        site_id = self._site_id(page.site)
+        if self._integrity is None or outcome.inspection is None or site_id is None:
+            return
+        expected = self._site_code(page.site)
+        read = self._integrity.homepage(site_id, outcome.inspection, self._clock.now(), expected)
+        self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
+        if outcome.inspection.error:
+            log.info("%s: integrity not inspected: %s", job_id(page.key), outcome.inspection.error)
+
+    def _site_code(self, site: str) -> str:
+        try:
+            return self._config.site(site).site_code
+        except KeyError:
+            return ""
+
+    async def _sweep_job(self) -> None:
+        """Each homepage as other visitors (cloaking) and its linked domains in DNS (lapsed), one by one."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
+                await self._sweep(rt.page)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _sweep(self, page: Page) -> None:
+        site_id = self._site_id(page.site)
+        if self._integrity is None or site_id is None:
+            return
+        seen = await visits(self._fetcher, page, VISITORS)
+        normal = seen.pop(VISITORS[0].name)
+        if normal is None or not 200 <= normal.status < 300:
+            return  # the page did not answer us normally: nothing to compare, nothing resolved
+        linked = self._integrity.state(site_id).linked
+        resolve = self._resolver or dns_resolver()
+        found = await asyncio.to_thread(self._sweep_findings, page.url, normal, seen, linked, resolve)
+        read = self._integrity.sweep(site_id, page.url, found, self._clock.now())
+        self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
+
+    def _sweep_findings(
+        self, url: str, normal: Visit, seen: dict[str, Visit | None], linked: frozenset[str], resolve: Resolver
+    ) -> list[Finding]:
+        """On a worker thread: compare the visits (parses bodies) and look the linked domains up."""
+        assert self._integrity is not None
+        domains, vocabulary = self._integrity.domains, self._integrity.vocabulary
+        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
+        found = compare_visits(url, normal, others, domains, vocabulary)
+        return [*found, *lapsed_findings(url, linked, resolve, domains)]
 
     # -- discovery and reload ------------------------------------------------------------------
 
@@ -675,6 +807,8 @@ class Daemon:
             log.warning("metrics.listen changed: takes effect at the next restart")
         if config.db_path != old.db_path:
             log.warning("storage.path changed: takes effect at the next restart")
+        if config.raw.integrity != old.raw.integrity:
+            log.warning("integrity settings changed: they take effect at the next restart")
 
 
 def _notified(problem: str | None) -> None:

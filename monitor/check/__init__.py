@@ -8,6 +8,7 @@ from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
 from monitor.check._hashing import content_hash
 from monitor.check._pipeline import CheckOutcome, Judge, PageFetcher, Previous, judge_body, judge_here, run_check
 from monitor.check._readpool import READ_BUDGET_S, ReadPool
+from monitor.check._sweep import dns_resolver, visit_as, visits
 
 __all__ = [
     "ERROR_MAX_CHARS",
@@ -22,8 +23,11 @@ __all__ = [
     "Previous",
     "ReadPool",
     "content_hash",
+    "dns_resolver",
     "judge_body",
     "judge_here",
     "parse_retry_after",
     "run_check",
+    "visit_as",
+    "visits",
 ]

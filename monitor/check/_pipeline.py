@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from monitor.check._hashing import content_hash
 from monitor.extract import decode, extract
+from monitor.integrity import Inspection
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, ExtractKind, Page, ProbeResult, Result
 from monitor.origins import same_site
 
@@ -59,6 +60,13 @@ class CheckOutcome:
     unchanged: bool = False
     extraction: Extraction | None = None
     encoding: str | None = None
+    inspection: Inspection | None = None
+    """The integrity reading of the body (monitor.integrity), when the daemon asked for one."""
+
+
+Inspector = Callable[[str, str], Inspection]
+"""Inspects a decoded page (text, URL) for integrity: `monitor.integrity.inspect_page` with its
+Domains and word list bound (built in the read worker)."""
 
 
 Judge = Callable[[Page, ProbeResult, Previous, date], Awaitable["CheckOutcome"]]
@@ -158,10 +166,12 @@ class Reading:
     problem: tuple[ErrorKind, str] | None
     encoding: str | None = None
     extraction: Extraction | None = None
+    inspection: Inspection | None = None
 
 
-def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
-    """Decode the body, run the content checks, extract the list of a listed page."""
+def read_body(page: Page, probe: ProbeResult, today: date, inspector: Inspector | None = None) -> Reading:
+    """Decode the body, run the content checks, extract the list of a listed page; inspect its
+    integrity from the same text when an `inspector` is given."""
     decoded = decode(probe.body, probe.content_type)
     problem = _content_problem(page, probe.body, decoded.text, decoded.is_text)
     if problem is not None and problem[1] != _NOT_EXPECTED:
@@ -177,7 +187,8 @@ def read_body(page: Page, probe: ProbeResult, today: date) -> Reading:
             date_selector=page.date_selector,
             kind=page.kind,
         )
-    return Reading(problem, decoded.encoding, extraction)
+    inspection = inspector(decoded.text, probe.final_url or page.url) if inspector is not None else None
+    return Reading(problem, decoded.encoding, extraction, inspection)
 
 
 def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) -> CheckOutcome:
@@ -188,7 +199,16 @@ def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) ->
         kind, message = reading.problem
         return _without_body(page, probe, Result.DOWN, kind, message, digest)
     return CheckOutcome(
-        page, _drop_body(probe), Result.UP, None, None, digest, False, reading.extraction, reading.encoding
+        page,
+        _drop_body(probe),
+        Result.UP,
+        None,
+        None,
+        digest,
+        False,
+        reading.extraction,
+        reading.encoding,
+        reading.inspection,
     )
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from monitor.check._hashing import content_hash
 from monitor.check._pipeline import CheckOutcome, Previous, Reading, outcome_of
 from monitor.check._readworker import READY, receive, send
+from monitor.integrity import inspection_from_json
 from monitor.models import (
     LISTED_KINDS,
     ErrorKind,
@@ -161,16 +162,20 @@ class ReadPool:
         done, _ = await asyncio.wait(starts, timeout=timeout_s)
         return len(done) == len(starts)
 
-    async def judge(self, page: Page, probe: ProbeResult, previous: Previous, today: date) -> CheckOutcome:
+    async def judge(
+        self, page: Page, probe: ProbeResult, previous: Previous, today: date, *, inspect: str | None = None
+    ) -> CheckOutcome:
         """`monitor.check.judge_body` in a worker; a body not read within the budget is `too_complex`,
-        and so is the same body again, at once (a hostile page costs one budget, not one per check)."""
+        and so is the same body again, at once (a hostile page costs one budget, not one per check).
+        `inspect`: also inspect the page's integrity in the worker, with that word list ("" for the
+        shipped one), within the same budget; None (the default): do not."""
         digest = content_hash(probe.body)
         if digest in self._too_complex:
             return too_complex(page, probe, self.budget_s)
         async with self._free:
             worker = self._idle.pop()
             try:
-                outcome = await self._read(worker, page, probe, today, digest)
+                outcome = await self._read(worker, page, probe, today, digest, inspect)
             finally:
                 self._idle.append(worker)
         if outcome.error_kind is ErrorKind.TOO_COMPLEX:
@@ -179,7 +184,9 @@ class ReadPool:
                 self._too_complex.popitem(last=False)
         return outcome
 
-    async def _read(self, worker: _Worker, page: Page, probe: ProbeResult, today: date, digest: int) -> CheckOutcome:
+    async def _read(
+        self, worker: _Worker, page: Page, probe: ProbeResult, today: date, digest: int, inspect: str | None
+    ) -> CheckOutcome:
         loop = asyncio.get_running_loop()
         try:
             start = loop.run_in_executor(self._threads, worker.ensure_started)
@@ -187,7 +194,8 @@ class ReadPool:
                 await asyncio.wait_for(start, START_TIMEOUT_S)
             except TimeoutError:
                 raise WorkerError("read worker did not start in time") from None
-            call = loop.run_in_executor(self._threads, worker.call, read_settings(page, probe, today), probe.body)
+            settings = {**read_settings(page, probe, today), "inspect": inspect}
+            call = loop.run_in_executor(self._threads, worker.call, settings, probe.body)
             try:
                 reading = await asyncio.wait_for(call, self.budget_s)
             except (TimeoutError, WorkerDied):
@@ -242,8 +250,10 @@ def reading_from_json(answer: dict[str, Any]) -> Reading:
     problem = answer["problem"]
     found = answer["extraction"]
     encoding = answer["encoding"]
+    found_inspection = answer.get("inspection")
     return Reading(
         None if problem is None else (ErrorKind(problem[0]), str(problem[1])),
         None if encoding is None else str(encoding),
         None if found is None else Extraction.from_json(found),
+        None if found_inspection is None else inspection_from_json(found_inspection),
     )

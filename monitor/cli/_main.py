@@ -55,6 +55,22 @@ def load(config_path: Path) -> Config:
         sys.exit(EXIT_USAGE)
 
 
+def check_words(config: Config) -> None:
+    """The integrity word list must load (its format is the engine's, so the config alone cannot
+    check it): exit 2 with one line naming the key otherwise."""
+    from monitor.config import integrity_words
+    from monitor.integrity import VocabularyError, load_vocabulary
+
+    words = integrity_words(config)
+    if not words or not config.raw.integrity.enabled:
+        return
+    try:
+        load_vocabulary(Path(words))
+    except (OSError, VocabularyError) as exc:
+        echo_error(f"config error: integrity.words: {words}: {exc}")
+        sys.exit(EXIT_USAGE)
+
+
 def fail(message: str, code: int = EXIT_USAGE) -> None:
     echo_error(f"error: {message}")
     sys.exit(code)
@@ -110,6 +126,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
 
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
     config = load(config_path)
+    check_words(config)
     for warning in config.warnings:
         logging.getLogger("monitor.config").warning("%s", warning)
     writer_lock = take_writer_lock(config, "run")  # held until the process ends
@@ -349,6 +366,31 @@ def status(config_path: Path, db_path: Path | None, as_json: bool) -> None:
 
 
 @cli.command()
+@config_option
+@db_option
+@click.option("--site", default=None, metavar="SITE", help="Only this site.")
+@click.option("--open", "open_only", is_flag=True, help="Only findings still open.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+def findings(config_path: Path, db_path: Path | None, site: str | None, open_only: bool, fmt: str) -> None:
+    """Integrity and identity findings (hidden links, lapsed domains, cloaking, tampering, 网站标识),
+    with their evidence, first and last seen and when they were resolved. Exit status 1 when a
+    high finding is open."""
+    from monitor.integrity import Level
+    from monitor.report import render_findings
+    from monitor.store import load_findings
+
+    config = load(config_path)
+    if site is not None and site not in {s.name for s in config.sites}:
+        fail(f"no site {site!r} in {config_path} (sites: {', '.join(s.name for s in config.sites)})")
+    store = open_store(config, readonly=True, path=db_path)
+    with database_errors(store.path):
+        rows = load_findings(store, site=site, open_only=open_only)
+    click.echo(printable(render_findings(rows, fmt, config.timezone)))
+    high = any(row.tracked.open and row.tracked.finding.level is Level.HIGH for row in rows)
+    sys.exit(EXIT_NOT_UP if high else EXIT_OK)
+
+
+@cli.command()
 @click.option(
     "--dir",
     "workdir",
@@ -394,6 +436,7 @@ def config_group() -> None:
 def config_validate(config_path: Path) -> None:
     """Report every problem in config.yaml with the path of the key; exit 2 if there is one."""
     config = load(config_path)
+    check_words(config)
     for warning in config.warnings:
         click.echo(f"warning: {warning}", err=True)
     pages = config.pages()

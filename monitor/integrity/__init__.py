@@ -38,19 +38,31 @@ from monitor.integrity._drift import (
 )
 from monitor.integrity._findings import Event, Finding, Kind, Level, Tracked, track
 from monitor.integrity._hidden import hidden_links, zero_width_findings
+from monitor.integrity._homepage import (
+    SWEEP_KINDS,
+    Assessment,
+    SiteState,
+    assess_homepage,
+    changed_since,
+    split_by_source,
+)
 from monitor.integrity._identity import Element, Identity, TagProfile, read_identity
 from monitor.integrity._identity_rules import identity_findings, tag_findings
 from monitor.integrity._inspect import Inspection, inspect_page
-from monitor.integrity._tamper import Snapshot, snapshot, tamper_changes
+from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, snapshot, tamper_changes
 from monitor.integrity._text import visible_text
+from monitor.integrity._wire import finding_from_json, inspection_from_json, inspection_to_json
 from monitor.integrity._words import Vocabulary, VocabularyError, load_vocabulary, parse_vocabulary
 
 __all__ = [
+    "CHANGE_SHARE",
     "CRAWLER",
     "MOBILE",
     "NORMAL",
     "SEARCH_REFERER",
+    "SWEEP_KINDS",
     "VISITORS",
+    "Assessment",
     "Domains",
     "Element",
     "Event",
@@ -62,6 +74,7 @@ __all__ = [
     "Level",
     "Resolution",
     "Resolver",
+    "SiteState",
     "Snapshot",
     "TagProfile",
     "Target",
@@ -70,12 +83,17 @@ __all__ = [
     "Visitor",
     "Vocabulary",
     "VocabularyError",
+    "assess_homepage",
+    "changed_since",
     "check_cloaking",
     "compare_visits",
     "drift_findings",
+    "finding_from_json",
     "hidden_links",
     "identity_findings",
     "inspect_page",
+    "inspection_from_json",
+    "inspection_to_json",
     "lapsed_findings",
     "load_vocabulary",
     "new_domain_events",
@@ -83,6 +101,7 @@ __all__ = [
     "parse_vocabulary",
     "read_identity",
     "snapshot",
+    "split_by_source",
     "tag_findings",
     "tamper_changes",
     "track",

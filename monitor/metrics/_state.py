@@ -24,8 +24,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from monitor import __version__
+from monitor.integrity import Identity, Tracked
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
+from monitor.metrics._integrity import SiteIntegrity, integrity_metrics, site_integrity
 from monitor.metrics._links import LinkMetrics
 from monitor.metrics._series import CheckFacts, PageSeries, check_facts
 from monitor.metrics._server import MetricsServer as MetricsServer
@@ -54,6 +56,7 @@ class MonitorState:
         self.started = clock.now()
         self.last_check: float | None = None
         self.reloads: collections.Counter[str] = collections.Counter()
+        self._integrity: dict[str, SiteIntegrity] = {}
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Keep the series of pages still monitored (updating settings), add new ones, drop the rest."""
@@ -139,6 +142,17 @@ class MonitorState:
                 return
             series.content = content
             series.items_new_total += new_items
+
+    def apply_integrity(self, site: str, open_findings: Iterable[Tracked], identity: Identity | None) -> None:
+        """A site's open integrity findings and its homepage's identity, after an integrity reading."""
+        state = site_integrity(open_findings, identity)
+        with self._lock:
+            self._integrity[site] = state
+
+    def integrity(self) -> dict[str, SiteIntegrity]:
+        """Per-site integrity state (a copy: the values are frozen)."""
+        with self._lock:
+            return dict(self._integrity)
 
     def record_reload(self, applied: bool) -> None:
         with self._lock:
@@ -308,6 +322,7 @@ class PortalCollector(Collector):
             ["result"],
             [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
         )
+        yield from integrity_metrics(self._state.integrity())
         yield from db_file_metrics(self._db_path)
 
 

@@ -3,11 +3,14 @@ csv, zh) and `monitor status`. Reads the store; never writes. See docs/architect
 """
 
 from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
+from monitor.report._findings import FORMATS as FINDINGS_FORMATS
+from monitor.report._findings import render_findings
 from monitor.report._render import CSV_COLUMNS, TemplateError, render
 from monitor.report._status import render_status, site_statuses, status_json, vetoed
 
 __all__ = [
     "CSV_COLUMNS",
+    "FINDINGS_FORMATS",
     "Period",
     "Report",
     "ReportError",
@@ -16,6 +19,7 @@ __all__ = [
     "build_report",
     "parse_period",
     "render",
+    "render_findings",
     "render_status",
     "site_statuses",
     "status_json",

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from monitor.models import Category, Page, PageKind
 from monitor.percent import ratio_of
 from monitor.report._daily import Day, DayStats
+from monitor.report._findings import IntegritySummary, integrity_summaries
 from monitor.report._links import LinkReport, link_report
 from monitor.rules import (
     FOREVER_MS,
@@ -294,6 +295,8 @@ class SiteReport:
     annual_counts: tuple[tuple[str, int], ...]
     links: LinkReport | None = None
     """链接可用性 over the period (None: the site has no link pass)."""
+    integrity: IntegritySummary | None = None
+    """Integrity and identity (docs/integrity.md): findings open at the end, resolved in the period."""
 
     @property
     def homepage(self) -> PageReport | None:
@@ -360,6 +363,8 @@ def _build(
         reading = _Reading(history, days_source, per_day, days, period, rules)
         built = _site_report(reading, site, titles.get(site, site), members)
         sites.append(dataclasses.replace(built, links=link_report(store, site, days)))
+    summaries = integrity_summaries(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
+    sites = [dataclasses.replace(s, integrity=summary) for s, summary in zip(sites, summaries, strict=True)]
     return Report(period, tuple(sites), "rollups" if marks else "raw")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor.percent import pct
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
+from monitor.report._findings import summary_json, summary_lines, summary_zh
 from monitor.report._links import CSV_LINK_COLUMNS, link_csv, link_json, link_rows, links_zh
 from monitor.rules import VerdictState
 
@@ -54,6 +55,9 @@ CSV_COLUMNS = (
     "until",
     "timezone",
     *CSV_LINK_COLUMNS,
+    "integrity_open_high",
+    "integrity_open_low",
+    "identity_missing",
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
 
@@ -125,6 +129,7 @@ def _site_json(site: SiteReport, period: Period) -> dict[str, Any]:
         ],
         "annual_counts": dict(site.annual_counts),
         "links": link_json(site.links),
+        "integrity": summary_json(site.integrity, period.tz) if site.integrity is not None else None,
     }
 
 
@@ -212,9 +217,30 @@ def to_csv(report: Report) -> str:
     for site in report.sites:
         for page in site.pages:
             links = link_csv(site.links if page is site.homepage else None)
-            row = {"site": site.name, "page": page.name, **_page_json(page, p), **when, "timezone": p.timezone, **links}
+            row = {
+                "site": site.name,
+                "page": page.name,
+                **_page_json(page, p),
+                **when,
+                "timezone": p.timezone,
+                **links,
+                **_integrity_csv(site),
+            }
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
     return out.getvalue().rstrip("\n")
+
+
+def _integrity_csv(site: SiteReport) -> dict[str, object]:
+    """The site's integrity counts and missing identity elements, on each of its rows."""
+    summary = site.integrity
+    if summary is None:
+        return {"integrity_open_high": None, "integrity_open_low": None, "identity_missing": None}
+    missing = None if summary.identity is None else " ".join(element.value for element in summary.missing)
+    return {
+        "integrity_open_high": summary.open_high,
+        "integrity_open_low": len(summary.open) - summary.open_high,
+        "identity_missing": missing,
+    }
 
 
 # -- table and markdown ------------------------------------------------------------------------------
@@ -251,6 +277,9 @@ def to_text(report: Report, *, markdown: bool) -> str:
         if site.links is not None:
             lines += ["", f"{'### ' if markdown else ''}Link availability (链接可用性)", ""]
             lines += _table(link_rows(site.links, p.tz), markdown)
+        if site.integrity is not None:
+            lines += ["", f"{'### ' if markdown else ''}Integrity and identity", ""]
+            lines += summary_lines(site.integrity)
     return "\n".join(lines)
 
 
@@ -368,6 +397,7 @@ def zh_values(site: SiteReport, period: Period) -> dict[str, str]:
         "links_broken_avg": link_csv(site.links)["links_homepage_broken_avg"] or "0",
         "links_broken_max": str(site.links.homepage_broken_max or 0) if site.links else "0",
         "links_fixed": str(site.links.fixed) if site.links else "0",
+        "integrity": summary_zh(site.integrity) if site.integrity is not None else "",
     }
 
 

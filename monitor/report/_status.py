@@ -7,10 +7,11 @@ functions the metrics use; prints nothing itself and writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from monitor.config import Config
 from monitor.models import ContentFacts, Page, PageKind
+from monitor.report._findings import IntegritySummary, integrity_summaries, summary_json, summary_lines
 from monitor.rules import V1_WINDOW_S, Freshness, SiteAssessment, VerdictState, assess_site, page_freshness
 from monitor.store import Store
 from monitor.track import monitored_pages
@@ -33,6 +34,8 @@ class SiteStatus:
     assessment: SiteAssessment
     pages: tuple[tuple[Page, Freshness], ...]
     links: HomepageLinks | None = None
+    integrity: IntegritySummary | None = None
+    """Open integrity findings and the homepage's identity (docs/integrity.md)."""
 
 
 def homepage_links(store: Store, site: str, today: date, config: Config) -> HomepageLinks | None:
@@ -53,6 +56,7 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
     states = store.page_states()
     pages = monitored_pages(config, rows)
     statuses = []
+    summaries = {s.site: s for s in integrity_summaries(store, [site.name for site in config.sites], now, now)}
     for site in config.sites:
         members = [p for p in pages if p.site == site.name]
         judged = []
@@ -68,7 +72,7 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
         )
         assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
         links = homepage_links(store, site.name, today, config)
-        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged), links))
+        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged), links, summaries.get(site.name)))
     return statuses
 
 
@@ -91,6 +95,8 @@ def render_status(statuses: list[SiteStatus]) -> str:
         lines += _v1_days(status.assessment)
         lines.append(_links_line(status.links))
         lines += _problem_columns(status.pages)
+        if status.integrity is not None:
+            lines += [f"  {line}" for line in summary_lines(status.integrity)]
     return "\n".join(lines)
 
 
@@ -159,6 +165,7 @@ def status_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
             "homepage_links": None
             if s.links is None
             else {"date": s.links.day.isoformat(), "today": s.links.today, "links": s.links.links, **s.links.counts},
+            "integrity": summary_json(s.integrity, UTC) if s.integrity is not None else None,
         }
         for s in statuses
     ]

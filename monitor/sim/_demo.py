@@ -2,8 +2,9 @@
 
 Starts the simulated portal (with dead links on its homepage), writes a config for it, generates a
 month of history through the store (outages, blips, a daemon stop, stale and blank columns), runs the
-real daemon against the portal for a few seconds while the homepage goes down and comes back (its
-link passes run meanwhile), then prints status and the report.
+real daemon against the portal for a few seconds while the homepage goes down and comes back with
+hidden gambling links injected (暗链, issue 13; its link passes run meanwhile), then prints status,
+the report and the integrity findings.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.links import LinkRunner
 from monitor.models import Page, SystemClock
-from monitor.report import build_report, parse_period, render, render_status, site_statuses
+from monitor.report import build_report, parse_period, render, render_findings, render_status, site_statuses
 from monitor.sim._history import HistorySpec, generate, site_pages
 from monitor.sim._portal import SimPortal
-from monitor.store import Store
+from monitor.store import Store, load_findings
 
 SITE = "demo"
 TITLE = "示例市交通运输局（演示）"
@@ -120,18 +121,20 @@ async def _live(config: Config, sim: SimPortal, plan: DemoPlan, say: Callable[[s
     links = LinkRunner(config, store, clock)
     daemon = Daemon(config, store=store, fetcher=Fetcher(clock=clock), clock=clock, links=links)
     logging.getLogger("monitor").setLevel(logging.INFO)
+    sim.fault("hidden_links", "/")  # 暗链 in the homepage from the start: the integrity findings
     task = asyncio.create_task(daemon.run(install_signals=False))
     try:
         await _wait_listening(daemon, task)
         assert daemon.listening is not None
         say(f"daemon running: http://{daemon.listening.host}:{daemon.listening.port}/metrics")
         say(await _first_link_pass(store))
+        say("the homepage carries hidden gambling links (暗链), as on a hacked portal")
         quiet = max(0.0, (plan.live_s - plan.outage_s) / 2)
         await asyncio.sleep(quiet)
         say(f"taking the homepage down for {plan.outage_s:g} s ...")
         sim.fault("503", "/")
         await asyncio.sleep(plan.outage_s)
-        sim.fault("ok", "/")
+        sim.fault("hidden_links", "/")
         say("homepage back up")
         await asyncio.sleep(quiet)
     finally:
@@ -173,6 +176,8 @@ def _summary(config: Config, plan: DemoPlan, say: Callable[[str], None]) -> None
         built = build_report(store, period, now=now, configured=config.pages())
         say(f"\n== monitor report --last {plan.days}d ==\n" + render(built, "table"))
         say("\n== monitor report --format zh ==\n" + render(built, "zh"))
+        rows = load_findings(store, open_only=True)
+        say("\n== monitor findings --open ==\n" + render_findings(rows, "table", config.timezone))
     finally:
         store.close()
     say(

@@ -27,9 +27,9 @@ DELIVERY_MODES = frozenset({"hang", "slow", "trickle", "reset"})
 """Modes that change how the normal answer is sent rather than what it is."""
 ANSWER_MODES = frozenset(
     {"500", "502", "503", "429", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
-     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed", "hidden_links"}
+     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed", "hidden_links", "integrity"}
 )  # fmt: skip
-_NEEDS_ARG = frozenset({"slow", "redirect"})
+_NEEDS_ARG = frozenset({"slow", "redirect", "integrity"})
 _TAKES_NUMBER = frozenset({"slow", "trickle"})
 SITE_WIDE = "*"
 HIDDEN_LINK_TARGET = "http://www.casino-portal.invalid/"
@@ -40,6 +40,17 @@ _HIDDEN_BLOCKS = {
     "script": "<script>document.write(unescape('%3Ca href%3D%22{url}%22%3E%E5%8D%9A%E5%BD%A9%3C/a%3E'))</script>",
 }
 """`hidden_links[:TECHNIQUE]`: 暗链 to a gambling site as injected into hacked portals (issue 13)."""
+NEW_PARTNER_URL = "http://www.new-partner.invalid/"
+LAPSED_PARTNER_URL = "http://www.lapsed-partner.invalid/"
+FOREIGN_SCRIPT_URL = "http://203.0.113.7/js/tj.js"
+SPAM_TITLE = "澳门威尼斯人娱乐城 百家乐"
+SEARCH_REFERERS = ("baidu.com", "so.com", "sogou.com", "bing.com", "google.")
+INTEGRITY_SIGNALS = frozenset(
+    {"new_domain", "lapsed_domain", "referer_cloak", "tampered_title", "foreign_script", "no_site_code"}
+)
+"""`integrity:SIGNAL`: the other signals of issue 13 on the served page (docs/integrity.md): a link to
+a new outside domain, to a lapsed one (`.invalid`), visitors arriving from a search engine sent to
+a gambling site, a spam title, a script from a raw IP, the footer without its 网站标识码."""
 _OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
 """End tags `malformed` drops: the ones old templates most often leave out."""
 
@@ -62,6 +73,8 @@ class Fault:
             raise ValueError(f"fault {mode!r} needs an argument ({mode}:VALUE)")
         if mode == "hidden_links" and arg and arg not in _HIDDEN_BLOCKS:
             raise ValueError(f"fault 'hidden_links' takes one of {', '.join(_HIDDEN_BLOCKS)}, got {arg!r}")
+        if mode == "integrity" and arg not in INTEGRITY_SIGNALS:
+            raise ValueError(f"fault 'integrity' takes one of {', '.join(sorted(INTEGRITY_SIGNALS))}, got {arg!r}")
         if mode in _TAKES_NUMBER and arg and not _is_positive_number(arg):
             raise ValueError(f"fault {mode!r} takes a number of seconds, got {arg!r}")
         return cls(mode, arg)
@@ -122,6 +135,7 @@ class FaultAnswers:
             "lying_charset": self._lying_charset,
             "malformed": self._malformed,
             "hidden_links": self._hidden_links,
+            "integrity": self._integrity,
             "soft404": lambda f, r: Response(200, not_found_page().encode()),
         }  # fmt: skip
 
@@ -158,6 +172,32 @@ class FaultAnswers:
         page = f"{head}{block}</body>{tail}" if head else text + block
         charset = "gb2312" if "charset=gb2312" in text else "utf-8"
         return Response(200, page.encode(charset, errors="xmlcharrefreplace"), f"text/html; charset={charset}")
+
+    def _integrity(self, fault: Fault, request: Request) -> Response:
+        """The page with one integrity signal of `fault.arg` (`INTEGRITY_SIGNALS`)."""
+        referer = request.headers.get("referer", "").lower()
+        if fault.arg == "referer_cloak" and any(engine in referer for engine in SEARCH_REFERERS):
+            return _redirect(HIDDEN_LINK_TARGET)
+        text = self._site.text_of(request.path) or not_found_page()
+        text = _with_signal(text, fault.arg)
+        charset = "gb2312" if "charset=gb2312" in text else "utf-8"
+        return Response(200, text.encode(charset, errors="xmlcharrefreplace"), f"text/html; charset={charset}")
+
+
+def _with_signal(text: str, signal: str) -> str:
+    """The page's text changed the way `signal` says (`referer_cloak` leaves other visitors' page alone)."""
+    footer = '<div class="footer">'
+    if signal == "new_domain":
+        return text.replace(footer, f'{footer}<p><a href="{NEW_PARTNER_URL}">合作网站</a></p>', 1)
+    if signal == "lapsed_domain":
+        return text.replace(footer, f'{footer}<p><a href="{LAPSED_PARTNER_URL}">友情链接</a></p>', 1)
+    if signal == "tampered_title":
+        return re.sub(r"<title>[^<]*</title>", f"<title>{SPAM_TITLE}</title>", text, count=1)
+    if signal == "foreign_script":
+        return text.replace("</head>", f'<script src="{FOREIGN_SCRIPT_URL}"></script></head>', 1)
+    if signal == "no_site_code":
+        return re.sub(r"网站标识码：\d+", "", text, count=1)
+    return text
 
 
 def _server_error(fault: Fault, request: Request) -> Response:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlite_utils import Database, Migrations
 
 from monitor.models import RESULT_CODES, ErrorKind
+from monitor.store._integrity import SCHEMA as INTEGRITY_SCHEMA
 from monitor.store._links import SCHEMA as LINKS_SCHEMA
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
@@ -186,6 +187,12 @@ def build_migrations() -> Migrations:
     def links(db: Database) -> None:
         # Link availability (issue 12): passes, results per URL per pass, occurrences, current state.
         for statement in _statements(LINKS_SCHEMA):
+            db.execute(statement)
+
+    @migrations(name="0007_integrity")
+    def integrity(db: Database) -> None:
+        # Findings, events and per-site state of monitor.integrity (issue 13): monitor/store/_integrity.py.
+        for statement in _statements(INTEGRITY_SCHEMA):
             db.execute(statement)
 
     return migrations

@@ -11,10 +11,13 @@ from monitor.track._discovery import (
     page_name,
     remembered_columns,
 )
+from monitor.track._integrity import IntegrityRead, IntegrityTracker
 from monitor.track._tracker import PageRuntime, Recorded, Tracker, restore_runtime
 
 __all__ = [
     "COLUMN_GONE_READS",
+    "IntegrityRead",
+    "IntegrityTracker",
     "PageRuntime",
     "Recorded",
     "RemovalConfirmation",

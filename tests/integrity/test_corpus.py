@@ -7,7 +7,15 @@ import csv
 from pathlib import Path
 
 from monitor.extract import decode
-from monitor.integrity import Domains, Level, Vocabulary, identity_findings, inspect_page
+from monitor.integrity import (
+    Domains,
+    Level,
+    SiteState,
+    Vocabulary,
+    assess_homepage,
+    identity_findings,
+    inspect_page,
+)
 
 EXPECTED_LOW = {
     # Hanweb's vendor credit "Produced By 大汉网络": a display:none link to hanweb.com. A hidden
@@ -49,3 +57,18 @@ def test_no_high_finding_on_any_real_page(corpus: Path, domains: Domains, vocabu
     for name, technique, target in sorted(low):
         print(f"  low {name} {technique} {target}")
     assert low == EXPECTED_LOW
+
+
+def test_the_daemons_homepage_step_raises_nothing_high_and_no_change_on_a_second_reading(
+    corpus: Path, domains: Domains, vocabulary: Vocabulary
+) -> None:
+    """What the daemon runs per homepage reading (`assess_homepage`: identity, page tags, drift,
+    tampering against the baseline): the first reading raises no high finding, and reading the same
+    bytes again gives no event and the same findings (nothing resolved, nothing new)."""
+    for path, url in _pages(corpus):
+        inspection = inspect_page(decode(path.read_bytes()).text, url, domains=domains, vocabulary=vocabulary)
+        first = assess_homepage(inspection, SiteState(), domains=domains, vocabulary=vocabulary)
+        assert [f for f in first.findings if f.level is Level.HIGH] == [], path.name
+        again = assess_homepage(inspection, first.state, domains=domains, vocabulary=vocabulary)
+        assert again.events == (), (path.name, again.events)
+        assert {f.key for f in again.findings} == {f.key for f in first.findings}, path.name

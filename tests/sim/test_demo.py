@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> None:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "monitor", "demo", "--dir", str(tmp_path), "--days", "3", "--live", "8"],
+        [sys.executable, "-m", "monitor", "demo", "--dir", str(tmp_path), "--days", "3", "--live", "12"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -40,6 +40,9 @@ def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> 
     # Link availability (issue 12): the sim's dead homepage links, in status, the report and zh.
     assert "homepage links checked: 6 broken of" in out and "homepage links today: 6 broken of" in out
     assert "Link availability (链接可用性)" in out and "首页不可用链接平均每日6.0条、最多6条" in out
+    findings = out.split("== monitor findings --open ==")[1]
+    assert "high hidden_link/display_none  casino-portal.invalid  (open;" in findings
+    assert "integrity: 1 high" in out and "暗链1处" in out
     assert "Traceback" not in done.stderr
     assert took < 60
     live_outages = db_rows(

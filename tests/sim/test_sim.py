@@ -407,3 +407,13 @@ def test_control_api_drives_a_sim_in_another_process(
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(10) == 0
+
+
+def test_integrity_fault_names_its_signal() -> None:
+    from monitor.sim import Fault
+
+    assert str(Fault.parse("integrity:tampered_title")) == "integrity:tampered_title"
+    with pytest.raises(ValueError, match="fault 'integrity' takes one of foreign_script, lapsed_domain"):
+        Fault.parse("integrity:moon")
+    with pytest.raises(ValueError, match="needs an argument"):
+        Fault.parse("integrity")

@@ -206,6 +206,8 @@ SYNTHETIC_LABEL_VALUES: Mapping[str, tuple[str, ...]] = {
     "rule": ("V1", "V2", "V3"),
     "version": ("0.1.0",),
     "python": ("3.11",),
+    "level": ("low", "high"),
+    "element": ("site_code", "conac"),
 }
 
 

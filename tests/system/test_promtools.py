@@ -145,7 +145,7 @@ def test_rule_files_are_loaded(prometheus: tuple[PrometheusHandle, str]) -> None
     with urllib.request.urlopen(f"{handle.url}/api/v1/rules", timeout=10) as response:
         groups = json.load(response)["data"]["groups"]
     names = {group["name"] for group in groups}
-    assert names == {"portal-availability", "portal-freshness", "portal-monitor", "portal-links"}
+    assert names == {"portal-availability", "portal-freshness", "portal-integrity", "portal-monitor", "portal-links"}
 
 
 @pytest.mark.slow

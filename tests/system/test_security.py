@@ -257,6 +257,8 @@ FIXED_SQL_PARTS = {
     ("store/_links.py", "_STATE_COLUMNS"): "a constant column list",
     ("store/_links.py", "_PASS_COLUMNS"): "a constant column list",
     ("store/_links.py", "table"): "a fixed tuple of table names in LinkPrune.step()",
+    ("store/_integrity.py", "_FINDING_COLUMNS"): "a constant list of integrity_findings columns",
+    ("store/_integrity.py", "where"): "fixed clauses joined by _filters, values as ? parameters",
 }
 
 

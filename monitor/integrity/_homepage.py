@@ -1,0 +1,127 @@
+"""One homepage reading judged against what the site showed before: the daemon's integrity step.
+
+`assess_homepage` takes the `Inspection` of the bytes a check just fetched and the site's remembered
+`SiteState` (outside domains linked so far, script domains, the previous Identity and Snapshot) and
+returns the findings of this reading, the events (new domain, title changed, …) and the next state.
+`split_by_source` keeps findings that only a slower sweep sees (lapsed domains, cloaking) out of the
+homepage's `track`, so a homepage check never resolves them. Pure: the caller stores the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.integrity._domains import Domains
+from monitor.integrity._drift import drift_findings, new_domain_events
+from monitor.integrity._findings import Event, Finding, Kind, Tracked
+from monitor.integrity._identity import Identity, TagProfile
+from monitor.integrity._identity_rules import identity_findings, tag_findings
+from monitor.integrity._inspect import Inspection
+from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, tamper_changes
+from monitor.integrity._words import Vocabulary
+
+MAX_KNOWN_DOMAINS = 5_000
+"""Outside domains remembered per site (a link farm must not grow the state without end)."""
+
+SWEEP_KINDS = frozenset({Kind.LAPSED_DOMAIN, Kind.CLOAKING})
+"""Kinds only the slower sweep (DNS lookups, cloaking visits) finds, tracked apart from homepage checks."""
+
+
+@dataclass(frozen=True)
+class SiteState:
+    """What a site's homepage showed so far: the baseline the next reading is compared with."""
+
+    known_domains: frozenset[str] = frozenset()
+    script_domains: frozenset[str] = frozenset()
+    identity: Identity | None = None
+    snapshot: Snapshot | None = None
+    linked: frozenset[str] = frozenset()
+    """Outside domains the latest reading links (what the sweep looks up for lapsed domains)."""
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (stored per site)."""
+        return {
+            "known_domains": sorted(self.known_domains),
+            "script_domains": sorted(self.script_domains),
+            "identity": None if self.identity is None else self.identity.as_dict(),
+            "snapshot": None if self.snapshot is None else self.snapshot.as_dict(),
+            "linked": sorted(self.linked),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SiteState:
+        """The inverse of `as_dict`; missing parts are empty."""
+        identity, shot = data.get("identity"), data.get("snapshot")
+        return cls(
+            known_domains=frozenset(str(domain) for domain in data.get("known_domains", ())),
+            script_domains=frozenset(str(domain) for domain in data.get("script_domains", ())),
+            identity=Identity.from_dict(identity) if isinstance(identity, Mapping) else None,
+            snapshot=Snapshot.from_dict(shot) if isinstance(shot, Mapping) else None,
+            linked=frozenset(str(domain) for domain in data.get("linked", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What one homepage reading gave: findings now, events (changes) and the site's next state."""
+
+    findings: tuple[Finding, ...]
+    events: tuple[Event, ...]
+    state: SiteState
+
+
+def assess_homepage(
+    inspection: Inspection,
+    state: SiteState,
+    *,
+    domains: Domains,
+    vocabulary: Vocabulary,
+    expected_code: str = "",
+    change_share: float = CHANGE_SHARE,
+) -> Assessment:
+    """Findings and events of one homepage reading against the site's state (the first reading
+    sets the baseline: no drift or tamper events, since there is nothing to compare with)."""
+    page = inspection.page
+    findings = list(inspection.findings)
+    findings += identity_findings(page, inspection.identity, previous=state.identity, expected_code=expected_code)
+    host = (urlsplit(page).hostname or "").lower()
+    findings += tag_findings(page, inspection.identity, TagProfile.HOMEPAGE, host=host)
+    events: list[Event] = []
+    if state.snapshot is not None:
+        new_domains = new_domain_events(page, state.known_domains, inspection.outbound)
+        events += new_domains
+        findings += drift_findings(new_domains, inspection.findings)
+        changes, tampered = tamper_changes(
+            page,
+            state.snapshot,
+            inspection.snapshot,
+            known_script_domains=state.script_domains,
+            domains=domains,
+            vocabulary=vocabulary,
+            change_share=change_share,
+        )
+        events += changes
+        findings += tampered
+    known = sorted(state.known_domains | inspection.outbound)[:MAX_KNOWN_DOMAINS]
+    scripts = sorted(state.script_domains | inspection.snapshot.script_domains)[:MAX_KNOWN_DOMAINS]
+    next_state = SiteState(
+        frozenset(known), frozenset(scripts), inspection.identity, inspection.snapshot, inspection.outbound
+    )
+    return Assessment(tuple(findings), tuple(events), next_state)
+
+
+def split_by_source(tracked: Iterable[Tracked]) -> tuple[list[Tracked], list[Tracked]]:
+    """(findings homepage checks track, findings the sweep tracks)."""
+    homepage: list[Tracked] = []
+    sweep: list[Tracked] = []
+    for one in tracked:
+        (sweep if one.finding.kind in SWEEP_KINDS else homepage).append(one)
+    return homepage, sweep
+
+
+def changed_since(tracked: Iterable[Tracked], now: float) -> list[Tracked]:
+    """The tracked findings a `track` call at `now` touched (seen or resolved now): what to store."""
+    return [one for one in tracked if one.last_seen == now or one.resolved_at == now]
