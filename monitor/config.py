@@ -221,6 +221,8 @@ class StorageConfig(_Strict):
 
 class MetricsConfig(_Strict):
     listen: str = "127.0.0.1:9813"
+    per_page: Literal["all", "homepages"] = "all"
+    """Which pages export per-page series: every page, or homepages only (per-site totals always)."""
 
 
 class RawConfig(_Strict):

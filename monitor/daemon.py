@@ -200,6 +200,7 @@ class Daemon:
             tz=self._config.timezone,
             writer=self._store.writer,
             db_path=self._store.path,
+            per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)
