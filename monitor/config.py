@@ -10,6 +10,7 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from monitor.models import Category, Page, PageKind
 from monitor.origins import basic_authorization, same_site, without_userinfo
+from monitor.shard import Shard, parse_shard
 from monitor.units import format_duration, parse_duration, parse_size
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -233,6 +235,8 @@ class RawConfig(_Strict):
     metrics: MetricsConfig = MetricsConfig()
     defaults: Defaults = Defaults()
     sites: list[SiteConfig] = Field(min_length=1)
+    shard: str | None = None
+    """`K/N`: monitor only the sites rendezvous hashing gives shard K of N (monitor/shard.py)."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +249,8 @@ class Config:
     listen_host: str
     listen_port: int
     warnings: tuple[str, ...]
+    shard: Shard | None = None
+    """The shard in force (its sites only, its own database), or None: every site."""
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -356,8 +362,11 @@ def site_hosts(site: SiteConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys([base_host, *(h.lower() for h in site.allowed_hosts)]))
 
 
-def load_config(path: str | os.PathLike[str], *, state_directory: str | None = None) -> Config:
-    """Read, parse and validate a config file; raise ConfigError listing every problem."""
+def load_config(
+    path: str | os.PathLike[str], *, state_directory: str | None = None, shard: Shard | None = None
+) -> Config:
+    """Read, parse and validate a config file; raise ConfigError listing every problem. `shard`
+    (from `--shard`) wins over the file's `shard:`."""
     source = Path(path)
     text = _read_text(source)
     try:
@@ -366,11 +375,13 @@ def load_config(path: str | os.PathLike[str], *, state_directory: str | None = N
         raise ConfigError([f"{source}: YAML syntax error: {_yaml_problem(exc)}"]) from None
     except RecursionError:
         raise ConfigError([f"{source}: YAML nested too deeply"]) from None
-    return parse_config(document, source=source, state_directory=state_directory)
+    return parse_config(document, source=source, state_directory=state_directory, shard=shard)
 
 
-def parse_config(document: Any, *, source: Path | None = None, state_directory: str | None = None) -> Config:
-    """Validate an already parsed YAML document."""
+def parse_config(
+    document: Any, *, source: Path | None = None, state_directory: str | None = None, shard: Shard | None = None
+) -> Config:
+    """Validate an already parsed YAML document; `shard` wins over its `shard:`."""
     if not isinstance(document, dict):
         where = f"{source}: " if source else ""
         raise ConfigError([f"{where}the config must be a mapping with a 'sites' key"])
@@ -383,7 +394,7 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
         raise ConfigError(problems)
     host, port = _parse_listen(raw.metrics.listen)
     base_dir = source.resolve().parent if source else Path.cwd()
-    return Config(
+    config = Config(
         raw=raw,
         source=source,
         db_path=_db_path(raw.storage.path, base_dir, state_directory),
@@ -391,6 +402,17 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
         listen_port=port,
         warnings=tuple(_warnings(raw)),
     )
+    if shard is None and raw.shard is not None:
+        shard = parse_shard(raw.shard)
+    return config if shard is None else with_shard(config, shard)
+
+
+def with_shard(config: Config, shard: Shard) -> Config:
+    """The config as shard `shard` runs it: only the sites it owns, and its own database beside the
+    configured one (so shards sharing one config.yaml never share a file). A site named in no shard
+    cannot happen: every site hashes to exactly one."""
+    raw = config.raw.model_copy(update={"sites": [s for s in config.raw.sites if shard.owns(s.name)]})
+    return dataclasses.replace(config, raw=raw, db_path=shard.db_path(config.db_path), shard=shard)
 
 
 def _read_text(source: Path) -> str:
@@ -503,6 +525,11 @@ def _semantic_problems(raw: RawConfig) -> list[str]:
         _parse_listen(raw.metrics.listen)
     except ValueError as exc:
         problems.append(f"metrics.listen: {exc}")
+    if raw.shard is not None:
+        try:
+            parse_shard(raw.shard)
+        except ValueError as exc:
+            problems.append(f"shard: {exc}")
     try:
         Path(raw.storage.path).expanduser()
     except RuntimeError:  # "~nosuchuser/x.db": pathlib cannot find that home directory

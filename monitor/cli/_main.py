@@ -25,6 +25,7 @@ import click
 
 from monitor import __version__
 from monitor.config import Config, ConfigError, load_config
+from monitor.shard import Shard, parse_shard
 from monitor.text import printable
 
 EXIT_OK, EXIT_NOT_UP, EXIT_USAGE = 0, 1, 2
@@ -44,10 +45,31 @@ def config_option(func: F) -> F:
     )(func)
 
 
-def load(config_path: Path) -> Config:
-    """Load the config or exit 2 with every problem, one per line."""
+def shard_option(func: F) -> F:
+    """`--shard K/N`: only the sites rendezvous hashing gives shard K of N, in that shard's own
+    database (overrides the config's `shard:`)."""
+
+    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+        if value is None:
+            return None
+        try:
+            return parse_shard(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(
+        "--shard",
+        callback=parse,
+        metavar="K/N",
+        default=None,
+        help="Only the sites of shard K of N (rendezvous hashing of the site name); its own database.",
+    )(func)
+
+
+def load(config_path: Path, shard: Shard | None = None) -> Config:
+    """Load the config (as shard `shard` sees it) or exit 2 with every problem, one per line."""
     try:
-        return load_config(config_path, state_directory=os.environ.get("STATE_DIRECTORY"))
+        return load_config(config_path, state_directory=os.environ.get("STATE_DIRECTORY"), shard=shard)
     except ConfigError as exc:
         for problem in exc.problems:
             echo_error(f"config error: {problem}")
@@ -97,7 +119,8 @@ def cli() -> None:
     show_default=True,
     help="json: one JSON object per line (for log shippers).",
 )
-def run(config_path: Path, log_level: str, log_format: str) -> None:
+@shard_option
+def run(config_path: Path, log_level: str, log_format: str, shard: Shard | None) -> None:
     """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
     from monitor.check import Fetcher
     from monitor.daemon import GIL_SWITCH_INTERVAL_S, Daemon
@@ -107,7 +130,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     from monitor.store import StoreError
 
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
-    config = load(config_path)
+    config = load(config_path, shard)
     for warning in config.warnings:
         logging.getLogger("monitor.config").warning("%s", warning)
     writer_lock = take_writer_lock(config, "run")  # held until the process ends
@@ -123,7 +146,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
             clock=SystemClock(),
             notifier=Notifier.from_environ(),
             reload_config=functools.partial(
-                load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY")
+                load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY"), shard=shard
             ),
         )
         return await daemon.run()
@@ -198,7 +221,10 @@ def database_errors(path: Path) -> Iterator[None]:
     help="Also record the checks in the database (like the daemon); refused while a daemon writes to it.",
 )
 @click.option("--debug", is_flag=True, help="Show each page's effective settings, phases and extraction.")
-def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool, debug: bool) -> None:
+@shard_option
+def check(
+    config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool, debug: bool, shard: Shard | None
+) -> None:
     """Probe pages now and print one line per page (PAGE: name or site/name; default all).
 
     Exit status 0 when every page is up, 1 otherwise. Nothing is written unless --record.
@@ -206,7 +232,7 @@ def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool
     from monitor.cli._commands import check_pages, render_check
     from monitor.store import ONE_SHOT
 
-    config = load(config_path)
+    config = load(config_path, shard)
     selected = select_pages(config, pages)
     writer_lock = take_writer_lock(config, ONE_SHOT) if record else None
     store = open_store(config) if record else None
@@ -293,7 +319,8 @@ def discover(url: str, as_yaml: bool, crawl: bool) -> None:
 @config_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
-def status(config_path: Path, db_path: Path | None, as_json: bool) -> None:
+@shard_option
+def status(config_path: Path, db_path: Path | None, as_json: bool, shard: Shard | None) -> None:
     """Per site: the national rules' verdicts, stale and blank columns, homepage visits per day.
 
     Exit status 1 when any rule is vetoed (a rule without enough evidence yet is "insufficient
@@ -303,7 +330,7 @@ def status(config_path: Path, db_path: Path | None, as_json: bool) -> None:
     from monitor.report import site_statuses, vetoed
     from monitor.report import status_json as to_json
 
-    config = load(config_path)
+    config = load(config_path, shard)
     store = open_store(config, readonly=True, path=db_path)
     with database_errors(store.path):
         statuses = site_statuses(config, store, datetime.now().timestamp())
@@ -412,6 +439,7 @@ def db_migrate(config_path: Path) -> None:
     show_default=True,
     help="Start a CSV with a UTF-8 byte order mark, which Excel needs to read Chinese text.",
 )
+@shard_option
 def report(
     config_path: Path,
     db_path: Path | None,
@@ -427,6 +455,7 @@ def report(
     template: Path | None,
     raw: bool,
     bom: bool,
+    shard: Shard | None,
 ) -> None:
     """Uptime, outages, national rule V1 and column freshness for a period of local dates.
 
@@ -440,7 +469,7 @@ def report(
     from monitor.cli._commands import report_for as build
     from monitor.report import ReportError, Selection, TemplateError, parse_period, render
 
-    config = load(config_path)
+    config = load(config_path, shard)
     now = time.time()
     text_template = _read_template(template, fmt)
     _check_writable(output)
