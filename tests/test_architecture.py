@@ -277,6 +277,7 @@ SURFACES: dict[str, set[str]] = {
         "Selection",
         "TemplateError",
         "build_report",
+        "merge_reports",
         "parse_period",
         "render",
         "render_status",

@@ -26,7 +26,7 @@ from monitor.extract import extract_document
 from monitor.logs import redact
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
 from monitor.origins import same_site, without_userinfo
-from monitor.report import Period, Report, Selection, build_report
+from monitor.report import Period, Report, Selection, build_report, merge_reports
 from monitor.rules import guess_category
 from monitor.store import Store
 from monitor.track import Tracker, monitored_pages, page_name, restore_runtime
@@ -142,6 +142,22 @@ def report_for(config: Config, store: Store, period: Period, now: float, selecti
     observed); discovered columns keep the rules config gives them."""
     configured = monitored_pages(config, store.pages(include_removed=True))
     return build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+
+
+def shards_report_for(
+    config: Config, stores: Sequence[Store], period: Period, now: float, selection: Selection, *, raw: bool
+) -> Report:
+    """One report from several shard databases: each lists the configured pages of the sites it
+    holds (a configured site found in no database is not listed: no shard has monitored it)."""
+    reports = []
+    for store in stores:
+        stored = store.pages(include_removed=True)
+        held = {row.site for row in stored}
+        configured = [page for page in monitored_pages(config, stored) if page.site in held]
+        reports.append(
+            build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+        )
+    return merge_reports(reports, [str(store.path) for store in stores])
 
 
 # -- extract -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import glob
 import json
 import logging
 import os
@@ -414,7 +415,13 @@ def db_migrate(config_path: Path) -> None:
 
 @cli.command()
 @config_option
-@db_option
+@click.option(
+    "--db",
+    "db_paths",
+    multiple=True,
+    metavar="FILE",
+    help="Read this database instead of storage.path; repeat it (or give a glob) to merge shard databases.",
+)
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First local date of the period.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last local date, inclusive (default: today).")
 @click.option("--year", type=int, help="A calendar year, e.g. 2018 (2000 to 2100).")
@@ -442,7 +449,7 @@ def db_migrate(config_path: Path) -> None:
 @shard_option
 def report(
     config_path: Path,
-    db_path: Path | None,
+    db_paths: tuple[str, ...],
     date_from: str | None,
     date_to: str | None,
     year: int | None,
@@ -467,13 +474,20 @@ def report(
       monitor report --last 24h --page homepage
     """
     from monitor.cli._commands import report_for as build
+    from monitor.cli._commands import shards_report_for
     from monitor.report import ReportError, Selection, TemplateError, parse_period, render
 
     config = load(config_path, shard)
     now = time.time()
     text_template = _read_template(template, fmt)
     _check_writable(output)
-    store = open_store(config, readonly=True, path=db_path)
+    paths = _database_paths(db_paths)
+    stores = (
+        [open_store(config, readonly=True, path=path) for path in paths]
+        if paths
+        else [open_store(config, readonly=True)]
+    )
+    store = stores[0]
     try:
         period = parse_period(
             tz_name=config.raw.timezone,
@@ -485,13 +499,36 @@ def report(
             last=last,
         )
         with database_errors(store.path):
-            built = build(config, store, period, now, Selection(sites, pages), raw=raw)
+            if len(stores) > 1:
+                built = shards_report_for(config, stores, period, now, Selection(sites, pages), raw=raw)
+            else:
+                built = build(config, store, period, now, Selection(sites, pages), raw=raw)
         text = render(built, fmt, text_template, bom=bom)
     except ReportError as exc:
         fail(str(exc))
     except TemplateError as exc:
         fail(f"{template or 'template'}: {exc}")
     _emit(text, output)
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal", ".lock")
+"""SQLite's and the writer lock's files beside a database: a glob never picks them."""
+
+
+def _database_paths(specs: tuple[str, ...]) -> list[Path]:
+    """`--db` values as files: a value with * ? or [ is a glob (sorted; matching nothing is an
+    error; SQLite's side files are skipped), anything else a file name. The same file twice is read once."""
+    paths: list[Path] = []
+    for spec in specs:
+        if any(c in spec for c in "*?["):
+            found = sorted(Path(p) for p in glob.glob(os.path.expanduser(spec)))
+            matched = [p for p in found if not p.name.endswith(_SIDE_FILES)]
+            if not matched:
+                fail(f"--db {spec}: no file matches")
+            paths += matched
+        else:
+            paths.append(Path(spec))
+    return list(dict.fromkeys(paths))
 
 
 MAX_TEMPLATE_BYTES = 64 * 1024

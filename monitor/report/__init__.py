@@ -3,6 +3,7 @@ csv, zh) and `monitor status`. Reads the store; never writes. See docs/architect
 """
 
 from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
+from monitor.report._merge import merge_reports
 from monitor.report._render import CSV_COLUMNS, TemplateError, render
 from monitor.report._status import render_status, site_statuses, status_json, vetoed
 
@@ -14,6 +15,7 @@ __all__ = [
     "Selection",
     "TemplateError",
     "build_report",
+    "merge_reports",
     "parse_period",
     "render",
     "render_status",
