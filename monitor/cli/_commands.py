@@ -26,7 +26,16 @@ from monitor.extract import extract_document
 from monitor.logs import redact
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
 from monitor.origins import same_site, without_userinfo
-from monitor.report import Period, Report, Selection, build_report, merge_reports
+from monitor.report import (
+    Overview,
+    Period,
+    Report,
+    Selection,
+    build_overview,
+    build_report,
+    merge_reports,
+    site_statuses,
+)
 from monitor.rules import guess_category
 from monitor.store import Store
 from monitor.track import Tracker, monitored_pages, page_name, restore_runtime
@@ -158,6 +167,19 @@ def shards_report_for(
             build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
         )
     return merge_reports(reports, [str(store.path) for store in stores])
+
+
+def overview_for(config: Config, stores: Sequence[Store], report: Report, now: float) -> Overview:
+    """`--overview`: each database's sites judged as `monitor status` judges them (as of `now`),
+    with the report's homepage availability; with one database, every configured site."""
+    statuses = []
+    for store in stores:
+        held = {row.site for row in store.pages(include_removed=True)} if len(stores) > 1 else None
+        sites = [site for site in config.raw.sites if held is None or site.name in held]
+        scoped = dataclasses.replace(config, raw=config.raw.model_copy(update={"sites": sites}))
+        statuses += site_statuses(scoped, store, now)
+    shown = {site.name for site in report.sites}
+    return build_overview(report, [s for s in statuses if s.name in shown])
 
 
 # -- extract -------------------------------------------------------------------------------------

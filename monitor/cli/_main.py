@@ -446,6 +446,11 @@ def db_migrate(config_path: Path) -> None:
     show_default=True,
     help="Start a CSV with a UTF-8 byte order mark, which Excel needs to read Chinese text.",
 )
+@click.option(
+    "--overview",
+    is_flag=True,
+    help="The supervisor's overview of all sites: passing/failing V1-V3, failing sites, worst sites (zh: a 通报).",
+)
 @shard_option
 def report(
     config_path: Path,
@@ -462,6 +467,7 @@ def report(
     template: Path | None,
     raw: bool,
     bom: bool,
+    overview: bool,
     shard: Shard | None,
 ) -> None:
     """Uptime, outages, national rule V1 and column freshness for a period of local dates.
@@ -473,9 +479,9 @@ def report(
       monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
       monitor report --last 24h --page homepage
     """
+    from monitor.cli._commands import overview_for, shards_report_for
     from monitor.cli._commands import report_for as build
-    from monitor.cli._commands import shards_report_for
-    from monitor.report import ReportError, Selection, TemplateError, parse_period, render
+    from monitor.report import ReportError, Selection, TemplateError, parse_period, render, render_overview
 
     config = load(config_path, shard)
     now = time.time()
@@ -503,7 +509,10 @@ def report(
                 built = shards_report_for(config, stores, period, now, Selection(sites, pages), raw=raw)
             else:
                 built = build(config, store, period, now, Selection(sites, pages), raw=raw)
-        text = render(built, fmt, text_template, bom=bom)
+            if overview:
+                text = render_overview(overview_for(config, stores, built, now), fmt, bom=bom)
+        if not overview:
+            text = render(built, fmt, text_template, bom=bom)
     except ReportError as exc:
         fail(str(exc))
     except TemplateError as exc:
