@@ -64,6 +64,18 @@ def test_promtool_test_rules(promtool: str) -> None:
     assert result.stdout.count("SUCCESS") == 2
 
 
+def test_shard_recording_rules_and_alerts_across_three_shards(promtool: str, tmp_path: Path) -> None:
+    """shards.rules.yml aggregates three shards into one view (each site counted once) and a
+    site's alert fires once, from its shard; prometheus-shards.yml and its file_sd targets load."""
+    result = run_promtool(promtool, "test", "rules", "shards.rules.test.yml", cwd=DASHBOARDS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = run_promtool(promtool, "check", "config", str(DASHBOARDS / "prometheus-shards.yml"), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 2 rule files found" in checked.stdout
+    targets = yaml.safe_load((DASHBOARDS / "shards.targets.yml").read_text(encoding="utf-8"))
+    assert [group["labels"]["shard"] for group in targets] == ["1/3", "2/3", "3/3"]
+
+
 def test_promtool_check_config_finds_the_rules_next_to_it(promtool: str, tmp_path: Path) -> None:
     """Run from elsewhere: rule_files must resolve against the config file's directory, not the cwd."""
     result = run_promtool(promtool, "check", "config", str(SCRAPE_CONFIG), cwd=tmp_path)
