@@ -206,6 +206,8 @@ class DaemonSettings:
     sites: int = 1
     homepage_interval_s: float | None = None
     """When set, the first page of each site is its homepage, checked at this interval."""
+    per_page: str = "all"
+    """metrics.per_page: all, or homepages (per-page series for homepages only)."""
 
 
 def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Path:
@@ -225,7 +227,7 @@ def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Pat
     document = {
         "timezone": "Asia/Shanghai",
         "storage": {"path": str(workdir / "monitor.db")},
-        "metrics": {"listen": "127.0.0.1:0"},
+        "metrics": {"listen": "127.0.0.1:0", "per_page": settings.per_page},
         "defaults": {
             "interval": settings.interval_s,
             "timeout": settings.timeout_s,
