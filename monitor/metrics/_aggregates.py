@@ -4,7 +4,7 @@
 page) or `homepages` (one page a site: 20,000 pages make ~20 series a site instead of ~500). The
 families here are exported in both modes, one sample (or one per result/error kind) per site, so
 the dashboards' totals and the alerts that count pages work whatever the per-page setting; the
-alerts subtract what the per-page series already show (docs/metrics.md#cardinality).
+alerts subtract what the per-page series already show (docs/metrics.md#site-totals-and-cardinality-one-series-per-site).
 Private to `monitor.metrics`; pure, no I/O.
 """
 
