@@ -206,6 +206,8 @@ class DaemonSettings:
     sites: int = 1
     homepage_interval_s: float | None = None
     """When set, the first page of each site is its homepage, checked at this interval."""
+    per_page: str = "all"
+    """metrics.per_page: all, or homepages (per-page series for homepages only)."""
 
 
 def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Path:
@@ -225,7 +227,7 @@ def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Pat
     document = {
         "timezone": "Asia/Shanghai",
         "storage": {"path": str(workdir / "monitor.db")},
-        "metrics": {"listen": "127.0.0.1:0"},
+        "metrics": {"listen": "127.0.0.1:0", "per_page": settings.per_page},
         "defaults": {
             "interval": settings.interval_s,
             "timeout": settings.timeout_s,
@@ -234,9 +236,20 @@ def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Pat
         },
         "sites": sites,
     }
+    if len(sites) > SITES_PER_FILE:
+        # One file may hold 1 MiB: a province's sites go to included files (config.yaml `include:`).
+        chunks = [sites[i : i + SITES_PER_FILE] for i in range(0, len(sites), SITES_PER_FILE)]
+        for n, chunk in enumerate(chunks):
+            text = yaml.safe_dump({"sites": chunk}, allow_unicode=True, sort_keys=False)
+            (workdir / f"sites-{n}.yaml").write_text(text, encoding="utf-8")
+        document = {**document, "include": [f"sites-{n}.yaml" for n in range(len(chunks))], "sites": []}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+SITES_PER_FILE = 200
+"""Sites per included file when a benchmark config has more (20 pages each: ~250 KB a file)."""
 
 
 def _page_entry(i: int, first: bool, settings: DaemonSettings) -> dict[str, Any]:

@@ -6,6 +6,7 @@ unknown keys are errors. No network or database access here.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import stat
@@ -21,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from monitor.models import Category, Page, PageKind
 from monitor.origins import basic_authorization, same_site, without_userinfo
+from monitor.shard import Shard, parse_shard
 from monitor.units import format_duration, parse_duration, parse_size
 
 MAX_CONFIG_BYTES = 1024 * 1024
@@ -267,6 +269,17 @@ class Discovery(_Strict):
     max_columns: int = Field(200, ge=0, le=5000)
 
 
+_SITE_CODE_RE = re.compile(r"^(?:bm\d{8}|\d{10})$")
+
+
+def _site_code(value: str) -> str:
+    """The expected 网站标识码: 10 digits (local sites) or `bm` + 8 digits (State Council departments)."""
+    code = value.strip().lower()
+    if code and not _SITE_CODE_RE.match(code):
+        raise ValueError(f"a 网站标识码 is 10 digits or bm + 8 digits, got {value!r}")
+    return code
+
+
 class SiteConfig(_Strict):
     """One portal."""
 
@@ -291,17 +304,8 @@ class StorageConfig(_Strict):
 
 class MetricsConfig(_Strict):
     listen: str = "127.0.0.1:9813"
-
-
-_SITE_CODE_RE = re.compile(r"^(?:bm\d{8}|\d{10})$")
-
-
-def _site_code(value: str) -> str:
-    """The expected 网站标识码: 10 digits (local sites) or `bm` + 8 digits (State Council departments)."""
-    code = value.strip().lower()
-    if code and not _SITE_CODE_RE.match(code):
-        raise ValueError(f"a 网站标识码 is 10 digits or bm + 8 digits, got {value!r}")
-    return code
+    per_page: Literal["all", "homepages"] = "all"
+    """Which pages export per-page series: every page, or homepages only (per-site totals always)."""
 
 
 class IntegrityConfig(_Strict):
@@ -324,6 +328,8 @@ class RawConfig(_Strict):
     defaults: Defaults = Defaults()
     sites: list[SiteConfig] = Field(min_length=1)
     integrity: IntegrityConfig = IntegrityConfig()
+    shard: str | None = None
+    """`K/N`: monitor only the sites rendezvous hashing gives shard K of N (monitor/shard.py)."""
 
 
 @dataclass(frozen=True)
@@ -336,6 +342,8 @@ class Config:
     listen_host: str
     listen_port: int
     warnings: tuple[str, ...]
+    shard: Shard | None = None
+    """The shard in force (its sites only, its own database), or None: every site."""
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -466,8 +474,11 @@ def site_hosts(site: SiteConfig) -> tuple[str, ...]:
     return tuple(dict.fromkeys([base_host, *(h.lower() for h in site.allowed_hosts)]))
 
 
-def load_config(path: str | os.PathLike[str], *, state_directory: str | None = None) -> Config:
-    """Read, parse and validate a config file; raise ConfigError listing every problem."""
+def load_config(
+    path: str | os.PathLike[str], *, state_directory: str | None = None, shard: Shard | None = None
+) -> Config:
+    """Read, parse and validate a config file; raise ConfigError listing every problem. `shard`
+    (from `--shard`) wins over the file's `shard:`."""
     source = Path(path)
     text = _read_text(source)
     try:
@@ -476,11 +487,80 @@ def load_config(path: str | os.PathLike[str], *, state_directory: str | None = N
         raise ConfigError([f"{source}: YAML syntax error: {_yaml_problem(exc)}"]) from None
     except RecursionError:
         raise ConfigError([f"{source}: YAML nested too deeply"]) from None
-    return parse_config(document, source=source, state_directory=state_directory)
+    document, origins = _with_includes(document, source)
+    try:
+        return parse_config(document, source=source, state_directory=state_directory, shard=shard)
+    except ConfigError as exc:
+        raise ConfigError([_where(problem, origins, source) for problem in exc.problems]) from None
 
 
-def parse_config(document: Any, *, source: Path | None = None, state_directory: str | None = None) -> Config:
-    """Validate an already parsed YAML document."""
+SiteOrigin = tuple[Path, int]
+"""The file a site came from and its index in that file's `sites:`."""
+
+
+def _with_includes(document: Any, source: Path) -> tuple[Any, list[SiteOrigin]]:
+    """The document with the `sites:` of every file in its `include:` appended to its own (paths
+    relative to the including file; an included file holds only `sites:`), and where each site
+    came from, so a problem names the file and the site's index in it."""
+    if not isinstance(document, dict) or "include" not in document:
+        return document, []
+    includes = document.pop("include")
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list) or not all(isinstance(i, str) and i for i in includes):
+        raise ConfigError([f"{source}: include: give a file name or a list of file names"])
+    own = document.get("sites")
+    sites = list(own) if isinstance(own, list) else []
+    origins = [(source, i) for i in range(len(sites))]
+    problems: list[str] = []
+    for name in includes:
+        path = source.parent / Path(name).expanduser()
+        try:
+            found = _included_sites(path)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        sites += found
+        origins += [(path, i) for i in range(len(found))]
+    if problems:
+        raise ConfigError(problems)
+    return {**document, "sites": sites}, origins
+
+
+def _included_sites(path: Path) -> list[Any]:
+    """The `sites:` list of one included file (ConfigError naming the file otherwise)."""
+    try:
+        included = _load_yaml(_read_text(path), path)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: YAML syntax error: {_yaml_problem(exc)}"]) from None
+    if included is None:
+        return []
+    if not isinstance(included, dict) or set(included) - {"sites"}:
+        keys = ", ".join(sorted(map(str, included))) if isinstance(included, dict) else type(included).__name__
+        raise ConfigError([f"{path}: an included file holds only a 'sites:' list (found: {keys})"])
+    found = included.get("sites") or []
+    if not isinstance(found, list):
+        raise ConfigError([f"{path}: sites: must be a list of sites"])
+    return found
+
+
+_SITE_PROBLEM = re.compile(r"sites\[(\d+)\](.*)", re.DOTALL)
+
+
+def _where(problem: str, origins: list[SiteOrigin], source: Path) -> str:
+    """'sites[12].base_url: …' of the merged document as 'FILE: sites[3].base_url: …' of the file
+    the site came from (problems of the main file keep their plain form)."""
+    match = _SITE_PROBLEM.match(problem)
+    if not match or int(match.group(1)) >= len(origins):
+        return problem
+    path, index = origins[int(match.group(1))]
+    return problem if path == source else f"{path}: sites[{index}]{match.group(2)}"
+
+
+def parse_config(
+    document: Any, *, source: Path | None = None, state_directory: str | None = None, shard: Shard | None = None
+) -> Config:
+    """Validate an already parsed YAML document; `shard` wins over its `shard:`."""
     if not isinstance(document, dict):
         where = f"{source}: " if source else ""
         raise ConfigError([f"{where}the config must be a mapping with a 'sites' key"])
@@ -493,7 +573,7 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
     if problems:
         raise ConfigError(problems)
     host, port = _parse_listen(raw.metrics.listen)
-    return Config(
+    config = Config(
         raw=raw,
         source=source,
         db_path=_db_path(raw.storage.path, base_dir, state_directory),
@@ -501,6 +581,17 @@ def parse_config(document: Any, *, source: Path | None = None, state_directory: 
         listen_port=port,
         warnings=tuple(_warnings(raw)),
     )
+    if shard is None and raw.shard is not None:
+        shard = parse_shard(raw.shard)
+    return config if shard is None else with_shard(config, shard)
+
+
+def with_shard(config: Config, shard: Shard) -> Config:
+    """The config as shard `shard` runs it: only the sites it owns, and its own database beside the
+    configured one (so shards sharing one config.yaml never share a file). A site named in no shard
+    cannot happen: every site hashes to exactly one."""
+    raw = config.raw.model_copy(update={"sites": [s for s in config.raw.sites if shard.owns(s.name)]})
+    return dataclasses.replace(config, raw=raw, db_path=shard.db_path(config.db_path), shard=shard)
 
 
 def _words_problems(raw: RawConfig, base_dir: Path) -> list[str]:
@@ -622,6 +713,11 @@ def _semantic_problems(raw: RawConfig) -> list[str]:
         _parse_listen(raw.metrics.listen)
     except ValueError as exc:
         problems.append(f"metrics.listen: {exc}")
+    if raw.shard is not None:
+        try:
+            parse_shard(raw.shard)
+        except ValueError as exc:
+            problems.append(f"shard: {exc}")
     try:
         Path(raw.storage.path).expanduser()
     except RuntimeError:  # "~nosuchuser/x.db": pathlib cannot find that home directory

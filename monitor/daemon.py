@@ -242,6 +242,7 @@ class Daemon:
             writer=self._store.writer,
             db_path=self._store.path,
             links=self._link_metrics,
+            per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
         self._server = MetricsServer(exporter.render, self.health)

@@ -26,7 +26,16 @@ from monitor.extract import extract_document
 from monitor.logs import redact
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
 from monitor.origins import same_site, without_userinfo
-from monitor.report import Period, Report, Selection, build_report
+from monitor.report import (
+    Overview,
+    Period,
+    Report,
+    Selection,
+    build_overview,
+    build_report,
+    merge_reports,
+    site_statuses,
+)
 from monitor.rules import guess_category
 from monitor.store import Store
 from monitor.track import Tracker, monitored_pages, page_name, restore_runtime
@@ -148,6 +157,35 @@ def report_for(config: Config, store: Store, period: Period, now: float, selecti
     observed); discovered columns keep the rules config gives them."""
     configured = monitored_pages(config, store.pages(include_removed=True))
     return build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+
+
+def shards_report_for(
+    config: Config, stores: Sequence[Store], period: Period, now: float, selection: Selection, *, raw: bool
+) -> Report:
+    """One report from several shard databases: each lists the configured pages of the sites it
+    holds (a configured site found in no database is not listed: no shard has monitored it)."""
+    reports = []
+    for store in stores:
+        stored = store.pages(include_removed=True)
+        held = {row.site for row in stored}
+        configured = [page for page in monitored_pages(config, stored) if page.site in held]
+        reports.append(
+            build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+        )
+    return merge_reports(reports, [str(store.path) for store in stores])
+
+
+def overview_for(config: Config, stores: Sequence[Store], report: Report, now: float) -> Overview:
+    """`--overview`: each database's sites judged as `monitor status` judges them (as of `now`),
+    with the report's homepage availability; with one database, every configured site."""
+    statuses = []
+    for store in stores:
+        held = {row.site for row in store.pages(include_removed=True)} if len(stores) > 1 else None
+        sites = [site for site in config.raw.sites if held is None or site.name in held]
+        scoped = dataclasses.replace(config, raw=config.raw.model_copy(update={"sites": sites}))
+        statuses += site_statuses(scoped, store, now)
+    shown = {site.name for site in report.sites}
+    return build_overview(report, [s for s in statuses if s.name in shown])
 
 
 # -- extract -------------------------------------------------------------------------------------

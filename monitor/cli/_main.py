@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import glob
 import json
 import logging
 import os
@@ -22,10 +23,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import yaml
 
 from monitor import __version__
 from monitor.config import Config, ConfigError, load_config
 from monitor.models import PageKind
+from monitor.shard import Shard, parse_shard
 from monitor.text import printable
 
 EXIT_OK, EXIT_NOT_UP, EXIT_USAGE = 0, 1, 2
@@ -45,10 +48,31 @@ def config_option(func: F) -> F:
     )(func)
 
 
-def load(config_path: Path) -> Config:
-    """Load the config or exit 2 with every problem, one per line."""
+def shard_option(func: F) -> F:
+    """`--shard K/N`: only the sites rendezvous hashing gives shard K of N, in that shard's own
+    database (overrides the config's `shard:`)."""
+
+    def parse(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Shard | None:
+        if value is None:
+            return None
+        try:
+            return parse_shard(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(
+        "--shard",
+        callback=parse,
+        metavar="K/N",
+        default=None,
+        help="Only the sites of shard K of N (rendezvous hashing of the site name); its own database.",
+    )(func)
+
+
+def load(config_path: Path, shard: Shard | None = None) -> Config:
+    """Load the config (as shard `shard` sees it) or exit 2 with every problem, one per line."""
     try:
-        return load_config(config_path, state_directory=os.environ.get("STATE_DIRECTORY"))
+        return load_config(config_path, state_directory=os.environ.get("STATE_DIRECTORY"), shard=shard)
     except ConfigError as exc:
         for problem in exc.problems:
             echo_error(f"config error: {problem}")
@@ -114,7 +138,8 @@ def cli() -> None:
     show_default=True,
     help="json: one JSON object per line (for log shippers).",
 )
-def run(config_path: Path, log_level: str, log_format: str) -> None:
+@shard_option
+def run(config_path: Path, log_level: str, log_format: str, shard: Shard | None) -> None:
     """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
     from monitor.check import Fetcher
     from monitor.daemon import GIL_SWITCH_INTERVAL_S, Daemon
@@ -125,7 +150,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
     from monitor.store import StoreError
 
     setup_logging(log_level, log_format)  # type: ignore[arg-type]
-    config = load(config_path)
+    config = load(config_path, shard)
     check_words(config)
     for warning in config.warnings:
         logging.getLogger("monitor.config").warning("%s", warning)
@@ -144,7 +169,7 @@ def run(config_path: Path, log_level: str, log_format: str) -> None:
             links=LinkRunner(config, store, clock),
             notifier=Notifier.from_environ(),
             reload_config=functools.partial(
-                load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY")
+                load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY"), shard=shard
             ),
         )
         return await daemon.run()
@@ -219,7 +244,10 @@ def database_errors(path: Path) -> Iterator[None]:
     help="Also record the checks in the database (like the daemon); refused while a daemon writes to it.",
 )
 @click.option("--debug", is_flag=True, help="Show each page's effective settings, phases and extraction.")
-def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool, debug: bool) -> None:
+@shard_option
+def check(
+    config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool, debug: bool, shard: Shard | None
+) -> None:
     """Probe pages now and print one line per page (PAGE: name or site/name; default all).
 
     Exit status 0 when every page is up, 1 otherwise. Nothing is written unless --record.
@@ -227,7 +255,7 @@ def check(config_path: Path, pages: tuple[str, ...], as_json: bool, record: bool
     from monitor.cli._commands import check_pages, render_check
     from monitor.store import ONE_SHOT
 
-    config = load(config_path)
+    config = load(config_path, shard)
     selected = select_pages(config, pages)
     writer_lock = take_writer_lock(config, ONE_SHOT) if record else None
     store = open_store(config) if record else None
@@ -347,7 +375,8 @@ def discover(url: str, as_yaml: bool, crawl: bool) -> None:
 @config_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
-def status(config_path: Path, db_path: Path | None, as_json: bool) -> None:
+@shard_option
+def status(config_path: Path, db_path: Path | None, as_json: bool, shard: Shard | None) -> None:
     """Per site: the national rules' verdicts, stale and blank columns, homepage visits per day.
 
     Exit status 1 when any rule is vetoed (a rule without enough evidence yet is "insufficient
@@ -357,7 +386,7 @@ def status(config_path: Path, db_path: Path | None, as_json: bool) -> None:
     from monitor.report import site_statuses, vetoed
     from monitor.report import status_json as to_json
 
-    config = load(config_path)
+    config = load(config_path, shard)
     store = open_store(config, readonly=True, path=db_path)
     with database_errors(store.path):
         statuses = site_statuses(config, store, datetime.now().timestamp())
@@ -443,6 +472,57 @@ def config_validate(config_path: Path) -> None:
     click.echo(f"{config_path}: OK — {len(config.sites)} site(s), {len(pages)} page(s), database {config.db_path}")
 
 
+@cli.group("sites")
+def sites_group() -> None:
+    """Sites in bulk: import a spreadsheet into a sites file config.yaml includes."""
+
+
+@sites_group.command("import")
+@config_option
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The sites file to write or update (default: sites.yaml beside config.yaml).",
+)
+def sites_import(config_path: Path, csv_file: Path, into: Path | None) -> None:
+    """Add or update the sites of CSV_FILE (name, title, homepage URL, 网站标识码[, catalogue URL]).
+
+    Each row is checked on its own: good rows are written, bad ones are listed (line number and
+    reason) and left out. Exit status 1 when any row was left out.
+    """
+    from monitor.cli._sites import import_sites
+
+    target = into or config_path.parent / "sites.yaml"
+    try:
+        text = csv_file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        fail(f"{csv_file}: not UTF-8 text (byte {exc.start}); save the spreadsheet as CSV UTF-8")
+    try:
+        result = import_sites(text, target)
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        fail(f"{target}: {exc}")
+    for error in result.errors:
+        echo_error(f"{csv_file}: {error}")
+    click.echo(f"{target}: {result.added} sites added, {result.updated} updated, {len(result.errors)} rows left out")
+    if not _includes(config_path, target):
+        click.echo(f"add `include: [{target.name}]` to {config_path} to monitor them")
+    sys.exit(EXIT_NOT_UP if result.errors else EXIT_OK)
+
+
+def _includes(config_path: Path, target: Path) -> bool:
+    """Whether config.yaml's `include:` names `target` (False when it cannot be read)."""
+    try:
+        document = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    names = document.get("include") if isinstance(document, dict) else None
+    names = [names] if isinstance(names, str) else names if isinstance(names, list) else []
+    wanted = target.resolve()
+    return any(isinstance(n, str) and (config_path.parent / n).resolve() == wanted for n in names)
+
+
 @cli.group("db")
 def db_group() -> None:
     """Database maintenance."""
@@ -467,7 +547,13 @@ def db_migrate(config_path: Path) -> None:
 
 @cli.command()
 @config_option
-@db_option
+@click.option(
+    "--db",
+    "db_paths",
+    multiple=True,
+    metavar="FILE",
+    help="Read this database instead of storage.path; repeat it (or give a glob) to merge shard databases.",
+)
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First local date of the period.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last local date, inclusive (default: today).")
 @click.option("--year", type=int, help="A calendar year, e.g. 2018 (2000 to 2100).")
@@ -492,9 +578,15 @@ def db_migrate(config_path: Path) -> None:
     show_default=True,
     help="Start a CSV with a UTF-8 byte order mark, which Excel needs to read Chinese text.",
 )
+@click.option(
+    "--overview",
+    is_flag=True,
+    help="The supervisor's overview of all sites: passing/failing V1-V3, failing sites, worst sites (zh: a 通报).",
+)
+@shard_option
 def report(
     config_path: Path,
-    db_path: Path | None,
+    db_paths: tuple[str, ...],
     date_from: str | None,
     date_to: str | None,
     year: int | None,
@@ -507,6 +599,8 @@ def report(
     template: Path | None,
     raw: bool,
     bom: bool,
+    overview: bool,
+    shard: Shard | None,
 ) -> None:
     """Uptime, outages, national rule V1 and column freshness for a period of local dates.
 
@@ -517,14 +611,21 @@ def report(
       monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
       monitor report --last 24h --page homepage
     """
+    from monitor.cli._commands import overview_for, shards_report_for
     from monitor.cli._commands import report_for as build
-    from monitor.report import ReportError, Selection, TemplateError, parse_period, render
+    from monitor.report import ReportError, Selection, TemplateError, parse_period, render, render_overview
 
-    config = load(config_path)
+    config = load(config_path, shard)
     now = time.time()
     text_template = _read_template(template, fmt)
     _check_writable(output)
-    store = open_store(config, readonly=True, path=db_path)
+    paths = _database_paths(db_paths)
+    stores = (
+        [open_store(config, readonly=True, path=path) for path in paths]
+        if paths
+        else [open_store(config, readonly=True)]
+    )
+    store = stores[0]
     try:
         period = parse_period(
             tz_name=config.raw.timezone,
@@ -536,13 +637,39 @@ def report(
             last=last,
         )
         with database_errors(store.path):
-            built = build(config, store, period, now, Selection(sites, pages), raw=raw)
-        text = render(built, fmt, text_template, bom=bom)
+            if len(stores) > 1:
+                built = shards_report_for(config, stores, period, now, Selection(sites, pages), raw=raw)
+            else:
+                built = build(config, store, period, now, Selection(sites, pages), raw=raw)
+            if overview:
+                text = render_overview(overview_for(config, stores, built, now), fmt, bom=bom)
+        if not overview:
+            text = render(built, fmt, text_template, bom=bom)
     except ReportError as exc:
         fail(str(exc))
     except TemplateError as exc:
         fail(f"{template or 'template'}: {exc}")
     _emit(text, output)
+
+
+_SIDE_FILES = ("-wal", "-shm", "-journal", ".lock")
+"""SQLite's and the writer lock's files beside a database: a glob never picks them."""
+
+
+def _database_paths(specs: tuple[str, ...]) -> list[Path]:
+    """`--db` values as files: a value with * ? or [ is a glob (sorted; matching nothing is an
+    error; SQLite's side files are skipped), anything else a file name. The same file twice is read once."""
+    paths: list[Path] = []
+    for spec in specs:
+        if any(c in spec for c in "*?["):
+            found = sorted(Path(p) for p in glob.glob(os.path.expanduser(spec)))
+            matched = [p for p in found if not p.name.endswith(_SIDE_FILES)]
+            if not matched:
+                fail(f"--db {spec}: no file matches")
+            paths += matched
+        else:
+            paths.append(Path(spec))
+    return list(dict.fromkeys(paths))
 
 
 MAX_TEMPLATE_BYTES = 64 * 1024

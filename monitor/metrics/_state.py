@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 
 from monitor import __version__
 from monitor.integrity import Identity, Tracked
+from monitor.metrics._aggregates import PerPage, per_page_views, site_totals, totals_as_metrics, totals_as_text
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
 from monitor.metrics._integrity import SiteIntegrity, integrity_metrics, site_integrity
@@ -236,8 +237,10 @@ class PortalCollector(Collector):
         writer: WriterView,
         self_metrics: SelfMetrics,
         db_path: Path | None = None,
+        per_page: PerPage = "all",
     ) -> None:
         self._state = state
+        self._per_page: PerPage = per_page
         self._clock = clock
         self._tz = tz
         self._writer = writer
@@ -246,14 +249,17 @@ class PortalCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         views, sites = self._scrape()
-        yield from as_metrics(views, sites)
+        yield from as_metrics(per_page_views(views, self._per_page), sites)
+        yield from totals_as_metrics(site_totals(views))
         yield from self._own([v.series for v in views])
 
     def text(self) -> list[bytes]:
         """What `collect` + generate_latest would write, family by family, without building a
         Sample per value (the parts are sent one after another: no second copy of the whole)."""
         views, sites = self._scrape()
-        out = [family.encode() for family in as_text(views, sites, LabelText())]
+        text = LabelText()
+        out = [family.encode() for family in as_text(per_page_views(views, self._per_page), sites, text)]
+        out.extend(family.encode() for family in totals_as_text(site_totals(views), text))
         out.append(exposition(_Families(list(self._own([v.series for v in views])))))
         return out
 
@@ -397,12 +403,16 @@ def build_registry(
     writer: WriterView,
     db_path: Path | None = None,
     links: LinkMetrics | None = None,
+    per_page: PerPage = "all",
 ) -> Exporter:
     """A private registry with the portal collector and the monitor's own histograms; `db_path`
-    (the database file) adds its size and its file system's free space, `links` the link passes'."""
+    (the database file) adds its size and its file system's free space, `links` the link passes';
+    `per_page` says which pages export per-page series (`all` or `homepages`; per-site totals always)."""
     registry = CollectorRegistry(auto_describe=False)
     self_metrics = SelfMetrics(registry)
-    collector = PortalCollector(state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path)
+    collector = PortalCollector(
+        state, clock=clock, tz=tz, writer=writer, self_metrics=self_metrics, db_path=db_path, per_page=per_page
+    )
     registry.register(collector)
     if links is not None:
         registry.register(links)

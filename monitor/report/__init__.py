@@ -5,21 +5,27 @@ csv, zh) and `monitor status`. Reads the store; never writes. See docs/architect
 from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
 from monitor.report._findings import FORMATS as FINDINGS_FORMATS
 from monitor.report._findings import render_findings
+from monitor.report._merge import merge_reports
+from monitor.report._overview import Overview, build_overview, render_overview
 from monitor.report._render import CSV_COLUMNS, TemplateError, render
 from monitor.report._status import render_status, site_statuses, status_json, vetoed
 
 __all__ = [
     "CSV_COLUMNS",
     "FINDINGS_FORMATS",
+    "Overview",
     "Period",
     "Report",
     "ReportError",
     "Selection",
     "TemplateError",
+    "build_overview",
     "build_report",
+    "merge_reports",
     "parse_period",
     "render",
     "render_findings",
+    "render_overview",
     "render_status",
     "site_statuses",
     "status_json",

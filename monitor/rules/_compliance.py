@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from monitor.percent import pct, ratio_of
@@ -65,6 +65,12 @@ class V1Window:
 
     def __len__(self) -> int:
         return len(self._ts)
+
+    def count(self, low: float, high: float, *, upper: bool = True) -> tuple[int, int]:
+        """(checks, failed) started in [low, high] (`upper`) or [low, high)."""
+        a = bisect.bisect_left(self._ts, low)
+        b = bisect.bisect_right(self._ts, high) if upper else bisect.bisect_left(self._ts, high)
+        return (b - a, sum(self._failed[a:b])) if b > a else (0, 0)
 
     def __iter__(self) -> Iterator[tuple[float, bool]]:
         return ((ts, bool(failed)) for ts, failed in zip(self._ts, self._failed, strict=True))
@@ -148,20 +154,21 @@ class V3Facts:
 
 
 def v1_facts(checks: Iterable[tuple[float, bool]], now: float, tz: ZoneInfo) -> V1Facts:
-    """(ts, failed) of homepage visits -> counts over [now - 7 d, now], per local day and per 24 h."""
+    """(ts, failed) of homepage visits -> counts over [now - 7 d, now], per local day and per 24 h.
+
+    Counted by bisecting the time-ordered window at the bucket edges rather than one visit at a
+    time: a province's 1,000 homepages hold ~1 million visits, judged at every scrape."""
+    window = checks if isinstance(checks, V1Window) else V1Window(checks)
     since = now - V1_WINDOW_S
-    total = failed = 0
-    per_day: Counter[date] = Counter()
-    per_24h = [0] * 7
-    for ts, is_failed in checks:
-        if since <= ts <= now:
-            total += 1
-            failed += int(is_failed)
-            per_day[datetime.fromtimestamp(ts, tz).date()] += 1
-            per_24h[min(6, int((ts - since) // 86400))] += 1
+    total, failed = window.count(since, now)
+    per_24h = [window.count(since + k * 86400, since + (k + 1) * 86400, upper=False)[0] for k in range(6)]
+    per_24h.append(window.count(since + 6 * 86400, now)[0])
     today = datetime.fromtimestamp(now, tz).date()
     days = [today - timedelta(days=i) for i in range(6, -1, -1)]
-    return V1Facts(total, failed, tuple((d, per_day.get(d, 0)) for d in days), tuple(per_24h))
+    starts = [max(since, datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()) for d in days]
+    per_day = [window.count(lo, hi, upper=False)[0] for lo, hi in pairwise(starts)]
+    per_day.append(window.count(starts[-1], now)[0])
+    return V1Facts(total, failed, tuple(zip(days, per_day, strict=True)), tuple(per_24h))
 
 
 def v1(facts: V1Facts) -> Verdict:

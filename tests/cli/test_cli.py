@@ -313,6 +313,7 @@ def test_one_failed_visit_after_install_is_insufficient_data_not_a_veto(tmp_path
         "db prune",
         "db vacuum",
         "db rollup",
+        "sites import",
     ],
 )
 def test_help(command: str) -> None:

@@ -127,3 +127,45 @@ def test_v2_unknown_when_unreadable() -> None:
 def test_v3(columns: list, veto: bool, warning: bool) -> None:  # type: ignore[type-arg]
     verdict = v3(v3_facts(columns))
     assert (verdict.veto, verdict.warning) == (veto, warning)
+
+
+def _v1_facts_one_by_one(checks: list[tuple[float, bool]], now: float, tz: ZoneInfo) -> tuple[object, ...]:
+    """The plain definition, one visit at a time (what v1_facts computed before it bisected)."""
+    since = now - V1_WINDOW_S
+    total = failed = 0
+    per_day: dict[date, int] = {}
+    per_24h = [0] * 7
+    for ts, is_failed in checks:
+        if since <= ts <= now:
+            total += 1
+            failed += int(is_failed)
+            day = datetime.fromtimestamp(ts, tz).date()
+            per_day[day] = per_day.get(day, 0) + 1
+            per_24h[min(6, int((ts - since) // 86400))] += 1
+    today = datetime.fromtimestamp(now, tz).date()
+    days = [date.fromordinal(today.toordinal() - i) for i in range(6, -1, -1)]
+    return total, failed, tuple((d, per_day.get(d, 0)) for d in days), tuple(per_24h)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin", "America/Sao_Paulo"])
+def test_v1_facts_bisected_equal_the_plain_definition(zone: str) -> None:
+    """v1_facts counts by bisecting the window (a scrape at 1,000 homepages judges ~1 million
+    visits); it must give exactly what counting visit by visit gives, edges and DST days included."""
+    import random
+
+    tz = ZoneInfo(zone)
+    rng = random.Random(16)
+    for now in (
+        datetime(2026, 3, 30, 0, 0, tzinfo=tz).timestamp(),
+        datetime(2026, 10, 26, 12, 0, tzinfo=tz).timestamp(),
+    ):
+        since = now - V1_WINDOW_S
+        edges = [since, now, since + 86400, now - 86400, since - 1, now + 1]
+        today = datetime.fromtimestamp(now, tz).date()
+        midnights = [date.fromordinal(today.toordinal() - i) for i in range(8)]
+        edges += [datetime(d.year, d.month, d.day, tzinfo=tz).timestamp() for d in midnights]
+        checks = [(rng.uniform(since - 86400, now + 3600), rng.random() < 0.1) for _ in range(3000)]
+        checks += [(ts, True) for ts in edges]
+        got = v1_facts(V1Window(checks), now, tz)
+        assert (got.checks, got.failed, got.per_day, got.per_24h) == _v1_facts_one_by_one(checks, now, tz)
+        assert v1_facts(checks, now, tz) == got

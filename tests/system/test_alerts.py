@@ -21,6 +21,8 @@ from tests.support.daemon_harness import RunningDaemon, sim_config, sim_pages
 DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 ALERTS = DASHBOARDS / "alerts.yml"
 ALERT_TESTS = DASHBOARDS / "alerts.test.yml"
+HOMEPAGES_TESTS = DASHBOARDS / "alerts.homepages.test.yml"
+"""The same rules with `metrics.per_page: homepages` (only homepages have per-page series)."""
 SCRAPE_CONFIG = DASHBOARDS / "prometheus.yml"
 SEVERITIES = {"critical", "warning"}
 ANNOTATIONS = {"summary", "summary_zh", "description", "description_zh", "runbook_url", "dashboard"}
@@ -33,8 +35,11 @@ def alert_rules() -> list[dict[str, Any]]:
 
 
 def rule_tests() -> list[dict[str, Any]]:
-    document = yaml.safe_load(ALERT_TESTS.read_text(encoding="utf-8"))
-    return [case for group in document["tests"] for case in group.get("alert_rule_test", [])]
+    cases = []
+    for path in (ALERT_TESTS, HOMEPAGES_TESTS):
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        cases += [case for group in document["tests"] for case in group.get("alert_rule_test", [])]
+    return cases
 
 
 def run_promtool(promtool: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -54,9 +59,21 @@ def test_promtool_check_rules(promtool: str) -> None:
 
 
 def test_promtool_test_rules(promtool: str) -> None:
-    result = run_promtool(promtool, "test", "rules", ALERT_TESTS.name, cwd=DASHBOARDS)
+    result = run_promtool(promtool, "test", "rules", ALERT_TESTS.name, HOMEPAGES_TESTS.name, cwd=DASHBOARDS)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS" in result.stdout
+    assert result.stdout.count("SUCCESS") == 2
+
+
+def test_shard_recording_rules_and_alerts_across_three_shards(promtool: str, tmp_path: Path) -> None:
+    """shards.rules.yml aggregates three shards into one view (each site counted once) and a
+    site's alert fires once, from its shard; prometheus-shards.yml and its file_sd targets load."""
+    result = run_promtool(promtool, "test", "rules", "shards.rules.test.yml", cwd=DASHBOARDS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    checked = run_promtool(promtool, "check", "config", str(DASHBOARDS / "prometheus-shards.yml"), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 2 rule files found" in checked.stdout
+    targets = yaml.safe_load((DASHBOARDS / "shards.targets.yml").read_text(encoding="utf-8"))
+    assert [group["labels"]["shard"] for group in targets] == ["1/3", "2/3", "3/3"]
 
 
 def test_promtool_check_config_finds_the_rules_next_to_it(promtool: str, tmp_path: Path) -> None:

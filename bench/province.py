@@ -1,0 +1,110 @@
+"""Province: 1,000 sites x 20 pages (20,000 pages) on one daemon, time-compressed like bench.scale.
+
+Usage: python3 -m bench.province [--sites 1000] [--pages-per-site 20] [--compress 10] [--window SECONDS]
+       [--per-page homepages]
+A province checks homepages every 10 min and columns hourly: ~6.9 checks/s. `--compress 10` runs
+the same pages ten times faster (homepages every 60 s, columns every 360 s: ~69 checks/s) against
+a local nginx. After a warm-up of one column interval (every page checked once: the first round
+reads every list) one window of a column interval is measured while /metrics is scraped every 15 s: checks/s, CPU per
+check, RSS and VmHWM, the daemon's scheduling-lag histogram, and the cost of one scrape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+
+from bench._common import Daemon, DaemonSettings, Nginx, build_docroot, machine_facts, workspace
+from tests.support.procfs import cpu_seconds, main_thread_cpu_seconds, memory_kb
+from tests.support.stats import bucket_delta, buckets, histogram_quantile
+
+LAG = "portal_monitor_scheduler_lag_seconds"
+
+
+@dataclass
+class ProvinceResult:
+    checks: int
+    wall_s: float
+    cpu_s: float
+    rss_mb: tuple[float, float]
+    hwm_mb: float
+    lag_p50: float
+    lag_p99: float
+    scrape_cpu_s: float
+    scrape_bytes: int
+    scrape_samples: int
+
+
+def measure(daemon: Daemon, warmup_s: float, window_s: float) -> ProvinceResult:
+    """Warm up, then one window with a scrape every 15 s; then the cost of 3 scrapes back to back."""
+    time.sleep(warmup_s)
+    before, _, _ = daemon.scrape()
+    t0, cpu0 = time.time(), cpu_seconds(daemon.pid)
+    rss = []
+    end = time.monotonic() + window_s
+    while time.monotonic() < end:
+        rss.append(memory_kb(daemon.pid)[0] / 1024)
+        daemon.scrape()
+        time.sleep(max(0.0, min(15.0, end - time.monotonic())))
+    t1, cpu1 = time.time(), cpu_seconds(daemon.pid)
+    last, _, size = daemon.scrape()
+    lag = bucket_delta(buckets(before, LAG), buckets(last, LAG))
+    total0, loop0 = cpu_seconds(daemon.pid), main_thread_cpu_seconds(daemon.pid)
+    for _ in range(3):
+        daemon.scrape()
+    total1, loop1 = cpu_seconds(daemon.pid), main_thread_cpu_seconds(daemon.pid)
+    scrape_cpu = ((total1 - total0) - (loop1 - loop0)) / 3
+    hwm = memory_kb(daemon.pid)[1] / 1024
+    checks, _ = daemon.checks_between(t0, t1)
+    return ProvinceResult(
+        checks, t1 - t0, cpu1 - cpu0, (min(rss), max(rss)), hwm,
+        histogram_quantile(lag, 0.5), histogram_quantile(lag, 0.99), scrape_cpu, size, len(last),
+    )  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=1000)
+    parser.add_argument("--pages-per-site", type=int, default=20)
+    parser.add_argument("--compress", type=float, default=10.0, help="time compression (10: 10x the real rate)")
+    parser.add_argument("--window", type=float, default=None, help="seconds measured (default: a column interval)")
+    parser.add_argument("--per-page", choices=["all", "homepages"], default="homepages")
+    args = parser.parse_args()
+    pages = args.sites * args.pages_per_site
+    home_s, column_s = 600 / args.compress, 3600 / args.compress
+    window_s = column_s if args.window is None else args.window
+    settings = DaemonSettings(
+        pages=pages, interval_s=column_s, concurrency=8, sites=args.sites, homepage_interval_s=home_s,
+        per_page=args.per_page,
+    )  # fmt: skip
+    with workspace("bench-province-") as tmp:
+        build_docroot(tmp / "www", pages)
+        with Nginx(tmp / "nginx", tmp / "www") as nginx, Daemon(tmp / "daemon", nginx.base_url, settings) as daemon:
+            print(f"warming up {column_s:g} s", file=sys.stderr)
+            r = measure(daemon, column_s, window_s)
+    offered = args.sites / home_s + (pages - args.sites) / column_s
+    facts = machine_facts()
+    print(
+        f"\n{args.sites} sites x {args.pages_per_site} pages = {pages}, homepages every {home_s:g} s, "
+        f"columns every {column_s:g} s ({args.compress:g}x), metrics.per_page {args.per_page}"
+    )
+    print(f"machine: {facts['nproc']} CPUs, {facts['cpu']}, Python {facts['python']}, {facts['date']}\n")
+    rows = [
+        ("checks/s in the window (offered)", f"{r.checks / r.wall_s:.1f} ({offered:.1f})"),
+        ("CPU-ms per check (scrapes every 15 s included)", f"{1000 * r.cpu_s / max(1, r.checks):.2f}"),
+        ("CPU share of one core in the window", f"{100 * r.cpu_s / r.wall_s:.0f}%"),
+        ("... at the real rate (/ compression)", f"{100 * r.cpu_s / r.wall_s / args.compress:.1f}%"),
+        ("RSS in the window min / max", f"{r.rss_mb[0]:.0f} / {r.rss_mb[1]:.0f} MB"),
+        ("VmHWM", f"{r.hwm_mb:.0f} MB"),
+        ("scheduling lag p50 / p99 (daemon histogram)", f"{r.lag_p50:.3f} / {r.lag_p99:.3f} s"),
+        ("/metrics: CPU per scrape, bytes, samples", f"{r.scrape_cpu_s:.2f} s, {r.scrape_bytes / 1e6:.1f} MB, "
+                                                     f"{r.scrape_samples:,}"),
+    ]  # fmt: skip
+    print("| measure | value |\n|---|---|")
+    print("\n".join(f"| {k} | {v} |" for k, v in rows))
+
+
+if __name__ == "__main__":
+    main()
