@@ -283,6 +283,7 @@ SURFACES: dict[str, set[str]] = {
         "site_statuses",
         "status_json",
         "vetoed",
+        "write_file",
     },
     "cli": {
         "check_pages",

@@ -398,10 +398,17 @@ def db_migrate(config_path: Path) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "markdown", "json", "csv", "zh"]),
+    type=click.Choice(["table", "markdown", "json", "csv", "zh", "xlsx", "html"]),
     default="table",
     show_default=True,
-    help="zh: the Chinese paragraph for the 政府信息公开工作年度报告.",
+    help="zh: the Chinese paragraph for the 政府信息公开工作年度报告; xlsx and html need -o FILE.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the xlsx and html headers.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 @click.option("--template", type=click.Path(path_type=Path), help="string.Template file for --format zh.")
@@ -427,6 +434,7 @@ def report(
     template: Path | None,
     raw: bool,
     bom: bool,
+    lang: str,
 ) -> None:
     """Uptime, outages, national rule V1 and column freshness for a period of local dates.
 
@@ -436,10 +444,14 @@ def report(
       monitor report --month 2018-12 --format markdown
       monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
       monitor report --last 24h --page homepage
+      monitor report --year 2018 --format xlsx -o 2018.xlsx   workbook with the 年度报表 sheet
+      monitor report --last 30d --format html -o report.html  printable page with charts
     """
     from monitor.cli._commands import report_for as build
-    from monitor.report import ReportError, Selection, TemplateError, parse_period, render
+    from monitor.report import ReportError, Selection, TemplateError, parse_period, render, write_file
 
+    if fmt in FILE_FORMATS and output is None:
+        fail(f"--format {fmt} writes a file: give -o FILE")
     config = load(config_path)
     now = time.time()
     text_template = _read_template(template, fmt)
@@ -457,12 +469,27 @@ def report(
         )
         with database_errors(store.path):
             built = build(config, store, period, now, Selection(sites, pages), raw=raw)
+        if fmt in FILE_FORMATS and output is not None:
+            _write_report_file(write_file, built, fmt, output, lang)
+            return
         text = render(built, fmt, text_template, bom=bom)
     except ReportError as exc:
         fail(str(exc))
     except TemplateError as exc:
         fail(f"{template or 'template'}: {exc}")
     _emit(text, output)
+
+
+FILE_FORMATS = ("xlsx", "html")
+"""Report formats written only to a file (-o): a workbook, a page with charts."""
+
+
+def _write_report_file(write: Any, built: Any, fmt: str, output: Path, lang: str) -> None:
+    try:
+        write(built, fmt, output, lang=lang)
+    except OSError as exc:
+        fail(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}")
+    click.echo(f"wrote {output}", err=True)
 
 
 MAX_TEMPLATE_BYTES = 64 * 1024

@@ -1,8 +1,9 @@
 """Periods -> reports and status: daily stats, the report model, renderers (table, markdown, json,
-csv, zh) and `monitor status`. Reads the store; never writes. See docs/architecture.md.
+csv, zh, xlsx, html) and `monitor status`. Reads the store; never writes. See docs/architecture.md.
 """
 
 from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
+from monitor.report._files import write_file
 from monitor.report._render import CSV_COLUMNS, TemplateError, render
 from monitor.report._status import render_status, site_statuses, status_json, vetoed
 
@@ -20,4 +21,5 @@ __all__ = [
     "site_statuses",
     "status_json",
     "vetoed",
+    "write_file",
 ]

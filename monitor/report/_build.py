@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 
 from monitor.models import Category, Page, PageKind
 from monitor.percent import ratio_of
+from monitor.report._annual import AnnualForm, annual_form
 from monitor.report._daily import Day, DayStats
+from monitor.report._series import DayPoint, day_points
 from monitor.rules import (
     FOREVER_MS,
     V1_MIN_DAILY_CHECKS,
@@ -290,6 +292,10 @@ class SiteReport:
     national_v1: tuple[WeekV1, ...]
     category_totals: tuple[CategoryTotal, ...]
     annual_counts: tuple[tuple[str, int], ...]
+    annual: AnnualForm | None = None
+    """The 政府网站工作年度报表 figures for the period (report/_annual.py)."""
+    days: tuple[DayPoint, ...] = ()
+    """The homepage per local day (report/_series.py), for the HTML charts."""
 
     @property
     def homepage(self) -> PageReport | None:
@@ -302,6 +308,8 @@ class Report:
     sites: tuple[SiteReport, ...]
     source: str
     """'rollups' (final rollups plus raw checks after them) or 'raw' (raw checks only)."""
+    generated_ms: int | None = None
+    """When the report was built (the `now` it was given)."""
 
 
 # -- building it ------------------------------------------------------------------------------------------
@@ -355,7 +363,7 @@ def _build(
         per_day = {row.id: days_source.page(row.id, days) for row in members}
         reading = _Reading(history, days_source, per_day, days, period, rules)
         sites.append(_site_report(reading, site, titles.get(site, site), members))
-    return Report(period, tuple(sites), "rollups" if marks else "raw")
+    return Report(period, tuple(sites), "rollups" if marks else "raw", to_ms(now))
 
 
 @dataclass(frozen=True)
@@ -433,7 +441,10 @@ def _site_report(reading: _Reading, site: str, title: str, rows: list[PageRow]) 
         (tag, history.items_published([r.id for r in rows if tag in r.tags], period.first, period.end_date))
         for tag in REPORT_TAGS
     )
-    return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged)
+    span = (period.first, period.end_date, period.start_ms, period.end_ms)
+    annual = annual_form(history, rows, title, span)
+    days = day_points(history, homepage.id, reading.days, reading.per_day[homepage.id]) if homepage else ()
+    return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged, annual, days)
 
 
 def _page_report(reading: _Reading, row: PageRow, stats: Stats) -> PageReport:

@@ -19,6 +19,7 @@ from typing import Any
 
 from monitor.percent import pct
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
+from monitor.report._series import DayPoint
 from monitor.rules import VerdictState
 
 CSV_COLUMNS = (
@@ -99,6 +100,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "timezone": p.timezone,
             "length_s": seconds(p.length_ms),
         },
+        "generated": iso(report.generated_ms, p),
         "source": report.source,
         "sites": [_site_json(site, p) for site in report.sites],
     }
@@ -122,6 +124,35 @@ def _site_json(site: SiteReport, period: Period) -> dict[str, Any]:
             for t in site.category_totals
         ],
         "annual_counts": dict(site.annual_counts),
+        "annual_form": annual_json(site),
+        "homepage_days": [_day_json(day) for day in site.days],
+    }
+
+
+def annual_json(site: SiteReport) -> dict[str, Any] | None:
+    """The 年度报表 figures: observed values by key, the form's rows in order (blank = null,
+    for the office to fill), and how many counted items were first seen late."""
+    form = site.annual
+    if form is None:
+        return None
+    return {
+        "from": form.first.isoformat(),
+        "to": form.last.isoformat(),
+        "values": dict(form.values),
+        "late_items": form.late,
+        "monthly": [{"tag": tag, "month": month, "items": n} for tag, month, n in form.monthly],
+        "rows": [{"section": section, "field": field, "value": value} for section, field, value in form.rows()],
+    }
+
+
+def _day_json(day: DayPoint) -> dict[str, Any]:
+    return {
+        "date": day.date.isoformat(),
+        "uptime_ratio": None if day.uptime_exact is None else float(day.uptime_exact),
+        "down_s": seconds(day.stats.down_ms),
+        "observed_s": seconds(day.stats.observed_ms),
+        "median_ms": day.median_ms,
+        "p95_ms": day.p95_ms,
     }
 
 
@@ -230,6 +261,7 @@ def to_text(report: Report, *, markdown: bool) -> str:
     p = report.period
     lines = [
         f"{'# ' if markdown else ''}Report {p.first} .. {p.last} ({p.timezone}), until {iso(p.end_ms, p)}",
+        f"Generated {iso(report.generated_ms, p)}",
     ]
     for site in report.sites:
         lines += ["", f"{'## ' if markdown else ''}{site.name} — {site.title}", ""]
