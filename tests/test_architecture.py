@@ -271,6 +271,10 @@ SURFACES: dict[str, set[str]] = {
     },
     "report": {
         "CSV_COLUMNS",
+        "Digest",
+        "build_digest",
+        "digest_html",
+        "digest_text",
         "Period",
         "Report",
         "ReportError",

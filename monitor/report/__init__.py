@@ -3,18 +3,23 @@ csv, zh, xlsx, html) and `monitor status`. Reads the store; never writes. See do
 """
 
 from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
+from monitor.report._digest import Digest, build_digest, digest_html, digest_text
 from monitor.report._files import write_file
 from monitor.report._render import CSV_COLUMNS, TemplateError, render
 from monitor.report._status import render_status, site_statuses, status_json, vetoed
 
 __all__ = [
     "CSV_COLUMNS",
+    "Digest",
     "Period",
     "Report",
     "ReportError",
     "Selection",
     "TemplateError",
+    "build_digest",
     "build_report",
+    "digest_html",
+    "digest_text",
     "parse_period",
     "render",
     "render_status",
