@@ -22,7 +22,7 @@ from monitor.check import Fetcher
 from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.models import Page, SystemClock
-from monitor.report import build_report, parse_period, render, render_status, site_statuses
+from monitor.report import build_report, parse_period, render, render_status, site_statuses, write_file
 from monitor.sim._history import HistorySpec, generate, site_pages
 from monitor.sim._portal import SimPortal
 from monitor.store import Store
@@ -146,6 +146,10 @@ def _summary(config: Config, plan: DemoPlan, say: Callable[[str], None]) -> None
         built = build_report(store, period, now=now, configured=config.pages())
         say(f"\n== monitor report --last {plan.days}d ==\n" + render(built, "table"))
         say("\n== monitor report --format zh ==\n" + render(built, "zh"))
+        for fmt in ("xlsx", "html"):
+            path = plan.workdir / f"report.{fmt}"
+            write_file(built, fmt, path)
+            say(f"{'workbook' if fmt == 'xlsx' else 'printable page'}: {path}")
     finally:
         store.close()
     say(
