@@ -20,6 +20,10 @@ def test_the_digest_timer_and_service_verify(tmp_path: Path, require_tool: Calla
     stub.chmod(0o755)
     service = (UNITS / "portal-monitor-digest.service").read_text()
     assert re.search(r"^ExecStart=\S+/monitor digest -c /etc/portal-monitor/config.yaml$", service, re.M)
+    # The daemon's dynamic user: another UID would re-own the state directory (the database).
+    assert re.search(r"^User=portal-monitor$", service, re.M) and re.search(
+        r"^StateDirectory=portal-monitor$", service, re.M
+    )
     (tmp_path / "portal-monitor-digest.service").write_text(
         re.sub(r"^ExecStart=\S+", f"ExecStart={stub}", service, count=1, flags=re.M)
     )
