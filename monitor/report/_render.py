@@ -53,6 +53,7 @@ CSV_COLUMNS = (
     "period_to",
     "until",
     "timezone",
+    "generated",
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
 
@@ -240,6 +241,7 @@ def to_csv(report: Report) -> str:
     for site in report.sites:
         for page in site.pages:
             row = {"site": site.name, "page": page.name, **_page_json(page, p), **when, "timezone": p.timezone}
+            row["generated"] = iso(report.generated_ms, p)
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
     return out.getvalue().rstrip("\n")
 

@@ -293,3 +293,22 @@ def test_the_page_tables_show_the_json_figures(demo: tuple[Report, dict[str, Any
     assert found["V1 周统计"] == expected_v1(data)
     assert found["栏目更新"] == expected_columns(data)
     assert found["政府网站工作年度报表"] == expected_annual(data)
+
+
+def test_every_text_format_says_period_time_zone_and_generation_time(demo: tuple[Report, dict[str, Any]]) -> None:
+    """table, markdown and csv carry the period, time zone and generation time of the json; the
+    csv rows are the json pages (the zh paragraph names the period in words, see docs)."""
+    report, data = demo
+    generated = data["generated"]
+    assert generated == "2026-07-20T08:00:00+08:00"
+    for fmt in ("table", "markdown"):
+        head = render(report, fmt).splitlines()[:2]
+        assert "2026-06-20 .. 2026-07-20 (Asia/Shanghai)" in head[0] and generated in head[1], fmt
+    rows = list(csv.DictReader(render(report, "csv", bom=False).splitlines()))
+    pages = data["sites"][0]["pages"]
+    assert len(rows) == len(pages)
+    for row, page in zip(rows, pages, strict=True):
+        assert (row["generated"], row["timezone"], row["period_from"]) == (generated, "Asia/Shanghai", "2026-06-20")
+        for key in ("visits", "failed_visits", "outages", "blips", "uptime_pct", "coverage_pct"):
+            assert row[key] == str(page[key]), key
+    assert render(report, "zh").startswith("2026年6月20日至2026年7月20日")
