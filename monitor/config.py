@@ -200,6 +200,16 @@ class Discovery(_Strict):
     max_columns: int = Field(200, ge=0, le=5000)
 
 
+class SiteIdentity(_Strict):
+    """The site's identity fields of the 政府网站工作年度报表, as the office knows them (the
+    monitor fills these cells of the form from here; it never guesses them)."""
+
+    sponsor: str | None = Field(None, min_length=1, max_length=200, description="主办单位")
+    site_code: str | None = Field(None, pattern=r"^[0-9]{10}$", description="政府网站标识码 (10 digits)")
+    icp: str | None = Field(None, min_length=1, max_length=100, description="ICP备案号")
+    police: str | None = Field(None, min_length=1, max_length=100, description="公安机关备案号")
+
+
 class SiteConfig(_Strict):
     """One portal."""
 
@@ -211,6 +221,7 @@ class SiteConfig(_Strict):
     discover: bool = True
     discovery: Discovery = Discovery()
     pages: list[PageConfig] = Field(min_length=1)
+    identity: SiteIdentity = SiteIdentity()
 
 
 class StorageConfig(_Strict):

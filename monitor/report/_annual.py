@@ -7,8 +7,8 @@ never invents a visit count or a security measure. Counting rules: docs/reports.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 from monitor.models import PageKind
@@ -19,6 +19,9 @@ SPECIAL_TAG = "专栏专题"
 INTERPRETATION_TAG = "政策解读"
 FORM_TAGS = (*INFO_TAGS, SPECIAL_TAG, INTERPRETATION_TAG)
 """Page tags the form reads; config validation warns about near misses of these."""
+
+IDENTITY_KEYS = ("sponsor", "site_code", "icp", "police")
+"""Identity fields of the form taken from config (sites[].identity), never observed."""
 
 LATE_S = 7 * 86400
 """An item first seen more than 7 days after its publish date is flagged late: it was there before
@@ -85,6 +88,13 @@ class AnnualForm:
 
     def value(self, key: str | None) -> int | str | None:
         return None if key is None else dict(self.values).get(key)
+
+    def with_values(self, known: Mapping[str, str]) -> AnnualForm:
+        """The form with identity fields the office configured (keys of IDENTITY_KEYS)."""
+        given = {key: value for key, value in known.items() if key in IDENTITY_KEYS and value}
+        if not given:
+            return self
+        return replace(self, values=tuple({**dict(self.values), **given}.items()))
 
     def rows(self) -> list[tuple[str, str, int | str | None]]:
         return [(section, field, self.value(key)) for section, field, key in FORM]

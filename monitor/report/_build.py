@@ -7,8 +7,8 @@ The clock comes in as `now`, so a period reaching into the future is clipped to 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -331,12 +331,25 @@ def build_report(
     configured: Sequence[Page] = (),
     selection: Selection = Selection(),
     rollups: bool = True,
+    identities: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Report:
     """The report for `period`. `configured` pages lend their category rules (stale_days) to the
-    columns they match; `rollups` False computes everything from raw checks (the reference)."""
+    columns they match; `rollups` False computes everything from raw checks (the reference);
+    `identities` gives per site the 年度报表 identity fields the office configured."""
     history = store.history()
     with history.snapshot():
-        return _build(store, history, period, now, configured, selection, rollups)
+        report = _build(store, history, period, now, configured, selection, rollups)
+    return _with_identities(report, identities or {})
+
+
+def _with_identities(report: Report, identities: Mapping[str, Mapping[str, str]]) -> Report:
+    sites = tuple(
+        replace(site, annual=site.annual.with_values(identities.get(site.name, {})))
+        if site.annual is not None
+        else site
+        for site in report.sites
+    )
+    return replace(report, sites=sites)
 
 
 def _build(

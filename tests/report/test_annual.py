@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.config import ConfigError, load_config
 from monitor.models import Item, Page, PageKind
 from monitor.report import build_report, parse_period, render
 from monitor.report._annual import FORM
@@ -89,3 +90,22 @@ def test_the_form_counts_by_url_and_publish_date_and_flags_late_items(store: Sto
     blank = {r["field"] for r in rows if r["value"] is None}
     assert {"网站总访问量（单位：次）", "主办单位", "安全检测评估次数（单位：次）", "办件量 总数（单位：件）"} <= blank
     assert sum(1 for _, _, key in FORM if key is None) + 4 == len(blank)  # 主办单位, 标识码, ICP, 公安: not known
+
+
+def test_identity_fields_come_from_config_only(store: Store, tmp_path: Path) -> None:
+    """sites[].identity fills 主办单位, 标识码, ICP and 公安 cells; unknown keys are ignored, and a
+    bad 标识码 is a config error with the key's path."""
+    period = parse_period(tz_name=TZ, now=Y2018 + 400 * DAY, year=2018)
+    identity = {"sponsor": "某某市人民政府办公室", "site_code": "4502000012", "icp": "桂ICP备05000001号", "x": "y"}
+    report = build_report(store, period, now=Y2018 + 400 * DAY, identities={"bureau": identity})
+    rows = {r["field"]: r["value"] for r in json.loads(render(report, "json"))["sites"][0]["annual_form"]["rows"]}
+    assert rows["主办单位"] == "某某市人民政府办公室" and rows["政府网站标识码"] == "4502000012"
+    assert rows["ICP备案号"] == "桂ICP备05000001号" and rows["公安机关备案号"] is None
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "sites:\n  - name: a\n    title: A\n    base_url: http://a.example/\n"
+        "    identity: {site_code: '45020'}\n    pages: [{name: h, url: /, kind: homepage}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"sites\[0\]\.identity\.site_code"):
+        load_config(path)
