@@ -272,7 +272,7 @@ class DigestConfig(_Strict):
     """The daily digest mail (`monitor digest`, run by systemd/portal-monitor-digest.timer)."""
 
     to: list[MailAddress] = Field(min_length=1, max_length=100)
-    sender: MailAddress = Field(alias="from")
+    sender: MailAddress
     smtp: SmtpConfig
 
 

@@ -73,7 +73,7 @@ def config(tmp_path: Path, database: Path, port: int, smtp: str) -> Path:
         f"storage: {{path: {database}}}\n"
         "sites:\n  - name: demo\n    title: 示例市交通运输局\n    base_url: http://bureau.example/\n"
         "    pages: [{name: homepage, url: /, kind: homepage}]\n"
-        "digest:\n  to: [office@bureau.example.cn, chief@bureau.example.cn]\n  from: monitor@bureau.example.cn\n"
+        "digest:\n  to: [office@bureau.example.cn, chief@bureau.example.cn]\n  sender: monitor@bureau.example.cn\n"
         f"  smtp: {{host: 127.0.0.1, port: {port}, timeout: 10s, {smtp}}}\n",
         encoding="utf-8",
     )
