@@ -11,14 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from monitor.config import FORM_TAGS
 from monitor.models import PageKind
 from monitor.store import History, PageRow, to_ms
 
-INFO_TAGS = ("概况类", "政务动态", "信息公开目录")
-SPECIAL_TAG = "专栏专题"
-INTERPRETATION_TAG = "政策解读"
-FORM_TAGS = (*INFO_TAGS, SPECIAL_TAG, INTERPRETATION_TAG)
-"""Page tags the form reads; config validation warns about near misses of these."""
+INFO_TAGS, (SPECIAL_TAG, INTERPRETATION_TAG) = FORM_TAGS[:3], FORM_TAGS[3:]
+"""Page tags the form reads (config.FORM_TAGS; config validation warns about near misses)."""
 
 IDENTITY_KEYS = ("sponsor", "site_code", "icp", "police")
 """Identity fields of the form taken from config (sites[].identity), never observed."""

@@ -109,3 +109,18 @@ def test_identity_fields_come_from_config_only(store: Store, tmp_path: Path) -> 
     )
     with pytest.raises(ConfigError, match=r"sites\[0\]\.identity\.site_code"):
         load_config(path)
+
+
+def test_a_near_miss_of_a_form_tag_is_warned(tmp_path: Path) -> None:
+    """专题专栏 (not 专栏专题) would silently count nowhere: config validation says so; exact
+    form tags and unrelated tags are not warned about."""
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "sites:\n  - name: a\n    title: A\n    base_url: http://a.example/\n"
+        "    discovery: {columns: {解读: {tags: [政策解读类]}}}\n"
+        "    pages:\n      - {name: h, url: /, kind: homepage}\n"
+        "      - {name: zt, url: /zt/, kind: column, tags: [专题专栏, 专栏专题, 首页推荐]}\n",
+        encoding="utf-8",
+    )
+    warnings = [w for w in load_config(path).warnings if "年度报表" in w]
+    assert [w.split(":")[0] + " " + w.split("'")[1] for w in warnings] == ["a/zt 专题专栏", "a/解读 政策解读类"]
