@@ -25,7 +25,9 @@ import openpyxl
 import pytest
 
 from monitor.percent import pct
-from monitor.report import Report, render, write_file
+from monitor.report import Report, build_report, parse_period, render, write_file
+from monitor.sim import HistorySpec, generate
+from monitor.store import Store
 from tests.support.reportdb import demo_db, demo_report
 
 LO_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
@@ -312,3 +314,19 @@ def test_every_text_format_says_period_time_zone_and_generation_time(demo: tuple
         for key in ("visits", "failed_visits", "outages", "blips", "uptime_pct", "coverage_pct"):
             assert row[key] == str(page[key]), key
     assert render(report, "zh").startswith("2026年6月20日至2026年7月20日")
+
+
+def test_names_from_the_site_are_escaped_in_the_page(tmp_path: Path) -> None:
+    """A site title and column names are the target's text: markup in them is shown, never run."""
+    store = Store.open(tmp_path / "m.db")
+    generate(store, HistorySpec(start=1_767_225_600, days=2, columns=3, title='<script>alert("x")</script>&amp;'))
+    store.close()
+    store = Store.open(tmp_path / "m.db", readonly=True)
+    try:
+        now = 1_767_225_600 + 2 * 86400
+        report = build_report(store, parse_period(tz_name="Asia/Shanghai", now=now, last="2d"), now=now)
+    finally:
+        store.close()
+    write_file(report, "html", tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;" in page
