@@ -280,6 +280,16 @@ def _site_code(value: str) -> str:
     return code
 
 
+class SiteIdentity(_Strict):
+    """The site's identity fields of the 政府网站工作年度报表, as the office knows them (the
+    monitor fills these cells of the form from here; it never guesses them)."""
+
+    sponsor: str | None = Field(None, min_length=1, max_length=200, description="主办单位")
+    site_code: str | None = Field(None, pattern=r"^[0-9]{10}$", description="政府网站标识码 (10 digits)")
+    icp: str | None = Field(None, min_length=1, max_length=100, description="ICP备案号")
+    police: str | None = Field(None, min_length=1, max_length=100, description="公安机关备案号")
+
+
 class SiteConfig(_Strict):
     """One portal."""
 
@@ -294,6 +304,7 @@ class SiteConfig(_Strict):
     pages: list[PageConfig] = Field(min_length=1)
     site_code: Annotated[str, AfterValidator(_site_code)] = ""
     """The 网站标识码 the site's pages must show ("" : not checked against a configured value)."""
+    identity: SiteIdentity = SiteIdentity()
 
 
 class StorageConfig(_Strict):
@@ -319,6 +330,48 @@ class IntegrityConfig(_Strict):
     """How often each homepage is fetched as other visitors (cloaking) and its linked domains looked up."""
 
 
+_ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")
+
+
+def _address(value: str) -> str:
+    """A bare mail address (local@domain.tld): no display name, no list, no control characters."""
+    if not _ADDRESS_RE.match(value):
+        raise ValueError(f"not a mail address like name@example.gov.cn: {value!r}")
+    return value
+
+
+MailAddress = Annotated[str, AfterValidator(_address)]
+
+
+class SmtpConfig(_Strict):
+    """How `monitor digest` sends mail. The password comes from a file or an environment
+    variable, never from config.yaml, and is never logged."""
+
+    host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.\-\[\]:]+$")
+    port: int = Field(465, ge=1, le=65535)
+    security: Literal["ssl", "starttls", "none"] = "ssl"
+    username: str | None = Field(None, min_length=1, max_length=320)
+    password_file: Annotated[str, AfterValidator(_no_nul)] | None = None
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout: Timeout = 30.0
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> SmtpConfig:
+        if self.password_file is not None and self.password_env is not None:
+            raise ValueError("give password_file or password_env, not both")
+        if self.username is not None and self.password_file is None and self.password_env is None:
+            raise ValueError("username needs password_file or password_env")
+        return self
+
+
+class DigestConfig(_Strict):
+    """The daily digest mail (`monitor digest`, run by systemd/portal-monitor-digest.timer)."""
+
+    to: list[MailAddress] = Field(min_length=1, max_length=100)
+    sender: MailAddress
+    smtp: SmtpConfig
+
+
 class RawConfig(_Strict):
     """The YAML document as written."""
 
@@ -330,6 +383,7 @@ class RawConfig(_Strict):
     integrity: IntegrityConfig = IntegrityConfig()
     shard: str | None = None
     """`K/N`: monitor only the sites rendezvous hashing gives shard K of N (monitor/shard.py)."""
+    digest: DigestConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -824,8 +878,29 @@ def _db_path(configured: str, base_dir: Path, state_directory: str | None) -> Pa
     return base_dir / path
 
 
+FORM_TAGS = ("概况类", "政务动态", "信息公开目录", "专栏专题", "政策解读")
+"""Column tags the 政府网站工作年度报表 counts (monitor/report/_annual.py; docs/reports.md)."""
+_FORM_TAG_STEMS = ("概况", "动态", "公开", "专栏", "专题", "解读")
+
+
+def _tag_warnings(raw: RawConfig) -> list[str]:
+    """A tag that looks like a 年度报表 tag but is not one (专题专栏, 政策解读类) counts nowhere:
+    say so, since the form would silently show 0."""
+    out = []
+    for site in raw.sites:
+        tagged = [(page.name, page.tags) for page in site.pages]
+        tagged += [(name, pin.tags) for name, pin in site.discovery.columns.items()]
+        for name, tags in tagged:
+            for tag in tags:
+                if tag not in FORM_TAGS and any(stem in tag for stem in _FORM_TAG_STEMS):
+                    out.append(
+                        f"{site.name}/{name}: tag {tag!r} is not one the 年度报表 counts ({', '.join(FORM_TAGS)})"
+                    )
+    return out
+
+
 def _warnings(raw: RawConfig) -> list[str]:
-    warnings = []
+    warnings = _tag_warnings(raw)
     for site in raw.sites:
         for page in resolve_all(raw, site):
             if page.interval_s < MIN_QUIET_INTERVAL_S:

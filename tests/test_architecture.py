@@ -296,6 +296,7 @@ SURFACES: dict[str, set[str]] = {
     },
     "report": {
         "CSV_COLUMNS",
+        "Digest",
         "FINDINGS_FORMATS",
         "Overview",
         "Period",
@@ -303,8 +304,11 @@ SURFACES: dict[str, set[str]] = {
         "ReportError",
         "Selection",
         "TemplateError",
+        "build_digest",
         "build_overview",
         "build_report",
+        "digest_html",
+        "digest_text",
         "merge_reports",
         "parse_period",
         "render",
@@ -314,6 +318,7 @@ SURFACES: dict[str, set[str]] = {
         "site_statuses",
         "status_json",
         "vetoed",
+        "write_file",
     },
     "cli": {
         "check_pages",

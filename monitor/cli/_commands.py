@@ -156,7 +156,10 @@ def report_for(config: Config, store: Store, period: Period, now: float, selecti
     """The report for `period`, listing every configured page (with no data where nothing was
     observed); discovered columns keep the rules config gives them."""
     configured = monitored_pages(config, store.pages(include_removed=True))
-    return build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+    identities = {site.name: site.identity.model_dump(exclude_none=True) for site in config.sites}
+    return build_report(
+        store, period, now=now, configured=configured, selection=selection, rollups=not raw, identities=identities
+    )
 
 
 def shards_report_for(

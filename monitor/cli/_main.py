@@ -564,10 +564,17 @@ def db_migrate(config_path: Path) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "markdown", "json", "csv", "zh"]),
+    type=click.Choice(["table", "markdown", "json", "csv", "zh", "xlsx", "html"]),
     default="table",
     show_default=True,
-    help="zh: the Chinese paragraph for the 政府信息公开工作年度报告.",
+    help="zh: the Chinese paragraph for the 政府信息公开工作年度报告; xlsx and html need -o FILE.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default="zh",
+    show_default=True,
+    help="Language of the xlsx and html headers.",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 @click.option("--template", type=click.Path(path_type=Path), help="string.Template file for --format zh.")
@@ -601,6 +608,7 @@ def report(
     bom: bool,
     overview: bool,
     shard: Shard | None,
+    lang: str,
 ) -> None:
     """Uptime, outages, national rule V1 and column freshness for a period of local dates.
 
@@ -610,11 +618,23 @@ def report(
       monitor report --month 2018-12 --format markdown
       monitor report --from 2018-01-01 --to 2018-06-30 --site liuzhou-jtj --format json
       monitor report --last 24h --page homepage
+      monitor report --year 2018 --format xlsx -o 2018.xlsx   workbook with the 年度报表 sheet
+      monitor report --last 30d --format html -o report.html  printable page with charts
     """
     from monitor.cli._commands import overview_for, shards_report_for
     from monitor.cli._commands import report_for as build
-    from monitor.report import ReportError, Selection, TemplateError, parse_period, render, render_overview
+    from monitor.report import (
+        ReportError,
+        Selection,
+        TemplateError,
+        parse_period,
+        render,
+        render_overview,
+        write_file,
+    )
 
+    if fmt in FILE_FORMATS and output is None:
+        fail(f"--format {fmt} writes a file: give -o FILE")
     config = load(config_path, shard)
     now = time.time()
     text_template = _read_template(template, fmt)
@@ -643,6 +663,9 @@ def report(
                 built = build(config, store, period, now, Selection(sites, pages), raw=raw)
             if overview:
                 text = render_overview(overview_for(config, stores, built, now), fmt, bom=bom)
+        if fmt in FILE_FORMATS and output is not None and not overview:
+            _write_report_file(write_file, built, fmt, output, lang)
+            return
         if not overview:
             text = render(built, fmt, text_template, bom=bom)
     except ReportError as exc:
@@ -670,6 +693,59 @@ def _database_paths(specs: tuple[str, ...]) -> list[Path]:
         else:
             paths.append(Path(spec))
     return list(dict.fromkeys(paths))
+
+
+FILE_FORMATS = ("xlsx", "html")
+"""Report formats written only to a file (-o): a workbook, a page with charts."""
+
+
+def _write_report_file(write: Any, built: Any, fmt: str, output: Path, lang: str) -> None:
+    try:
+        write(built, fmt, output, lang=lang)
+    except OSError as exc:
+        fail(f"cannot write {output}: {getattr(exc, 'strerror', None) or exc}")
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the plain-text digest instead of mailing it.")
+def digest(config_path: Path, db_path: Path | None, to_stdout: bool) -> None:
+    """The daily digest: per site the homepage's unreachable visits (last 24 h) and 7-day rate
+    with its early-warning state, outages, items published, stale and blank columns. Mailed to
+    the `digest:` recipients of config.yaml (exit 1 when sending fails), or printed with --stdout.
+    """
+    from monitor.cli._commands import report_for as build
+    from monitor.cli._mail import MailError, message, send
+    from monitor.report import Selection, build_digest, digest_html, digest_text, parse_period
+
+    config = load(config_path)
+    if not to_stdout and config.raw.digest is None:
+        fail(f"{config_path}: no digest: section (recipients and SMTP server); use --stdout to print it")
+    now = time.time()
+    store = open_store(config, readonly=True, path=db_path)
+    with database_errors(store.path):
+        day, week = (
+            build(
+                config,
+                store,
+                parse_period(tz_name=config.raw.timezone, now=now, last=last),
+                now,
+                Selection(),
+                raw=False,
+            )
+            for last in ("24h", "7d")
+        )
+        made = build_digest(day, week)
+    if to_stdout or config.raw.digest is None:
+        click.echo(printable(digest_text(made)), nl=False)
+        return
+    try:
+        send(config.raw.digest, message(config.raw.digest, made.subject, digest_text(made), digest_html(made)))
+    except MailError as exc:
+        fail(str(exc), EXIT_NOT_UP)
+    click.echo(f"digest sent to {', '.join(config.raw.digest.to)}", err=True)
 
 
 MAX_TEMPLATE_BYTES = 64 * 1024

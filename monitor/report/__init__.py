@@ -1,8 +1,10 @@
 """Periods -> reports and status: daily stats, the report model, renderers (table, markdown, json,
-csv, zh) and `monitor status`. Reads the store; never writes. See docs/architecture.md.
+csv, zh, xlsx, html) and `monitor status`. Reads the store; never writes. See docs/architecture.md.
 """
 
 from monitor.report._build import Period, Report, ReportError, Selection, build_report, parse_period
+from monitor.report._digest import Digest, build_digest, digest_html, digest_text
+from monitor.report._files import write_file
 from monitor.report._findings import FORMATS as FINDINGS_FORMATS
 from monitor.report._findings import render_findings
 from monitor.report._merge import merge_reports
@@ -13,14 +15,18 @@ from monitor.report._status import render_status, site_statuses, status_json, ve
 __all__ = [
     "CSV_COLUMNS",
     "FINDINGS_FORMATS",
+    "Digest",
     "Overview",
     "Period",
     "Report",
     "ReportError",
     "Selection",
     "TemplateError",
+    "build_digest",
     "build_overview",
     "build_report",
+    "digest_html",
+    "digest_text",
     "merge_reports",
     "parse_period",
     "render",
@@ -30,4 +36,5 @@ __all__ = [
     "site_statuses",
     "status_json",
     "vetoed",
+    "write_file",
 ]

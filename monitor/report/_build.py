@@ -8,17 +8,19 @@ The clock comes in as `now`, so a period reaching into the future is clipped to 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from monitor.models import Category, Page, PageKind
 from monitor.percent import ratio_of
+from monitor.report._annual import AnnualForm, annual_form
 from monitor.report._daily import Day, DayStats
 from monitor.report._findings import IntegritySummary, integrity_summaries
 from monitor.report._links import LinkReport, link_report
+from monitor.report._series import DayPoint, day_points
 from monitor.rules import (
     FOREVER_MS,
     V1_MIN_DAILY_CHECKS,
@@ -293,6 +295,10 @@ class SiteReport:
     national_v1: tuple[WeekV1, ...]
     category_totals: tuple[CategoryTotal, ...]
     annual_counts: tuple[tuple[str, int], ...]
+    annual: AnnualForm | None = None
+    """The 政府网站工作年度报表 figures for the period (report/_annual.py)."""
+    days: tuple[DayPoint, ...] = ()
+    """The homepage per local day (report/_series.py), for the HTML charts."""
     links: LinkReport | None = None
     """链接可用性 over the period (None: the site has no link pass)."""
     integrity: IntegritySummary | None = None
@@ -309,6 +315,8 @@ class Report:
     sites: tuple[SiteReport, ...]
     source: str
     """'rollups' (final rollups plus raw checks after them) or 'raw' (raw checks only)."""
+    generated_ms: int | None = None
+    """When the report was built (the `now` it was given)."""
 
 
 # -- building it ------------------------------------------------------------------------------------------
@@ -330,12 +338,25 @@ def build_report(
     configured: Sequence[Page] = (),
     selection: Selection = Selection(),
     rollups: bool = True,
+    identities: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Report:
     """The report for `period`. `configured` pages lend their category rules (stale_days) to the
-    columns they match; `rollups` False computes everything from raw checks (the reference)."""
+    columns they match; `rollups` False computes everything from raw checks (the reference);
+    `identities` gives per site the 年度报表 identity fields the office configured."""
     history = store.history()
     with history.snapshot():
-        return _build(store, history, period, now, configured, selection, rollups)
+        report = _build(store, history, period, now, configured, selection, rollups)
+    return _with_identities(report, identities or {})
+
+
+def _with_identities(report: Report, identities: Mapping[str, Mapping[str, str]]) -> Report:
+    sites = tuple(
+        replace(site, annual=site.annual.with_values(identities.get(site.name, {})))
+        if site.annual is not None
+        else site
+        for site in report.sites
+    )
+    return replace(report, sites=sites)
 
 
 def _build(
@@ -365,7 +386,7 @@ def _build(
         sites.append(dataclasses.replace(built, links=link_report(store, site, days)))
     summaries = integrity_summaries(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
     sites = [dataclasses.replace(s, integrity=summary) for s, summary in zip(sites, summaries, strict=True)]
-    return Report(period, tuple(sites), "rollups" if marks else "raw")
+    return Report(period, tuple(sites), "rollups" if marks else "raw", to_ms(now))
 
 
 @dataclass(frozen=True)
@@ -443,7 +464,10 @@ def _site_report(reading: _Reading, site: str, title: str, rows: list[PageRow]) 
         (tag, history.items_published([r.id for r in rows if tag in r.tags], period.first, period.end_date))
         for tag in REPORT_TAGS
     )
-    return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged)
+    span = (period.first, period.end_date, period.start_ms, period.end_ms)
+    annual = annual_form(history, rows, title, span)
+    days = day_points(history, homepage.id, reading.days, reading.per_day[homepage.id]) if homepage else ()
+    return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged, annual, days)
 
 
 def _page_report(reading: _Reading, row: PageRow, stats: Stats) -> PageReport:

@@ -21,6 +21,7 @@ from monitor.percent import pct
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
 from monitor.report._findings import summary_json, summary_lines, summary_zh
 from monitor.report._links import CSV_LINK_COLUMNS, link_csv, link_json, link_rows, links_zh
+from monitor.report._series import DayPoint
 from monitor.rules import VerdictState
 
 CSV_COLUMNS = (
@@ -58,6 +59,7 @@ CSV_COLUMNS = (
     "integrity_open_high",
     "integrity_open_low",
     "identity_missing",
+    "generated",
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
 
@@ -105,6 +107,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "timezone": p.timezone,
             "length_s": seconds(p.length_ms),
         },
+        "generated": iso(report.generated_ms, p),
         "source": report.source,
         "sites": [_site_json(site, p) for site in report.sites],
     }
@@ -130,6 +133,35 @@ def _site_json(site: SiteReport, period: Period) -> dict[str, Any]:
         "annual_counts": dict(site.annual_counts),
         "links": link_json(site.links),
         "integrity": summary_json(site.integrity, period.tz) if site.integrity is not None else None,
+        "annual_form": annual_json(site),
+        "homepage_days": [_day_json(day) for day in site.days],
+    }
+
+
+def annual_json(site: SiteReport) -> dict[str, Any] | None:
+    """The 年度报表 figures: observed values by key, the form's rows in order (blank = null,
+    for the office to fill), and how many counted items were first seen late."""
+    form = site.annual
+    if form is None:
+        return None
+    return {
+        "from": form.first.isoformat(),
+        "to": form.last.isoformat(),
+        "values": dict(form.values),
+        "late_items": form.late,
+        "monthly": [{"tag": tag, "month": month, "items": n} for tag, month, n in form.monthly],
+        "rows": [{"section": section, "field": field, "value": value} for section, field, value in form.rows()],
+    }
+
+
+def _day_json(day: DayPoint) -> dict[str, Any]:
+    return {
+        "date": day.date.isoformat(),
+        "uptime_ratio": None if day.uptime_exact is None else float(day.uptime_exact),
+        "down_s": seconds(day.stats.down_ms),
+        "observed_s": seconds(day.stats.observed_ms),
+        "median_ms": day.median_ms,
+        "p95_ms": day.p95_ms,
     }
 
 
@@ -226,6 +258,7 @@ def to_csv(report: Report) -> str:
                 **links,
                 **_integrity_csv(site),
             }
+            row["generated"] = iso(report.generated_ms, p)
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
     return out.getvalue().rstrip("\n")
 
@@ -260,6 +293,7 @@ def to_text(report: Report, *, markdown: bool) -> str:
     p = report.period
     lines = [
         f"{'# ' if markdown else ''}Report {p.first} .. {p.last} ({p.timezone}), until {iso(p.end_ms, p)}",
+        f"Generated {iso(report.generated_ms, p)}",
     ]
     for site in report.sites:
         lines += ["", f"{'## ' if markdown else ''}{site.name} — {site.title}", ""]

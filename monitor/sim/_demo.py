@@ -25,7 +25,15 @@ from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.links import LinkRunner
 from monitor.models import Page, SystemClock
-from monitor.report import build_report, parse_period, render, render_findings, render_status, site_statuses
+from monitor.report import (
+    build_report,
+    parse_period,
+    render,
+    render_findings,
+    render_status,
+    site_statuses,
+    write_file,
+)
 from monitor.sim._history import HistorySpec, generate, site_pages
 from monitor.sim._portal import SimPortal
 from monitor.store import Store, load_findings
@@ -178,6 +186,10 @@ def _summary(config: Config, plan: DemoPlan, say: Callable[[str], None]) -> None
         say("\n== monitor report --format zh ==\n" + render(built, "zh"))
         rows = load_findings(store, open_only=True)
         say("\n== monitor findings --open ==\n" + render_findings(rows, "table", config.timezone))
+        for fmt in ("xlsx", "html"):
+            path = plan.workdir / f"report.{fmt}"
+            write_file(built, fmt, path)
+            say(f"{'workbook' if fmt == 'xlsx' else 'printable page'}: {path}")
     finally:
         store.close()
     say(

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from monitor.models import RESULT_CODES, Result
 from monitor.rules import FOREVER_MS, STAT_FIELDS, Check, PageHistory, Span, Stats
 
 _STAT_COLUMNS = ", ".join(STAT_FIELDS)
@@ -184,3 +185,42 @@ class History:
             "SELECT count(*) FROM items WHERE page_id = ? AND first_seen <= ?", (page_id, until_ms / 1000)
         ).fetchone()
         return int(row[0])
+
+    # -- for the annual form, the HTML charts and the digest (issue 15) --------------------------
+
+    def items_by_month(self, page_ids: Sequence[int], first: date, last: date) -> dict[str, int]:
+        """Distinct item URLs of these pages published in [first, last], per 'YYYY-MM' month."""
+        if not page_ids:
+            return {}
+        marks = ", ".join("?" for _ in page_ids)
+        rows = self._conn.execute(
+            f"SELECT substr(published, 1, 7), count(DISTINCT url) FROM items WHERE page_id IN ({marks}) "
+            "AND published >= ? AND published <= ? GROUP BY 1",
+            (*page_ids, first.isoformat(), last.isoformat()),
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def items_seen_late(self, page_ids: Sequence[int], first: date, last: date, late_s: float) -> int:
+        """Distinct item URLs published in [first, last] that the monitor first saw more than
+        `late_s` after the end of their publish date (the day is read as UTC+14, the latest
+        any clock shows it, so a time zone never makes an item late)."""
+        if not page_ids:
+            return 0
+        marks = ", ".join("?" for _ in page_ids)
+        row = self._conn.execute(
+            "SELECT count(*) FROM (SELECT min(first_seen) AS seen, min(published) AS published FROM items "
+            f"WHERE page_id IN ({marks}) AND published >= ? AND published <= ? GROUP BY url) "
+            "WHERE seen > CAST(strftime('%s', published) AS INTEGER) + 86400 + 14 * 3600 + ?",
+            (*page_ids, first.isoformat(), last.isoformat(), late_s),
+        ).fetchone()
+        return int(row[0])
+
+    def latencies(self, page_id: int, a: int, b: int) -> list[tuple[int, int]]:
+        """(ts_ms, duration_ms) of the page's successful checks in [a, b), oldest first: the raw
+        checks that remain (retention prunes them; a day without them has no latency figures)."""
+        rows = self._conn.execute(
+            "SELECT ts_ms, duration_ms FROM checks WHERE page_id = ? AND ts_ms >= ? AND ts_ms < ? AND result = ? "
+            "ORDER BY ts_ms",
+            (page_id, a, b, RESULT_CODES[Result.UP]),
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]

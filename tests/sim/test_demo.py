@@ -54,6 +54,9 @@ def test_demo_shows_history_a_live_outage_status_and_reports(tmp_path: Path) -> 
     )
     assert live_outages == [(1,)]
     assert (tmp_path / "config.yaml").exists()
+    assert f"workbook: {tmp_path / 'report.xlsx'}" in out and f"printable page: {tmp_path / 'report.html'}" in out
+    assert (tmp_path / "report.xlsx").read_bytes()[:2] == b"PK"
+    assert "监测报告" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def test_the_demo_config_gives_every_page_its_own_url_and_its_history_s_state(tmp_path: Path) -> None:

@@ -3,9 +3,10 @@ incremental vacuum between them, and reports over the pruned range do not change
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from monitor.report import build_report, parse_period
+from monitor.report import Report, build_report, parse_period
 from monitor.sim import HistorySpec, generate
 from monitor.store._retention import IncrementalVacuum, Prune
 from monitor.store._store import Store
@@ -13,6 +14,16 @@ from monitor.store._writer import WriterSettings
 
 START = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai
 SPEC = HistorySpec(start=START, days=12, columns=2, interval_s=120, seed=7)
+
+
+def kept_by_rollups(report: Report) -> Report:
+    """The report without the daily latency quantiles: they come from raw checks only (the HTML
+    chart shows a pruned day as a gap, docs/reports.md); everything else must survive a prune."""
+    sites = tuple(
+        replace(site, days=tuple(replace(day, median_ms=None, p95_ms=None) for day in site.days))
+        for site in report.sites
+    )
+    return replace(report, sites=sites)
 
 
 def test_prune_keeps_what_reports_need(tmp_path: Path) -> None:
@@ -37,7 +48,7 @@ def test_prune_keeps_what_reports_need(tmp_path: Path) -> None:
         assert oldest >= min(cutoff_ms, mark.hourly_until_ms) - 1 and kept_before >= 1
     assert len(steps) > 20 and max(steps) < 1.0
     assert store.file_pages()[2] == 0  # every freed page given back
-    assert build_report(store, period, now=now) == before
+    assert kept_by_rollups(build_report(store, period, now=now)) == kept_by_rollups(before)
     assert all(c.rows == 0 for c in store.prune_candidates(now, retention))
     store.close()
 

@@ -1,0 +1,205 @@
+"""`monitor digest` against a real SMTP server (aiosmtpd on 127.0.0.1): the mail arrives with a
+correctly encoded Chinese subject and UTF-8 text and HTML parts, over plain SMTP with a login
+and over STARTTLS; the password is never printed; a refusing or absent server is one line and
+exit status 1; `--stdout` prints the text. The digest's numbers equal the reports' JSON."""
+
+from __future__ import annotations
+
+import email
+import json
+import ssl
+import time
+from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from click.testing import CliRunner, Result
+
+from monitor.cli._main import cli
+from monitor.report import build_digest, digest_text, render
+from monitor.sim import HistorySpec, generate
+from monitor.store import Store
+from tests.support.certs import write_certs
+from tests.support.ports import closed_port, free_port
+from tests.support.reportdb import demo_db, demo_report
+
+SECRET = "s3cret-pw"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message, or refuses every recipient."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server: Any, session: Session, envelope: Envelope, address: str, options: Any) -> str:
+        if self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        self.raw.append(raw)
+        self.messages.append(email.message_from_bytes(raw, policy=default_policy))  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+
+def authenticate(server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data.login == b"monitor" and data.password == SECRET.encode()
+    return AuthResult(success=ok)
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight days of demo history up to now (the command reads the real clock)."""
+    path = tmp_path_factory.mktemp("digest") / "monitor.db"
+    store = Store.open(path)
+    generate(store, HistorySpec(start=time.time() - 8 * 86400, days=8, seed=7))
+    store.close()
+    return path
+
+
+def config(tmp_path: Path, database: Path, port: int, smtp: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"storage: {{path: {database}}}\n"
+        "sites:\n  - name: demo\n    title: 示例市交通运输局\n    base_url: http://bureau.example/\n"
+        "    pages: [{name: homepage, url: /, kind: homepage}]\n"
+        "digest:\n  to: [office@bureau.example.cn, chief@bureau.example.cn]\n  sender: monitor@bureau.example.cn\n"
+        f"  smtp: {{host: 127.0.0.1, port: {port}, timeout: 10s, {smtp}}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, ["digest", "-c", str(path), *args], env=env)
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler, port = Inbox(), free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, authenticator=authenticate, auth_require_tls=False
+    )
+    controller.start()
+    yield handler, port
+    controller.stop()
+
+
+def test_the_mail_arrives_with_chinese_subject_and_body(
+    inbox: tuple[Inbox, int], tmp_path: Path, database: Path
+) -> None:
+    handler, port = inbox
+    path = config(tmp_path, database, port, "security: none, username: monitor, password_env: DIGEST_PW")
+    result = run(path, env={"DIGEST_PW": SECRET})
+    assert result.exit_code == 0, result.output
+    assert SECRET not in result.output
+    (mail,) = handler.messages
+    assert mail["Subject"].startswith("网站监测日报 ")
+    assert b"Subject: =?utf-8?b?" in handler.raw[0] and handler.raw[0].isascii()  # RFC 2047, base64 bodies
+    assert mail["To"] == "office@bureau.example.cn, chief@bureau.example.cn"
+    text = mail.get_body(("plain",))
+    page = mail.get_body(("html",))
+    assert text is not None and page is not None
+    assert text.get_content_charset() == "utf-8" and page.get_content_charset() == "utf-8"
+    body = text.get_content()
+    assert "【示例市交通运输局】" in body and "近7天不可访问率" in body and "Asia/Shanghai" in body
+    assert "示例市交通运输局" in page.get_content()
+
+
+def test_starttls_with_the_password_from_a_file(tmp_path: Path, database: Path) -> None:
+    (tmp_path / "certs").mkdir()
+    certs = write_certs(tmp_path / "certs")
+    cert, key = certs.pairs["valid"]
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    handler, port = Inbox(), free_port()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=tls, require_starttls=True, authenticator=authenticate
+    )
+    controller.start()
+    try:
+        (tmp_path / "pw").write_text(SECRET + "\n", encoding="utf-8")
+        smtp = f"security: starttls, username: monitor, password_file: {tmp_path / 'pw'}"
+        result = run(config(tmp_path, database, port, smtp), env={"SSL_CERT_FILE": str(certs.ca)})
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert len(handler.messages) == 1
+
+
+def test_a_refusing_server_is_one_line_and_exit_1(tmp_path: Path, database: Path) -> None:
+    handler, port = Inbox(refuse=True), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        result = run(config(tmp_path, database, port, "security: none"))
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: SMTP server 127.0.0.1:{port} refused every recipient: 550 5.1.1 mailbox unavailable"
+    ]
+
+
+def test_no_server_and_a_chinese_password_are_one_line(
+    inbox: tuple[Inbox, int], tmp_path: Path, database: Path
+) -> None:
+    port = closed_port()
+    result = run(config(tmp_path, database, port, "security: none"))
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert f"cannot send the digest via 127.0.0.1:{port}" in result.output
+    _, good = inbox
+    path = config(tmp_path, database, good, "security: none, username: monitor, password_env: DIGEST_PW")
+    chinese = run(path, env={"DIGEST_PW": "口令"})
+    assert chinese.exit_code == 1 and chinese.output.strip().splitlines() == [
+        f"error: cannot log in to 127.0.0.1:{good}: SMTP AUTH takes an ASCII username and password"
+    ]
+
+
+def test_stdout_and_a_config_without_digest(tmp_path: Path, database: Path) -> None:
+    path = config(tmp_path, database, 25, "security: none")
+    printed = run(path, "--stdout")
+    assert printed.exit_code == 0 and printed.output.startswith("网站监测日报 ")
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(path.read_text(encoding="utf-8").split("digest:")[0], encoding="utf-8")
+    result = run(bare)
+    assert result.exit_code == 2 and "no digest: section" in result.output
+
+
+@pytest.mark.parametrize(
+    ("smtp", "message"),
+    [
+        ("security: none, username: monitor", "username needs password_file or password_env"),
+        ("security: tls", "security"),
+        ("port: 0", "port"),
+    ],
+)
+def test_bad_digest_config_is_reported_with_its_key(tmp_path: Path, database: Path, smtp: str, message: str) -> None:
+    result = run(config(tmp_path, database, 25, smtp), "--stdout")
+    assert result.exit_code == 2 and "digest.smtp" in result.output and message in result.output
+
+
+def test_the_digest_numbers_are_the_reports(tmp_path: Path) -> None:
+    """On the fixed-clock demo: the last day's failed visits and outages, the 7-day rate."""
+    path = demo_db(tmp_path / "monitor.db")
+    day, week = demo_report(path, "24h"), demo_report(path, "7d")
+    made = build_digest(day, week)
+    day_home = json.loads(render(day, "json"))["sites"][0]["pages"][0]
+    week_home = json.loads(render(week, "json"))["sites"][0]["pages"][0]
+    (site,) = made.sites
+    assert (site.unreachable_day, site.visits_day) == (day_home["failed_visits"], day_home["visits"])
+    assert (site.unreachable_week, site.visits_week) == (week_home["failed_visits"], week_home["visits"])
+    assert len(site.outages) == day_home["outages"]
+    text = digest_text(made)
+    assert f"近24小时 {day_home['failed_visits']} 次（共访问 {day_home['visits']} 次）" in text
+    assert "统计时段：2026-07-19T08:00:00+08:00 至 2026-07-20T08:00:00+08:00（Asia/Shanghai）" in text
