@@ -282,10 +282,10 @@ def _site_code(value: str) -> str:
 
 class SiteIdentity(_Strict):
     """The site's identity fields of the 政府网站工作年度报表, as the office knows them (the
-    monitor fills these cells of the form from here; it never guesses them)."""
+    monitor fills these cells of the form from here; it never guesses them). The 网站标识码 is
+    the site's `site_code`, which the integrity checks also compare with the page."""
 
     sponsor: str | None = Field(None, min_length=1, max_length=200, description="主办单位")
-    site_code: str | None = Field(None, pattern=r"^[0-9]{10}$", description="政府网站标识码 (10 digits)")
     icp: str | None = Field(None, min_length=1, max_length=100, description="ICP备案号")
     police: str | None = Field(None, min_length=1, max_length=100, description="公安机关备案号")
 

@@ -21,7 +21,7 @@ import click
 import yaml
 
 from monitor.check import CheckOutcome, Fetcher, Previous, run_check
-from monitor.config import Config, site_base_url
+from monitor.config import Config, SiteConfig, site_base_url
 from monitor.extract import extract_document
 from monitor.logs import redact
 from monitor.models import Category, Column, Extraction, Page, PageKind, Result, SystemClock
@@ -156,7 +156,13 @@ def report_for(config: Config, store: Store, period: Period, now: float, selecti
     """The report for `period`, listing every configured page (with no data where nothing was
     observed); discovered columns keep the rules config gives them."""
     configured = monitored_pages(config, store.pages(include_removed=True))
-    identities = {site.name: site.identity.model_dump(exclude_none=True) for site in config.sites}
+    identities = {
+        site.name: {
+            **site.identity.model_dump(exclude_none=True),
+            **({"site_code": site.site_code} if site.site_code else {}),
+        }
+        for site in config.sites
+    }
     return build_report(
         store, period, now=now, configured=configured, selection=selection, rollups=not raw, identities=identities
     )
@@ -192,6 +198,12 @@ def overview_for(config: Config, stores: Sequence[Store], report: Report, now: f
 
 
 # -- extract -------------------------------------------------------------------------------------
+
+
+def _identity(site: SiteConfig) -> dict[str, str]:
+    """The 年度报表 identity fields configured for a site; its 网站标识码 is the site's `site_code`."""
+    fields = site.identity.model_dump(exclude_none=True)
+    return {**fields, "site_code": site.site_code} if site.site_code else fields
 
 
 def adhoc_page(url: str, kind: PageKind = PageKind.COLUMN) -> Page:

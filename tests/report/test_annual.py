@@ -104,10 +104,10 @@ def test_identity_fields_come_from_config_only(store: Store, tmp_path: Path) -> 
     path = tmp_path / "config.yaml"
     path.write_text(
         "sites:\n  - name: a\n    title: A\n    base_url: http://a.example/\n"
-        "    identity: {site_code: '45020'}\n    pages: [{name: h, url: /, kind: homepage}]\n",
+        "    site_code: '45020'\n    pages: [{name: h, url: /, kind: homepage}]\n",
         encoding="utf-8",
     )
-    with pytest.raises(ConfigError, match=r"sites\[0\]\.identity\.site_code"):
+    with pytest.raises(ConfigError, match=r"sites\[0\]\.site_code"):
         load_config(path)
 
 
