@@ -39,7 +39,7 @@ def test_import_writes_the_good_rows_and_reports_each_bad_one(tmp_path: Path) ->
     assert result.exit_code == 1, result.output
     assert "3 sites added, 0 updated, 3 rows left out" in result.output
     assert "line 4: homepage URL: not an http(s) URL: 'ftp://x.example/'" in result.output
-    assert "line 5: site_code: 网站标识码 must be 10 digits or bm and 8 digits, got '12345'" in result.output
+    assert "line 5: site_code: a 网站标识码 is 10 digits or bm + 8 digits, got '12345'" in result.output
     assert "line 6: site 'jtj' is on an earlier line too" in result.output
     loaded = load_config(config)
     assert [s.name for s in loaded.sites] == ["main", "jtj", "gaj", "sfj"]
