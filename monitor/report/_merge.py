@@ -31,4 +31,6 @@ def merge_reports(reports: Sequence[Report], names: Sequence[str]) -> Report:
             seen[site.name] = name
     sites = sorted((site for report in reports for site in report.sites), key=lambda s: s.name)
     sources = {report.source for report in reports}
-    return Report(first.period, tuple(sites), sources.pop() if len(sources) == 1 else "mixed")
+    generated = [report.generated_ms for report in reports if report.generated_ms is not None]
+    source = sources.pop() if len(sources) == 1 else "mixed"
+    return Report(first.period, tuple(sites), source, max(generated) if generated else None)
