@@ -12,12 +12,6 @@ from monitor.store._queries import to_ms
 from monitor.store._schema import ERROR_KIND_CODES, RESULT_CODES
 from monitor.store._writer import Statement
 
-_RESULTS_BY_CODE = {code: result for result, code in RESULT_CODES.items()}
-_KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
-
-
-# -- write operations ---------------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class CheckRow:

@@ -1,17 +1,11 @@
-"""Rows read back from the database: page state, open outages, stored checks, monitored pages."""
+"""Rows read back from the database: open outages, stored checks, monitored pages (a page's state
+is `_ops.PageStateRow`, the same row written and read back)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from monitor.models import ErrorKind, Result
-from monitor.store._schema import ERROR_KIND_CODES, RESULT_CODES
-
-_RESULTS_BY_CODE = {code: result for result, code in RESULT_CODES.items()}
-_KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
-
-
-# -- rows read back -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,13 @@ from monitor.store._ops import (
     PageStateRow,
 )
 from monitor.store._queries import History, to_ms
-from monitor.store._retention import IncrementalVacuum, Prune, PruneCandidate, prune_candidates
-from monitor.store._rollup import RollupTick
+from monitor.store._retention import PruneCandidate, prune_candidates
 from monitor.store._rows import OpenOutage, PageRow, StoredCheck
 from monitor.store._schema import ERROR_KIND_CODES, RESULT_CODES, build_migrations
-from monitor.store._writer import Statement, Task, WriteOp, Writer, WriterSettings, WriterStats, run_task
+from monitor.store._writer import Statement, Task, WriteOp, Writer, WriterSettings, run_task
 
 log = logging.getLogger("monitor.store")
 
-__all__ = ["IncrementalVacuum", "Prune", "RollupTick", "Store", "StoreError", "WriterSettings", "WriterStats"]
 
 _RESULTS_BY_CODE = {code: result for result, code in RESULT_CODES.items()}
 _KINDS_BY_CODE = {code: kind for kind, code in ERROR_KIND_CODES.items()}
