@@ -125,9 +125,11 @@ async def steps(daemon: Daemon, db: Path, sim: SimPortal, asked: list[str]) -> N
     sim.fault("integrity:new_domain", "/")
     events = "SELECT kind, page, target FROM integrity_events WHERE kind = 'new_domain'"
     await until(lambda: ("new_domain", home, "new-partner.invalid") in db_rows(db, events), "the new-domain event")
+    # The lookup runs on the integrity sweep, not the page check: wait for it before the page changes.
+    await until(lambda: "new-partner.invalid" in asked, "the sweep looking the new domain up")
     sim.fault("integrity:lapsed_domain", "/")
     await until(lambda: ("lapsed_domain", "high", "nxdomain", LAPSED) in open_findings(db), "the lapsed domain")
-    assert "new-partner.invalid" in asked  # looked up, UNKNOWN (a timeout): never a finding
+    # new-partner.invalid was looked up and answered UNKNOWN (a timeout): never a finding.
     assert not any(target == "new-partner.invalid" for *_, target in open_findings(db))
     sim.fault("integrity:referer_cloak", "/")
     cloaked = ("cloaking", "high", "search_referer:offsite", "casino-portal.invalid")
