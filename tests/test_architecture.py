@@ -181,6 +181,8 @@ SURFACES: dict[str, set[str]] = {
     },
     "extract": {
         "CHALLENGE_MAX_BYTES",
+        "body_mentions_not_found",
+        "title_says_not_found",
         "challenge_vendor",
         "decode",
         "extract",
