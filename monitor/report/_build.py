@@ -351,12 +351,17 @@ def build_report(
 
 def _with_identities(report: Report, identities: Mapping[str, Mapping[str, str]]) -> Report:
     sites = tuple(
-        replace(site, annual=site.annual.with_values(identities.get(site.name, {})))
+        replace(site, annual=site.annual.with_identity(identities.get(site.name, {}), _shown(site)))
         if site.annual is not None
         else site
         for site in report.sites
     )
     return replace(report, sites=sites)
+
+
+def _shown(site: SiteReport) -> Mapping[str, str]:
+    """The identity values the site's homepage showed at its latest integrity reading."""
+    return site.integrity.shown if site.integrity is not None else {}
 
 
 def _build(

@@ -12,7 +12,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from monitor.integrity import Element, Kind, Level, SiteState
@@ -106,6 +106,8 @@ class IntegritySummary:
     events: Counter[str]
     identity: dict[Element, bool] | None
     """Identity elements the homepage carried at its latest reading (None: never inspected)."""
+    shown: dict[str, str] = field(default_factory=dict)
+    """The 年度报表 identity values that reading showed (主办单位, 标识码, ICP, 公安备案), by form key."""
 
     @property
     def open_high(self) -> int:
@@ -130,7 +132,8 @@ def integrity_summaries(store: Store, sites: Sequence[str], start: float, end: f
         events = Counter(e.event.kind.value for e in load_events(store, site=site, since=start) if e.ts < end)
         state = states.get(ids.get(site, -1), SiteState())
         identity = state.identity.present() if state.identity is not None else None
-        summaries.append(IntegritySummary(site, open_rows, resolved, events, identity))
+        shown = state.identity.form_values() if state.identity is not None else {}
+        summaries.append(IntegritySummary(site, open_rows, resolved, events, identity, shown))
     return summaries
 
 

@@ -149,6 +149,7 @@ def annual_json(site: SiteReport) -> dict[str, Any] | None:
         "to": form.last.isoformat(),
         "values": dict(form.values),
         "late_items": form.late,
+        "observed_identity": list(form.observed),
         "monthly": [{"tag": tag, "month": month, "items": n} for tag, month, n in form.monthly],
         "rows": [{"section": section, "field": field, "value": value} for section, field, value in form.rows()],
     }
