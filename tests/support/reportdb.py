@@ -60,31 +60,32 @@ def _homepage_pass(at: float, broken: tuple[str, ...]) -> LinkPassRecorded:
     return LinkPassRecorded("demo", "homepage", at, at + 30, True, False, 1, tuple(sorted(rows, key=lambda r: r.url)))
 
 
-def add_links_and_findings(path: Path) -> Path:
-    """Homepage link passes on the demo period's last three days (2, 3 then 2 broken: 2.33 a day; 1 fixed), a
-    sweep on 07-18, an identity reading, three findings (one open high, one open low, one high
-    resolved on 07-19) and two events (a new outbound domain, a changed title) of the demo site."""
+def add_links_and_findings(path: Path, now: float = NOW) -> Path:
+    """Homepage link passes on the three days before `now` (2, 3 then 2 broken: 2.33 a day; 1
+    fixed), a sweep two days before, an identity reading, three findings (one open high, one open
+    low, one high resolved 23.5 h before `now`) and two events (a new outbound domain, a changed
+    title) of the demo site. `now` defaults to the fixed clock (2026-07-20 08:00)."""
     day = 86400.0
     store = Store.open(path, writer_settings=WriterSettings(linger_s=0.0))
     try:
         site = store.site_ids()["demo"]
-        sweep = (_link("x", "broken", NOW - 2 * day), _link("f.pdf", "broken", NOW - 2 * day, "attachment"),
-                 _link("s", "suspect", NOW - 2 * day), _link("ok", "ok", NOW - 2 * day))  # fmt: skip
+        sweep = (_link("x", "broken", now - 2 * day), _link("f.pdf", "broken", now - 2 * day, "attachment"),
+                 _link("s", "suspect", now - 2 * day), _link("ok", "ok", now - 2 * day))  # fmt: skip
         identity = read_identity("<p>网站标识码：4502000001 桂ICP备12345678号 主办单位：示例市交通运输局</p>")
         tracked = (
-            Tracked(HIDDEN, NOW - 5 * day, NOW - 3600),
-            Tracked(GONE, NOW - 9 * day, NOW - 2 * day, NOW - day + 1800),
-            Tracked(TAG, NOW - 20 * day, NOW - 3600),
+            Tracked(HIDDEN, now - 5 * day, now - 3600),
+            Tracked(GONE, now - 9 * day, now - 2 * day, now - day + 1800),
+            Tracked(TAG, now - 20 * day, now - 3600),
         )
         store.writer.start()
         store.submit([
-            _homepage_pass(NOW - 3 * day + 3600, ("x", "y")),
-            _homepage_pass(NOW - 2 * day + 3600, ("x", "y", "z")),
-            _homepage_pass(NOW - day + 3600, ("x", "z")),
-            LinkPassRecorded("demo", "sweep", NOW - 2 * day, NOW - 2 * day + 600, True, False, 12, sweep),
+            _homepage_pass(now - 3 * day + 3600, ("x", "y")),
+            _homepage_pass(now - 2 * day + 3600, ("x", "y", "z")),
+            _homepage_pass(now - day + 3600, ("x", "z")),
+            LinkPassRecorded("demo", "sweep", now - 2 * day, now - 2 * day + 600, True, False, 12, sweep),
             FindingsTracked(site, tracked),
-            IntegrityStateRow(site, NOW - 3600, SiteState(identity=identity)),
-            IntegrityEvents(site, NOW - 4 * day, (Event.make(Kind.NEW_DOMAIN, HOME, "partner.example", "", "x"),
+            IntegrityStateRow(site, now - 3600, SiteState(identity=identity)),
+            IntegrityEvents(site, now - 4 * day, (Event.make(Kind.NEW_DOMAIN, HOME, "partner.example", "", "x"),
                                                   Event.make(Kind.TITLE_CHANGED, HOME, "title", "旧", "新"))),
         ])  # fmt: skip
         assert store.writer.flush()
