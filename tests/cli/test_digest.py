@@ -1,13 +1,17 @@
 """`monitor digest` against a real SMTP server (aiosmtpd on 127.0.0.1): the mail arrives with a
 correctly encoded Chinese subject and UTF-8 text and HTML parts, over plain SMTP with a login
-and over STARTTLS; the password is never printed; a refusing or absent server is one line and
-exit status 1; `--stdout` prints the text. The digest's numbers equal the reports' JSON."""
+and over STARTTLS; the links and findings lines appear only with that data; every failure — a
+wrong password, a refused recipient, no server, STARTTLS not offered, SSL to a plain port, a
+login offered only over TLS, an untrusted certificate — is one line and exit status 1, and the
+password is never printed; `--stdout` prints the text. The digest's numbers equal the reports' JSON."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import email
 import json
+import logging
 import ssl
 import time
 from collections.abc import Iterator
@@ -54,8 +58,10 @@ class Inbox:
 
 
 def authenticate(server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    """monitor / SECRET; anything else gets aiosmtpd's 535 (handled=False: aiosmtpd sends the reply,
+    as a real server does; with the default handled=True it would send none and the client wait)."""
     ok = isinstance(data, LoginPassword) and data.login == b"monitor" and data.password == SECRET.encode()
-    return AuthResult(success=ok)
+    return AuthResult(success=ok, handled=False)
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +281,106 @@ def test_a_site_with_link_checks_but_no_pass_in_the_last_day_says_so(tmp_path: P
     assert (bare.sites[0].links, bare.sites[0].findings) == (None, None)
     assert "首页不可用链接" not in digest_text(bare) + digest_html(bare)
     assert "安全与标识" not in digest_text(bare) + digest_html(bare)
+
+
+def plain_server(**options: Any) -> Controller:
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=free_port(), **options)
+    controller.start()
+    return controller
+
+
+def test_a_wrong_password_is_one_line_naming_the_user_never_the_password(
+    inbox: tuple[Inbox, int], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """AUTH rejected (535) by a server with an authenticator: one line, exit 1, the password in
+    neither the output nor any log record of the monitor or smtplib."""
+    caplog.set_level(logging.DEBUG)
+    handler, port = inbox
+    path = config(tmp_path, database_for(tmp_path), port, "security: none, username: monitor, password_env: DIGEST_PW")
+    wrong = "wrong-Pa55word"
+    result = run(path, env={"DIGEST_PW": wrong})
+    assert result.exit_code == 1 and handler.messages == []
+    assert result.output.strip().splitlines() == [
+        f"error: SMTP server 127.0.0.1:{port} refused the login of user 'monitor': 535 5.7.8 Authentication"
+        " credentials invalid (check the username and the password in $DIGEST_PW)"
+    ]
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("mail.log"))
+    tokens = (
+        wrong,
+        base64.b64encode(wrong.encode()).decode(),
+        base64.b64encode(b"\0monitor\0" + wrong.encode()).decode(),
+    )
+    assert not any(token in result.output + ours for token in tokens)
+
+
+@pytest.mark.parametrize(
+    ("smtp", "options", "line"),
+    [
+        ("security: starttls", {}, "error: SMTP server {where} does not offer STARTTLS (security: starttls); for a"
+         " port that starts with TLS (465) use security: ssl"),
+        ("security: ssl", {}, "error: cannot start TLS with {where}: the server answered without TLS (security: ssl"
+         " on a plain or STARTTLS port; for port 587 or 25 use security: starttls)"),
+        ("security: none, username: monitor, password_env: DIGEST_PW", {"authenticator": authenticate},
+         "error: SMTP server {where} does not offer a login (SMTP AUTH) on this connection (many servers offer it"
+         " only over TLS: security: starttls or ssl)"),
+    ],
+    ids=["starttls-not-offered", "ssl-to-a-plain-port", "auth-only-over-tls"],
+)  # fmt: skip
+def test_a_mismatched_security_setting_is_one_line(
+    tmp_path: Path, smtp: str, options: dict[str, Any], line: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """STARTTLS required but not offered, SSL spoken to a plain port, a login the server offers
+    only after TLS (aiosmtpd's default): one line saying which setting to change, exit 1."""
+    caplog.set_level(logging.CRITICAL, logger="mail.log")  # aiosmtpd's complaint about the TLS hello
+    controller = plain_server(**options)
+    try:
+        path = config(tmp_path, database_for(tmp_path), controller.port, smtp)
+        result = run(path, env={"DIGEST_PW": SECRET})
+    finally:
+        controller.stop()
+    assert result.exit_code == 1 and SECRET not in result.output
+    assert result.output.strip().splitlines() == [line.format(where=f"127.0.0.1:{controller.port}")]
+
+
+def test_an_untrusted_certificate_is_one_line(tmp_path: Path) -> None:
+    """STARTTLS with a certificate from a CA the client does not trust (no SSL_CERT_FILE)."""
+    (tmp_path / "certs").mkdir()
+    cert, key = write_certs(tmp_path / "certs").pairs["valid"]
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(cert, key)
+    controller = plain_server(tls_context=tls, require_starttls=True)
+    try:
+        result = run(config(tmp_path, database_for(tmp_path), controller.port, "security: starttls"))
+    finally:
+        controller.stop()
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"error: TLS certificate of 127.0.0.1:{controller.port} is not trusted: unable to get local issuer certificate"
+    ]
+
+
+def database_for(tmp_path: Path) -> Path:
+    """A small database (two days of history): these tests fail before the digest is sent."""
+    path = tmp_path / "small.db"
+    store = Store.open(path)
+    generate(store, HistorySpec(start=time.time() - 2 * 86400, days=2, columns=2, seed=7))
+    store.close()
+    return path
+
+
+def test_a_server_echoing_the_credentials_does_not_print_them(tmp_path: Path) -> None:
+    """A (broken) server whose 535 reply repeats the password and the AUTH PLAIN token: both are
+    masked in the one error line."""
+
+    def echo(server: Any, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        token = base64.b64encode(b"\0monitor\0" + SECRET.encode()).decode()
+        return AuthResult(success=False, handled=False, message=f"535 5.7.8 no for {data.password.decode()} {token}")
+
+    controller = plain_server(authenticator=echo, auth_require_tls=False)
+    try:
+        smtp = "security: none, username: monitor, password_env: DIGEST_PW"
+        result = run(config(tmp_path, database_for(tmp_path), controller.port, smtp), env={"DIGEST_PW": SECRET})
+    finally:
+        controller.stop()
+    assert result.exit_code == 1 and SECRET not in result.output and "czNjcmV0" not in result.output
+    assert "535 5.7.8 no for ******** ********" in result.output
