@@ -455,3 +455,25 @@ def test_names_from_the_site_are_escaped_in_the_page(tmp_path: Path) -> None:
     write_file(report, "html", tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;" in page
+
+
+def test_the_csv_report_and_the_optional_sheets_agree(rich: tuple[Report, dict[str, Any]], tmp_path: Path) -> None:
+    """The CSV report's link and integrity columns (homepage row) are the sheets' cells and the JSON's."""
+    report, data = rich
+    write_file(report, "xlsx", tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    links = [c.value for c in book["链接可用性"][3]]
+    facts = {(r[1].value, r[2].value): r[3].value for r in book["安全与标识"].iter_rows(min_row=3)}
+    home = next(csv.DictReader(render(report, "csv", bom=False).splitlines()))
+    site = data["sites"][0]
+    assert (
+        float(home["links_homepage_broken_avg"]) == links[2] == round(site["links"]["homepage_broken_per_day_avg"], 2)
+    )
+    assert int(home["links_homepage_broken_max"]) == links[3] == site["links"]["homepage_broken_per_day_max"]
+    assert int(home["links_sweep_broken"]) == links[9] == site["links"]["last_sweep"]["by_class"]["broken"]
+    assert int(home["links_fixed"]) == links[-1] == site["links"]["fixed"]
+    assert int(home["integrity_open_high"]) == facts[("问题统计", "其中高风险")] == site["integrity"]["open_high"]
+    assert int(home["integrity_open_low"]) == facts[("问题统计", "其中低风险")] == 1
+    missing = [e for e, ok in site["integrity"]["identity"].items() if not ok]
+    assert home["identity_missing"].split() == missing
+    assert [facts[("网站标识", ELEMENTS[e])] for e in missing] == ["缺少"] * 3
