@@ -713,7 +713,8 @@ def _write_report_file(write: Any, built: Any, fmt: str, output: Path, lang: str
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the plain-text digest instead of mailing it.")
 def digest(config_path: Path, db_path: Path | None, to_stdout: bool) -> None:
     """The daily digest: per site the homepage's unreachable visits (last 24 h) and 7-day rate
-    with its early-warning state, outages, items published, stale and blank columns. Mailed to
+    with its early-warning state, outages, items published, stale and blank columns, homepage
+    broken links and open integrity findings (where those checks run). Mailed to
     the `digest:` recipients of config.yaml (exit 1 when sending fails), or printed with --stdout.
     """
     from monitor.cli._commands import report_for as build

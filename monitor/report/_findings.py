@@ -114,6 +114,13 @@ class IntegritySummary:
         return sum(1 for row in self.open if row.tracked.finding.level is Level.HIGH)
 
     @property
+    def observed(self) -> bool:
+        """Whether the integrity checks have looked at the site: its identity read, or a finding or
+        event. A site without (integrity off, or before the first homepage reading) has no
+        安全与标识 sheet rows and no digest line, rather than zeros that look like a clean bill."""
+        return self.identity is not None or bool(self.open or self.resolved or self.events)
+
+    @property
     def missing(self) -> list[Element]:
         return [element for element, present in (self.identity or {}).items() if not present]
 
