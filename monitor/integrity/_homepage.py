@@ -9,8 +9,8 @@ homepage's `track`, so a homepage check never resolves them. Pure: the caller st
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,9 +18,9 @@ from monitor.integrity._domains import Domains
 from monitor.integrity._drift import drift_findings, new_domain_events
 from monitor.integrity._findings import Event, Finding, Kind, Tracked
 from monitor.integrity._identity import Identity, TagProfile
-from monitor.integrity._identity_rules import identity_findings, tag_findings
+from monitor.integrity._identity_rules import identity_findings, standing_gone, tag_findings
 from monitor.integrity._inspect import Inspection
-from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, tamper_changes
+from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, standing_tampers, tamper_changes
 from monitor.integrity._words import Vocabulary
 
 MAX_KNOWN_DOMAINS = 5_000
@@ -81,12 +81,19 @@ def assess_homepage(
     vocabulary: Vocabulary,
     expected_code: str = "",
     change_share: float = CHANGE_SHARE,
+    standing: Sequence[Finding] = (),
 ) -> Assessment:
     """Findings and events of one homepage reading against the site's state (the first reading
-    sets the baseline: no drift or tamper events, since there is nothing to compare with)."""
+    sets the baseline: no drift or tamper events, since there is nothing to compare with).
+
+    `standing` are the page's open findings: a tamper or "disappeared" finding among them stays
+    open while its evidence is still on the page (the baseline moves on at every reading, so the
+    comparison alone would resolve it at the next one)."""
     page = inspection.page
+    mine = [finding for finding in standing if finding.page == page]
     findings = list(inspection.findings)
-    findings += identity_findings(page, inspection.identity, previous=state.identity, expected_code=expected_code)
+    found = identity_findings(page, inspection.identity, previous=state.identity, expected_code=expected_code)
+    findings += standing_gone(mine, found, inspection.identity)
     host = (urlsplit(page).hostname or "").lower()
     findings += tag_findings(page, inspection.identity, TagProfile.HOMEPAGE, host=host)
     events: list[Event] = []
@@ -105,12 +112,24 @@ def assess_homepage(
         )
         events += changes
         findings += tampered
+    keys = {finding.key for finding in findings}
+    still = standing_tampers(mine, page, inspection.snapshot, domains=domains, vocabulary=vocabulary)
+    findings += [finding for finding in still if finding.key not in keys]
+    return Assessment(tuple(findings), tuple(events), _next_state(state, inspection))
+
+
+def _next_state(state: SiteState, inspection: Inspection) -> SiteState:
+    """The baseline after this reading: domains and script domains remembered so far, this reading's rest."""
     known = sorted(state.known_domains | inspection.outbound)[:MAX_KNOWN_DOMAINS]
     scripts = sorted(state.script_domains | inspection.snapshot.script_domains)[:MAX_KNOWN_DOMAINS]
-    next_state = SiteState(
-        frozenset(known), frozenset(scripts), inspection.identity, inspection.snapshot, inspection.outbound
+    return replace(
+        state,
+        known_domains=frozenset(known),
+        script_domains=frozenset(scripts),
+        identity=inspection.identity,
+        snapshot=inspection.snapshot,
+        linked=inspection.outbound,
     )
-    return Assessment(tuple(findings), tuple(events), next_state)
 
 
 def split_by_source(tracked: Iterable[Tracked]) -> tuple[list[Tracked], list[Tracked]]:

@@ -69,6 +69,7 @@ class IntegrityTracker:
         """Record one homepage reading; an inspection that failed (`error`) changes nothing."""
         if inspection.error:
             return IntegrityRead(site_id, tuple(self.open.get(site_id, ())))
+        homepage, sweep = split_by_source(self.open.get(site_id, ()))
         assessment = assess_homepage(
             inspection,
             self.state(site_id),
@@ -76,8 +77,8 @@ class IntegrityTracker:
             vocabulary=self.vocabulary,
             expected_code=expected_code,
             change_share=self.change_share,
+            standing=[one.finding for one in homepage],
         )
-        homepage, sweep = split_by_source(self.open.get(site_id, ()))
         tracked = track(homepage, assessment.findings, now, [inspection.page])
         self.states[site_id] = assessment.state
         ops: list[WriteOp] = [IntegrityStateRow(site_id, now, assessment.state)]

@@ -77,3 +77,44 @@ def test_restart_continues_from_the_stored_baseline_and_open_findings(store: Sto
     assert store.writer.flush()
     rows = [r.tracked for r in load_findings(store) if r.tracked.finding.kind is Kind.HIDDEN_LINK]
     assert [(r.first_seen, r.last_seen) for r in rows] == [(100.0, 200.0)]  # one row, first seen kept
+
+
+NEWS = "".join(f"<li><a href='/n/{n}.html'>政务要闻 {n}</a></li>" for n in range(30))
+
+
+def home(title: str = "某某局", news: str = NEWS, head: str = "") -> str:
+    return f"<html><head><title>{title}</title>{head}</head><body><ul>{news}</ul></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("tampered", "key"),
+    [
+        (home(title="澳门威尼斯人娱乐城"), (Kind.TITLE_CHANGED, "spam_title", "title")),
+        (
+            home(head='<script src="http://203.0.113.7/js/tj.js"></script>'),
+            (Kind.NEW_SCRIPT_DOMAIN, "new_script", "203.0.113.7"),
+        ),
+        (
+            home(head='<meta http-equiv="refresh" content="3; url=http://www.bet-example.com/">'),
+            (Kind.OFFSITE_REDIRECT, "redirect", "bet-example.com"),
+        ),
+    ],
+    ids=["spam_title", "foreign_script", "meta_refresh"],
+)
+def test_a_tamper_finding_stays_open_across_readings_until_the_page_is_clean(
+    store: Store, domains: Domains, tampered: str, key: tuple[Kind, str, str]
+) -> None:
+    t, site = tracker(store, domains), store.site_ids()["bureau"]
+
+    def read(html: str, now: float) -> set[tuple[Kind, str, str]]:
+        inspection = inspect(html, URL, domains=domains, vocabulary=t.vocabulary)
+        return {(o.finding.kind, o.finding.technique, o.finding.target) for o in t.homepage(site, inspection, now).open}
+
+    read(home(), 100.0)
+    assert key in read(tampered, 200.0)
+    # A new news item changes the bytes: the page is read again, the tampering still on it.
+    assert key in read(tampered.replace("政务要闻 3<", "政务要闻 新<"), 300.0)
+    assert store.writer.flush()
+    [row] = [r.tracked for r in load_findings(store) if (r.tracked.finding.kind, r.tracked.finding.target) == key[::2]]
+    assert (row.first_seen, row.last_seen, row.resolved_at) == (200.0, 300.0, None)
+    assert key not in read(home(), 400.0)
