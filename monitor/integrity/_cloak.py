@@ -7,7 +7,7 @@ caller's `Fetch` (I/O lives there); this module names the visitors and compares 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser
@@ -127,6 +127,18 @@ def _compare(
         score = SCORE_MOBILE if mobile else SCORE_DIFFERENT
         return Finding.make(Kind.CLOAKING, score, page, f"{name}:different_text", name, said)
     return None
+
+
+def carried_cloaking(standing: Iterable[Finding], page: str, answered: Iterable[str]) -> list[Finding]:
+    """The page's open cloaking findings of visitors that got no usable visit this sweep (a failure,
+    an anti-bot or non-2xx answer): no visit is no evidence either way, so they stay open; a
+    visitor that got its page and was compared resolves its finding by not raising it again."""
+    names = set(answered)
+    return [
+        finding
+        for finding in standing
+        if finding.kind is Kind.CLOAKING and finding.page == page and finding.technique.split(":")[0] not in names
+    ]
 
 
 def _answered(visit: Visit) -> bool:

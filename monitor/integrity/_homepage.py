@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.integrity._domains import Domains
-from monitor.integrity._drift import drift_findings, new_domain_events
+from monitor.integrity._drift import MAX_OUTBOUND, drift_findings, new_domain_events
 from monitor.integrity._findings import Event, Finding, Kind, Tracked
 from monitor.integrity._identity import Identity, TagProfile
 from monitor.integrity._identity_rules import identity_findings, standing_gone, tag_findings
@@ -40,6 +40,8 @@ class SiteState:
     snapshot: Snapshot | None = None
     linked: frozenset[str] = frozenset()
     """Outside domains the latest reading links (what the sweep looks up for lapsed domains)."""
+    links_seen: bool = False
+    """The link sweep's outside domains were taken once: their first set is the baseline, not events."""
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (stored per site)."""
@@ -49,6 +51,7 @@ class SiteState:
             "identity": None if self.identity is None else self.identity.as_dict(),
             "snapshot": None if self.snapshot is None else self.snapshot.as_dict(),
             "linked": sorted(self.linked),
+            "links_seen": self.links_seen,
         }
 
     @classmethod
@@ -61,6 +64,7 @@ class SiteState:
             identity=Identity.from_dict(identity) if isinstance(identity, Mapping) else None,
             snapshot=Snapshot.from_dict(shot) if isinstance(shot, Mapping) else None,
             linked=frozenset(str(domain) for domain in data.get("linked", ())),
+            links_seen=data.get("links_seen") is True,
         )
 
 
@@ -130,6 +134,28 @@ def _next_state(state: SiteState, inspection: Inspection) -> SiteState:
         snapshot=inspection.snapshot,
         linked=inspection.outbound,
     )
+
+
+def link_sweep_domains(
+    page: str, state: SiteState, found: Mapping[str, Sequence[str]]
+) -> tuple[list[Event], SiteState]:
+    """New-domain events for outside domains the link sweep found (`found`: domain -> link URLs) that
+    the site never linked before, and the state remembering them. The first time the link passes
+    give any (`links_seen` false) they are the baseline: no events (a sweep that runs before the
+    first link pass leaves the baseline to come). The sweep's domains fill the known set only up
+    to `MAX_KNOWN_DOMAINS - MAX_OUTBOUND`, leaving room for the homepage's own."""
+    if not found:
+        return [], state
+    room = MAX_KNOWN_DOMAINS - MAX_OUTBOUND - len(state.known_domains)
+    added = [domain for domain in sorted(found) if domain not in state.known_domains][: max(room, 0)]
+    events = [
+        Event.make(
+            Kind.NEW_DOMAIN, page, domain, "", f"{domain}, linked as {found[domain][0]}" if found[domain] else domain
+        )
+        for domain in added
+        if state.links_seen
+    ]
+    return events, replace(state, known_domains=state.known_domains | frozenset(added), links_seen=True)
 
 
 def split_by_source(tracked: Iterable[Tracked]) -> tuple[list[Tracked], list[Tracked]]:

@@ -9,32 +9,64 @@ findings. No I/O besides submitting store operations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from monitor.integrity import (
     CHANGE_SHARE,
+    DomainLookups,
     Domains,
     Event,
     Finding,
     Inspection,
+    Resolution,
     SiteState,
     Tracked,
     Vocabulary,
     assess_homepage,
+    carried_cloaking,
     changed_since,
+    lapsed_from_answers,
+    link_domains,
+    link_sweep_domains,
+    lookup_candidates,
     split_by_source,
     track,
 )
 from monitor.store import (
+    ExternalLink,
     FindingsTracked,
     IntegrityEvents,
     IntegrityStateRow,
     Store,
     WriteOp,
+    external_links,
+    link_parents,
     load_states,
     open_tracked,
 )
+
+HOMEPAGE = "the homepage"
+"""How a lapsed domain's evidence names the homepage among the places that link it."""
+
+PARENTS_FOR = 20
+"""Lapsed domains per sweep whose linking pages are read from the link tables for the evidence."""
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """One site's sweep, before its I/O: the outside domains linked (domain -> where), the ones to
+    look up now, and the new-domain events the link passes gave."""
+
+    page: str
+    linked: Mapping[str, tuple[str, ...]]
+    due: tuple[str, ...]
+    events: tuple[Event, ...] = ()
+
+
+def _missing(links: Sequence[ExternalLink]) -> frozenset[str]:
+    """URLs the link checker last found with a name that does not resolve."""
+    return frozenset(link.url for link in links if link.name_missing)
 
 
 @dataclass(frozen=True)
@@ -56,6 +88,8 @@ class IntegrityTracker:
     change_share: float = CHANGE_SHARE
     states: dict[int, SiteState] = field(default_factory=dict)
     open: dict[int, list[Tracked]] = field(default_factory=dict)
+    lookups: DomainLookups = field(default_factory=DomainLookups)
+    """Recent DNS answers about linked domains (all sites) and the current sweep's lookup budget."""
 
     def restore(self) -> None:
         """Baselines and open findings from the database (at start)."""
@@ -91,6 +125,63 @@ class IntegrityTracker:
         homepage, sweep = split_by_source(self.open.get(site_id, ()))
         tracked = track(sweep, findings, now, [page])
         return self._tracked(site_id, [*homepage, *tracked], now, [], ())
+
+    def plan_sweep(self, site_id: int, page: str, now: float) -> SweepPlan:
+        """What the site's sweep looks up: the outside domains the homepage links and those the link
+        passes found (`link_state`), the ones the link checker saw fail to resolve first, then the
+        homepage's, then the rest, within the sweep's lookup budget. New domains of the link passes
+        are recorded as events now (the first set is the site's baseline)."""
+        links = external_links(self.store, site_id)
+        found = link_domains(page, [link.url for link in links], self.domains)
+        state = self.state(site_id)
+        events, next_state = link_sweep_domains(page, state, found)
+        if next_state != state:
+            self.states[site_id] = next_state
+            ops: list[WriteOp] = [IntegrityStateRow(site_id, now, next_state)]
+            if events:
+                ops.append(IntegrityEvents(site_id, now, tuple(events)))
+            self.store.submit(ops)
+        linked = {domain: tuple(urls) for domain, urls in found.items()}
+        linked.update({domain: (HOMEPAGE, *linked.get(domain, ())) for domain in state.linked})
+        absent = _missing(links)
+        missing = [domain for domain, urls in found.items() if any(url in absent for url in urls)]
+        order = [*sorted(missing), *sorted(state.linked), *sorted(found)]
+        due = self.lookups.due(lookup_candidates(order, self.domains), now)
+        return SweepPlan(page, linked, tuple(due), tuple(events))
+
+    def finish_sweep(
+        self,
+        site_id: int,
+        plan: SweepPlan,
+        cloaking: Sequence[Finding],
+        answered: Iterable[str],
+        answers: Mapping[str, Resolution],
+        now: float,
+    ) -> IntegrityRead:
+        """Record a sweep: the cloaking comparison of the visitors that `answered`, the DNS `answers`
+        to the plan's lookups. Open findings without new evidence either way stay open (a visitor
+        without a usable visit, a domain not asked this time or timing out)."""
+        self.lookups.record(answers, now)
+        known = self.lookups.known(plan.linked, now)
+        _, open_sweep = split_by_source(self.open.get(site_id, ()))
+        standing = [one.finding for one in open_sweep]
+        places = self._places(site_id, plan, known)
+        lapsed = lapsed_from_answers(plan.page, places, known, standing)
+        carried = carried_cloaking(standing, plan.page, answered)
+        read = self.sweep(site_id, plan.page, [*cloaking, *carried, *lapsed], now)
+        return IntegrityRead(site_id, read.open, plan.events)
+
+    def _places(self, site_id: int, plan: SweepPlan, known: Mapping[str, Resolution]) -> dict[str, Sequence[str]]:
+        """Where each linked domain is linked; for the lapsed ones (at most `PARENTS_FOR`), the pages
+        the link passes saw their links on rather than the link URLs."""
+        places: dict[str, Sequence[str]] = dict(plan.linked)
+        lapsed = [domain for domain, answer in known.items() if answer is Resolution.NXDOMAIN][:PARENTS_FOR]
+        for domain in lapsed:
+            urls = [url for url in plan.linked[domain] if url != HOMEPAGE]
+            parents = link_parents(self.store, site_id, urls)
+            pages = [page for url in urls for page in parents.get(url) or [url]]
+            places[domain] = list(dict.fromkeys([*(p for p in plan.linked[domain] if p == HOMEPAGE), *pages]))
+        return places
 
     def _tracked(
         self, site_id: int, tracked: list[Tracked], now: float, ops: list[WriteOp], events: Sequence[Event]
