@@ -242,6 +242,7 @@ SURFACES: dict[str, set[str]] = {
         "ExternalLink",
         "external_links",
         "link_parents",
+        "links_mark",
         "FindingsTracked",
         "Heartbeat",
         "History",

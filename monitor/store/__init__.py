@@ -14,7 +14,7 @@ from monitor.store._integrity import (
     load_states,
     open_tracked,
 )
-from monitor.store._linked import ExternalLink, external_links, link_parents
+from monitor.store._linked import ExternalLink, external_links, link_parents, links_mark
 from monitor.store._links import (
     OCCURRENCES_KEPT,
     PASS_KINDS,
@@ -97,6 +97,7 @@ __all__ = [
     "day_bounds",
     "external_links",
     "link_parents",
+    "links_mark",
     "load_events",
     "load_findings",
     "load_states",

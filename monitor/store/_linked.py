@@ -44,6 +44,15 @@ def external_links(store: Reader, site_id: int, limit: int = MAX_EXTERNAL_LINKS)
     return [ExternalLink(str(url), bool(missing)) for url, missing in rows]
 
 
+def links_mark(store: Reader, site_id: int) -> tuple[int, float]:
+    """What changes when a link pass is recorded (its row id, its end): `external_links` need not
+    be read again while this stays the same."""
+    rows = store.query(
+        "SELECT coalesce(max(id), 0), coalesce(max(ended), 0) FROM link_passes WHERE site_id = ?", (site_id,)
+    )
+    return int(rows[0][0]), float(rows[0][1])
+
+
 def link_parents(store: Reader, site_id: int, urls: Sequence[str]) -> dict[str, list[str]]:
     """The pages each URL appeared on in its latest pass (kept only for links that were not ok)."""
     parents: dict[str, list[str]] = {}

@@ -42,6 +42,7 @@ from monitor.store import (
     WriteOp,
     external_links,
     link_parents,
+    links_mark,
     load_states,
     open_tracked,
 )
@@ -90,6 +91,8 @@ class IntegrityTracker:
     open: dict[int, list[Tracked]] = field(default_factory=dict)
     lookups: DomainLookups = field(default_factory=DomainLookups)
     """Recent DNS answers about linked domains (all sites) and the current sweep's lookup budget."""
+    link_cache: dict[int, tuple[tuple[int, float], dict[str, list[str]], list[str]]] = field(default_factory=dict)
+    """Per site: the link passes' mark, their outside domains and the unresolved ones (`_link_domains`)."""
 
     def restore(self) -> None:
         """Baselines and open findings from the database (at start)."""
@@ -131,8 +134,7 @@ class IntegrityTracker:
         passes found (`link_state`), the ones the link checker saw fail to resolve first, then the
         homepage's, then the rest, within the sweep's lookup budget. New domains of the link passes
         are recorded as events now (the first set is the site's baseline)."""
-        links = external_links(self.store, site_id)
-        found = link_domains(page, [link.url for link in links], self.domains)
+        found, missing = self._link_domains(site_id, page)
         state = self.state(site_id)
         events, next_state = link_sweep_domains(page, state, found)
         if next_state != state:
@@ -143,11 +145,23 @@ class IntegrityTracker:
             self.store.submit(ops)
         linked = {domain: tuple(urls) for domain, urls in found.items()}
         linked.update({domain: (HOMEPAGE, *linked.get(domain, ())) for domain in state.linked})
-        absent = _missing(links)
-        missing = [domain for domain, urls in found.items() if any(url in absent for url in urls)]
         order = [*sorted(missing), *sorted(state.linked), *sorted(found)]
         due = self.lookups.due(lookup_candidates(order, self.domains), now)
         return SweepPlan(page, linked, tuple(due), tuple(events))
+
+    def _link_domains(self, site_id: int, page: str) -> tuple[Mapping[str, Sequence[str]], list[str]]:
+        """The link passes' outside domains (domain -> URLs) and those with a link whose name did not
+        resolve; read again only when a link pass was recorded since (up to 20,000 URLs: ~0.1 s)."""
+        mark = links_mark(self.store, site_id)
+        cached = self.link_cache.get(site_id)
+        if cached is not None and cached[0] == mark:
+            return cached[1], cached[2]
+        links = external_links(self.store, site_id)
+        found = link_domains(page, [link.url for link in links], self.domains)
+        absent = _missing(links)
+        missing = sorted(domain for domain, urls in found.items() if any(url in absent for url in urls))
+        self.link_cache[site_id] = (mark, found, missing)
+        return found, missing
 
     def finish_sweep(
         self,
