@@ -2,9 +2,12 @@
 
 Keeps each site's `SiteState` (the baseline the next homepage reading is compared with) and its open
 findings, restored from the database at start. `homepage` takes the Inspection a homepage check made
-in the read worker; `sweep` takes the slower sweep's findings (lapsed domains, cloaking). Each
-tracks only its own kinds (`monitor.integrity.SWEEP_KINDS`), so neither resolves the other's
-findings. No I/O besides submitting store operations.
+in the read worker (open tamper findings stay open while their evidence is on the page);
+`plan_sweep` / `finish_sweep` bracket the slower sweep's I/O (which linked domains to look up,
+the homepage's and the link passes', within the budget; then lapsed domains and cloaking, open
+findings without new evidence kept). Each tracks only its own kinds
+(`monitor.integrity.SWEEP_KINDS`), so neither resolves the other's findings. No I/O besides
+reading the link tables and submitting store operations.
 """
 
 from __future__ import annotations
