@@ -88,6 +88,18 @@ def drift_findings(events: Sequence[Event], hidden: Sequence[Finding]) -> list[F
     ]
 
 
+def standing_drift(standing: Iterable[Finding], hidden: Sequence[Finding]) -> list[Finding]:
+    """Open drift findings (a newly linked domain behind a hidden link) whose hidden link is still
+    on the page: they stay open, though the domain is no longer new after the reading that raised
+    them; they resolve with the hidden link."""
+    now = {(finding.technique, finding.target) for finding in hidden if finding.kind is Kind.HIDDEN_LINK}
+    return [
+        finding
+        for finding in standing
+        if finding.kind is Kind.NEW_DOMAIN and (finding.technique, finding.target) in now
+    ]
+
+
 def lapsed_findings(page: str, linked: Iterable[str], resolve: Resolver, domains: Domains) -> list[Finding]:
     """Linked outside domains that do not exist any more (government domains cannot be re-registered);
     at most `MAX_RESOLVE` looked up. The daemon's sweep uses `lapsed_from_answers` with cached answers."""

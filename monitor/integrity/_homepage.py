@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from monitor.integrity._domains import Domains
-from monitor.integrity._drift import MAX_OUTBOUND, drift_findings, new_domain_events
+from monitor.integrity._drift import MAX_OUTBOUND, drift_findings, new_domain_events, standing_drift
 from monitor.integrity._findings import Event, Finding, Kind, Tracked
 from monitor.integrity._identity import Identity, TagProfile
 from monitor.integrity._identity_rules import identity_findings, standing_gone, tag_findings
@@ -90,8 +90,8 @@ def assess_homepage(
     """Findings and events of one homepage reading against the site's state (the first reading
     sets the baseline: no drift or tamper events, since there is nothing to compare with).
 
-    `standing` are the page's open findings: a tamper or "disappeared" finding among them stays
-    open while its evidence is still on the page (the baseline moves on at every reading, so the
+    `standing` are the page's open findings: a tamper, drift or "disappeared" finding among them
+    stays open while its evidence is still on the page (the baseline moves on at every reading, so the
     comparison alone would resolve it at the next one)."""
     page = inspection.page
     mine = [finding for finding in standing if finding.page == page]
@@ -118,6 +118,7 @@ def assess_homepage(
         findings += tampered
     keys = {finding.key for finding in findings}
     still = standing_tampers(mine, page, inspection.snapshot, domains=domains, vocabulary=vocabulary)
+    still += standing_drift(mine, inspection.findings)
     findings += [finding for finding in still if finding.key not in keys]
     return Assessment(tuple(findings), tuple(events), _next_state(state, inspection))
 

@@ -123,6 +123,10 @@ TAMPERED = {
         page(extra="<script>window.location.href='http://m.bet-example.com/';</script>"),
         (Kind.OFFSITE_REDIRECT, "redirect", "bet-example.com"),
     ),
+    "hidden_new_domain": (
+        page(footer=FOOTER + '<div style="display:none"><a href="http://bet.casino-example.top/">百家乐</a></div>'),
+        (Kind.NEW_DOMAIN, "display_none", "casino-example.top"),
+    ),
     "site_code_gone": (
         page(footer="<p>桂ICP备12345678号 主办单位：某某局</p>"),
         (Kind.IDENTITY_MISSING, "disappeared", "site_code"),

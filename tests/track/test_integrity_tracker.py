@@ -106,8 +106,12 @@ def home(title: str = "某某局", news: str = NEWS, head: str = "") -> str:
             home(head='<meta http-equiv="refresh" content="3; url=http://www.bet-example.com/">'),
             (Kind.OFFSITE_REDIRECT, "redirect", "bet-example.com"),
         ),
+        (
+            home(news=NEWS + '<div style="display:none"><a href="http://x.casino-example.top/">百家乐</a></div>'),
+            (Kind.NEW_DOMAIN, "display_none", "casino-example.top"),
+        ),
     ],
-    ids=["spam_title", "foreign_script", "meta_refresh"],
+    ids=["spam_title", "foreign_script", "meta_refresh", "hidden_new_domain"],
 )
 def test_a_tamper_finding_stays_open_across_readings_until_the_page_is_clean(
     store: Store, domains: Domains, tampered: str, key: tuple[Kind, str, str]
