@@ -328,6 +328,10 @@ class IntegrityConfig(_Strict):
     change_share: float = Field(0.5, gt=0.0, lt=1.0)
     sweep_interval: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 3600.0
     """How often each homepage is fetched as other visitors (cloaking) and its linked domains looked up."""
+    lookups_per_sweep: int = Field(200, ge=1, le=100_000)
+    """Most linked outside domains looked up in DNS per sweep, all sites together (the rest wait)."""
+    lookup_ttl: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 86400.0
+    """How long a DNS answer about a linked domain is trusted before it is asked again."""
 
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")

@@ -38,14 +38,16 @@ from monitor.check import CheckOutcome, Judge, PageFetcher, Previous, ReadPool, 
 from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
 from monitor.integrity import (
     VISITORS,
+    DomainLookups,
     Domains,
     Finding,
+    Resolution,
     Resolver,
     Visit,
     VocabularyError,
     compare_visits,
-    lapsed_findings,
     load_vocabulary,
+    lookup,
 )
 from monitor.links import LinkRunner, PassOutcome
 from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
@@ -619,7 +621,8 @@ class Daemon:
             vocabulary = load_vocabulary()
         domains = Domains()
         domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
-        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share)
+        lookups = DomainLookups(settings.lookup_ttl, settings.lookups_per_sweep)
+        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share, lookups=lookups)
         tracker.restore()
         names = {site_id: name for name, site_id in self._store.site_ids().items()}
         for site_id in {*tracker.states, *tracker.open}:
@@ -661,6 +664,8 @@ class Daemon:
         if task is not None:
             self._inflight.add(task)
         try:
+            if self._integrity is not None:
+                self._integrity.lookups.begin_sweep()  # one lookup budget for the whole sweep
             for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
                 await self._sweep(rt.page)
         except asyncio.CancelledError:
@@ -671,6 +676,8 @@ class Daemon:
                 self._inflight.discard(task)
 
     async def _sweep(self, page: Page) -> None:
+        """One homepage's sweep: the visits, the lookups the plan allows (one thread hop each, so a
+        stop waits for one lookup at most), the comparison on a worker thread, then the tracking."""
         site_id = self._site_id(page.site)
         if self._integrity is None or site_id is None:
             return
@@ -678,21 +685,20 @@ class Daemon:
         normal = seen.pop(VISITORS[0].name)
         if normal is None or not 200 <= normal.status < 300:
             return  # the page did not answer us normally: nothing to compare, nothing resolved
-        linked = self._integrity.state(site_id).linked
+        plan = self._integrity.plan_sweep(site_id, page.url, self._clock.now())
         resolve = self._resolver or dns_resolver()
-        found = await asyncio.to_thread(self._sweep_findings, page.url, normal, seen, linked, resolve)
-        read = self._integrity.sweep(site_id, page.url, found, self._clock.now())
+        answers: dict[str, Resolution] = {}
+        for domain in plan.due:
+            answers[domain] = await asyncio.to_thread(lookup, resolve, domain)
+        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
+        found = await asyncio.to_thread(self._compare_visits, page.url, normal, others)
+        read = self._integrity.finish_sweep(site_id, plan, found, others, answers, self._clock.now())
         self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
 
-    def _sweep_findings(
-        self, url: str, normal: Visit, seen: dict[str, Visit | None], linked: frozenset[str], resolve: Resolver
-    ) -> list[Finding]:
-        """On a worker thread: compare the visits (parses bodies) and look the linked domains up."""
+    def _compare_visits(self, url: str, normal: Visit, others: dict[str, Visit]) -> list[Finding]:
+        """On a worker thread: compare the visits (parses bodies)."""
         assert self._integrity is not None
-        domains, vocabulary = self._integrity.domains, self._integrity.vocabulary
-        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
-        found = compare_visits(url, normal, others, domains, vocabulary)
-        return [*found, *lapsed_findings(url, linked, resolve, domains)]
+        return compare_visits(url, normal, others, self._integrity.domains, self._integrity.vocabulary)
 
     # -- discovery and reload ------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ records each change as an Event and raises a Finding when it points off-site. Pu
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -171,3 +171,35 @@ def _text_events(page: str, before: Snapshot, after: Snapshot, change_share: flo
     elif similarity(before.fingerprint, after.fingerprint) < 1 - change_share:
         events.append(Event.make(Kind.TEXT_CHANGED, page, "rewritten", before.text_start, after.text_start))
     return events
+
+
+def standing_tampers(
+    standing: Iterable[Finding], page: str, after: Snapshot, *, domains: Domains, vocabulary: Vocabulary
+) -> list[Finding]:
+    """The open tamper findings whose evidence is still on the page now: they stay open (first seen
+    kept) until it goes, though the baseline moved on with the reading that raised them.
+
+    A spam title stays while the title still has a spam word, a foreign script while scripts still
+    load from its domain, an off-site redirect while the page still sends visitors to that domain.
+    (A text shrink or rewrite is an event, never a finding: nothing to keep open.)
+    """
+    kept = []
+    for finding in standing:
+        if finding.page != page:
+            continue
+        if finding.kind is Kind.TITLE_CHANGED and finding.technique == "spam_title":
+            still = vocabulary.match(after.title) is not None
+        elif finding.kind is Kind.NEW_SCRIPT_DOMAIN:
+            still = finding.target in after.script_domains
+        elif finding.kind is Kind.OFFSITE_REDIRECT:
+            still = any(_domain_of(domains, page, url) == finding.target for url in after.redirects)
+        else:
+            continue
+        if still:
+            kept.append(finding)
+    return kept
+
+
+def _domain_of(domains: Domains, page: str, url: str) -> str:
+    target = domains.target(page, url)
+    return "" if target is None else target.domain

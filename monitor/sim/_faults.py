@@ -45,12 +45,23 @@ LAPSED_PARTNER_URL = "http://www.lapsed-partner.invalid/"
 FOREIGN_SCRIPT_URL = "http://203.0.113.7/js/tj.js"
 SPAM_TITLE = "澳门威尼斯人娱乐城 百家乐"
 SEARCH_REFERERS = ("baidu.com", "so.com", "sogou.com", "bing.com", "google.")
-INTEGRITY_SIGNALS = frozenset(
-    {"new_domain", "lapsed_domain", "referer_cloak", "tampered_title", "foreign_script", "no_site_code"}
+CRAWLER_AGENTS = ("baiduspider", "googlebot", "360spider", "sogou web spider", "bingbot", "bytespider")
+MOBILE_AGENTS = ("iphone", "android", "mobile")
+CRAWLER_SPAM = (
+    '<div class="seo"><h1>澳门威尼斯人 百家乐 真人娱乐</h1><p>六合彩 时时彩 在线博彩 娱乐城 注册送彩金</p></div>'
 )
+"""What `crawler_cloak` serves search-engine crawlers in place of the page's news: a keyword farm."""
+INTEGRITY_SIGNALS = frozenset(
+    {
+        "new_domain", "lapsed_domain", "referer_cloak", "crawler_cloak", "mobile_cloak", "tampered_title",
+        "foreign_script", "no_site_code",
+    }
+)  # fmt: skip
 """`integrity:SIGNAL`: the other signals of issue 13 on the served page (docs/integrity.md): a link to
 a new outside domain, to a lapsed one (`.invalid`), visitors arriving from a search engine sent to
-a gambling site, a spam title, a script from a raw IP, the footer without its 网站标识码."""
+a gambling site (`referer_cloak`), search-engine crawlers served a gambling keyword page
+(`crawler_cloak`), phones sent to a gambling site (`mobile_cloak`), a spam title, a script from a
+raw IP, the footer without its 网站标识码."""
 _OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
 """End tags `malformed` drops: the ones old templates most often leave out."""
 
@@ -176,16 +187,20 @@ class FaultAnswers:
     def _integrity(self, fault: Fault, request: Request) -> Response:
         """The page with one integrity signal of `fault.arg` (`INTEGRITY_SIGNALS`)."""
         referer = request.headers.get("referer", "").lower()
+        agent = request.headers.get("user-agent", "").lower()
         if fault.arg == "referer_cloak" and any(engine in referer for engine in SEARCH_REFERERS):
             return _redirect(HIDDEN_LINK_TARGET)
+        if fault.arg == "mobile_cloak" and any(phone in agent for phone in MOBILE_AGENTS):
+            return _redirect(HIDDEN_LINK_TARGET)
         text = self._site.text_of(request.path) or not_found_page()
-        text = _with_signal(text, fault.arg)
+        crawler = any(bot in agent for bot in CRAWLER_AGENTS)
+        text = _with_signal(text, fault.arg if fault.arg != "crawler_cloak" or crawler else "")
         charset = "gb2312" if "charset=gb2312" in text else "utf-8"
         return Response(200, text.encode(charset, errors="xmlcharrefreplace"), f"text/html; charset={charset}")
 
 
 def _with_signal(text: str, signal: str) -> str:
-    """The page's text changed the way `signal` says (`referer_cloak` leaves other visitors' page alone)."""
+    """The page's text changed the way `signal` says (the cloaking signals leave other visitors' page alone)."""
     footer = '<div class="footer">'
     if signal == "new_domain":
         return text.replace(footer, f'{footer}<p><a href="{NEW_PARTNER_URL}">合作网站</a></p>', 1)
@@ -197,6 +212,9 @@ def _with_signal(text: str, signal: str) -> str:
         return text.replace("</head>", f'<script src="{FOREIGN_SCRIPT_URL}"></script></head>', 1)
     if signal == "no_site_code":
         return re.sub(r"网站标识码：\d+", "", text, count=1)
+    if signal == "crawler_cloak":
+        head, _, tail = text.partition("<body>")
+        return f"{head}<body>{CRAWLER_SPAM}</body></html>" if tail else CRAWLER_SPAM
     return text
 
 

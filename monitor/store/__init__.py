@@ -14,6 +14,7 @@ from monitor.store._integrity import (
     load_states,
     open_tracked,
 )
+from monitor.store._linked import ExternalLink, external_links, link_parents, links_mark
 from monitor.store._links import (
     OCCURRENCES_KEPT,
     PASS_KINDS,
@@ -56,6 +57,7 @@ __all__ = [
     "BlipRow",
     "CheckRow",
     "EventRow",
+    "ExternalLink",
     "FindingsTracked",
     "Heartbeat",
     "History",
@@ -93,6 +95,9 @@ __all__ = [
     "WriterStats",
     "acquire",
     "day_bounds",
+    "external_links",
+    "link_parents",
+    "links_mark",
     "load_events",
     "load_findings",
     "load_states",

@@ -413,7 +413,8 @@ def test_integrity_fault_names_its_signal() -> None:
     from monitor.sim import Fault
 
     assert str(Fault.parse("integrity:tampered_title")) == "integrity:tampered_title"
-    with pytest.raises(ValueError, match="fault 'integrity' takes one of foreign_script, lapsed_domain"):
+    signals = "crawler_cloak, foreign_script, lapsed_domain, mobile_cloak"
+    with pytest.raises(ValueError, match=f"fault 'integrity' takes one of {signals}"):
         Fault.parse("integrity:moon")
     with pytest.raises(ValueError, match="needs an argument"):
         Fault.parse("integrity")
