@@ -319,6 +319,17 @@ class MetricsConfig(_Strict):
     """Which pages export per-page series: every page, or homepages only (per-site totals always)."""
 
 
+_DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+def _domain_name(value: str) -> str:
+    """A domain name like hm.baidu.com (lower-cased, no scheme, path or port)."""
+    name = value.strip().strip(".").lower()
+    if not _DOMAIN_RE.match(name):
+        raise ValueError(f"not a domain name like hm.baidu.com: {value!r}")
+    return name
+
+
 class IntegrityConfig(_Strict):
     """Integrity and identity checks of each site's homepage (docs/integrity.md)."""
 
@@ -332,6 +343,9 @@ class IntegrityConfig(_Strict):
     """Most linked outside domains looked up in DNS per sweep, all sites together (the rest wait)."""
     lookup_ttl: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 86400.0
     """How long a DNS answer about a linked domain is trusted before it is asked again."""
+    accepted_domains: list[Annotated[str, AfterValidator(_domain_name)]] = Field(default_factory=list, max_length=1000)
+    """Outside domains the office reviewed and accepts (an analytics or CDN host): scripts loaded from
+    them and redirects to them stay events, never findings; an open one resolves at the next reading."""
 
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")

@@ -619,7 +619,7 @@ class Daemon:
         except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
             log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
             vocabulary = load_vocabulary()
-        domains = Domains()
+        domains = Domains(accepted=frozenset(settings.accepted_domains))
         domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
         lookups = DomainLookups(settings.lookup_ttl, settings.lookups_per_sweep)
         tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share, lookups=lookups)

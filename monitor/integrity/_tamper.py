@@ -134,7 +134,7 @@ def tamper_changes(
             findings.append(Finding.make(Kind.TITLE_CHANGED, SCORE_SPAM, page, "spam_title", "title", said))
     for domain in sorted(after.script_domains - before.script_domains - known_script_domains):
         events.append(Event.make(Kind.NEW_SCRIPT_DOMAIN, page, domain, "", domain))
-        if not domains.is_government(domain):
+        if not (domains.is_government(domain) or domains.is_accepted(domain)):
             findings.append(_foreign_script(page, domain, domains, vocabulary))
     for url in after.redirects:
         if url not in before.redirects:
@@ -156,7 +156,7 @@ def _foreign_script(page: str, domain: str, domains: Domains, vocabulary: Vocabu
 
 def _redirect_finding(page: str, url: str, domains: Domains) -> list[Finding]:
     target = domains.target(page, url)
-    if target is None or domains.same_site(page, target):
+    if target is None or domains.same_site(page, target) or domains.is_accepted(target.domain):
         return []
     score = SCORE_GOV_REDIRECT if domains.is_government(target.domain) else SCORE_REDIRECT
     said = f"the page now sends visitors to {url}"
@@ -180,7 +180,8 @@ def standing_tampers(
     kept) until it goes, though the baseline moved on with the reading that raised them.
 
     A spam title stays while the title still has a spam word, a foreign script while scripts still
-    load from its domain, an off-site redirect while the page still sends visitors to that domain.
+    load from its domain, an off-site redirect while the page still sends visitors to that domain;
+    a script or redirect domain the office has since accepted resolves.
     (A text shrink or rewrite is an event, never a finding: nothing to keep open.)
     """
     kept = []
@@ -195,7 +196,7 @@ def standing_tampers(
             still = any(_domain_of(domains, page, url) == finding.target for url in after.redirects)
         else:
             continue
-        if still:
+        if still and not domains.is_accepted(finding.target):
             kept.append(finding)
     return kept
 

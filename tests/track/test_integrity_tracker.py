@@ -132,6 +132,31 @@ def test_a_tamper_finding_stays_open_across_readings_until_the_page_is_clean(
     assert key not in read(home(), 400.0)
 
 
+def test_an_accepted_domain_is_an_event_never_a_finding_and_accepting_resolves_an_open_one(store: Store) -> None:
+    """A legitimate new analytics script stays an open low finding while it is on the page; the
+    office answers it with integrity.accepted_domains (matched by registrable domain): the open
+    finding resolves at the next reading, and a new script or redirect from it raises no finding
+    (the event is still recorded)."""
+    site, analytics = store.site_ids()["bureau"], home(head='<script src="https://hm.baidu.com/hm.js"></script>')
+    strict = tracker(store, Domains())
+
+    def read(t: IntegrityTracker, html: str, now: float) -> set[tuple[Kind, str]]:
+        inspection = inspect(html, URL, domains=t.domains, vocabulary=t.vocabulary)
+        return {(o.finding.kind, o.finding.target) for o in t.homepage(site, inspection, now).open}
+
+    read(strict, home(), 100.0)
+    assert (Kind.NEW_SCRIPT_DOMAIN, "baidu.com") in read(strict, analytics, 200.0)
+    assert store.writer.flush()
+    accepting = tracker(store, Domains(accepted=frozenset({"hm.baidu.com", "cdn-partner.com"})))  # a restart
+    assert (Kind.NEW_SCRIPT_DOMAIN, "baidu.com") not in read(
+        accepting, analytics.replace("某某局", "某某市某某局"), 300.0
+    )
+    redirect = home(head='<meta http-equiv="refresh" content="3; url=https://www.cdn-partner.com/a">')
+    assert not read(accepting, redirect, 400.0) & {(Kind.OFFSITE_REDIRECT, "cdn-partner.com")}
+    assert store.writer.flush()
+    assert {e.event.kind for e in load_events(store)} >= {Kind.NEW_SCRIPT_DOMAIN, Kind.OFFSITE_REDIRECT}
+
+
 # -- the sweep takes the link passes' outside domains --------------------------------------------
 
 
