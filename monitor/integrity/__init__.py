@@ -10,6 +10,7 @@ store, report and metrics integration (issue 13 phase 2) calls this surface:
 - `identity_findings` / `tag_findings` on an `Identity`; `tamper_changes(before, after)`;
   `new_domain_events` / `drift_findings` / `lapsed_findings(resolver)`;
   `check_cloaking(fetch)` / `compare_visits`;
+- `consistency_findings(page, ipv4, ipv6)` (IPv4/IPv6 answers compared; `Ipv6Reading`, `AaaaAnswer`);
 - `track(previous, current, now, pages)` turns successive findings into open/resolved history.
 
 `Domains()` (offline Public Suffix List) and `load_vocabulary()` are built once and passed in.
@@ -39,6 +40,7 @@ from monitor.integrity._drift import (
 from monitor.integrity._findings import Event, Finding, Kind, Level, Tracked, track
 from monitor.integrity._hidden import hidden_links, zero_width_findings
 from monitor.integrity._homepage import (
+    IPV6_KINDS,
     SWEEP_KINDS,
     Assessment,
     SiteState,
@@ -49,6 +51,15 @@ from monitor.integrity._homepage import (
 from monitor.integrity._identity import Element, Identity, TagProfile, read_identity
 from monitor.integrity._identity_rules import identity_findings, tag_findings
 from monitor.integrity._inspect import Inspection, inspect_page
+from monitor.integrity._ipv6 import (
+    AaaaAnswer,
+    AaaaResolver,
+    Answer,
+    Ipv6Reading,
+    Ipv6State,
+    consistency_findings,
+    page_text,
+)
 from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, snapshot, tamper_changes
 from monitor.integrity._text import visible_text
 from monitor.integrity._wire import finding_from_json, inspection_from_json, inspection_to_json
@@ -57,11 +68,15 @@ from monitor.integrity._words import Vocabulary, VocabularyError, load_vocabular
 __all__ = [
     "CHANGE_SHARE",
     "CRAWLER",
+    "IPV6_KINDS",
     "MOBILE",
     "NORMAL",
     "SEARCH_REFERER",
     "SWEEP_KINDS",
     "VISITORS",
+    "AaaaAnswer",
+    "AaaaResolver",
+    "Answer",
     "Assessment",
     "Domains",
     "Element",
@@ -70,6 +85,8 @@ __all__ = [
     "Finding",
     "Identity",
     "Inspection",
+    "Ipv6Reading",
+    "Ipv6State",
     "Kind",
     "Level",
     "Resolution",
@@ -87,6 +104,7 @@ __all__ = [
     "changed_since",
     "check_cloaking",
     "compare_visits",
+    "consistency_findings",
     "drift_findings",
     "finding_from_json",
     "hidden_links",
@@ -98,6 +116,7 @@ __all__ = [
     "load_vocabulary",
     "new_domain_events",
     "outbound_domains",
+    "page_text",
     "parse_vocabulary",
     "read_identity",
     "snapshot",

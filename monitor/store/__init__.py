@@ -14,6 +14,7 @@ from monitor.store._integrity import (
     load_states,
     open_tracked,
 )
+from monitor.store._ipv6 import Ipv6CheckRow, Ipv6Summary, PruneIpv6, ipv6_summaries, recent_readings
 from monitor.store._links import (
     OCCURRENCES_KEPT,
     PASS_KINDS,
@@ -61,6 +62,8 @@ __all__ = [
     "History",
     "IncrementalVacuum",
     "IntegrityEvents",
+    "Ipv6CheckRow",
+    "Ipv6Summary",
     "IntegrityStateRow",
     "ItemsSeen",
     "ItemsTouched",
@@ -81,6 +84,7 @@ __all__ = [
     "PageStateRow",
     "Prune",
     "PruneIntegrity",
+    "PruneIpv6",
     "RollupMark",
     "RollupTick",
     "RunStopped",
@@ -93,10 +97,12 @@ __all__ = [
     "WriterStats",
     "acquire",
     "day_bounds",
+    "ipv6_summaries",
     "load_events",
     "load_findings",
     "load_states",
     "migrate_file",
     "open_tracked",
+    "recent_readings",
     "to_ms",
 ]

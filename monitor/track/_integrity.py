@@ -4,7 +4,8 @@ Keeps each site's `SiteState` (the baseline the next homepage reading is compare
 findings, restored from the database at start. `homepage` takes the Inspection a homepage check made
 in the read worker; `sweep` takes the slower sweep's findings (lapsed domains, cloaking). Each
 tracks only its own kinds (`monitor.integrity.SWEEP_KINDS`), so neither resolves the other's
-findings. No I/O besides submitting store operations.
+findings; `ipv6` takes the IPv4/IPv6 consistency findings (`monitor.integrity.IPV6_KINDS`) the
+same way. No I/O besides submitting store operations.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 
 from monitor.integrity import (
     CHANGE_SHARE,
+    IPV6_KINDS,
+    SWEEP_KINDS,
     Domains,
     Event,
     Finding,
@@ -77,7 +80,7 @@ class IntegrityTracker:
             expected_code=expected_code,
             change_share=self.change_share,
         )
-        homepage, sweep = split_by_source(self.open.get(site_id, ()))
+        homepage, sweep = split_by_source(self.open.get(site_id, ()), SWEEP_KINDS | IPV6_KINDS)
         tracked = track(homepage, assessment.findings, now, [inspection.page])
         self.states[site_id] = assessment.state
         ops: list[WriteOp] = [IntegrityStateRow(site_id, now, assessment.state)]
@@ -90,6 +93,12 @@ class IntegrityTracker:
         homepage, sweep = split_by_source(self.open.get(site_id, ()))
         tracked = track(sweep, findings, now, [page])
         return self._tracked(site_id, [*homepage, *tracked], now, [], ())
+
+    def ipv6(self, site_id: int, page: str, findings: Sequence[Finding], now: float) -> IntegrityRead:
+        """Record the IPv4/IPv6 comparison of a page (its `ipv6_inconsistent` findings seen now)."""
+        others, own = split_by_source(self.open.get(site_id, ()), IPV6_KINDS)
+        tracked = track(own, findings, now, [page])
+        return self._tracked(site_id, [*others, *tracked], now, [], ())
 
     def _tracked(
         self, site_id: int, tracked: list[Tracked], now: float, ops: list[WriteOp], events: Sequence[Event]
