@@ -305,6 +305,8 @@ class SiteConfig(_Strict):
     site_code: Annotated[str, AfterValidator(_site_code)] = ""
     """The 网站标识码 the site's pages must show ("" : not checked against a configured value)."""
     identity: SiteIdentity = SiteIdentity()
+    ipv6: bool = True
+    """Read the homepage over IPv6 too (AAAA lookup, fetch, IPv4/IPv6 consistency) on `ipv6.interval`."""
 
 
 class StorageConfig(_Strict):
@@ -328,6 +330,14 @@ class IntegrityConfig(_Strict):
     change_share: float = Field(0.5, gt=0.0, lt=1.0)
     sweep_interval: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 3600.0
     """How often each homepage is fetched as other visitors (cloaking) and its linked domains looked up."""
+
+
+class Ipv6Config(_Strict):
+    """IPv6 readings of each site's homepage, a series of their own (docs/integrity.md#ipv6)."""
+
+    enabled: bool = True
+    interval: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 3600.0
+    """How often each homepage's host is looked up for AAAA records and the page read over IPv6 and IPv4."""
 
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")
@@ -381,6 +391,7 @@ class RawConfig(_Strict):
     defaults: Defaults = Defaults()
     sites: list[SiteConfig] = Field(min_length=1)
     integrity: IntegrityConfig = IntegrityConfig()
+    ipv6: Ipv6Config = Ipv6Config()
     shard: str | None = None
     """`K/N`: monitor only the sites rendezvous hashing gives shard K of N (monitor/shard.py)."""
     digest: DigestConfig | None = None

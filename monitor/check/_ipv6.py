@@ -157,4 +157,3 @@ def _reading(page: str, started: float, address: str, probe: ProbeResult) -> Ipv
 def _answer(probe: ProbeResult) -> Answer:
     body = decode(probe.body, probe.content_type).text if probe.body else ""
     return Answer(probe.status, str(content_hash(probe.body)) if probe.body else "", body)
-

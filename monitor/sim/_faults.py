@@ -56,7 +56,7 @@ IPV6_FAULTS = frozenset({"same", "different", "500", "refuse"})
 default), `different` (an outdated copy: what a stale IPv6 reverse proxy serves), `500`, `refuse`
 (the ::1 listener closed). The 127.0.0.1 answers stay as they are."""
 IPV6_STALE_PAGE = (
-    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>网站维护中</title></head><body>"
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>网站维护中</title></head><body>'
     "<h1>网站升级改造中</h1><p>IPv6 访问入口 旧版页面 请稍后访问 本页面为历史镜像 不再更新</p></body></html>"
 )
 """The page the ::1 listener serves under `ipv6:different`: same status, other content."""

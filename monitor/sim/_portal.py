@@ -160,7 +160,7 @@ async def _run(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) 
 
 
 def ipv6_loopback() -> str:
-    """"" when this machine can listen on ::1, else why not (tests skip IPv6 with this reason)."""
+    """ "" when this machine can listen on ::1, else why not (tests skip IPv6 with this reason)."""
     if not socket.has_ipv6:
         return "Python was built without IPv6 (socket.has_ipv6 is False)"
     try:

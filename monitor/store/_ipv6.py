@@ -112,7 +112,7 @@ def ipv6_summaries(store: Reader, start: float, end: float, *, site: str | None 
     """Per site with a reading in [start, end): counts by state and the latest reading."""
     if not ipv6_tables(store):
         return {}
-    where, params = " WHERE c.ts >= ? AND c.ts < ?", [start, end]
+    where, params = " WHERE c.ts >= ? AND c.ts < ?", list[object]([start, end])
     if site is not None:
         where, params = where + " AND s.name = ?", [*params, site]
     counts = store.query(
