@@ -97,7 +97,8 @@ class SimServer:
     async def reset(self) -> None:
         """Every fault off, listening again."""
         self.faults.clear()
-        await self._apply_ipv6("same")
+        if self.ipv6:
+            await self._apply_ipv6("same")
         if self.refused:
             await self._listen()
 

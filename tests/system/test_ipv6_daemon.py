@@ -104,7 +104,8 @@ async def steps(daemon: Daemon, db: Path, sim: SimPortal) -> None:
     failed = db_rows(db, "SELECT count(*) FROM checks c JOIN result_names r ON r.code = c.result WHERE r.name != 'up'")
     assert failed[0][0] == 0 and db_rows(db, "SELECT count(*) FROM checks")[0][0] > checks_before
     assert samples[("portal_homepage_unavailable_ratio_7d", site)] == 0
-    success = [v for (name, labels), v in samples.items() if (name, ("page", "home") in labels) == ("portal_probe_success", True)]
+    home = [v for (name, labels), v in samples.items() if name == "portal_probe_success" and ("page", "home") in labels]
+    success = home
     assert success == [1]
 
     sim.fault("ipv6:same")
