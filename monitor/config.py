@@ -338,6 +338,8 @@ class Ipv6Config(_Strict):
     enabled: bool = True
     interval: Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))] = 3600.0
     """How often each homepage's host is looked up for AAAA records and the page read over IPv6 and IPv4."""
+    links: int = Field(20, ge=0, le=1000)
+    """Internal page links (ok in the latest link passes) read over IPv6 after the homepage; 0: none."""
 
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")

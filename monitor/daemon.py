@@ -72,6 +72,7 @@ from monitor.store import (
     RunStopped,
     Store,
     StoreError,
+    ipv6_link_sample,
     recent_readings,
 )
 from monitor.track import (
@@ -766,7 +767,8 @@ class Daemon:
         site_id = self._site_id(page.site)
         if self._ipv6 is None or site_id is None:
             return
-        probe = await self._ipv6.probe(page)
+        links = ipv6_link_sample(self._store, page.site, self._config.raw.ipv6.links)
+        probe = await self._ipv6.probe(page, links)
         reading = probe.reading
         self._state.apply_ipv6(page.site, [reading])
         read = record_ipv6(self._store, self._integrity, site_id, probe, self._clock.now())

@@ -243,6 +243,7 @@ SURFACES: dict[str, set[str]] = {
         "Ipv6CheckRow",
         "Ipv6Summary",
         "PruneIpv6",
+        "ipv6_link_sample",
         "ipv6_summaries",
         "recent_readings",
         "BlipRow",

@@ -15,6 +15,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -96,8 +97,23 @@ class Ipv6Prober:
             raise OSError(answer.failure or f"{host} has no AAAA record")
         return list(answer.addresses)
 
-    async def probe(self, page: Page) -> Ipv6Probe:
-        """Look the host up, fetch the page over IPv6 then over IPv4 (one request at a time), compare."""
+    async def probe(self, page: Page, links: Sequence[str] = ()) -> Ipv6Probe:
+        """Look the host up, fetch the page over IPv6 then over IPv4 (one request at a time), compare;
+        when the homepage answered over IPv6, read `links` (internal links) over IPv6 too."""
+        probe = await self._homepage(page)
+        if probe.reading.state is not Ipv6State.OK or not links:
+            return probe
+        ok = 0
+        for url in links:
+            ok += await self._reachable(page, url)
+        return Ipv6Probe(replace(probe.reading, links_checked=len(links), links_ok=ok), probe.findings)
+
+    async def _reachable(self, page: Page, url: str) -> bool:
+        """One internal link over IPv6: 2xx (after same-site redirects) is reachable."""
+        result = await self._ipv6.fetch(replace(page, url=url, expect=None))
+        return result.result is Result.UP and result.status is not None and 200 <= result.status < 300
+
+    async def _homepage(self, page: Page) -> Ipv6Probe:
         started = self._clock.now()
         host = (urlsplit(page.url).hostname or "").lower()
         answer = await self.lookup(host)

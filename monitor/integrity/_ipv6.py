@@ -85,6 +85,10 @@ class Ipv6Reading:
     content_hash: str = ""
     consistent: bool | None = None
     """Same status and content as over IPv4 at the same time; None when not compared."""
+    links_checked: int = 0
+    """Internal links (ok in the latest link passes) read over IPv6 after the homepage answered."""
+    links_ok: int = 0
+    """Of those, the ones that answered 2xx over IPv6."""
 
     @property
     def counted(self) -> bool:

@@ -24,6 +24,7 @@ UP = "portal_ipv6_up"
 SUCCESS_RATIO = "portal_ipv6_success_ratio_24h"
 CONSISTENT = "portal_ipv6_consistent"
 LAST_READING = "portal_ipv6_last_reading_timestamp_seconds"
+LINKS_RATIO = "portal_ipv6_internal_links_reachable_ratio"
 
 
 @dataclass
@@ -36,9 +37,13 @@ class SiteIpv6:
     """Whether the host had AAAA records at the last lookup that said something (None: never known)."""
     consistent: bool | None = None
     """The latest IPv4/IPv6 comparison (a reading that could not compare leaves it as it was)."""
+    links: tuple[int, int] | None = None
+    """(reachable, read) internal links of the latest reading that read some over IPv6."""
 
     def add(self, reading: Ipv6Reading) -> None:
         self.latest = reading
+        if reading.links_checked:
+            self.links = (reading.links_ok, reading.links_checked)
         if reading.consistent is not None:
             self.consistent = reading.consistent
         elif reading.state is Ipv6State.NO_IPV6:
@@ -68,7 +73,7 @@ def restore(readings: Iterable[Ipv6Reading]) -> SiteIpv6:
 
 
 def ipv6_metrics(sites: Mapping[str, SiteIpv6], now: float) -> Iterator[Metric]:
-    """The five IPv6 families from the per-site state."""
+    """The six IPv6 families from the per-site state."""
     aaaa = GaugeMetricFamily(
         AAAA_PRESENT, "1 when the homepage host has AAAA (IPv6) records, 0 when not.", labels=["site"]
     )
@@ -80,6 +85,11 @@ def ipv6_metrics(sites: Mapping[str, SiteIpv6], now: float) -> Iterator[Metric]:
         CONSISTENT, "1 when the homepage answered the same status and content over IPv4 and IPv6.", labels=["site"]
     )
     last = GaugeMetricFamily(LAST_READING, "When the homepage was last read over IPv6 (Unix time).", labels=["site"])
+    links = GaugeMetricFamily(
+        LINKS_RATIO,
+        "Share of the internal links read over IPv6 at the latest reading that answered 2xx.",
+        labels=["site"],
+    )
     for site, state in sorted(sites.items()):
         latest = state.latest
         if latest is None:
@@ -94,4 +104,6 @@ def ipv6_metrics(sites: Mapping[str, SiteIpv6], now: float) -> Iterator[Metric]:
             ratio.add_metric([site], share)
         if state.consistent is not None:
             consistent.add_metric([site], int(state.consistent))
-    yield from (aaaa, up, ratio, consistent, last)
+        if state.links is not None and state.known_aaaa:
+            links.add_metric([site], state.links[0] / state.links[1])
+    yield from (aaaa, up, ratio, consistent, last, links)

@@ -44,6 +44,8 @@ def ipv6_line(summary: Ipv6Summary | None) -> str:
         line += f" ({latest.error_kind}: {latest.error})"
     if latest.consistent is not None:
         line += "; same as IPv4" if latest.consistent else "; content differs from IPv4"
+    if latest.links_checked:
+        line += f"; {latest.links_ok} of {latest.links_checked} internal links reachable over IPv6"
     return line
 
 
@@ -66,6 +68,8 @@ def ipv6_json(summary: Ipv6Summary | None) -> dict[str, object] | None:
             "status": latest.status,
             "error_kind": latest.error_kind or None,
             "consistent": latest.consistent,
+            "links_checked": latest.links_checked,
+            "links_ok": latest.links_ok,
         },
     }
 
@@ -97,4 +101,7 @@ def ipv6_zh(summary: Ipv6Summary | None) -> str:
         sentence += "，与IPv4内容一致"
     elif summary.latest.consistent is False:
         sentence += "，与IPv4内容不一致"
+    links = ratio_of(summary.latest.links_ok, summary.latest.links_checked)
+    if links is not None:
+        sentence += f"，抽查内部链接{summary.latest.links_checked}条，IPv6可访问率{pct(links, 1)}"
     return sentence + "。"

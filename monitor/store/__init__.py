@@ -14,7 +14,14 @@ from monitor.store._integrity import (
     load_states,
     open_tracked,
 )
-from monitor.store._ipv6 import Ipv6CheckRow, Ipv6Summary, PruneIpv6, ipv6_summaries, recent_readings
+from monitor.store._ipv6 import (
+    Ipv6CheckRow,
+    Ipv6Summary,
+    PruneIpv6,
+    ipv6_link_sample,
+    ipv6_summaries,
+    recent_readings,
+)
 from monitor.store._links import (
     OCCURRENCES_KEPT,
     PASS_KINDS,
@@ -97,6 +104,7 @@ __all__ = [
     "WriterStats",
     "acquire",
     "day_bounds",
+    "ipv6_link_sample",
     "ipv6_summaries",
     "load_events",
     "load_findings",

@@ -27,7 +27,9 @@ CREATE TABLE ipv6_checks (
     error TEXT NOT NULL DEFAULT '',
     duration_s REAL,
     content_hash TEXT NOT NULL DEFAULT '',
-    consistent INTEGER
+    consistent INTEGER,
+    links_checked INTEGER NOT NULL DEFAULT 0,
+    links_ok INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX ipv6_checks_site_ts ON ipv6_checks(site_id, ts);
 """
@@ -51,7 +53,7 @@ class Ipv6CheckRow:
         consistent = None if r.consistent is None else int(r.consistent)
         yield (
             "INSERT INTO ipv6_checks (site_id, ts, page, state, address, status, error_kind, error, duration_s,"
-            " content_hash, consistent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " content_hash, consistent, links_checked, links_ok) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.site_id,
                 r.started_at,
@@ -64,6 +66,8 @@ class Ipv6CheckRow:
                 r.duration_s,
                 r.content_hash,
                 consistent,
+                r.links_checked,
+                r.links_ok,
             ),
         )
 
@@ -105,7 +109,10 @@ def ipv6_tables(store: Reader) -> bool:
     return bool(store.query(sql)[0][0])
 
 
-_READING_COLUMNS = "c.page, c.ts, c.state, c.address, c.status, c.error_kind, c.error, c.duration_s, c.content_hash"
+_READING_COLUMNS = (
+    "c.page, c.ts, c.state, c.address, c.status, c.error_kind, c.error, c.duration_s, c.content_hash, c.consistent,"
+    " c.links_checked, c.links_ok"
+)
 
 
 def ipv6_summaries(store: Reader, start: float, end: float, *, site: str | None = None) -> dict[str, Ipv6Summary]:
@@ -121,7 +128,7 @@ def ipv6_summaries(store: Reader, start: float, end: float, *, site: str | None 
         params,
     )
     latest = store.query(
-        f"SELECT s.name, {_READING_COLUMNS}, c.consistent FROM ipv6_checks c JOIN sites s ON s.id = c.site_id{where}"
+        f"SELECT s.name, {_READING_COLUMNS} FROM ipv6_checks c JOIN sites s ON s.id = c.site_id{where}"
         " AND c.id = (SELECT max(id) FROM ipv6_checks WHERE site_id = c.site_id AND ts >= ? AND ts < ?)",
         [*params, start, end],
     )
@@ -137,7 +144,7 @@ def recent_readings(store: Reader, since: float) -> dict[int, list[Ipv6Reading]]
     """Readings since `since` by site id, oldest first (the daemon's 24-hour window after a restart)."""
     if not ipv6_tables(store):
         return {}
-    sql = f"SELECT c.site_id, {_READING_COLUMNS}, c.consistent FROM ipv6_checks c WHERE c.ts >= ? ORDER BY c.ts, c.id"
+    sql = f"SELECT c.site_id, {_READING_COLUMNS} FROM ipv6_checks c WHERE c.ts >= ? ORDER BY c.ts, c.id"
     found: dict[int, list[Ipv6Reading]] = {}
     for row in store.query(sql, [since]):
         found.setdefault(int(row[0]), []).append(_reading(row[1:]))
@@ -157,7 +164,7 @@ def _summary(site: str, tally: dict[str, int], row: Sequence[Any]) -> Ipv6Summar
 
 
 def _reading(row: Sequence[Any]) -> Ipv6Reading:
-    page, ts, state, address, status, error_kind, error, duration, content_hash, consistent = row[:10]
+    page, ts, state, address, status, error_kind, error, duration, content_hash, consistent, checked, ok = row[:12]
     return Ipv6Reading(
         page=str(page),
         started_at=float(ts),
@@ -169,4 +176,18 @@ def _reading(row: Sequence[Any]) -> Ipv6Reading:
         duration_s=None if duration is None else float(duration),
         content_hash=str(content_hash),
         consistent=None if consistent is None else bool(consistent),
+        links_checked=int(checked),
+        links_ok=int(ok),
     )
+
+
+def ipv6_link_sample(store: Reader, site: str, limit: int) -> list[str]:
+    """Up to `limit` internal page links the link passes last found ok (most recently checked first):
+    what an IPv6 reading reads again over IPv6 (attachments and images are left out: their bytes)."""
+    if limit <= 0:
+        return []
+    sql = (
+        "SELECT l.url FROM link_state l JOIN sites s ON s.id = l.site_id WHERE s.name = ? AND l.scope = 'internal'"
+        " AND l.rtype = 'page' AND l.class = 'ok' ORDER BY l.last_checked DESC, l.url LIMIT ?"
+    )
+    return [str(row[0]) for row in store.query(sql, [site, limit])]

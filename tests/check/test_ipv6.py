@@ -144,3 +144,22 @@ def test_aaaa_answers(error: Exception, state: Ipv6State) -> None:
 def test_ipv6_literal_is_its_own_address() -> None:
     assert aaaa_resolver()("::1") == AaaaAnswer(("::1",))
     assert aaaa_resolver()("[2001:db8::1]") == AaaaAnswer(("2001:db8::1",))
+
+
+@needs_ipv6
+def test_internal_links_are_read_over_ipv6_after_the_homepage(sim: SimPortal) -> None:
+    page = homepage(sim)
+    links = [page.url + "xxgk/gzdt/", page.url + "no-such-page/"]
+
+    async def run() -> tuple[object, object]:
+        prober = Ipv6Prober(resolver=localhost_aaaa)
+        try:
+            read = await prober.probe(page, links)
+            sim.fault("ipv6:refuse")
+            return read, await prober.probe(page, links)
+        finally:
+            await prober.aclose()
+
+    read, refused = asyncio.run(run())
+    assert (read.reading.links_checked, read.reading.links_ok) == (2, 1)  # type: ignore[attr-defined]
+    assert refused.reading.links_checked == 0  # type: ignore[attr-defined]  # homepage down: links not read

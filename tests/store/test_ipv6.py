@@ -67,3 +67,24 @@ def test_readings_are_not_checks_and_restore_and_prune(store: Store) -> None:
     store.submit([PruneIpv6(250.0, 100.0)])
     assert store.writer.flush()
     assert [r.started_at for r in recent_readings(store, 0.0)[site_id]] == [200.0]
+
+
+def test_link_sample_is_internal_ok_pages_newest_first(store: Store) -> None:
+    from monitor.store import LinkPassRecorded, LinkResultRow, ipv6_link_sample
+
+    def row(path: str, scope: str, rtype: str, link_class: str, at: float) -> LinkResultRow:
+        url = "http://bureau.example" + path
+        return LinkResultRow(url, scope, rtype, link_class, link_class, 200, None, "", at, 0.1, 0, at, None, 1)
+
+    rows = (
+        row("/a", "internal", "page", "ok", 10.0),
+        row("/b", "internal", "page", "ok", 20.0),
+        row("/c", "internal", "page", "broken", 30.0),
+        row("/d.pdf", "internal", "attachment", "ok", 40.0),
+        row("/e", "external", "page", "ok", 50.0),
+    )
+    store.submit([LinkPassRecorded("bureau", "homepage", 5.0, 60.0, True, False, 1, rows)])
+    assert store.writer.drain(30)
+    assert ipv6_link_sample(store, "bureau", 5) == ["http://bureau.example/b", "http://bureau.example/a"]
+    assert ipv6_link_sample(store, "bureau", 1) == ["http://bureau.example/b"]
+    assert ipv6_link_sample(store, "bureau", 0) == [] and ipv6_link_sample(store, "other", 5) == []

@@ -11,6 +11,7 @@ Skipped, with the reason, where the machine cannot listen on ::1.
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from monitor.daemon import Daemon
 from monitor.integrity import AaaaAnswer
 from monitor.models import SystemClock
 from monitor.sim import SimPortal, ipv6_loopback
-from monitor.store import Store
+from monitor.store import LinkPassRecorded, LinkResultRow, Store
 from tests.support.daemon_harness import db_rows, sim_config, sim_pages
 from tests.system.test_integrity_daemon import metrics, until
 
@@ -71,6 +72,7 @@ async def scenario(config_path: Path, sim: SimPortal) -> None:
             assert not task.done(), task
             await asyncio.sleep(0.02)
         await steps(daemon, config.db_path, sim)
+        await link_share(daemon, store, config.db_path, sim)
     finally:
         daemon.request_stop("test over")
         assert await asyncio.wait_for(task, 15) == 0
@@ -112,3 +114,18 @@ async def steps(daemon: Daemon, db: Path, sim: SimPortal) -> None:
     await until(lambda: not open_ipv6_findings(db), "the finding resolved when IPv4 and IPv6 agree again")
     samples = await asyncio.to_thread(metrics, daemon)
     assert samples[("portal_ipv6_consistent", site)] == 1
+
+
+async def link_share(daemon: Daemon, store: Store, db: Path, sim: SimPortal) -> None:
+    """With link passes stored (internal pages found ok), each reading reads them over IPv6 too."""
+    base = f"http://localhost:{sim.port}"
+    now = time.time()
+    rows = tuple(
+        LinkResultRow(base + path, "internal", "page", "ok", "ok", 200, None, "", now, 0.1, 0, now, None, 1)
+        for path in ("/xxgk/gzdt/", "/xxgk/tzgg/", "/gone/")
+    )
+    store.submit([LinkPassRecorded("sim", "homepage", now - 60, now, True, False, 1, rows)])
+    sql = "SELECT links_checked, links_ok FROM ipv6_checks ORDER BY id DESC LIMIT 1"
+    await until(lambda: db_rows(db, sql) == [(3, 2)], "the internal links read over IPv6 (one is a 404)")
+    samples = await asyncio.to_thread(metrics, daemon)
+    assert samples[("portal_ipv6_internal_links_reachable_ratio", (("site", "sim"),))] == 2 / 3
