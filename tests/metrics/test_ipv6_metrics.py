@@ -42,3 +42,10 @@ def test_no_aaaa_is_not_down_and_a_silent_lookup_changes_nothing() -> None:
     state.apply_ipv6("bureau", [reading(20.0, Ipv6State.UNKNOWN)])
     assert samples(state, 30.0)[("portal_ipv6_aaaa_present", "bureau")] == 0
     assert samples(MonitorState(FixedClock()), 0.0) == {}
+
+
+def test_internal_links_share_of_the_latest_reading_that_read_some() -> None:
+    state = MonitorState(FixedClock())
+    with_links = Ipv6Reading(URL, 0.0, Ipv6State.OK, address="2001:db8::1", links_checked=4, links_ok=3)
+    state.apply_ipv6("bureau", [with_links, reading(3600.0, Ipv6State.DOWN)])  # down: no links read
+    assert samples(state, 3600.0)[("portal_ipv6_internal_links_reachable_ratio", "bureau")] == 0.75

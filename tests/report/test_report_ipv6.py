@@ -102,3 +102,13 @@ def test_ipv6_failures_leave_uptime_and_v1_unchanged(store: Store) -> None:
     assert dataclasses.replace(after.sites[0], ipv6=None) == before.sites[0]
     assert [s["rules"] for s in status_after] == [s["rules"] for s in status_before]
     assert [s["homepage_v1"] for s in status_after] == [s["homepage_v1"] for s in status_before]
+
+
+def test_internal_links_share_in_the_line_and_the_zh_sentence(store: Store) -> None:
+    site = store.site_ids()["bureau"]
+    latest = Ipv6Reading(HOME.url, D + 3600.0, Ipv6State.OK, consistent=True, links_checked=20, links_ok=19)
+    write(store, [Ipv6CheckRow(site, latest)])  # type: ignore[list-item]
+    built = report(store)
+    assert "; 19 of 20 internal links reachable over IPv6" in render(built, "table")
+    assert "IPv6访问成功率100.0%，与IPv4内容一致，抽查内部链接20条，IPv6可访问率95.0%。" in render(built, "zh")
+    assert json.loads(render(built, "json"))["sites"][0]["ipv6"]["latest"]["links_ok"] == 19
