@@ -7,6 +7,7 @@ unknown keys are errors. No network or database access here.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import stat
@@ -332,6 +333,14 @@ class IntegrityConfig(_Strict):
     """How often each homepage is fetched as other visitors (cloaking) and its linked domains looked up."""
 
 
+def _ipv6_address(value: str) -> str:
+    """An IPv6 address (`2001:db8::1`), normalised."""
+    try:
+        return str(ipaddress.IPv6Address(value.strip().strip("[]")))
+    except ValueError:
+        raise ValueError(f"not an IPv6 address: {value!r}") from None
+
+
 class Ipv6Config(_Strict):
     """IPv6 readings of each site's homepage, a series of their own (docs/integrity.md#ipv6)."""
 
@@ -340,6 +349,9 @@ class Ipv6Config(_Strict):
     """How often each homepage's host is looked up for AAAA records and the page read over IPv6 and IPv4."""
     links: int = Field(20, ge=0, le=1000)
     """Internal page links (ok in the latest link passes) read over IPv6 after the homepage; 0: none."""
+    hosts: dict[str, list[Annotated[str, AfterValidator(_ipv6_address)]]] = Field(default_factory=dict)
+    """AAAA answers given here instead of DNS, by host name (an IPv6 front end checked before its
+    AAAA record is published; tests): like `curl --resolve`, for IPv6 readings only."""
 
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")

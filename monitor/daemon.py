@@ -41,6 +41,7 @@ from monitor.check import (
     PageFetcher,
     Previous,
     ReadPool,
+    aaaa_resolver,
     dns_resolver,
     run_check,
     visits,
@@ -726,7 +727,7 @@ class Daemon:
         settings = self._config.raw.ipv6
         if not settings.enabled:
             return
-        self._ipv6 = self._ipv6 or Ipv6Prober(clock=self._clock)
+        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=aaaa_resolver(hosts=settings.hosts), clock=self._clock)
         names = {site_id: name for name, site_id in self._store.site_ids().items()}
         for site_id, readings in recent_readings(self._store, now - IPV6_WINDOW_S).items():
             if site_id in names:

@@ -15,7 +15,7 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
@@ -42,12 +42,19 @@ class Ipv6Probe:
     findings: tuple[Finding, ...] | None
 
 
-def aaaa_resolver(resolver: dns.resolver.Resolver | None = None, lifetime_s: float = DNS_LIFETIME_S) -> AaaaResolver:
+def aaaa_resolver(
+    resolver: dns.resolver.Resolver | None = None,
+    lifetime_s: float = DNS_LIFETIME_S,
+    hosts: Mapping[str, Sequence[str]] | None = None,
+) -> AaaaResolver:
     """A blocking AAAA lookup over dnspython (run it in a thread). An IPv6 literal is its own
     address, an IPv4 literal has none; "no AAAA record" (NoAnswer) is an answer, NXDOMAIN or a
-    timeout is a failure (`unknown`)."""
+    timeout is a failure (`unknown`). `hosts` (config `ipv6.hosts`) answers for its names first."""
+    given = {name.lower().rstrip("."): tuple(addresses) for name, addresses in (hosts or {}).items()}
 
     def resolve(host: str) -> AaaaAnswer:
+        if host.lower().rstrip(".") in given:
+            return AaaaAnswer(given[host.lower().rstrip(".")])
         literal = _literal(host)
         if literal is not None:
             return AaaaAnswer((str(literal),) if literal.version == 6 else ())

@@ -163,3 +163,9 @@ def test_internal_links_are_read_over_ipv6_after_the_homepage(sim: SimPortal) ->
     read, refused = asyncio.run(run())
     assert (read.reading.links_checked, read.reading.links_ok) == (2, 1)  # type: ignore[attr-defined]
     assert refused.reading.links_checked == 0  # type: ignore[attr-defined]  # homepage down: links not read
+
+
+def test_configured_hosts_answer_before_dns() -> None:
+    resolve = aaaa_resolver(_Engine(dns.resolver.NXDOMAIN()), hosts={"WWW.Example.gov.cn": ["2001:db8::10"]})  # type: ignore[arg-type]
+    assert resolve("www.example.gov.cn.") == AaaaAnswer(("2001:db8::10",))
+    assert resolve("other.example.gov.cn").state is Ipv6State.UNKNOWN
