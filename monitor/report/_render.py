@@ -60,8 +60,8 @@ CSV_COLUMNS = (
     "integrity_open_high",
     "integrity_open_low",
     "identity_missing",
-    "generated",
     *CSV_IPV6_COLUMNS,
+    "generated",
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
 
