@@ -34,7 +34,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, Judge, PageFetcher, Previous, ReadPool, dns_resolver, run_check, visits
+from monitor.check import (
+    CheckOutcome,
+    Ipv6Prober,
+    Judge,
+    PageFetcher,
+    Previous,
+    ReadPool,
+    aaaa_resolver,
+    dns_resolver,
+    run_check,
+    visits,
+)
 from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
 from monitor.integrity import (
     VISITORS,
@@ -59,10 +70,13 @@ from monitor.store import (
     LinkPrune,
     Prune,
     PruneIntegrity,
+    PruneIpv6,
     RollupTick,
     RunStopped,
     Store,
     StoreError,
+    ipv6_link_sample,
+    recent_readings,
 )
 from monitor.track import (
     IntegrityTracker,
@@ -71,6 +85,7 @@ from monitor.track import (
     Tracker,
     discovered_pages,
     monitored_pages,
+    record_ipv6,
     restore_runtime,
 )
 
@@ -103,6 +118,10 @@ asking for a day's pause must not stop its monitoring for a day."""
 RETRY_JOB_SUFFIX = "#retry"
 LINKS_TICK_S = 60.0
 """How often the link runner looks for due passes (daily slots: a minute late is on time)."""
+IPV6_FIRST_S = 60.0
+"""The first IPv6 readings start this long after start (or one `ipv6.interval`, if shorter)."""
+IPV6_WINDOW_S = 86400.0
+"""The IPv6 readings restored into the metrics at start (the success ratio's 24 hours)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +190,7 @@ class Daemon:
         reader: ReadPool | None = None,
         links: LinkRunner | None = None,
         resolver: Resolver | None = None,
+        ipv6: Ipv6Prober | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -180,6 +200,8 @@ class Daemon:
         self._reload_config = reload_config
         self._reader = reader or ReadPool()
         self._resolver = resolver
+        self._ipv6 = ipv6
+        """The IPv6 prober (None: a default one is built at start when `ipv6.enabled`)."""
         self._integrity: IntegrityTracker | None = None
         self._words = ""
         """The integrity word list the read workers use: the one the daemon started with."""
@@ -265,6 +287,7 @@ class Daemon:
         )
         self._schedule_maintenance()
         self._schedule_links()
+        self._schedule_ipv6(now)
         self._start_server()
 
     def _schedule_maintenance(self) -> None:
@@ -321,7 +344,8 @@ class Daemon:
 
     def _prune(self) -> None:
         now, retention = self._clock.now(), self._config.raw.storage.raw_retention
-        self._store.submit([Prune(now, retention), LinkPrune(now, retention), PruneIntegrity(now, retention)])
+        prunes = (Prune, LinkPrune, PruneIntegrity, PruneIpv6)
+        self._store.submit([prune(now, retention) for prune in prunes])
 
     def _start_server(self) -> None:
         assert self._server is not None
@@ -353,6 +377,8 @@ class Daemon:
             self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
         flushed = await asyncio.to_thread(self._store.writer.stop, WRITER_FLUSH_S)
         await _close(self._fetcher)
+        if self._ipv6 is not None:
+            await self._ipv6.aclose()
         self._reader.close()
         if self._server:
             self._server.stop()
@@ -700,6 +726,68 @@ class Daemon:
         assert self._integrity is not None
         return compare_visits(url, normal, others, self._integrity.domains, self._integrity.vocabulary)
 
+    # -- IPv6 (docs/integrity.md#ipv6) ----------------------------------------------------------
+
+    def _schedule_ipv6(self, now: float) -> None:
+        """The IPv6 readings' job on `ipv6.interval`, after the last 24 hours are restored into the metrics."""
+        settings = self._config.raw.ipv6
+        if not settings.enabled:
+            return
+        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=aaaa_resolver(hosts=settings.hosts), clock=self._clock)
+        names = {site_id: name for name, site_id in self._store.site_ids().items()}
+        for site_id, readings in recent_readings(self._store, now - IPV6_WINDOW_S).items():
+            if site_id in names:
+                self._state.apply_ipv6(names[site_id], readings)
+        first = datetime.now(UTC) + timedelta(seconds=min(IPV6_FIRST_S, settings.interval))
+        self._scheduler.add_job(
+            self._ipv6_job,
+            IntervalTrigger(seconds=settings.interval),
+            id="ipv6",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=first,
+        )
+
+    async def _ipv6_job(self) -> None:
+        """Each homepage of a site with `ipv6` on, read over IPv6 and IPv4, one after the other."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
+                if self._ipv6_wanted(rt.page.site):
+                    await self._read_ipv6(rt.page)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    def _ipv6_wanted(self, site: str) -> bool:
+        try:
+            return self._config.site(site).ipv6
+        except KeyError:
+            return False
+
+    async def _read_ipv6(self, page: Page) -> None:
+        site_id = self._site_id(page.site)
+        if self._ipv6 is None or site_id is None:
+            return
+        links = ipv6_link_sample(self._store, page.site, self._config.raw.ipv6.links)
+        probe = await self._ipv6.probe(page, links)
+        reading = probe.reading
+        self._state.apply_ipv6(page.site, [reading])
+        read = record_ipv6(self._store, self._integrity, site_id, probe, self._clock.now())
+        if read is not None and self._integrity is not None:
+            self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
+        log.info(
+            "%s ipv6 %s%s",
+            job_id(page.key),
+            reading.state.value,
+            f" {reading.error_kind} ({reading.error})" if reading.error_kind else "",
+        )
+
     # -- discovery and reload ------------------------------------------------------------------
 
     def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> bool:
@@ -814,6 +902,8 @@ class Daemon:
             log.warning("metrics.listen changed: takes effect at the next restart")
         if config.db_path != old.db_path:
             log.warning("storage.path changed: takes effect at the next restart")
+        if config.raw.ipv6 != old.raw.ipv6:
+            log.warning("ipv6 settings changed: they take effect at the next restart")
         if config.raw.integrity != old.raw.integrity:
             log.warning("integrity settings changed: they take effect at the next restart")
 

@@ -159,6 +159,9 @@ def test_nothing_cites_a_design_document_outside_the_repository() -> None:
 
 SURFACES: dict[str, set[str]] = {
     "check": {
+        "Ipv6Probe",
+        "Ipv6Prober",
+        "aaaa_resolver",
         "BodyDecodeError",
         "BodyTooLarge",
         "CappedBody",
@@ -190,6 +193,7 @@ SURFACES: dict[str, set[str]] = {
         "visible_text_bytes",
     },
     "track": {
+        "record_ipv6",
         "COLUMN_GONE_READS",
         "IntegrityRead",
         "IntegrityTracker",
@@ -238,6 +242,12 @@ SURFACES: dict[str, set[str]] = {
         "v1_facts",
     },
     "store": {
+        "Ipv6CheckRow",
+        "Ipv6Summary",
+        "PruneIpv6",
+        "ipv6_link_sample",
+        "ipv6_summaries",
+        "recent_readings",
         "BlipRow",
         "CheckRow",
         "EventRow",
@@ -332,6 +342,7 @@ SURFACES: dict[str, set[str]] = {
         "main",
     },
     "sim": {
+        "ipv6_loopback",
         "COLUMNS",
         "DemoPlan",
         "Fault",
@@ -380,6 +391,14 @@ SURFACES: dict[str, set[str]] = {
         "slot_before",
     },
     "integrity": {
+        "IPV6_KINDS",
+        "AaaaAnswer",
+        "AaaaResolver",
+        "Answer",
+        "Ipv6Reading",
+        "Ipv6State",
+        "consistency_findings",
+        "page_text",
         "Assessment",
         "CHANGE_SHARE",
         "CRAWLER",

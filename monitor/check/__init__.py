@@ -6,6 +6,7 @@ See docs/architecture.md.
 from monitor.check._bodies import BodyDecodeError, BodyTooLarge, CappedBody
 from monitor.check._fetch import ERROR_MAX_CHARS, Fetcher, parse_retry_after
 from monitor.check._hashing import content_hash
+from monitor.check._ipv6 import Ipv6Probe, Ipv6Prober, aaaa_resolver
 from monitor.check._pipeline import CheckOutcome, Judge, PageFetcher, Previous, judge_body, judge_here, run_check
 from monitor.check._readpool import READ_BUDGET_S, ReadPool
 from monitor.check._sweep import dns_resolver, visit_as, visits
@@ -18,10 +19,13 @@ __all__ = [
     "CappedBody",
     "CheckOutcome",
     "Fetcher",
+    "Ipv6Probe",
+    "Ipv6Prober",
     "Judge",
     "PageFetcher",
     "Previous",
     "ReadPool",
+    "aaaa_resolver",
     "content_hash",
     "dns_resolver",
     "judge_body",

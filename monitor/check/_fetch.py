@@ -11,7 +11,7 @@ import ipaddress
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -37,6 +37,9 @@ ERROR_MAX_CHARS = 200
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BLOCKED_STATUSES = frozenset({412, 521})  # 瑞数 answers 412, 加速乐 521, to clients without their cookie
 _RATE_LIMITED = 429
+
+Lookup = Callable[[str, int], Awaitable[list[str]]]
+"""The addresses to connect to for (host, port), in order; raises OSError when there are none."""
 
 
 class _Failure(Exception):
@@ -133,6 +136,9 @@ class Fetcher:
     DNS, connect and TLS the way an inspector's first visit does; a reused socket would show 0 s.
     `ca_file` replaces the system trust store (tests use their own CA). With a `transport` given
     (unit tests: `httpx.MockTransport`), requests go to it as they are: no DNS step, no dns phase.
+    With `lookup`, hosts (IP literals included) are resolved by it instead of the system resolver:
+    the IPv6 probe passes its AAAA lookup, so every connection goes to an IPv6 address of the host
+    while the Host header, TLS SNI and certificate check still name the host (`_extensions`).
     """
 
     def __init__(
@@ -141,9 +147,11 @@ class Fetcher:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         ca_file: str | None = None,
+        lookup: Lookup | None = None,
     ) -> None:
         self._clock = clock or SystemClock()
         self._resolve_hosts = transport is None
+        self._lookup = lookup
         self._clients = {
             True: _client(transport, _verifying_context(ca_file)),
             False: _client(transport, _non_verifying_context()),
@@ -233,6 +241,8 @@ class Fetcher:
 
     async def _resolve(self, check: _Check, host: str, port: int) -> list[str | None]:
         """Addresses to try (None: let the transport resolve). Timed as the `dns` phase."""
+        if self._lookup is not None:
+            return await self._looked_up(check, self._lookup, host, port)
         if not self._resolve_hosts or _is_ip(host):
             check.stage = "connect"
             return [None]
@@ -246,6 +256,17 @@ class Fetcher:
             raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {_reason(exc)}") from None
         check.end("dns")
         return list(dict.fromkeys(str(info[4][0]) for info in infos)) or [None]
+
+    async def _looked_up(self, check: _Check, lookup: Lookup, host: str, port: int) -> list[str | None]:
+        check.begin("dns")
+        try:
+            addresses: list[str | None] = list(dict.fromkeys(await lookup(host, port)))
+        except OSError as exc:
+            raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {_reason(exc)}") from None
+        if not addresses:
+            raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: no address")
+        check.end("dns")
+        return addresses
 
     async def _send(self, check: _Check, target: httpx.URL, address: str | None, conditional: dict[str, str]) -> _Hop:
         page = check.page

@@ -10,6 +10,7 @@ store, report and metrics integration (issue 13 phase 2) calls this surface:
 - `identity_findings` / `tag_findings` on an `Identity`; `tamper_changes(before, after)`;
   `new_domain_events` / `drift_findings` / `lapsed_findings(resolver)`;
   `check_cloaking(fetch)` / `compare_visits`;
+- `consistency_findings(page, ipv4, ipv6)` (IPv4/IPv6 answers compared; `Ipv6Reading`, `AaaaAnswer`);
 - `track(previous, current, now, pages)` turns successive findings into open/resolved history;
 - the sweep: `link_domains` / `link_sweep_domains` (the link work's outside domains),
   `DomainLookups` (which to look up now, cached answers), `lapsed_from_answers`, `carried_cloaking`.
@@ -46,6 +47,7 @@ from monitor.integrity._drift import (
 from monitor.integrity._findings import Event, Finding, Kind, Level, Tracked, track
 from monitor.integrity._hidden import hidden_links, zero_width_findings
 from monitor.integrity._homepage import (
+    IPV6_KINDS,
     SWEEP_KINDS,
     Assessment,
     SiteState,
@@ -57,6 +59,15 @@ from monitor.integrity._homepage import (
 from monitor.integrity._identity import Element, Identity, TagProfile, read_identity
 from monitor.integrity._identity_rules import identity_findings, tag_findings
 from monitor.integrity._inspect import Inspection, inspect_page
+from monitor.integrity._ipv6 import (
+    AaaaAnswer,
+    AaaaResolver,
+    Answer,
+    Ipv6Reading,
+    Ipv6State,
+    consistency_findings,
+    page_text,
+)
 from monitor.integrity._lookups import LOOKUP_TTL_S, LOOKUPS_PER_SWEEP, DomainLookups
 from monitor.integrity._tamper import CHANGE_SHARE, Snapshot, snapshot, tamper_changes
 from monitor.integrity._text import visible_text
@@ -66,6 +77,7 @@ from monitor.integrity._words import Vocabulary, VocabularyError, load_vocabular
 __all__ = [
     "CHANGE_SHARE",
     "CRAWLER",
+    "IPV6_KINDS",
     "LOOKUPS_PER_SWEEP",
     "LOOKUP_TTL_S",
     "MOBILE",
@@ -73,6 +85,9 @@ __all__ = [
     "SEARCH_REFERER",
     "SWEEP_KINDS",
     "VISITORS",
+    "AaaaAnswer",
+    "AaaaResolver",
+    "Answer",
     "Assessment",
     "DomainLookups",
     "Domains",
@@ -82,6 +97,8 @@ __all__ = [
     "Finding",
     "Identity",
     "Inspection",
+    "Ipv6Reading",
+    "Ipv6State",
     "Kind",
     "Level",
     "Resolution",
@@ -100,6 +117,7 @@ __all__ = [
     "changed_since",
     "check_cloaking",
     "compare_visits",
+    "consistency_findings",
     "drift_findings",
     "finding_from_json",
     "hidden_links",
@@ -116,6 +134,7 @@ __all__ = [
     "lookup_candidates",
     "new_domain_events",
     "outbound_domains",
+    "page_text",
     "parse_vocabulary",
     "read_identity",
     "snapshot",

@@ -29,6 +29,9 @@ MAX_KNOWN_DOMAINS = 5_000
 SWEEP_KINDS = frozenset({Kind.LAPSED_DOMAIN, Kind.CLOAKING})
 """Kinds only the slower sweep (DNS lookups, cloaking visits) finds, tracked apart from homepage checks."""
 
+IPV6_KINDS = frozenset({Kind.IPV6_INCONSISTENT})
+"""Kinds only the IPv6 readings find (IPv4/IPv6 consistency), tracked apart from the other two sources."""
+
 
 @dataclass(frozen=True)
 class SiteState:
@@ -159,13 +162,16 @@ def link_sweep_domains(
     return events, replace(state, known_domains=state.known_domains | frozenset(added), links_seen=True)
 
 
-def split_by_source(tracked: Iterable[Tracked]) -> tuple[list[Tracked], list[Tracked]]:
-    """(findings homepage checks track, findings the sweep tracks)."""
-    homepage: list[Tracked] = []
-    sweep: list[Tracked] = []
+def split_by_source(
+    tracked: Iterable[Tracked], kinds: frozenset[Kind] = SWEEP_KINDS
+) -> tuple[list[Tracked], list[Tracked]]:
+    """(findings of other kinds, findings of `kinds`): by default (what homepage checks track, what
+    the sweep tracks); each source tracks its own kinds and carries the others untouched."""
+    others: list[Tracked] = []
+    those: list[Tracked] = []
     for one in tracked:
-        (sweep if one.finding.kind in SWEEP_KINDS else homepage).append(one)
-    return homepage, sweep
+        (those if one.finding.kind in kinds else others).append(one)
+    return others, those
 
 
 def changed_since(tracked: Iterable[Tracked], now: float) -> list[Tracked]:

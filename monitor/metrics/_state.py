@@ -24,11 +24,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from monitor import __version__
-from monitor.integrity import Identity, Tracked
+from monitor.integrity import Identity, Ipv6Reading, Tracked
 from monitor.metrics._aggregates import PerPage, per_page_views, site_totals, totals_as_metrics, totals_as_text
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
 from monitor.metrics._integrity import SiteIntegrity, integrity_metrics, site_integrity
+from monitor.metrics._ipv6 import SiteIpv6, ipv6_metrics
 from monitor.metrics._links import LinkMetrics
 from monitor.metrics._series import CheckFacts, PageSeries, check_facts
 from monitor.metrics._server import MetricsServer as MetricsServer
@@ -58,6 +59,7 @@ class MonitorState:
         self.last_check: float | None = None
         self.reloads: collections.Counter[str] = collections.Counter()
         self._integrity: dict[str, SiteIntegrity] = {}
+        self._ipv6: dict[str, SiteIpv6] = {}
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Keep the series of pages still monitored (updating settings), add new ones, drop the rest."""
@@ -154,6 +156,18 @@ class MonitorState:
         """Per-site integrity state (a copy: the values are frozen)."""
         with self._lock:
             return dict(self._integrity)
+
+    def apply_ipv6(self, site: str, readings: Iterable[Ipv6Reading]) -> None:
+        """A site's IPv6 readings, oldest first (one after each reading; the last 24 h at start)."""
+        with self._lock:
+            state = self._ipv6.setdefault(site, SiteIpv6())
+            for reading in readings:
+                state.add(reading)
+
+    def ipv6_families(self, now: float) -> list[Metric]:
+        """The IPv6 families (built under the lock: the 24-hour windows are trimmed as they are read)."""
+        with self._lock:
+            return list(ipv6_metrics(self._ipv6, now))
 
     def record_reload(self, applied: bool) -> None:
         with self._lock:
@@ -329,6 +343,7 @@ class PortalCollector(Collector):
             [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
         )
         yield from integrity_metrics(self._state.integrity())
+        yield from self._state.ipv6_families(self._clock.now())
         yield from db_file_metrics(self._db_path)
 
 

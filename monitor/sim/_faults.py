@@ -29,7 +29,7 @@ ANSWER_MODES = frozenset(
     {"500", "502", "503", "429", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
      "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed", "hidden_links", "integrity"}
 )  # fmt: skip
-_NEEDS_ARG = frozenset({"slow", "redirect", "integrity"})
+_NEEDS_ARG = frozenset({"slow", "redirect", "integrity", "ipv6"})
 _TAKES_NUMBER = frozenset({"slow", "trickle"})
 SITE_WIDE = "*"
 HIDDEN_LINK_TARGET = "http://www.casino-portal.invalid/"
@@ -62,6 +62,15 @@ a new outside domain, to a lapsed one (`.invalid`), visitors arriving from a sea
 a gambling site (`referer_cloak`), search-engine crawlers served a gambling keyword page
 (`crawler_cloak`), phones sent to a gambling site (`mobile_cloak`), a spam title, a script from a
 raw IP, the footer without its 网站标识码."""
+IPV6_FAULTS = frozenset({"same", "different", "500", "refuse"})
+"""`ipv6:MODE` changes only what the `::1` listener serves (a portal started with `ipv6=True`): `same` (the
+default), `different` (an outdated copy: what a stale IPv6 reverse proxy serves), `500`, `refuse`
+(the ::1 listener closed). The 127.0.0.1 answers stay as they are."""
+IPV6_STALE_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>网站维护中</title></head><body>'
+    "<h1>网站升级改造中</h1><p>IPv6 访问入口 旧版页面 请稍后访问 本页面为历史镜像 不再更新</p></body></html>"
+)
+"""The page the ::1 listener serves under `ipv6:different`: same status, other content."""
 _OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
 """End tags `malformed` drops: the ones old templates most often leave out."""
 
@@ -78,7 +87,7 @@ class Fault:
         """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`, …"""
         mode, _, arg = text.strip().partition(":")
         mode = mode.lower()
-        if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse"}:
+        if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse", "ipv6"}:
             raise ValueError(f"unknown fault mode {mode!r}")
         if mode in _NEEDS_ARG and not arg:
             raise ValueError(f"fault {mode!r} needs an argument ({mode}:VALUE)")
@@ -86,6 +95,8 @@ class Fault:
             raise ValueError(f"fault 'hidden_links' takes one of {', '.join(_HIDDEN_BLOCKS)}, got {arg!r}")
         if mode == "integrity" and arg not in INTEGRITY_SIGNALS:
             raise ValueError(f"fault 'integrity' takes one of {', '.join(sorted(INTEGRITY_SIGNALS))}, got {arg!r}")
+        if mode == "ipv6" and arg not in IPV6_FAULTS:
+            raise ValueError(f"fault 'ipv6' takes one of {', '.join(sorted(IPV6_FAULTS))}, got {arg!r}")
         if mode in _TAKES_NUMBER and arg and not _is_positive_number(arg):
             raise ValueError(f"fault {mode!r} takes a number of seconds, got {arg!r}")
         return cls(mode, arg)

@@ -14,6 +14,14 @@ from monitor.store._integrity import (
     load_states,
     open_tracked,
 )
+from monitor.store._ipv6 import (
+    Ipv6CheckRow,
+    Ipv6Summary,
+    PruneIpv6,
+    ipv6_link_sample,
+    ipv6_summaries,
+    recent_readings,
+)
 from monitor.store._linked import ExternalLink, external_links, link_parents, links_mark
 from monitor.store._links import (
     OCCURRENCES_KEPT,
@@ -64,6 +72,8 @@ __all__ = [
     "IncrementalVacuum",
     "IntegrityEvents",
     "IntegrityStateRow",
+    "Ipv6CheckRow",
+    "Ipv6Summary",
     "ItemsSeen",
     "ItemsTouched",
     "LinkOccurrenceRow",
@@ -83,6 +93,7 @@ __all__ = [
     "PageStateRow",
     "Prune",
     "PruneIntegrity",
+    "PruneIpv6",
     "RollupMark",
     "RollupTick",
     "RunStopped",
@@ -96,6 +107,8 @@ __all__ = [
     "acquire",
     "day_bounds",
     "external_links",
+    "ipv6_link_sample",
+    "ipv6_summaries",
     "link_parents",
     "links_mark",
     "load_events",
@@ -103,5 +116,6 @@ __all__ = [
     "load_states",
     "migrate_file",
     "open_tracked",
+    "recent_readings",
     "to_ms",
 ]

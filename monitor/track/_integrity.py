@@ -7,7 +7,8 @@ in the read worker (open tamper findings stay open while their evidence is on th
 the homepage's and the link passes', within the budget; then lapsed domains and cloaking, open
 findings without new evidence kept). Each tracks only its own kinds
 (`monitor.integrity.SWEEP_KINDS`), so neither resolves the other's findings. No I/O besides
-reading the link tables and submitting store operations.
+reading the link tables and submitting store operations. `ipv6` takes the IPv4/IPv6
+consistency findings (`monitor.integrity.IPV6_KINDS`) the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 
 from monitor.integrity import (
     CHANGE_SHARE,
+    IPV6_KINDS,
+    SWEEP_KINDS,
     DomainLookups,
     Domains,
     Event,
@@ -109,7 +112,7 @@ class IntegrityTracker:
         """Record one homepage reading; an inspection that failed (`error`) changes nothing."""
         if inspection.error:
             return IntegrityRead(site_id, tuple(self.open.get(site_id, ())))
-        homepage, sweep = split_by_source(self.open.get(site_id, ()))
+        homepage, sweep = split_by_source(self.open.get(site_id, ()), SWEEP_KINDS | IPV6_KINDS)
         assessment = assess_homepage(
             inspection,
             self.state(site_id),
@@ -199,6 +202,12 @@ class IntegrityTracker:
             pages = [page for url in urls for page in parents.get(url) or [url]]
             places[domain] = list(dict.fromkeys([*(p for p in plan.linked[domain] if p == HOMEPAGE), *pages]))
         return places
+
+    def ipv6(self, site_id: int, page: str, findings: Sequence[Finding], now: float) -> IntegrityRead:
+        """Record the IPv4/IPv6 comparison of a page (its `ipv6_inconsistent` findings seen now)."""
+        others, own = split_by_source(self.open.get(site_id, ()), IPV6_KINDS)
+        tracked = track(own, findings, now, [page])
+        return self._tracked(site_id, [*others, *tracked], now, [], ())
 
     def _tracked(
         self, site_id: int, tracked: list[Tracked], now: float, ops: list[WriteOp], events: Sequence[Event]

@@ -226,3 +226,21 @@ def test_lookups_stop_at_the_sweep_budget(store: Store, domains: Domains) -> Non
     assert t.plan_sweep(site, URL, 100.0).due == ()  # the same sweep: the budget is spent
     t.lookups.begin_sweep()
     assert len(t.plan_sweep(site, URL, 200.0).due) == 3
+
+
+INCONSISTENT = Finding.make(Kind.IPV6_INCONSISTENT, 40, URL, "content", "www.example.gov.cn", "IPv6 page differs")
+
+
+def test_ipv6_findings_are_tracked_apart_from_homepage_and_sweep(store: Store, domains: Domains) -> None:
+    """A homepage reading or a sweep never resolves the IPv6 comparison's finding, nor it theirs
+    (before IPV6_KINDS, the homepage's `track` resolved it at the next clean check)."""
+    t, site = tracker(store, domains), store.site_ids()["bureau"]
+    t.ipv6(site, URL, [INCONSISTENT], 100.0)
+    t.sweep(site, URL, [LAPSED], 110.0)
+    t.homepage(site, inspect(CLEAN, URL, domains=domains, vocabulary=t.vocabulary), 120.0)
+    t.sweep(site, URL, [], 130.0)
+    assert Kind.IPV6_INCONSISTENT in kinds(store) and Kind.LAPSED_DOMAIN not in kinds(store)
+    t.sweep(site, URL, [LAPSED], 140.0)
+    read = t.ipv6(site, URL, [], 200.0)
+    assert Kind.IPV6_INCONSISTENT not in kinds(store) and Kind.LAPSED_DOMAIN in kinds(store)
+    assert Kind.IPV6_INCONSISTENT not in {o.finding.kind for o in read.open}
