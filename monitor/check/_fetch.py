@@ -255,7 +255,7 @@ class Fetcher:
         except (OSError, UnicodeError) as exc:
             raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {_reason(exc)}") from None
         check.end("dns")
-        return list(dict.fromkeys(str(info[4][0]) for info in infos)) or [None]
+        return ipv4_addresses([(info[0], str(info[4][0])) for info in infos]) or [None]
 
     async def _looked_up(self, check: _Check, lookup: Lookup, host: str, port: int) -> list[str | None]:
         check.begin("dns")
@@ -500,6 +500,15 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+def ipv4_addresses(resolved: list[tuple[int, str]]) -> list[str | None]:
+    """The addresses a page check tries: the host's IPv4 ones, in resolver order. Availability and
+    rule V1 are the IPv4 series (IPv6 is read apart, check/_ipv6.py), so on a dual-stack monitor a
+    broken or healthy IPv6 path must not decide them; only a host without any A record (IPv6 only)
+    is tried over IPv6, since that is all it serves."""
+    ipv4 = [address for family, address in resolved if family == socket.AF_INET]
+    return list(dict.fromkeys(ipv4 or [address for _, address in resolved]))
 
 
 def _client(transport: httpx.AsyncBaseTransport | None, context: ssl.SSLContext) -> httpx.AsyncClient:

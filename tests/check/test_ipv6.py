@@ -10,9 +10,10 @@ from collections.abc import Iterator
 import dns.resolver
 import pytest
 
-from monitor.check import Ipv6Prober, aaaa_resolver
+from monitor.check import Fetcher, Ipv6Prober, aaaa_resolver
+from monitor.check._fetch import ipv4_addresses
 from monitor.integrity import AaaaAnswer, Ipv6State, Kind
-from monitor.models import Page, PageKind
+from monitor.models import Page, PageKind, Result
 from monitor.sim import SimPortal, ipv6_loopback
 
 NO_IPV6 = ipv6_loopback()
@@ -169,3 +170,45 @@ def test_configured_hosts_answer_before_dns() -> None:
     resolve = aaaa_resolver(_Engine(dns.resolver.NXDOMAIN()), hosts={"WWW.Example.gov.cn": ["2001:db8::10"]})  # type: ignore[arg-type]
     assert resolve("www.example.gov.cn.") == AaaaAnswer(("2001:db8::10",))
     assert resolve("other.example.gov.cn").state is Ipv6State.UNKNOWN
+
+
+def test_page_checks_try_only_the_hosts_ipv4_addresses() -> None:
+    """V1 and uptime are the IPv4 series: a dual-stack answer leaves only its A records; a host with
+    AAAA records only (IPv6-only) keeps them, since that is all it serves."""
+    v4, v6 = socket.AF_INET, socket.AF_INET6
+    assert ipv4_addresses([(v6, "2001:db8::1"), (v4, "192.0.2.1"), (v4, "192.0.2.1"), (v4, "192.0.2.2")]) == [
+        "192.0.2.1",
+        "192.0.2.2",
+    ]
+    assert ipv4_addresses([(v6, "2001:db8::1")]) == ["2001:db8::1"]
+
+
+@needs_ipv6
+def test_a_dual_stack_host_broken_over_ipv6_is_up_for_the_page_check(
+    sim: SimPortal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`localhost` answered ::1 first (as glibc orders a dual-stack host) while ::1 serves 500: the
+    page check, the IPv4 series, still reads 127.0.0.1 and finds the portal up."""
+    sim.fault("ipv6:500", "/")
+    real = asyncio.AbstractEventLoop.getaddrinfo
+
+    async def dual_stack(self: asyncio.AbstractEventLoop, host: str, port: int, **kw: object) -> list[object]:
+        if host != "localhost":
+            return await real(self, host, port, **kw)  # type: ignore[arg-type, no-any-return]
+        stream = socket.SOCK_STREAM
+        return [
+            (socket.AF_INET6, stream, 6, "", ("::1", port, 0, 0)),
+            (socket.AF_INET, stream, 6, "", ("127.0.0.1", port)),
+        ]
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", dual_stack)
+
+    async def run() -> object:
+        fetcher = Fetcher()
+        try:
+            return await fetcher.fetch(homepage(sim))
+        finally:
+            await fetcher.aclose()
+
+    result = asyncio.run(run())
+    assert (result.result, result.status) == (Result.UP, 200)  # type: ignore[attr-defined]
