@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from monitor.check import HostBudget
 from monitor.config import Config, SiteConfig, site_base_url
-from monitor.links import HOMEPAGE, SWEEP, HostBudget, LinkChecker, PassOutcome, PassPlan, pass_plan, run_pass
+from monitor.links import HOMEPAGE, SWEEP, LinkChecker, PassOutcome, PassPlan, pass_plan, run_pass
 from monitor.models import SystemClock
 from monitor.store import LinkOccurrenceRow, LinkStateRow, Store
 

@@ -141,7 +141,7 @@ def cli() -> None:
 @shard_option
 def run(config_path: Path, log_level: str, log_format: str, shard: Shard | None) -> None:
     """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
-    from monitor.check import Fetcher
+    from monitor.check import Fetcher, HostBudget
     from monitor.daemon import GIL_SWITCH_INTERVAL_S, Daemon
     from monitor.links import LinkRunner
     from monitor.logs import setup_logging
@@ -159,14 +159,15 @@ def run(config_path: Path, log_level: str, log_format: str, shard: Shard | None)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # this process is the daemon: see the constant
 
     async def main() -> int:
-        fetcher = Fetcher()
         clock = SystemClock()
+        budget = HostBudget(clock=clock)  # one per host for page and link checks (the runner configures it)
+        fetcher = Fetcher(clock=clock, budget=budget)
         daemon = Daemon(
             config,
             store=store,
             fetcher=fetcher,
             clock=clock,
-            links=LinkRunner(config, store, clock),
+            links=LinkRunner(config, store, clock, budget=budget),
             notifier=Notifier.from_environ(),
             reload_config=functools.partial(
                 load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY"), shard=shard

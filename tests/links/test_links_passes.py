@@ -9,12 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from monitor.check import HostBudget
 from monitor.config import Config, parse_config
-from monitor.links import HOMEPAGE, SWEEP, HostBudget, LinkChecker, PassOutcome, link_settings, pass_plan, run_pass
+from monitor.links import HOMEPAGE, SWEEP, LinkChecker, PassOutcome, link_settings, pass_plan, run_pass
 from monitor.models import FixedClock
 from monitor.store import LinkPrune, Store
 from tests.links.links_site import LinkSite, Reply, html, serving
-from tests.links.test_links_politeness import FakeSleep
+from tests.support.sleeps import FakeSleep
 
 DAY = 86400.0
 
