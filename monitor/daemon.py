@@ -304,7 +304,7 @@ class Daemon:
             self._links.tick()
 
     def _link_pass_done(self, site: str, kind: str, outcome: PassOutcome | None) -> None:
-        if outcome is None:
+        if outcome is None or not outcome.recorded.completed:  # an unreadable homepage is V1's, not links'
             self._link_metrics.failed(site, kind)
             return
         recorded = outcome.recorded

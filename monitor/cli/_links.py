@@ -173,6 +173,8 @@ def summary_line(outcome: PassOutcome) -> str:
     site, kind = r.site, r.kind
     counts = ", ".join(f"{n} {name}" for name, n in outcome.counts().items() if n and name != "ok")
     budget = " (budget reached: not the whole site)" if r.budget_hit else ""
+    if outcome.failure is not None:
+        return f"{site}: {kind} pass not completed: {outcome.failure}"
     return (
         f"{site}: {kind} pass, {r.pages_read} pages read, {len(r.results)} links in {r.ended - r.started:.1f} s: "
         f"{counts or 'all ok'}{budget}"

@@ -894,7 +894,8 @@ def links(
       monitor links --sweep --site bureau    sweep the site now (progress on a terminal)
       monitor links --sweep --homepage-only  the daily homepage pass, now
 
-    With --broken or --sweep, exit status 1 when broken links are found.
+    With --broken or --sweep, exit status 1 when broken links are found (or, with --sweep, when a
+    pass could not complete: its homepage could not be read).
     """
     from monitor.cli import _links
 
@@ -911,7 +912,8 @@ def links(
             outcomes = _links.sweep_now(config, store, chosen, _links.pass_kind(homepage_only), sys.stderr)
         writer_lock.release()
         click.echo(printable("\n".join(_links.summary_line(outcome) for outcome in outcomes)))
-        sys.exit(EXIT_NOT_UP if any(outcome.counts()["broken"] for outcome in outcomes) else EXIT_OK)
+        failing = any(outcome.counts()["broken"] or outcome.failure for outcome in outcomes)
+        sys.exit(EXIT_NOT_UP if failing else EXIT_OK)
     store = open_store(config, readonly=True, path=db_path)
     names = [site.name for site in chosen]
     with database_errors(store.path):

@@ -36,7 +36,8 @@ SWEEP_GRACE_S = 3600.0
 """A sweep is due when its cadence has passed give or take this (slots are a day apart)."""
 
 Finished = Callable[[str, str, PassOutcome | None], None]
-"""Called with (site, kind, outcome) when a pass ends; outcome None when it failed."""
+"""Called with (site, kind, outcome) when a pass ends; outcome None when it failed with an error
+(an outcome whose `failure` is set did not complete either: its homepage could not be read)."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ class LinkRunner:
                 checker = LinkChecker(plan.settings, budget=self.budget, clock=self._clock, cache=self.cache)
                 async with checker:
                     outcome = await run_pass(plan, checker, self._store, self._store.submit)
-                logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
+                if outcome.failure is None:
+                    logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug costs this pass (recorded incomplete), never the daemon
