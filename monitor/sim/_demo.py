@@ -153,8 +153,9 @@ async def _live(config: Config, sim: SimPortal, plan: DemoPlan, say: Callable[[s
         store.close()
 
 
-LINK_PASS_WAIT_S = 10.0
-"""How long the demo waits for the daemon's first homepage link pass before the outage."""
+LINK_PASS_WAIT_S = 30.0
+"""How long the demo waits at most for the daemon's first homepage link pass before the outage (its
+hostile links: a slow one timing out with retries, a rate-limited one honouring Retry-After, take ~10 s)."""
 
 
 async def _first_link_pass(store: Store) -> str:
