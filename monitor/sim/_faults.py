@@ -71,7 +71,8 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`, …"""
+        """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`,
+        `head[:405|501|404|500]` (HEAD answered so, GET as usual), …"""
         mode, _, arg = text.strip().partition(":")
         mode = mode.lower()
         if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse"}:
