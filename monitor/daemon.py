@@ -195,6 +195,7 @@ class Daemon:
         self._tracker: Tracker | None = None
         self._server: MetricsServer | None = None
         self._lag: Histogram | None = None
+        self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
         self._links = links
         """Link passes in the background (None: no link checking, e.g. tests of the page checks)."""
@@ -245,6 +246,7 @@ class Daemon:
             per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
+        self._send_lag = exporter.send_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
@@ -524,8 +526,9 @@ class Daemon:
         self._inflight.add(task)
         self._checking.add(key)
         try:
-            self._observe_lag(retry_job_id(key) if attempt else job_id(key))
+            scheduled = self._observe_lag(retry_job_id(key) if attempt else job_id(key))
             outcome = await self._checked(rt)
+            self._observe_send_lag(scheduled, outcome.probe)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             self._state.apply(key, recorded)
             if outcome.inspection is not None:
@@ -566,10 +569,18 @@ class Daemon:
             )
             return CheckOutcome(rt.page, probe, Result.ERROR, None, probe.error)
 
-    def _observe_lag(self, ident: str) -> None:
+    def _observe_lag(self, ident: str) -> float | None:
+        """Observe how late the job started; its scheduled time (epoch seconds), if known."""
         scheduled = self._scheduled_for.pop(ident, None)
         if scheduled is not None and self._lag is not None:
             self._lag.observe(max(0.0, time.time() - scheduled))
+        return scheduled
+
+    def _observe_send_lag(self, scheduled: float | None, probe: ProbeResult) -> None:
+        """How late the request could go out: the probe starts once its host's budget gave it a slot
+        (shared with the link checks, issue 12), so this shows a sweep delaying page checks."""
+        if scheduled is not None and self._send_lag is not None and probe.result is not Result.ERROR:
+            self._send_lag.observe(max(0.0, probe.started_at - scheduled))
 
     def _plan_next(self, rt: PageRuntime, probe: ProbeResult, attempt: int) -> None:
         """After a check: defer the next visit for Retry-After, and queue a retry while failing."""

@@ -115,11 +115,20 @@ class HostBudget:
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        """Hold one of the host's link-check slots for one request, starting no sooner than its turn."""
+        """Hold one of the host's link-check slots for one request, starting no sooner than its turn.
+
+        The turn (spacing, back-off pause) is waited for without a slot: a link check backing off
+        must not keep a slot from the page checks. If another request took the turn meanwhile, the
+        slot goes back and the wait starts again.
+        """
         state = self._host(host)
-        await self._acquire(state, link=True)
-        try:
+        while True:
             await self._wait_turn(state)
+            await self._acquire(state, link=True)
+            if self._claim_turn(state):
+                break
+            self._release(state, link=True)
+        try:
             yield
         finally:
             self._release(state, link=True)
@@ -185,15 +194,22 @@ class HostBudget:
                     waiter.set_result(None)
 
     async def _wait_turn(self, state: _Host) -> None:
-        """Wait until both the spacing and any pause allow a start, then claim the next start time."""
+        """Wait until both the spacing and any pause allow a start (claiming nothing)."""
         while True:
             now = self._clock.monotonic()
             start = max(state.next_start, state.paused_until)
             if start <= now:
-                state.next_start = now + state.limits.spacing_s
                 return
             state.waited_s += start - now
             await self._sleep(start - now)
+
+    def _claim_turn(self, state: _Host) -> bool:
+        """Take the start turn if it is still free now (the next link check starts `spacing_s` later)."""
+        now = self._clock.monotonic()
+        if max(state.next_start, state.paused_until) > now:
+            return False
+        state.next_start = now + state.limits.spacing_s
+        return True
 
 
 def host_limits(config: Config) -> dict[str, HostLimits]:

@@ -236,3 +236,35 @@ def test_host_limits_keep_one_slot_of_each_host_for_page_checks() -> None:
     assert limits["a.gov.cn"] == HostLimits(3, 2, 0.2)
     assert limits["b.gov.cn"] == HostLimits(1, 1, 0.2)  # a host of one slot: page checks wait one link at most
     assert limits["cdn.gov.cn"] == HostLimits(1, 1, 0.2)  # shared by two sites: the gentlest
+
+
+def test_a_link_check_backing_off_holds_no_slot_a_page_check_could_use() -> None:
+    order: list[str] = []
+
+    async def main() -> None:
+        gate = asyncio.Event()
+
+        async def paused(seconds: float) -> None:  # the pause lasts until the test ends it
+            await gate.wait()
+            clock.advance(seconds)
+
+        clock = FixedClock()
+        budget = HostBudget(concurrency=1, spacing_s=0.0, clock=clock, sleep=paused)
+
+        async def link() -> None:
+            async with budget.slot("h"):
+                order.append("link")
+
+        async def page() -> None:
+            async with budget.page_slot("h"):
+                order.append("page")
+
+        budget.back_off("h", 30.0)
+        waiting = asyncio.create_task(link())
+        await asyncio.sleep(0)  # the link check is now waiting out the pause
+        await asyncio.wait_for(page(), 2.0)  # with the slot held by the paused link check: a timeout
+        gate.set()
+        await waiting
+
+    asyncio.run(main())
+    assert order == ["page", "link"]

@@ -77,8 +77,12 @@ def test_the_daemon_runs_the_passes_in_the_background_and_exports_them(sim: SimP
         soft = daemon.value("portal_links", site="sim", kind="homepage", result="soft_404")
         completed = daemon.value("portal_link_pass_completed", site="sim", kind="sweep")
         checks = daemon.value("portal_probe_success", site="sim", page="home", kind="homepage")
+        # Page checks share each host's budget with the passes: how late they got to send, observed.
+        sent = daemon.value("portal_monitor_check_send_lag_seconds_count")
+        started = daemon.value("portal_monitor_scheduler_lag_seconds_count")
         daemon.terminate()
     assert ended and broken == 6 and soft == 1 and completed == 1 and checks == 1
+    assert sent and started and sent <= started
 
 
 def test_an_unreachable_homepage_is_an_availability_failure_not_broken_links(tmp_path: Path) -> None:
