@@ -6,7 +6,8 @@ host sees one budget, not two (issue 12). Page checks come first: they take a fr
 any queued link check, never wait for the spacing or a link back-off (their visits are on their
 own grid, and a `Retry-After` moves those), and `host_limits` keeps one slot of each host out of
 the link checks' reach, so a sweep cannot hold every slot when a visit falls due. Link checks wait
-for a slot of their share, then for their turn (spacing after the last start, page or link).
+for their turn (spacing after the last start, page or link; a back-off pause) holding no slot, then
+for a slot of their share.
 
 Time comes from the injected clock and waits go through the injected `sleep`, so tests run on a
 fixed clock. No network I/O here (it lives in check/ so that links/, above it, can share it).
