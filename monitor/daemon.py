@@ -36,6 +36,7 @@ from prometheus_client import Histogram
 from monitor import __version__
 from monitor.check import (
     CheckOutcome,
+    Fetcher,
     Ipv6Prober,
     Judge,
     PageFetcher,
@@ -219,6 +220,7 @@ class Daemon:
         self._tracker: Tracker | None = None
         self._server: MetricsServer | None = None
         self._lag: Histogram | None = None
+        self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
         self._links = links
         """Link passes in the background (None: no link checking, e.g. tests of the page checks)."""
@@ -269,6 +271,7 @@ class Daemon:
             per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
+        self._send_lag = exporter.send_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
@@ -329,7 +332,7 @@ class Daemon:
             self._links.tick()
 
     def _link_pass_done(self, site: str, kind: str, outcome: PassOutcome | None) -> None:
-        if outcome is None:
+        if outcome is None or not outcome.recorded.completed:  # an unreadable homepage is V1's, not links'
             self._link_metrics.failed(site, kind)
             return
         recorded = outcome.recorded
@@ -552,8 +555,9 @@ class Daemon:
         self._inflight.add(task)
         self._checking.add(key)
         try:
-            self._observe_lag(retry_job_id(key) if attempt else job_id(key))
+            scheduled = self._observe_lag(retry_job_id(key) if attempt else job_id(key))
             outcome = await self._checked(rt)
+            self._observe_send_lag(scheduled, outcome.probe)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             self._state.apply(key, recorded)
             if outcome.inspection is not None:
@@ -594,10 +598,18 @@ class Daemon:
             )
             return CheckOutcome(rt.page, probe, Result.ERROR, None, probe.error)
 
-    def _observe_lag(self, ident: str) -> None:
+    def _observe_lag(self, ident: str) -> float | None:
+        """Observe how late the job started; its scheduled time (epoch seconds), if known."""
         scheduled = self._scheduled_for.pop(ident, None)
         if scheduled is not None and self._lag is not None:
             self._lag.observe(max(0.0, time.time() - scheduled))
+        return scheduled
+
+    def _observe_send_lag(self, scheduled: float | None, probe: ProbeResult) -> None:
+        """How late the request could go out: the probe starts once its host's budget gave it a slot
+        (shared with the link checks, issue 12), so this shows a sweep delaying page checks."""
+        if scheduled is not None and self._send_lag is not None and probe.result is not Result.ERROR:
+            self._send_lag.observe(max(0.0, probe.started_at - scheduled))
 
     def _plan_next(self, rt: PageRuntime, probe: ProbeResult, attempt: int) -> None:
         """After a check: defer the next visit for Retry-After, and queue a retry while failing."""
@@ -733,7 +745,9 @@ class Daemon:
         settings = self._config.raw.ipv6
         if not settings.enabled:
             return
-        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=aaaa_resolver(hosts=settings.hosts), clock=self._clock)
+        budget = self._fetcher.budget if isinstance(self._fetcher, Fetcher) else None  # one per host
+        resolver = aaaa_resolver(hosts=settings.hosts)
+        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=resolver, clock=self._clock, budget=budget)
         names = {site_id: name for name, site_id in self._store.site_ids().items()}
         for site_id, readings in recent_readings(self._store, now - IPV6_WINDOW_S).items():
             if site_id in names:

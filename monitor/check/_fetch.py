@@ -12,7 +12,6 @@ import logging
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -22,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from monitor.check._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
+from monitor.check._budget import HostBudget
 from monitor.check._certs import cert_not_after
 from monitor.extract import challenge_vendor
 from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
@@ -130,7 +130,7 @@ _TRACE_EDGES: dict[str, tuple[str, bool]] = {
 
 
 class Fetcher:
-    """Owns the httpx clients and the per-host concurrency limits. With monitor/links, the only code importing httpx.
+    """Owns the httpx clients; waits for a page slot of the host budget. With monitor/links, the only httpx user.
 
     Each check opens fresh connections (no keep-alive between checks), so every check measures
     DNS, connect and TLS the way an inspector's first visit does; a reused socket would show 0 s.
@@ -148,6 +148,7 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         ca_file: str | None = None,
         lookup: Lookup | None = None,
+        budget: HostBudget | None = None,
     ) -> None:
         self._clock = clock or SystemClock()
         self._resolve_hosts = transport is None
@@ -156,7 +157,7 @@ class Fetcher:
             True: _client(transport, _verifying_context(ca_file)),
             False: _client(transport, _non_verifying_context()),
         }
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        self.budget = budget or HostBudget(clock=self._clock)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -173,7 +174,8 @@ class Fetcher:
     async def fetch(self, page: Page, *, etag: str | None = None, last_modified: str | None = None) -> ProbeResult:
         """Check `page` once. Never raises (except cancellation): failures are in the result."""
         try:
-            async with self._host_slot(page):
+            host = (urlsplit(page.url).hostname or "").lower()
+            async with self.budget.page_slot(host, page.per_host_concurrency):
                 return await self._check(page, _conditional_headers(etag, last_modified), etag)
         except Exception as exc:  # a bug in the monitor must cost one result, not the daemon
             logger.exception("%s/%s: internal error in fetch", page.site, page.name)
@@ -183,16 +185,6 @@ class Fetcher:
                 result=Result.ERROR,
                 error=f"internal error: {type(exc).__name__}",
             )
-
-    @asynccontextmanager
-    async def _host_slot(self, page: Page) -> AsyncIterator[None]:
-        """At most `per_host_concurrency` checks in flight per host (the first page seen sets it)."""
-        host = (urlsplit(page.url).hostname or "").lower()
-        slot = self._slots.get(host)
-        if slot is None:
-            slot = self._slots[host] = asyncio.Semaphore(page.per_host_concurrency)
-        async with slot:
-            yield
 
     async def _check(self, page: Page, conditional: dict[str, str], etag: str | None) -> ProbeResult:
         # Started after the host slot is ours: queueing behind other checks is not the site's time.

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import dns.exception
 import dns.resolver
 
+from monitor.check._budget import HostBudget
 from monitor.check._fetch import Fetcher
 from monitor.check._hashing import content_hash
 from monitor.extract import decode
@@ -78,12 +79,20 @@ class Ipv6Prober:
     """Owns the AAAA resolver and two fetchers (IPv6-only and IPv4-only); `probe` never raises."""
 
     def __init__(
-        self, *, resolver: AaaaResolver | None = None, ca_file: str | None = None, clock: Clock | None = None
+        self,
+        *,
+        resolver: AaaaResolver | None = None,
+        ca_file: str | None = None,
+        clock: Clock | None = None,
+        budget: HostBudget | None = None,
     ) -> None:
+        """`budget`: the daemon's one budget per host, so IPv6 readings queue with the page and link
+        checks of the same server rather than beside them."""
         self._resolver = resolver or aaaa_resolver()
         self._clock = clock or SystemClock()
-        self._ipv6 = Fetcher(clock=self._clock, ca_file=ca_file, lookup=self._ipv6_addresses)
-        self._ipv4 = Fetcher(clock=self._clock, ca_file=ca_file, lookup=_ipv4_addresses)
+        budget = budget or HostBudget(clock=self._clock)
+        self._ipv6 = Fetcher(clock=self._clock, ca_file=ca_file, lookup=self._ipv6_addresses, budget=budget)
+        self._ipv4 = Fetcher(clock=self._clock, ca_file=ca_file, lookup=_ipv4_addresses, budget=budget)
 
     async def aclose(self) -> None:
         await self._ipv6.aclose()

@@ -3,6 +3,11 @@ escalation of persistent suspects from the stored state, and the store operation
 
 Used alike by `monitor links --sweep` (one shot) and the daemon (scheduled). The store is read
 for the site's current state and written through its operations only (no SQL here).
+
+A pass whose homepage cannot be fetched (timeout, refused, 5xx, ...) is an availability failure,
+already counted by the page checks (V1): it records no link results for it, and the pass is recorded
+not completed, with the reason in `PassOutcome.failure`. A start page or a parent page that cannot
+be read for a passing reason makes the pass partial: links it did not see are not marked removed.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ class PassPlan:
     exclusions: Exclusions
     settings: LinkSettings
     max_depth: int
+    homepage: str = ""
+    """The site's homepage (first of `start_urls`): a pass that cannot read it is not completed."""
 
 
 def link_settings(config: Config, site: SiteConfig) -> LinkSettings:
@@ -77,10 +84,10 @@ def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[
     """The plan of a homepage pass (the homepage's links, depth 0) or a sweep (from the homepage and
     every monitored page, `extra_urls` being the discovered columns the daemon knows)."""
     settings = link_settings(config, site)
-    pages = [p for p in site.pages if kind == SWEEP or p.kind is PageKind.HOMEPAGE]
-    starts = [without_userinfo(urljoin(site.base_url, p.url)) for p in pages] or [without_userinfo(site.base_url)]
+    homes = [without_userinfo(urljoin(site.base_url, p.url)) for p in site.pages if p.kind is PageKind.HOMEPAGE]
+    starts = homes or [without_userinfo(site.base_url)]
     if kind == SWEEP:
-        starts += list(extra_urls)
+        starts += [without_userinfo(urljoin(site.base_url, p.url)) for p in site.pages] + list(extra_urls)
     return PassPlan(
         site=site.name,
         kind=kind,
@@ -89,6 +96,7 @@ def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[
         exclusions=Exclusions(settings.exclude),
         settings=settings,
         max_depth=0 if kind == HOMEPAGE else settings.max_depth,
+        homepage=starts[0],
     )
 
 
@@ -98,6 +106,8 @@ class PassOutcome:
 
     sweep: Sweep
     recorded: LinkPassRecorded
+    failure: str | None = None
+    """Why the pass did not complete (its homepage could not be fetched); None when it did."""
 
     def counts(self) -> dict[str, int]:
         """Distinct URLs per class after escalation."""
@@ -122,6 +132,7 @@ async def run_pass(
     sweep = await crawl(
         checker, plan.scope, plan.start_urls, exclusions=plan.exclusions, max_depth=plan.max_depth, progress=progress
     )
+    failure = pass_failure(plan, sweep)
     previous = {row.url: row for row in store.links().states([plan.site], include_removed=True)}
     rows = result_rows(sweep, previous, plan.settings.suspect_passes)
     recorded = LinkPassRecorded(
@@ -129,13 +140,22 @@ async def run_pass(
         kind=plan.kind,
         started=started,
         ended=checker.clock.now(),
-        completed=True,
+        completed=failure is None,
         budget_hit=sweep.page_budget_hit or sweep.link_budget_hit,
         pages_read=sweep.pages_read,
         results=rows,
+        partial=sweep.partial,
     )
     submit([recorded])
-    return PassOutcome(sweep, recorded)
+    if failure is not None:
+        logger.warning("links %s: %s pass not completed: %s", plan.site, plan.kind, failure)
+    return PassOutcome(sweep, recorded, failure)
+
+
+def pass_failure(plan: PassPlan, sweep: Sweep) -> str | None:
+    """Why a crawled pass does not count as complete: its homepage could not be read (pure)."""
+    reason = sweep.unread_starts.get(plan.homepage or plan.start_urls[0])
+    return None if reason is None else f"the homepage could not be read ({reason}): an availability failure"
 
 
 def result_rows(sweep: Sweep, previous: dict[str, LinkStateRow], suspect_passes: int) -> tuple[LinkResultRow, ...]:

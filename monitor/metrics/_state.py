@@ -231,6 +231,13 @@ class SelfMetrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=registry,
         )
+        self.send_lag = Histogram(
+            "portal_monitor_check_send_lag_seconds",
+            "How late checks got to send their request against their scheduled time (scheduler lag"
+            " plus the wait for a slot of the host's budget, which link checks share).",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        )
         self.batch_seconds = Histogram(
             "portal_monitor_db_write_batch_seconds",
             "Time to write one batch to SQLite.",
@@ -402,12 +409,13 @@ class _Families(Collector):
 
 @dataclass(frozen=True)
 class Exporter:
-    """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag
-    histogram the daemon observes, and `render` for /metrics: the registry's text, in parts."""
+    """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag and
+    send-lag histograms the daemon observes, and `render` for /metrics: the registry's text, in parts."""
 
     registry: CollectorRegistry
     scheduler_lag: Histogram
     render: Callable[[], list[bytes]]
+    send_lag: Histogram
 
 
 def build_registry(
@@ -434,8 +442,14 @@ def build_registry(
 
     def render() -> list[bytes]:
         collected = collector.text()  # first: it observes the batch durations into their histogram
-        own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
+        own = _Families(
+            [
+                *self_metrics.scheduler_lag.collect(),
+                *self_metrics.send_lag.collect(),
+                *self_metrics.batch_seconds.collect(),
+            ]
+        )
         linked = [exposition(_Families(list(links.collect())))] if links is not None else []
         return [exposition(own), *collected, *linked]
 
-    return Exporter(registry, self_metrics.scheduler_lag, render)
+    return Exporter(registry, self_metrics.scheduler_lag, render, self_metrics.send_lag)

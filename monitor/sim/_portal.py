@@ -48,7 +48,8 @@ class SimPortal:
     call from tests. `tls=(certfile, keyfile)` serves https. `control_port` (0 = any) adds a
     control-only listener that stays up while the portal `refuse`s connections. `catalogue_links`
     are (name, URL) links the catalogue lists after its own columns (e.g. another site's column).
-    `dead_links=True` adds a block of dead links to the homepage (see `DEAD_LINKS_BLOCK`).
+    `dead_links=True` adds a block of dead links to the homepage (see `DEAD_LINKS_BLOCK`) and one of
+    hostile link targets (`HOSTILE_LINKS`: HEAD-hostile, slow, 429 with Retry-After, anti-bot answers).
     `ipv6=True` also listens on `[::1]` on the same port (`ipv6:MODE` faults; see `ipv6_loopback`).
     """
 
@@ -133,6 +134,10 @@ class SimPortal:
 
     def state(self) -> dict[str, Any]:
         return self._call(_run(self._server.state))
+
+    def hits(self, path: str) -> list[float]:
+        """Monotonic arrival times of the requests to one of the hostile link targets (`/links/...`)."""
+        return self._call(_run(lambda: list(self._server.hits.get(path, []))))
 
     def pages(self) -> list[SimPage]:
         """Homepage, catalogue and every column (the GBK one twice: with/without header charset)."""

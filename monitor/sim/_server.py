@@ -11,10 +11,19 @@ import json
 import socket
 import ssl
 import struct
+import time
 from functools import partial
 from typing import Any, TypeAlias
 
-from monitor.sim._faults import ANSWER_MODES, DELIVERY_MODES, IPV6_STALE_PAGE, Fault, FaultAnswers, FaultTable
+from monitor.sim._faults import (
+    ANSWER_MODES,
+    DELIVERY_MODES,
+    IPV6_STALE_PAGE,
+    LINK_TARGET_FAULTS,
+    Fault,
+    FaultAnswers,
+    FaultTable,
+)
 from monitor.sim._http import BadRequest, Request, Response, http_date, parse_http_date, text_response
 from monitor.sim._site import Site, not_found_page
 
@@ -50,7 +59,9 @@ class SimServer:
         self.host = host
         self.port = port
         self.control_port = control_port
-        self.faults = FaultTable()
+        self.faults = FaultTable(LINK_TARGET_FAULTS if site.dead_links else None)
+        self.hits: dict[str, list[float]] = {}
+        """Monotonic arrival times of the requests to each built-in link target (tests read the pacing)."""
         self.refused = False
         self._ssl = ssl_context
         self._answers = FaultAnswers(site)
@@ -204,6 +215,8 @@ class SimServer:
                 return
 
     def _answer(self, request: Request) -> Response:
+        if self.site.dead_links and request.path in LINK_TARGET_FAULTS:
+            self.hits.setdefault(request.path, []).append(time.monotonic())
         if request.method not in ("GET", "HEAD"):
             return text_response(405, "method not allowed\n")
         fault = self.faults.lookup(request.path)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import dns.resolver
 import pytest
 
-from monitor.check import Fetcher, Ipv6Prober, aaaa_resolver
+from monitor.check import Fetcher, HostBudget, Ipv6Prober, aaaa_resolver
 from monitor.check._fetch import ipv4_addresses
 from monitor.integrity import AaaaAnswer, Ipv6State, Kind
 from monitor.models import Page, PageKind, Result
@@ -212,3 +212,25 @@ def test_a_dual_stack_host_broken_over_ipv6_is_up_for_the_page_check(
 
     result = asyncio.run(run())
     assert (result.result, result.status) == (Result.UP, 200)  # type: ignore[attr-defined]
+
+
+@needs_ipv6
+def test_ipv6_readings_queue_in_the_daemons_host_budget(sim: SimPortal) -> None:
+    """One budget per host: with the host's only slot held by a page check, the IPv6 reading of the
+    same host waits for it instead of opening a connection beside it."""
+    budget = HostBudget()
+
+    async def run() -> tuple[bool, int]:
+        prober = Ipv6Prober(resolver=localhost_aaaa, budget=budget)
+        try:
+            async with budget.page_slot("localhost", 1):
+                reading = asyncio.create_task(prober.probe(homepage(sim)))
+                await asyncio.sleep(0.3)
+                waited = not reading.done()
+            result = await reading
+            return waited, result.reading.status  # type: ignore[no-any-return]
+        finally:
+            await prober.aclose()
+
+    assert asyncio.run(run()) == (True, 200)
+    assert budget.peak_in_flight("localhost") == 1
