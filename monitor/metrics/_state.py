@@ -26,11 +26,12 @@ from prometheus_client.registry import Collector
 from monitor import __version__
 from monitor.integrity import Identity, Tracked
 from monitor.metrics._aggregates import PerPage, per_page_views, site_totals, totals_as_metrics, totals_as_text
+from monitor.metrics._cache import ScrapeCache
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
 from monitor.metrics._integrity import SiteIntegrity, integrity_metrics, site_integrity
 from monitor.metrics._links import LinkMetrics
-from monitor.metrics._series import CheckFacts, PageSeries, check_facts
+from monitor.metrics._series import CheckFacts, PageSeries, StateDelta, check_facts
 from monitor.metrics._server import MetricsServer as MetricsServer
 from monitor.models import LISTED_KINDS, Clock, ContentFacts, Page, PageKind, Result
 from monitor.rules import SiteAssessment, V1Window, assess_site, page_freshness
@@ -58,19 +59,36 @@ class MonitorState:
         self.last_check: float | None = None
         self.reloads: collections.Counter[str] = collections.Counter()
         self._integrity: dict[str, SiteIntegrity] = {}
+        self._stamp = 0
+        """Changes so far: each page (and visit window) keeps the count of its latest change."""
+        self._generation = 0
+        self._window_stamps: dict[str, int] = {}
+
+    def _touch(self, series: PageSeries) -> None:
+        """Note that `series` changed (the lock is held)."""
+        self._stamp += 1
+        series.stamp = self._stamp
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Keep the series of pages still monitored (updating settings), add new ones, drop the rest."""
         with self._lock:
             wanted = {page.key: page for page in pages}
-            for key in list(self._pages):
+            before = list(self._pages)
+            changed = False
+            for key in before:
                 if key not in wanted:
                     del self._pages[key]
             for key, page in wanted.items():
-                if key in self._pages:
-                    self._pages[key].page = page
-                else:
-                    self._pages[key] = PageSeries(page)
+                series = self._pages.get(key)
+                if series is None:
+                    series = self._pages[key] = PageSeries(page)
+                    self._touch(series)
+                elif series.page != page:
+                    series.page = page
+                    self._touch(series)
+                    changed = True
+            if changed or list(self._pages) != before:
+                self._generation += 1  # the scrape starts over (a reload or a discovery: rare)
 
     def restore(
         self, key: tuple[str, str], *, outage_started: float | None, outages_total: int, content: ContentFacts
@@ -81,10 +99,13 @@ class MonitorState:
             series.outage_started = outage_started
             series.outages_total = outages_total
             series.content = content
+            self._touch(series)
 
     def seed_homepage_checks(self, site: str, checks: Iterable[tuple[float, bool]]) -> None:
         with self._lock:
             self._homepage_checks[site] = V1Window(checks)
+            self._stamp += 1
+            self._window_stamps[site] = self._stamp
 
     def apply(self, key: tuple[str, str], recorded: Recorded) -> None:
         """Everything one recorded check changed: its probe, outage transitions, content facts."""
@@ -119,11 +140,14 @@ class MonitorState:
             if facts.error_kind is not None:
                 series.errors[facts.error_kind.value] += 1
             self.last_check = max(self.last_check or 0.0, facts.ts + facts.duration_s)
+            self._touch(series)
             if scheduled and series.page.kind is PageKind.HOMEPAGE and facts.result is not Result.ERROR:
                 self._note_homepage_check(series.page.site, facts)
 
     def _note_homepage_check(self, site: str, facts: CheckFacts) -> None:
         self._homepage_checks.setdefault(site, V1Window()).add(facts.ts, facts.result is Result.DOWN)
+        self._stamp += 1
+        self._window_stamps[site] = self._stamp
 
     def record_outage(
         self, key: tuple[str, str], *, started: float | None, opened: bool = False, blip: bool = False
@@ -135,6 +159,7 @@ class MonitorState:
             series.outage_started = started
             series.outages_total += int(opened)
             series.blips_total += int(blip)
+            self._touch(series)
 
     def record_content(self, key: tuple[str, str], content: ContentFacts, new_items: int) -> None:
         with self._lock:
@@ -143,6 +168,7 @@ class MonitorState:
                 return
             series.content = content
             series.items_new_total += new_items
+            self._touch(series)
 
     def apply_integrity(self, site: str, open_findings: Iterable[Tracked], identity: Identity | None) -> None:
         """A site's open integrity findings and its homepage's identity, after an integrity reading."""
@@ -162,19 +188,27 @@ class MonitorState:
     def snapshot(self) -> tuple[list[PageSeries], dict[str, V1Window]]:
         """Copies for the collector, so a scrape never holds the lock while formatting."""
         with self._lock:
-            pages = [
-                PageSeries(
-                    **{
-                        **s.__dict__,
-                        "checks": collections.Counter(s.checks),
-                        "errors": collections.Counter(s.errors),
-                        "phases": dict(s.phases),
-                    }
-                )
-                for s in self._pages.values()
-            ]
+            pages = [s.copy() for s in self._pages.values()]
             checks = {site: window.copy() for site, window in self._homepage_checks.items()}
         return pages, checks
+
+    def changes(self, since: int, generation: int, windows: Iterable[str] = ()) -> StateDelta:
+        """Copies of what changed after change count `since`: the pages, and the homepage visit
+        windows (plus those of the sites in `windows`). When the pages themselves changed (their
+        set or order: `generation` is not the current one), every page and window, and the keys.
+        A scrape then copies ~1 page in 20 instead of all (issue 16)."""
+        with self._lock:
+            keys = list(self._pages) if generation != self._generation else None
+            if keys is not None:
+                since = 0
+            wanted = set(windows)
+            pages = [s.copy() for s in self._pages.values() if s.stamp > since]
+            copies = {
+                site: window.copy()
+                for site, window in self._homepage_checks.items()
+                if site in wanted or self._window_stamps.get(site, 0) > since
+            }
+            return StateDelta(self._stamp, self._generation, keys, pages, copies)
 
 
 def page_views(pages: list[PageSeries], today: date, tz: ZoneInfo) -> list[PageView]:
@@ -246,21 +280,35 @@ class PortalCollector(Collector):
         self._writer = writer
         self._self_metrics = self_metrics
         self._db_path = db_path
+        self._cache = ScrapeCache(state, tz, per_page)
 
     def collect(self) -> Iterator[Metric]:
+        """Every family computed afresh from a full snapshot (the registry's way; the reference
+        `text` must equal)."""
         views, sites = self._scrape()
         yield from as_metrics(per_page_views(views, self._per_page), sites)
         yield from totals_as_metrics(site_totals(views))
-        yield from self._own([v.series for v in views])
+        yield from self._own(sorted(collections.Counter(v.series.page.site for v in views).items()))
 
     def text(self) -> list[bytes]:
         """What `collect` + generate_latest would write, family by family, without building a
-        Sample per value (the parts are sent one after another: no second copy of the whole)."""
+        Sample per value (the parts are sent one after another: no second copy of the whole).
+        The table families come from the scrape cache: only what changed is formatted again."""
+        out = self._cache.render(self._clock.now())
+        out.append(exposition(_Families(list(self._own(self._cache.page_counts())))))
+        return out
+
+    def fresh_text(self) -> list[bytes]:
+        """`text` computed from scratch (no cache): for tests and the benchmark's comparison."""
         views, sites = self._scrape()
         text = LabelText()
         out = [family.encode() for family in as_text(per_page_views(views, self._per_page), sites, text)]
         out.extend(family.encode() for family in totals_as_text(site_totals(views), text))
-        out.append(exposition(_Families(list(self._own([v.series for v in views])))))
+        out.append(
+            exposition(
+                _Families(list(self._own(sorted(collections.Counter(v.series.page.site for v in views).items()))))
+            )
+        )
         return out
 
     def _scrape(self) -> tuple[list[PageView], list[tuple[str, SiteAssessment]]]:
@@ -269,7 +317,7 @@ class PortalCollector(Collector):
         views = page_views(pages, datetime.fromtimestamp(now, self._tz).date(), self._tz)
         return views, assess(views, homepage_checks, now, self._tz)
 
-    def _own(self, pages: list[PageSeries]) -> Iterator[Metric]:
+    def _own(self, per_site: list[tuple[str, int]]) -> Iterator[Metric]:
         stats = self._writer.stats()
         for seconds in self._writer.take_batch_seconds():
             self._self_metrics.batch_seconds.observe(seconds)
@@ -293,13 +341,7 @@ class PortalCollector(Collector):
                 [],
                 [((), self._state.last_check)],
             )
-        per_site = collections.Counter(s.page.site for s in pages)
-        yield _gauge(
-            "portal_monitor_pages",
-            "Pages being monitored.",
-            ["site"],
-            [((site,), n) for site, n in sorted(per_site.items())],
-        )
+        yield _gauge("portal_monitor_pages", "Pages being monitored.", ["site"], [((site,), n) for site, n in per_site])
         yield _counter(
             "portal_monitor_db_write_errors",
             "Failed database writes (rows are kept and retried).",
@@ -388,11 +430,14 @@ class _Families(Collector):
 @dataclass(frozen=True)
 class Exporter:
     """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag
-    histogram the daemon observes, and `render` for /metrics: the registry's text, in parts."""
+    histogram the daemon observes, and `render` for /metrics: the registry's text, in parts (only
+    what changed since the last scrape is formatted again)."""
 
     registry: CollectorRegistry
     scheduler_lag: Histogram
     render: Callable[[], list[bytes]]
+    fresh_render: Callable[[], list[bytes]]
+    """`render` computed from scratch, without the scrape cache (tests, benchmarks)."""
 
 
 def build_registry(
@@ -417,10 +462,15 @@ def build_registry(
     if links is not None:
         registry.register(links)
 
-    def render() -> list[bytes]:
-        collected = collector.text()  # first: it observes the batch durations into their histogram
+    def render_with(text: Callable[[], list[bytes]]) -> list[bytes]:
+        collected = text()  # first: it observes the batch durations into their histogram
         own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
         linked = [exposition(_Families(list(links.collect())))] if links is not None else []
         return [exposition(own), *collected, *linked]
 
-    return Exporter(registry, self_metrics.scheduler_lag, render)
+    return Exporter(
+        registry,
+        self_metrics.scheduler_lag,
+        lambda: render_with(collector.text),
+        lambda: render_with(collector.fresh_text),
+    )
