@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from monitor.metrics._aggregates import PerPage, SiteTotals, totals_headers, totals_lines
 from monitor.metrics._exposition import LabelText
 from monitor.metrics._families import PAGE_FAMILIES, SITE_FAMILIES, PageView, header, page_lines, site_lines
+from monitor.metrics._integrity import IntegrityLines, SiteIntegrity, integrity_text
 from monitor.metrics._series import PageSeries, StateDelta
 from monitor.models import LISTED_KINDS, PageKind
 from monitor.rules import Rule, V1Facts, V1Window, evaluate, judge_site, page_rule, v1_facts, v1_facts_until
@@ -81,12 +82,18 @@ class ScrapeCache:
         self._sites: dict[str, _SiteEntry] = {}
         """Sorted by site name, as the text format's site families are."""
         self._exported: list[_PageEntry] = []
+        self._integrity: dict[str, IntegrityLines] = {}
 
     def render(self, now: float) -> list[bytes]:
         """Every per-page family, then every site family, then every site-total family."""
         with self._lock:
             self._update(now)
             return self._text()
+
+    def integrity(self, sites: Mapping[str, SiteIntegrity]) -> bytes:
+        """The integrity families (a site's lines kept until its state changes)."""
+        with self._lock:
+            return integrity_text(sites, self._integrity, LabelText())
 
     def page_counts(self) -> list[tuple[str, int]]:
         """Pages per site (sorted by site) as of the last render."""

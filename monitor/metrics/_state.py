@@ -289,6 +289,8 @@ class PortalCollector(Collector):
         yield from as_metrics(per_page_views(views, self._per_page), sites)
         yield from totals_as_metrics(site_totals(views))
         yield from self._own(sorted(collections.Counter(v.series.page.site for v in views).items()))
+        yield from integrity_metrics(self._state.integrity())
+        yield from db_file_metrics(self._db_path)
 
     def text(self) -> list[bytes]:
         """What `collect` + generate_latest would write, family by family, without building a
@@ -296,6 +298,8 @@ class PortalCollector(Collector):
         The table families come from the scrape cache: only what changed is formatted again."""
         out = self._cache.render(self._clock.now())
         out.append(exposition(_Families(list(self._own(self._cache.page_counts())))))
+        out.append(self._cache.integrity(self._state.integrity()))
+        out.append(exposition(_Families(list(db_file_metrics(self._db_path)))))
         return out
 
     def fresh_text(self) -> list[bytes]:
@@ -304,11 +308,9 @@ class PortalCollector(Collector):
         text = LabelText()
         out = [family.encode() for family in as_text(per_page_views(views, self._per_page), sites, text)]
         out.extend(family.encode() for family in totals_as_text(site_totals(views), text))
-        out.append(
-            exposition(
-                _Families(list(self._own(sorted(collections.Counter(v.series.page.site for v in views).items()))))
-            )
-        )
+        per_site = sorted(collections.Counter(v.series.page.site for v in views).items())
+        own = [*self._own(per_site), *integrity_metrics(self._state.integrity()), *db_file_metrics(self._db_path)]
+        out.append(exposition(_Families(own)))
         return out
 
     def _scrape(self) -> tuple[list[PageView], list[tuple[str, SiteAssessment]]]:
@@ -370,8 +372,6 @@ class PortalCollector(Collector):
             ["result"],
             [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
         )
-        yield from integrity_metrics(self._state.integrity())
-        yield from db_file_metrics(self._db_path)
 
 
 def db_file_metrics(db_path: Path | None) -> Iterator[Metric]:

@@ -1,6 +1,7 @@
 """_cache.py: /metrics formats again only what changed, and says exactly what a scrape computed
 from scratch says: across checks, outages, content, visits, reloads and the clock moving on
-(a freshness window running out with no new check, V1's 7 days passing a visit, midnight)."""
+(a freshness window running out with no new check, V1's 7 days passing a visit, midnight), and
+integrity findings."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from prometheus_client.exposition import generate_latest
 
+from monitor.integrity import Finding, Identity, Kind, Tracked
 from monitor.metrics._series import CheckFacts
 from monitor.metrics._state import Exporter, MonitorState, build_registry
 from monitor.models import ContentFacts, ErrorKind, FixedClock, Page, PageKind, Result
@@ -64,12 +66,23 @@ def _step(rng: random.Random, state: MonitorState, clock: FixedClock, pages: lis
     elif roll < 0.7:
         visits = [(clock.now() - k * 600.0 - rng.uniform(0, 60), rng.random() < 0.05) for k in range(1100)]
         state.seed_homepage_checks(page.site, visits)
+    elif roll < 0.72:
+        _integrity(rng, state, page.site)
     elif roll < 0.75:  # a reload: a page goes, comes back, or changes a setting
         pages = _reload(rng, pages)
         state.set_pages(pages)
     else:
         clock.advance(rng.choice([0.0, 1.0, 37.0, 600.0, 3600.0, 5 * 3600.0]))
     return pages
+
+
+def _integrity(rng: random.Random, state: MonitorState, site: str) -> None:
+    url = f"http://{site}.example/"
+    findings = [Finding.make(Kind.HIDDEN_LINK, 80, url, "display_none", f"x{i}.top", "e") for i in range(3)]
+    findings.append(Finding.make(Kind.PAGE_TAG, 10, url, "missing", "SiteName", "e"))
+    tracked = [Tracked(f, 1.0, 1.0, rng.choice([None, 2.0])) for f in rng.sample(findings, rng.randint(0, 4))]
+    identity = rng.choice([None, Identity(site_codes=(("footer", "4502000001"),), icp="桂ICP备12345678号")])
+    state.apply_integrity(site, tracked, identity)
 
 
 def _reload(rng: random.Random, pages: list[Page]) -> list[Page]:
