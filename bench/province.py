@@ -6,18 +6,23 @@ A province checks homepages every 10 min and columns hourly: ~6.9 checks/s. `--c
 the same pages ten times faster (homepages every 60 s, columns every 360 s: ~69 checks/s) against
 a local nginx. After a warm-up of one column interval (every page checked once: the first round
 reads every list) one window of a column interval is measured while /metrics is scraped every 15 s: checks/s, CPU per
-check, RSS and VmHWM, the daemon's scheduling-lag histogram, and the cost of one scrape.
+check, RSS and VmHWM, the daemon's scheduling-lag histogram, and each scrape's CPU (the metrics thread's); then the
+first round's spread (every page's first check after the daemon was spawned, from the database).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import os
+import statistics
 import sys
 import time
 from dataclasses import dataclass
 
 from bench._common import Daemon, DaemonSettings, Nginx, build_docroot, machine_facts, workspace
-from tests.support.procfs import cpu_seconds, main_thread_cpu_seconds, memory_kb
+from tests.support.daemon_harness import db_rows
+from tests.support.procfs import cpu_seconds, memory_kb, thread_cpu_seconds
 from tests.support.stats import bucket_delta, buckets, histogram_quantile
 
 LAG = "portal_monitor_scheduler_lag_seconds"
@@ -32,35 +37,54 @@ class ProvinceResult:
     hwm_mb: float
     lag_p50: float
     lag_p99: float
-    scrape_cpu_s: float
+    scrape_cpu_s: list[float]
+    """CPU of each scrape in the window (the metrics thread's), checks going on between them."""
     scrape_bytes: int
     scrape_samples: int
+    first_round: FirstRound
 
 
-def measure(daemon: Daemon, warmup_s: float, window_s: float) -> ProvinceResult:
-    """Warm up, then one window with a scrape every 15 s; then the cost of 3 scrapes back to back."""
+@dataclass(frozen=True)
+class FirstRound:
+    """When each page was first checked, counted from the daemon's start."""
+
+    first_s: float
+    last_s: float
+    peak_per_s: int
+    """Most first checks started in any one second."""
+
+
+def first_round(daemon: Daemon, spawned: float) -> FirstRound:
+    """The first round's spread, from the database (every page's earliest check)."""
+    rows = db_rows(daemon.db, "SELECT min(ts_ms) FROM checks GROUP BY page_id")
+    firsts = sorted(int(row[0]) / 1000 - spawned for row in rows)
+    per_second = collections.Counter(int(t) for t in firsts)
+    return FirstRound(firsts[0], firsts[-1], max(per_second.values()))
+
+
+def measure(daemon: Daemon, spawned: float, warmup_s: float, window_s: float) -> ProvinceResult:
+    """Warm up, then one window with a scrape every 15 s (each one's CPU measured in the metrics
+    thread, with the checks going on between them, as Prometheus would see it)."""
     time.sleep(warmup_s)
     before, _, _ = daemon.scrape()
     t0, cpu0 = time.time(), cpu_seconds(daemon.pid)
-    rss = []
+    rss, scrapes = [], []
     end = time.monotonic() + window_s
     while time.monotonic() < end:
         rss.append(memory_kb(daemon.pid)[0] / 1024)
+        http0 = thread_cpu_seconds(daemon.pid, "metrics-http")
         daemon.scrape()
+        scrapes.append(thread_cpu_seconds(daemon.pid, "metrics-http") - http0)
         time.sleep(max(0.0, min(15.0, end - time.monotonic())))
     t1, cpu1 = time.time(), cpu_seconds(daemon.pid)
     last, _, size = daemon.scrape()
     lag = bucket_delta(buckets(before, LAG), buckets(last, LAG))
-    total0, loop0 = cpu_seconds(daemon.pid), main_thread_cpu_seconds(daemon.pid)
-    for _ in range(3):
-        daemon.scrape()
-    total1, loop1 = cpu_seconds(daemon.pid), main_thread_cpu_seconds(daemon.pid)
-    scrape_cpu = ((total1 - total0) - (loop1 - loop0)) / 3
     hwm = memory_kb(daemon.pid)[1] / 1024
     checks, _ = daemon.checks_between(t0, t1)
     return ProvinceResult(
         checks, t1 - t0, cpu1 - cpu0, (min(rss), max(rss)), hwm,
-        histogram_quantile(lag, 0.5), histogram_quantile(lag, 0.99), scrape_cpu, size, len(last),
+        histogram_quantile(lag, 0.5), histogram_quantile(lag, 0.99), scrapes, size, len(last),
+        first_round(daemon, spawned),
     )  # fmt: skip
 
 
@@ -81,9 +105,11 @@ def main() -> None:
     )  # fmt: skip
     with workspace("bench-province-") as tmp:
         build_docroot(tmp / "www", pages)
-        with Nginx(tmp / "nginx", tmp / "www") as nginx, Daemon(tmp / "daemon", nginx.base_url, settings) as daemon:
-            print(f"warming up {column_s:g} s", file=sys.stderr)
-            r = measure(daemon, column_s, window_s)
+        with Nginx(tmp / "nginx", tmp / "www") as nginx:
+            spawned = time.time()
+            with Daemon(tmp / "daemon", nginx.base_url, settings) as daemon:
+                print(f"warming up {column_s:g} s", file=sys.stderr)
+                r = measure(daemon, spawned, column_s, window_s)
     offered = args.sites / home_s + (pages - args.sites) / column_s
     facts = machine_facts()
     print(
@@ -99,8 +125,12 @@ def main() -> None:
         ("RSS in the window min / max", f"{r.rss_mb[0]:.0f} / {r.rss_mb[1]:.0f} MB"),
         ("VmHWM", f"{r.hwm_mb:.0f} MB"),
         ("scheduling lag p50 / p99 (daemon histogram)", f"{r.lag_p50:.3f} / {r.lag_p99:.3f} s"),
-        ("/metrics: CPU per scrape, bytes, samples", f"{r.scrape_cpu_s:.2f} s, {r.scrape_bytes / 1e6:.1f} MB, "
-                                                     f"{r.scrape_samples:,}"),
+        ("/metrics: CPU per scrape median / max, bytes, samples",
+         f"{statistics.median(r.scrape_cpu_s):.2f} / {max(r.scrape_cpu_s):.2f} s, {r.scrape_bytes / 1e6:.1f} MB, "
+         f"{r.scrape_samples:,}"),
+        ("first round: first / last page's first check after spawn, peak first checks per second",
+         f"{r.first_round.first_s:.1f} / {r.first_round.last_s:.1f} s, {r.first_round.peak_per_s}"),
+        ("load average (1 / 5 / 15 min) at the end", " / ".join(f"{x:.2f}" for x in os.getloadavg())),
     ]  # fmt: skip
     print("| measure | value |\n|---|---|")
     print("\n".join(f"| {k} | {v} |" for k, v in rows))
