@@ -12,6 +12,7 @@ import logging
 import os
 import platform
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -257,6 +258,11 @@ class SelfMetrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
             registry=registry,
         )
+        self.scrape_cpu = Gauge(
+            "portal_monitor_scrape_cpu_seconds",
+            "CPU time of the previous /metrics render (its thread's; 0 before the first).",
+            registry=registry,
+        )
 
 
 class PortalCollector(Collector):
@@ -464,13 +470,23 @@ def build_registry(
 
     def render_with(text: Callable[[], list[bytes]]) -> list[bytes]:
         collected = text()  # first: it observes the batch durations into their histogram
-        own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
+        own = _Families(
+            [
+                *self_metrics.scheduler_lag.collect(),
+                *self_metrics.batch_seconds.collect(),
+                *self_metrics.scrape_cpu.collect(),
+            ]
+        )
         linked = [exposition(_Families(list(links.collect())))] if links is not None else []
         return [exposition(own), *collected, *linked]
 
-    return Exporter(
-        registry,
-        self_metrics.scheduler_lag,
-        lambda: render_with(collector.text),
-        lambda: render_with(collector.fresh_text),
-    )
+    previous = [0.0]  # the last render's CPU, exported by the next (so both ways of reading agree)
+
+    def render() -> list[bytes]:
+        started = time.thread_time()
+        self_metrics.scrape_cpu.set(previous[0])
+        parts = render_with(collector.text)
+        previous[0] = time.thread_time() - started
+        return parts
+
+    return Exporter(registry, self_metrics.scheduler_lag, render, lambda: render_with(collector.fresh_text))

@@ -178,3 +178,16 @@ def test_a_scrape_copies_only_the_pages_that_changed() -> None:
     assert [s.page for s in later.pages] == [PAGES[0], PAGES[2]]
     assert list(later.windows) == (["a"] if later.pages[0].result is not Result.ERROR else [])
     assert state.changes(later.stamp, later.generation).pages == []
+
+
+def test_each_render_exports_the_cpu_time_of_the_one_before() -> None:
+    """portal_monitor_scrape_cpu_seconds: 0 at the first scrape, then the previous render's CPU
+    (what the province benchmark reads from a running daemon)."""
+    clock = FixedClock(START)
+    state = MonitorState(clock)
+    state.set_pages(PAGES)
+    exporter = build_registry(state, clock=clock, tz=TZ, writer=Writer())
+    assert b"portal_monitor_scrape_cpu_seconds 0.0\n" in _same(exporter)
+    second = _same(exporter).decode()
+    cpu = float(second.split("\nportal_monitor_scrape_cpu_seconds ")[1].split()[0])
+    assert 0 < cpu < 5

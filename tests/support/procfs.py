@@ -45,19 +45,6 @@ def main_thread_cpu_seconds(pid: int) -> float:
     return parse_stat_cpu(Path(f"/proc/{pid}/task/{pid}/stat").read_text())
 
 
-def thread_cpu_seconds(pid: int, name: str) -> float:
-    """User + system CPU of the process's threads named `name` (e.g. "metrics-http", the /metrics
-    server's thread, so a scrape's cost is told apart from the checks')."""
-    total = 0.0
-    for tid in os.listdir(f"/proc/{pid}/task"):
-        try:
-            if Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip() == name[:15]:
-                total += parse_stat_cpu(Path(f"/proc/{pid}/task/{tid}/stat").read_text())
-        except FileNotFoundError:
-            continue  # the thread ended while we looked
-    return total
-
-
 def parse_status_kb(status_text: str, key: str) -> int:
     """A `kB` field (VmRSS, VmHWM, ...) of /proc/<pid>/status."""
     for line in status_text.splitlines():
