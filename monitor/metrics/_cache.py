@@ -101,6 +101,8 @@ class ScrapeCache:
             return [(site, len(entry.pages)) for site, entry in self._sites.items()]
 
     def _update(self, now: float) -> None:
+        """Take what changed from the state (and the V1 windows of the sites whose facts expire by
+        `now`), refresh those pages (all of them on a new day), then those sites."""
         today = datetime.fromtimestamp(now, self._tz).date()
         due = [site for site, entry in self._sites.items() if now >= entry.v1_until and now != entry.v1_at]
         delta = self._state.changes(self._stamp, self._generation, due)
