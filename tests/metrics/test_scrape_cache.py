@@ -191,3 +191,34 @@ def test_each_render_exports_the_cpu_time_of_the_one_before() -> None:
     second = _same(exporter).decode()
     cpu = float(second.split("\nportal_monitor_scrape_cpu_seconds ")[1].split()[0])
     assert 0 < cpu < 5
+
+
+def test_a_scrape_formats_again_only_the_page_that_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16's cost: after the first scrape, one check means one page's lines formatted again,
+    its site re-judged, and no other page's rule guessed again; a new day judges every page."""
+    import monitor.metrics._cache as cache
+
+    formatted: list[str] = []
+    judged: list[str] = []
+    rules: list[str] = []
+    real_lines, real_judge, real_rule = cache.page_lines, cache.judge_site, cache.page_rule
+    monkeypatch.setattr(
+        cache, "page_lines", lambda view, text: formatted.append(view.labels[1]) or real_lines(view, text)
+    )
+    monkeypatch.setattr(cache, "judge_site", lambda *a: judged.append("site") or real_judge(*a))
+    monkeypatch.setattr(cache, "page_rule", lambda page: rules.append(page.name) or real_rule(page))
+    clock = FixedClock(START - 7200)
+    state = MonitorState(clock)
+    state.set_pages(PAGES)
+    exporter = build_registry(state, clock=clock, tz=TZ, writer=Writer(), per_page="all")
+    _same(exporter)
+    assert len(formatted) == len(PAGES) and len(judged) == 3
+    formatted.clear(), judged.clear(), rules.clear()
+    state.record_check(PAGES[2].key, _check(random.Random(3), START - 7100), scheduled=True)
+    clock.advance(60)
+    _same(exporter)
+    assert formatted == [PAGES[2].name] and len(judged) == 1 and rules == []
+    formatted.clear()
+    clock.advance(3 * 3600)  # past midnight
+    _same(exporter)
+    assert len(formatted) == len(PAGES)
