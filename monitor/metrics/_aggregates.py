@@ -62,6 +62,31 @@ class SiteTotals:
         self.checks.update(s.checks)
         self.errors.update(s.errors)
 
+    def remove(self, view: PageView) -> None:
+        """Count one page's state (as `add` counted it) out again; `cert_expiry` (a minimum) is
+        left for the caller to recompute from the remaining pages."""
+        s = view.series
+        if s.result is not None:
+            self.pages_checked -= 1
+            self.pages_up -= s.result is Result.UP
+            self.pages_blocked -= s.result is Result.BLOCKED
+        self.outages_active -= s.outage_started is not None
+        f = view.freshness
+        self.unreadable -= f is not None and f.checked and f.unreadable
+        self.verify_disabled -= not s.page.verify_tls
+        _subtract(self.checks, s.checks)
+        _subtract(self.errors, s.errors)
+
+
+def _subtract(total: collections.Counter[str], part: collections.Counter[str]) -> None:
+    """`total -= part`, dropping the keys that reach zero (as if never counted)."""
+    for key, n in part.items():
+        left = total[key] - n
+        if left:
+            total[key] = left
+        else:
+            del total[key]
+
 
 def site_totals(views: Iterable[PageView]) -> list[tuple[str, SiteTotals]]:
     """Every site's totals, sorted by site."""
@@ -119,6 +144,30 @@ def totals_as_metrics(totals: list[tuple[str, SiteTotals]]) -> Iterator[Metric]:
             for extra, value in family.samples(t):
                 metric.add_metric([site, *extra], value)
         yield metric
+
+
+def totals_headers(text: LabelText) -> list[str]:
+    """Each per-site family's HELP and TYPE lines."""
+    out = []
+    for family in TOTAL_FAMILIES:
+        name = _sample_name(family)
+        out.append(f"# HELP {name} {text.doc(family.doc)}\n# TYPE {name} {family.type}\n")
+    return out
+
+
+def totals_lines(site: str, totals: SiteTotals, text: LabelText) -> list[str]:
+    """One site's sample lines in every family of `TOTAL_FAMILIES` (one string each)."""
+    out = []
+    for family in TOTAL_FAMILIES:
+        name = _sample_name(family)
+        labels = ("site", *family.extra)
+        out.append(
+            "".join(
+                f"{name}{text.labels(labels, (site, *extra))} {text.value_text(value)}\n"
+                for extra, value in family.samples(totals)
+            )
+        )
+    return out
 
 
 def totals_as_text(totals: list[tuple[str, SiteTotals]], text: LabelText) -> Iterator[str]:

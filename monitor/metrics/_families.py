@@ -232,35 +232,47 @@ def _new_metric(family: Family) -> GaugeMetricFamily | CounterMetricFamily:
 def as_text(pages: list[PageView], sites: list[tuple[str, SiteAssessment]], text: LabelText) -> Iterator[str]:
     """Every table family in the text format (one string a family), byte for byte what `as_metrics`
     and generate_latest give. A page's label pairs are formatted once, not once per family."""
-    plain = [tuple(text.pair(n, v) for n, v in zip(PAGE_LABELS, view.labels, strict=True)) for view in pages]
-    content = [
-        (*pairs, text.pair("category", view.freshness.rule.category.value)) if view.freshness else pairs
-        for pairs, view in zip(plain, pages, strict=True)
-    ]
-    plain_order, content_order = _order(PAGE_LABELS), _order(CONTENT_LABELS)
-    plain_text = [text.braced(pairs, plain_order) for pairs in plain]
-    content_text = [
-        text.braced(pairs, content_order) if view.freshness else "" for pairs, view in zip(content, pages, strict=True)
-    ]
-    for family in PAGE_FAMILIES:
-        lines = _header(family, text)
-        name, order = _sample_name(family), _order(family.labels)
-        bases, base_texts = (content, content_text) if family.content else (plain, plain_text)
-        for view, pairs, labels in zip(pages, bases, base_texts, strict=True):
-            for extra, value in family.samples(view):
-                sample_labels = labels
-                if extra:
-                    extra_pairs = tuple(text.pair(n, x) for n, x in zip(family.extra, extra, strict=True))
-                    sample_labels = text.braced(pairs + extra_pairs, order)
-                lines.append(f"{name}{sample_labels} {text.value_text(value)}\n")
-        yield "".join(lines)
-    for site_family in SITE_FAMILIES:
-        lines = _header(site_family, text)
-        name = _sample_name(site_family)
-        for site, assessment in sites:
-            for extra, value in site_family.samples(assessment):
-                lines.append(f"{name}{text.labels(site_family.labels, (site, *extra))} {text.value_text(value)}\n")
-        yield "".join(lines)
+    per_page = [page_lines(view, text) for view in pages]
+    for i, family in enumerate(PAGE_FAMILIES):
+        yield header(family, text) + "".join(lines[i] for lines in per_page)
+    per_site = [site_lines(site, assessment, text) for site, assessment in sites]
+    for i, site_family in enumerate(SITE_FAMILIES):
+        yield header(site_family, text) + "".join(lines[i] for lines in per_site)
+
+
+def page_lines(view: PageView, text: LabelText) -> list[str]:
+    """One page's sample lines in every family of `PAGE_FAMILIES` (one string each, "" for none):
+    the scrape keeps them until the page changes."""
+    plain = tuple(text.pair(n, v) for n, v in zip(PAGE_LABELS, view.labels, strict=True))
+    content = (*plain, text.pair("category", view.freshness.rule.category.value)) if view.freshness else plain
+    plain_text = text.braced(plain, _PLAIN_ORDER)
+    content_text = text.braced(content, _CONTENT_ORDER) if view.freshness else ""
+    out = []
+    for family, name, order in _PAGE_FORMATS:
+        pairs, labels = (content, content_text) if family.content else (plain, plain_text)
+        lines = []
+        for extra, value in family.samples(view):
+            sample_labels = labels
+            if extra:
+                extra_pairs = tuple(text.pair(n, x) for n, x in zip(family.extra, extra, strict=True))
+                sample_labels = text.braced(pairs + extra_pairs, order)
+            lines.append(f"{name}{sample_labels} {text.value_text(value)}\n")
+        out.append("".join(lines))
+    return out
+
+
+def site_lines(site: str, assessment: SiteAssessment, text: LabelText) -> list[str]:
+    """One site's sample lines in every family of `SITE_FAMILIES` (one string each)."""
+    out = []
+    for family in SITE_FAMILIES:
+        name = _sample_name(family)
+        out.append(
+            "".join(
+                f"{name}{text.labels(family.labels, (site, *extra))} {text.value_text(value)}\n"
+                for extra, value in family.samples(assessment)
+            )
+        )
+    return out
 
 
 def _order(names: tuple[str, ...]) -> tuple[int, ...]:
@@ -272,6 +284,12 @@ def _sample_name(family: Family) -> str:
     return family.name + ("_total" if family.type == "counter" else "")
 
 
-def _header(family: Family, text: LabelText) -> list[str]:
+def header(family: Family, text: LabelText) -> str:
+    """The family's HELP and TYPE lines."""
     name = _sample_name(family)
-    return [f"# HELP {name} {text.doc(family.doc)}\n# TYPE {name} {family.type}\n"]
+    return f"# HELP {name} {text.doc(family.doc)}\n# TYPE {name} {family.type}\n"
+
+
+_PLAIN_ORDER, _CONTENT_ORDER = _order(PAGE_LABELS), _order(CONTENT_LABELS)
+_PAGE_FORMATS = tuple((family, _sample_name(family), _order(family.labels)) for family in PAGE_FAMILIES)
+"""Each per-page family with its sample name and its labels' sorted order."""

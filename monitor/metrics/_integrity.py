@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 from monitor.integrity import Element, Identity, Kind, Level, Tracked
+from monitor.metrics._exposition import LabelText
 
 FINDINGS_OPEN = "portal_integrity_findings_open"
 IDENTITY_PRESENT = "portal_identity_element_present"
+_FINDINGS_DOC = "Integrity findings open now (hidden links, lapsed domains, cloaking, identity, …) by kind and level."
+_IDENTITY_DOC = "1 when the homepage carries the identity element (网站标识码, ICP, 公安备案, CONAC, 找错, 主办单位)."
 
 
 @dataclass(frozen=True)
@@ -36,16 +39,8 @@ def site_integrity(open_findings: Iterable[Tracked], identity: Identity | None) 
 
 def integrity_metrics(sites: Mapping[str, SiteIntegrity]) -> Iterator[Metric]:
     """The two families from the per-site integrity state."""
-    findings = GaugeMetricFamily(
-        FINDINGS_OPEN,
-        "Integrity findings open now (hidden links, lapsed domains, cloaking, identity, …) by kind and level.",
-        labels=["site", "kind", "level"],
-    )
-    present = GaugeMetricFamily(
-        IDENTITY_PRESENT,
-        "1 when the homepage carries the identity element (网站标识码, ICP, 公安备案, CONAC, 找错, 主办单位).",
-        labels=["site", "element"],
-    )
+    findings = GaugeMetricFamily(FINDINGS_OPEN, _FINDINGS_DOC, labels=["site", "kind", "level"])
+    present = GaugeMetricFamily(IDENTITY_PRESENT, _IDENTITY_DOC, labels=["site", "element"])
     for site, state in sorted(sites.items()):
         for kind in Kind:
             for level in Level:
@@ -55,3 +50,51 @@ def integrity_metrics(sites: Mapping[str, SiteIntegrity]) -> Iterator[Metric]:
                 present.add_metric([site, element.value], int(state.identity.get(element, False)))
     yield findings
     yield present
+
+
+IntegrityLines = tuple[SiteIntegrity, bytes, bytes]
+"""A site's state and its lines in the two families, as the last scrape formatted them."""
+
+
+def integrity_text(sites: Mapping[str, SiteIntegrity], kept: dict[str, IntegrityLines], text: LabelText) -> bytes:
+    """The two families in the text format, byte for byte what `integrity_metrics` gives; a site's
+    lines are formatted again only when its state changed (34 lines a site). `kept` is updated."""
+    for site in [site for site in kept if site not in sites]:
+        del kept[site]
+    ordered = sorted(sites.items())
+    for site, state in ordered:
+        lines = kept.get(site)
+        if lines is None or lines[0] is not state:
+            kept[site] = (state, *_site_lines(site, state, text))
+    findings = b"".join([kept[site][1] for site, _ in ordered])
+    present = b"".join([kept[site][2] for site, _ in ordered])
+    return b"".join(
+        [_header(FINDINGS_OPEN, _FINDINGS_DOC), findings, _header(IDENTITY_PRESENT, _IDENTITY_DOC), present]
+    )
+
+
+def _site_lines(site: str, state: SiteIntegrity, text: LabelText) -> tuple[bytes, bytes]:
+    findings = [
+        f"{FINDINGS_OPEN}{text.labels(_FINDING_LABELS, (site, kind.value, level.value))} "
+        f"{text.value_text(state.open.get((kind, level), 0))}\n"
+        for kind in Kind
+        for level in Level
+    ]
+    present = (
+        []
+        if state.identity is None
+        else [
+            f"{IDENTITY_PRESENT}{text.labels(_ELEMENT_LABELS, (site, element.value))} "
+            f"{text.value_text(int(state.identity.get(element, False)))}\n"
+            for element in Element
+        ]
+    )
+    return "".join(findings).encode(), "".join(present).encode()
+
+
+_FINDING_LABELS = ("site", "kind", "level")
+_ELEMENT_LABELS = ("site", "element")
+
+
+def _header(name: str, doc: str) -> bytes:
+    return f"# HELP {name} {LabelText.doc(doc)}\n# TYPE {name} gauge\n".encode()

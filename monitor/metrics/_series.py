@@ -6,15 +6,17 @@ Shared by the state (which writes them) and the families (which read them).
 from __future__ import annotations
 
 import collections
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitor.check import CheckOutcome
 from monitor.models import ContentFacts, ErrorKind, Page, Result
+from monitor.rules import V1Window
 
 
-@dataclass
+@dataclass(slots=True)
 class PageSeries:
-    """Latest facts of one page."""
+    """Latest facts of one page (slots: 20,000 of them live in the state and as many in the
+    scrape cache)."""
 
     page: Page
     last_ts: float | None = None
@@ -32,6 +34,33 @@ class PageSeries:
     blips_total: int = 0
     items_new_total: int = 0
     content: ContentFacts = field(default_factory=ContentFacts)
+    stamp: int = 0
+    """The state's change count when this page last changed (the scrape re-renders only those)."""
+
+    def copy(self) -> PageSeries:
+        """A copy whose counters and phases are its own."""
+        return replace(
+            self,
+            checks=collections.Counter(self.checks),
+            errors=collections.Counter(self.errors),
+            phases=dict(self.phases),
+        )
+
+
+@dataclass(frozen=True)
+class StateDelta:
+    """What changed in the state since a scrape: see `MonitorState.changes`."""
+
+    stamp: int
+    """The state's change count now: pass it as `since` next time."""
+    generation: int
+    """Bumped whenever the set or order of pages changes."""
+    keys: list[tuple[str, str]] | None
+    """Every page key in order, when `generation` differs from the one asked about (else None)."""
+    pages: list[PageSeries]
+    """Copies of the pages changed since (all of them with `keys`)."""
+    windows: dict[str, V1Window]
+    """Copies of the homepage visit windows changed since, or asked for."""
 
 
 @dataclass(frozen=True)

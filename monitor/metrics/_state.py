@@ -12,6 +12,7 @@ import logging
 import os
 import platform
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,19 +20,20 @@ from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from monitor import __version__
 from monitor.integrity import Identity, Ipv6Reading, Tracked
 from monitor.metrics._aggregates import PerPage, per_page_views, site_totals, totals_as_metrics, totals_as_text
+from monitor.metrics._cache import ScrapeCache
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
 from monitor.metrics._integrity import SiteIntegrity, integrity_metrics, site_integrity
 from monitor.metrics._ipv6 import SiteIpv6, ipv6_metrics
 from monitor.metrics._links import LinkMetrics
-from monitor.metrics._series import CheckFacts, PageSeries, check_facts
+from monitor.metrics._series import CheckFacts, PageSeries, StateDelta, check_facts
 from monitor.metrics._server import MetricsServer as MetricsServer
 from monitor.models import LISTED_KINDS, Clock, ContentFacts, Page, PageKind, Result
 from monitor.rules import SiteAssessment, V1Window, assess_site, page_freshness
@@ -60,19 +62,36 @@ class MonitorState:
         self.reloads: collections.Counter[str] = collections.Counter()
         self._integrity: dict[str, SiteIntegrity] = {}
         self._ipv6: dict[str, SiteIpv6] = {}
+        self._stamp = 0
+        """Changes so far: each page (and visit window) keeps the count of its latest change."""
+        self._generation = 0
+        self._window_stamps: dict[str, int] = {}
+
+    def _touch(self, series: PageSeries) -> None:
+        """Note that `series` changed (the lock is held)."""
+        self._stamp += 1
+        series.stamp = self._stamp
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Keep the series of pages still monitored (updating settings), add new ones, drop the rest."""
         with self._lock:
             wanted = {page.key: page for page in pages}
-            for key in list(self._pages):
+            before = list(self._pages)
+            changed = False
+            for key in before:
                 if key not in wanted:
                     del self._pages[key]
             for key, page in wanted.items():
-                if key in self._pages:
-                    self._pages[key].page = page
-                else:
-                    self._pages[key] = PageSeries(page)
+                series = self._pages.get(key)
+                if series is None:
+                    series = self._pages[key] = PageSeries(page)
+                    self._touch(series)
+                elif series.page != page:
+                    series.page = page
+                    self._touch(series)
+                    changed = True
+            if changed or list(self._pages) != before:
+                self._generation += 1  # the scrape starts over (a reload or a discovery: rare)
 
     def restore(
         self, key: tuple[str, str], *, outage_started: float | None, outages_total: int, content: ContentFacts
@@ -83,10 +102,13 @@ class MonitorState:
             series.outage_started = outage_started
             series.outages_total = outages_total
             series.content = content
+            self._touch(series)
 
     def seed_homepage_checks(self, site: str, checks: Iterable[tuple[float, bool]]) -> None:
         with self._lock:
             self._homepage_checks[site] = V1Window(checks)
+            self._stamp += 1
+            self._window_stamps[site] = self._stamp
 
     def apply(self, key: tuple[str, str], recorded: Recorded) -> None:
         """Everything one recorded check changed: its probe, outage transitions, content facts."""
@@ -121,11 +143,14 @@ class MonitorState:
             if facts.error_kind is not None:
                 series.errors[facts.error_kind.value] += 1
             self.last_check = max(self.last_check or 0.0, facts.ts + facts.duration_s)
+            self._touch(series)
             if scheduled and series.page.kind is PageKind.HOMEPAGE and facts.result is not Result.ERROR:
                 self._note_homepage_check(series.page.site, facts)
 
     def _note_homepage_check(self, site: str, facts: CheckFacts) -> None:
         self._homepage_checks.setdefault(site, V1Window()).add(facts.ts, facts.result is Result.DOWN)
+        self._stamp += 1
+        self._window_stamps[site] = self._stamp
 
     def record_outage(
         self, key: tuple[str, str], *, started: float | None, opened: bool = False, blip: bool = False
@@ -137,6 +162,7 @@ class MonitorState:
             series.outage_started = started
             series.outages_total += int(opened)
             series.blips_total += int(blip)
+            self._touch(series)
 
     def record_content(self, key: tuple[str, str], content: ContentFacts, new_items: int) -> None:
         with self._lock:
@@ -145,6 +171,7 @@ class MonitorState:
                 return
             series.content = content
             series.items_new_total += new_items
+            self._touch(series)
 
     def apply_integrity(self, site: str, open_findings: Iterable[Tracked], identity: Identity | None) -> None:
         """A site's open integrity findings and its homepage's identity, after an integrity reading."""
@@ -176,19 +203,27 @@ class MonitorState:
     def snapshot(self) -> tuple[list[PageSeries], dict[str, V1Window]]:
         """Copies for the collector, so a scrape never holds the lock while formatting."""
         with self._lock:
-            pages = [
-                PageSeries(
-                    **{
-                        **s.__dict__,
-                        "checks": collections.Counter(s.checks),
-                        "errors": collections.Counter(s.errors),
-                        "phases": dict(s.phases),
-                    }
-                )
-                for s in self._pages.values()
-            ]
+            pages = [s.copy() for s in self._pages.values()]
             checks = {site: window.copy() for site, window in self._homepage_checks.items()}
         return pages, checks
+
+    def changes(self, since: int, generation: int, windows: Iterable[str] = ()) -> StateDelta:
+        """Copies of what changed after change count `since`: the pages, and the homepage visit
+        windows (plus those of the sites in `windows`). When the pages themselves changed (their
+        set or order: `generation` is not the current one), every page and window, and the keys.
+        A scrape then copies ~1 page in 20 instead of all (issue 16)."""
+        with self._lock:
+            keys = list(self._pages) if generation != self._generation else None
+            if keys is not None:
+                since = 0
+            wanted = set(windows)
+            pages = [s.copy() for s in self._pages.values() if s.stamp > since]
+            copies = {
+                site: window.copy()
+                for site, window in self._homepage_checks.items()
+                if site in wanted or self._window_stamps.get(site, 0) > since
+            }
+            return StateDelta(self._stamp, self._generation, keys, pages, copies)
 
 
 def page_views(pages: list[PageSeries], today: date, tz: ZoneInfo) -> list[PageView]:
@@ -244,6 +279,11 @@ class SelfMetrics:
             buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
             registry=registry,
         )
+        self.scrape_cpu = Gauge(
+            "portal_monitor_scrape_cpu_seconds",
+            "CPU time of the previous /metrics render (its thread's; 0 before the first).",
+            registry=registry,
+        )
 
 
 class PortalCollector(Collector):
@@ -267,21 +307,44 @@ class PortalCollector(Collector):
         self._writer = writer
         self._self_metrics = self_metrics
         self._db_path = db_path
+        self._cache = ScrapeCache(state, tz, per_page)
 
     def collect(self) -> Iterator[Metric]:
+        """Every family computed afresh from a full snapshot (the registry's way; the reference
+        `text` must equal)."""
         views, sites = self._scrape()
         yield from as_metrics(per_page_views(views, self._per_page), sites)
         yield from totals_as_metrics(site_totals(views))
-        yield from self._own([v.series for v in views])
+        yield from self._own(sorted(collections.Counter(v.series.page.site for v in views).items()))
+        yield from integrity_metrics(self._state.integrity())
+        yield from self._state.ipv6_families(self._clock.now())
+        yield from db_file_metrics(self._db_path)
 
     def text(self) -> list[bytes]:
         """What `collect` + generate_latest would write, family by family, without building a
-        Sample per value (the parts are sent one after another: no second copy of the whole)."""
+        Sample per value (the parts are sent one after another: no second copy of the whole).
+        The table families come from the scrape cache: only what changed is formatted again."""
+        out = self._cache.render(self._clock.now())
+        out.append(exposition(_Families(list(self._own(self._cache.page_counts())))))
+        out.append(self._cache.integrity(self._state.integrity()))
+        out.append(exposition(_Families(self._state.ipv6_families(self._clock.now()))))
+        out.append(exposition(_Families(list(db_file_metrics(self._db_path)))))
+        return out
+
+    def fresh_text(self) -> list[bytes]:
+        """`text` computed from scratch (no cache): for tests and the benchmark's comparison."""
         views, sites = self._scrape()
         text = LabelText()
         out = [family.encode() for family in as_text(per_page_views(views, self._per_page), sites, text)]
         out.extend(family.encode() for family in totals_as_text(site_totals(views), text))
-        out.append(exposition(_Families(list(self._own([v.series for v in views])))))
+        per_site = sorted(collections.Counter(v.series.page.site for v in views).items())
+        own = [
+            *self._own(per_site),
+            *integrity_metrics(self._state.integrity()),
+            *self._state.ipv6_families(self._clock.now()),
+            *db_file_metrics(self._db_path),
+        ]
+        out.append(exposition(_Families(own)))
         return out
 
     def _scrape(self) -> tuple[list[PageView], list[tuple[str, SiteAssessment]]]:
@@ -290,7 +353,7 @@ class PortalCollector(Collector):
         views = page_views(pages, datetime.fromtimestamp(now, self._tz).date(), self._tz)
         return views, assess(views, homepage_checks, now, self._tz)
 
-    def _own(self, pages: list[PageSeries]) -> Iterator[Metric]:
+    def _own(self, per_site: list[tuple[str, int]]) -> Iterator[Metric]:
         stats = self._writer.stats()
         for seconds in self._writer.take_batch_seconds():
             self._self_metrics.batch_seconds.observe(seconds)
@@ -314,13 +377,7 @@ class PortalCollector(Collector):
                 [],
                 [((), self._state.last_check)],
             )
-        per_site = collections.Counter(s.page.site for s in pages)
-        yield _gauge(
-            "portal_monitor_pages",
-            "Pages being monitored.",
-            ["site"],
-            [((site,), n) for site, n in sorted(per_site.items())],
-        )
+        yield _gauge("portal_monitor_pages", "Pages being monitored.", ["site"], [((site,), n) for site, n in per_site])
         yield _counter(
             "portal_monitor_db_write_errors",
             "Failed database writes (rows are kept and retried).",
@@ -349,9 +406,6 @@ class PortalCollector(Collector):
             ["result"],
             [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
         )
-        yield from integrity_metrics(self._state.integrity())
-        yield from self._state.ipv6_families(self._clock.now())
-        yield from db_file_metrics(self._db_path)
 
 
 def db_file_metrics(db_path: Path | None) -> Iterator[Metric]:
@@ -410,12 +464,15 @@ class _Families(Collector):
 @dataclass(frozen=True)
 class Exporter:
     """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag and
-    send-lag histograms the daemon observes, and `render` for /metrics: the registry's text, in parts."""
+    send-lag histograms the daemon observes, and `render` for /metrics: the registry's text, in parts
+    (only what changed since the last scrape is formatted again)."""
 
     registry: CollectorRegistry
     scheduler_lag: Histogram
     render: Callable[[], list[bytes]]
     send_lag: Histogram
+    fresh_render: Callable[[], list[bytes]]
+    """`render` computed from scratch, without the scrape cache (tests, benchmarks)."""
 
 
 def build_registry(
@@ -440,16 +497,32 @@ def build_registry(
     if links is not None:
         registry.register(links)
 
-    def render() -> list[bytes]:
-        collected = collector.text()  # first: it observes the batch durations into their histogram
+    def render_with(text: Callable[[], list[bytes]]) -> list[bytes]:
+        collected = text()  # first: it observes the batch durations into their histogram
         own = _Families(
             [
                 *self_metrics.scheduler_lag.collect(),
                 *self_metrics.send_lag.collect(),
                 *self_metrics.batch_seconds.collect(),
+                *self_metrics.scrape_cpu.collect(),
             ]
         )
         linked = [exposition(_Families(list(links.collect())))] if links is not None else []
         return [exposition(own), *collected, *linked]
 
-    return Exporter(registry, self_metrics.scheduler_lag, render, self_metrics.send_lag)
+    previous = [0.0]  # the last render's CPU, exported by the next (so both ways of reading agree)
+
+    def render() -> list[bytes]:
+        started = time.thread_time()
+        self_metrics.scrape_cpu.set(previous[0])
+        parts = render_with(collector.text)
+        previous[0] = time.thread_time() - started
+        return parts
+
+    return Exporter(
+        registry,
+        self_metrics.scheduler_lag,
+        render,
+        send_lag=self_metrics.send_lag,
+        fresh_render=lambda: render_with(collector.fresh_text),
+    )

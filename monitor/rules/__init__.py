@@ -25,11 +25,14 @@ from monitor.rules._compliance import (
     V1_WARN_RATIO,
     V1_WINDOW_S,
     SiteAssessment,
+    V1Facts,
     V1Window,
     VerdictState,
     assess_site,
+    judge_site,
     v1,
     v1_facts,
+    v1_facts_until,
 )
 from monitor.rules._freshness import Freshness, Rule, evaluate, guess_category, page_freshness, page_rule
 
@@ -52,6 +55,7 @@ __all__ = [
     "SiteAssessment",
     "Span",
     "Stats",
+    "V1Facts",
     "V1Window",
     "VerdictState",
     "assess_site",
@@ -60,9 +64,11 @@ __all__ = [
     "guess_category",
     "hour_ceil",
     "hour_floor",
+    "judge_site",
     "page_freshness",
     "page_rule",
     "total",
     "v1",
     "v1_facts",
+    "v1_facts_until",
 ]

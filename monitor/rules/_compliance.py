@@ -75,6 +75,11 @@ class V1Window:
     def __iter__(self) -> Iterator[tuple[float, bool]]:
         return ((ts, bool(failed)) for ts, failed in zip(self._ts, self._failed, strict=True))
 
+    def first_from(self, low: float, *, inclusive: bool = True) -> float | None:
+        """Start of the earliest check at or after `low` (after it, when not `inclusive`); None: none."""
+        at = bisect.bisect_left(self._ts, low) if inclusive else bisect.bisect_right(self._ts, low)
+        return self._ts[at] if at < len(self._ts) else None
+
 
 class VerdictState(StrEnum):
     """A rule's state for a site (stable strings: status --json, docs)."""
@@ -171,6 +176,31 @@ def v1_facts(checks: Iterable[tuple[float, bool]], now: float, tz: ZoneInfo) -> 
     return V1Facts(total, failed, tuple(zip(days, per_day, strict=True)), tuple(per_24h))
 
 
+V1_UNTIL_MARGIN_S = 0.001
+"""`v1_facts_until` answers this much early: float rounding of the moving bucket edges never
+makes a cached verdict outlive the one computed afresh."""
+
+
+def v1_facts_until(window: V1Window, now: float, tz: ZoneInfo) -> float:
+    """Until when (exclusive) `v1_facts(window, t, tz)` stays what it is at `now`, for t >= now, as
+    long as no check is added: the first moment a bucket edge moving with the clock (7 days back,
+    each 24 hours after it, now) passes a check, or the local date changes (the per-day buckets).
+
+    Lets the metrics judge V1 once per change rather than at every scrape (issue 16)."""
+    tomorrow = datetime.fromtimestamp(now, tz).date() + timedelta(days=1)
+    until = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=tz).timestamp()
+    since = now - V1_WINDOW_S
+    for k in range(7):
+        edge = since + k * 86400
+        first = window.first_from(edge)
+        if first is not None:
+            until = min(until, now + (first - edge))  # later, the edge has passed it
+    ahead = window.first_from(now, inclusive=False)
+    if ahead is not None:
+        until = min(until, ahead)  # from then on, it is counted
+    return until - V1_UNTIL_MARGIN_S
+
+
 def v1(facts: V1Facts) -> Verdict:
     """Veto from 5% failed visits, warning from 3% — once 7 days hold 20 visits each."""
     ratio = facts.ratio
@@ -245,6 +275,10 @@ def assess_site(
     tz: ZoneInfo,
 ) -> SiteAssessment:
     """Apply V1–V3 to one site's facts: column verdicts, homepage verdict, homepage checks."""
-    facts1 = v1_facts(homepage_checks, now, tz)
+    return judge_site(columns, homepage, v1_facts(homepage_checks, now, tz))
+
+
+def judge_site(columns: Sequence[tuple[str, Freshness]], homepage: Freshness | None, facts1: V1Facts) -> SiteAssessment:
+    """`assess_site` with rule V1's facts already counted (the metrics keep them between scrapes)."""
     facts3 = v3_facts([f for _, f in columns])
     return SiteAssessment(tuple(columns), homepage, facts1, facts3, (v1(facts1), v2(homepage), v3(facts3)))

@@ -169,3 +169,32 @@ def test_v1_facts_bisected_equal_the_plain_definition(zone: str) -> None:
         got = v1_facts(V1Window(checks), now, tz)
         assert (got.checks, got.failed, got.per_day, got.per_24h) == _v1_facts_one_by_one(checks, now, tz)
         assert v1_facts(checks, now, tz) == got
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Berlin"])
+def test_v1_facts_until_is_exact(zone: str) -> None:
+    """v1_facts_until: the facts stay the same from now until just before the answer (checked at
+    many moments in between), and differ just after it: an edge passed a visit, a visit started,
+    or the local date changed. The metrics reuse V1's facts on this promise (issue 16)."""
+    import random
+
+    from monitor.rules._compliance import V1_UNTIL_MARGIN_S, v1_facts_until
+
+    tz = ZoneInfo(zone)
+    rng = random.Random(1616)
+    start = datetime(2026, 3, 28, 20, 0, tzinfo=tz).timestamp()  # the spring DST change falls in
+    visits = [(start - V1_WINDOW_S + i * 600 + rng.uniform(0, 30), rng.random() < 0.1) for i in range(1100)]
+    window = V1Window(visits)
+    now, seen = start, 0
+    while now < start + 2 * 86400:
+        until = v1_facts_until(window, now, tz)
+        assert until > now
+        facts = v1_facts(window, now, tz)
+        for t in (now, (now + until) / 2, until - 1e-6, *(rng.uniform(now, until) for _ in range(3))):
+            assert v1_facts(window, t, tz) == facts, (now, t, until)
+        assert v1_facts(window, until + 2 * V1_UNTIL_MARGIN_S, tz) != facts
+        now, seen = until + 2 * V1_UNTIL_MARGIN_S, seen + 1
+    assert seen > 400  # every ten minutes at least one edge passes a visit
+    assert v1_facts_until(V1Window(), start, tz) == pytest.approx(
+        datetime(2026, 3, 29, 0, 0, tzinfo=tz).timestamp() - V1_UNTIL_MARGIN_S
+    )
