@@ -101,6 +101,9 @@ WRITER_FLUSH_S = 3.0
 STARTUP_RATE = 200.0
 """At most this many first checks per second at start-up, so thousands of pages do not stampede
 (unless more pages than this per second are due anyway: then they are spread evenly over the interval)."""
+PARKED_S = 10 * 365 * 86400.0
+"""A new job's first run until `_spread_first_runs` gives it its place (always before it could come)."""
+_HALF_PARKED = timedelta(seconds=PARKED_S / 2)
 READ_WORKERS_WAIT_S = 10.0
 """At start, how long the daemon waits for its read workers before scheduling checks anyway."""
 CLOCK_CHECK_S = 1.0
@@ -481,8 +484,9 @@ class Daemon:
         for page in pages:
             if page.key not in added_keys:
                 self._update(page)
-        for index, page in enumerate(added):
-            self._add_job(page, first_run_in=index / STARTUP_RATE)
+        for page in added:
+            self._add_job(page)
+        self._spread_when_free([page.key for page in added])
 
     def _restore(self, pages: Iterable[Page], ids: dict[tuple[str, str], int]) -> None:
         pages = list(pages)
@@ -514,10 +518,9 @@ class Daemon:
             self._scheduler.reschedule_job(job_id(page.key), trigger=_trigger(page))
             log.info("%s: interval now %gs", job_id(page.key), page.interval_s)
 
-    def _add_job(self, page: Page, first_run_in: float) -> None:
-        # Wrapped, not clamped, to the interval: clamping put every page past STARTUP_RATE x interval
-        # on the same instant, a burst that then repeated every interval for the life of the daemon.
-        start = datetime.now(UTC) + timedelta(seconds=first_run_in % page.interval_s)
+    def _add_job(self, page: Page) -> None:
+        """The page's job, parked: `_spread_first_runs` gives it its first run."""
+        start = datetime.now(UTC) + timedelta(seconds=PARKED_S)
         self._scheduler.add_job(
             self._check_job,
             _trigger(page),
@@ -530,6 +533,30 @@ class Daemon:
             next_run_time=start,
             replace_existing=True,
         )
+
+    def _spread_when_free(self, keys: list[tuple[str, str]]) -> None:
+        """Give the new pages' parked jobs their first runs, STARTUP_RATE a second, counted from when
+        the event loop is next free. Timed as they were added, every first run that fell due while
+        the rest of the start-up still held the loop (seconds at 20,000 pages) fired in one burst."""
+        try:
+            asyncio.get_running_loop().call_soon(self._spread_first_runs, keys)
+        except RuntimeError:  # no loop running (a synchronous caller): spread now
+            self._spread_first_runs(keys)
+
+    def _spread_first_runs(self, keys: list[tuple[str, str]]) -> None:
+        base = datetime.now(UTC)
+        index = 0
+        for key in keys:
+            rt = self._runtimes.get(key)
+            job = self._scheduler.get_job(job_id(key))
+            parked = job is not None and job.next_run_time is not None and job.next_run_time > base + _HALF_PARKED
+            if rt is None or job is None or not parked:
+                continue  # removed since, or rescheduled by a reload in between
+            # Wrapped, not clamped, to the interval: clamping put every page past STARTUP_RATE x interval
+            # on the same instant, a burst that then repeated every interval for the life of the daemon.
+            offset = (index / STARTUP_RATE) % rt.page.interval_s
+            job.modify(next_run_time=base + timedelta(seconds=offset))
+            index += 1
 
     def _remove_job(self, key: tuple[str, str]) -> None:
         for ident in (job_id(key), retry_job_id(key)):

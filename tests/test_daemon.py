@@ -514,3 +514,41 @@ async def exclude_scenario(config: Path) -> None:
         )
         assert r.value("portal_monitor_pages", site="sim") == 9
         assert "统计信息" not in monitored_columns(r.db)
+
+
+def test_first_checks_are_spread_from_when_the_start_up_lets_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """600 pages, and a start-up that holds the event loop 2 s after the jobs are made (at 20,000
+    pages, config, database and link scheduling took seconds): the first checks still start at most
+    STARTUP_RATE a second, counted from when the loop is free, not ~400 at once for the 2 s lost."""
+    with SimPortal() as sim:
+        config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"), interval="1h")
+        rewrite(config, lambda site: site["pages"].extend(
+            {"name": f"p{n}", "url": f"/?n={n}", "kind": "column"} for n in range(600)
+        ))  # fmt: skip
+        started: list[float] = []
+
+        async def check_job(self: Daemon, key: tuple[str, str], attempt: int = 0) -> None:
+            started.append(time.monotonic())
+
+        real_start_server = Daemon._start_server
+
+        def slow_start_server(self: Daemon) -> None:
+            time.sleep(2.0)  # the rest of a large start-up, holding the loop
+            real_start_server(self)
+
+        monkeypatch.setattr(Daemon, "_check_job", check_job)
+        monkeypatch.setattr(Daemon, "_start_server", slow_start_server)
+
+        async def scenario() -> None:
+            async with running(config, ShiftedClock()):
+                deadline = time.monotonic() + 30
+                while len(started) < 400 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(scenario())
+    assert len(started) >= 400
+    first = min(started)
+    in_first_half_second = sum(1 for t in started if t - first < 0.5)
+    assert in_first_half_second <= 0.5 * 200 + 20, in_first_half_second
