@@ -254,6 +254,7 @@ SURFACES: dict[str, set[str]] = {
         "LinkPrune",
         "LinkQueries",
         "LinkResultRow",
+        "LinkResultsWritten",
         "LinkStateRow",
         "LockHeld",
         "OCCURRENCES_KEPT",

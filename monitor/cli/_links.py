@@ -173,7 +173,7 @@ def summary_line(outcome: PassOutcome) -> str:
     counts = ", ".join(f"{n} {name}" for name, n in outcome.counts().items() if n and name != "ok")
     budget = " (budget reached: not the whole site)" if r.budget_hit else ""
     return (
-        f"{site}: {kind} pass, {r.pages_read} pages read, {len(r.results)} links in {r.ended - r.started:.1f} s: "
+        f"{site}: {kind} pass, {r.pages_read} pages read, {outcome.links} links in {r.ended - r.started:.1f} s: "
         f"{counts or 'all ok'}{budget}"
     )
 

@@ -7,8 +7,9 @@ for the site's current state and written through its operations only (no SQL her
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -20,10 +21,12 @@ from monitor.links._types import LinkClass, LinkResult, LinkSettings, Occurrence
 from monitor.models import PageKind
 from monitor.origins import without_userinfo
 from monitor.store import (
+    OCCURRENCES_KEPT,
     LinkOccurrenceRow,
     LinkPassRecorded,
     LinkPassStarted,
     LinkResultRow,
+    LinkResultsWritten,
     LinkStateRow,
     Store,
     WriteOp,
@@ -35,6 +38,10 @@ HOMEPAGE, SWEEP = "homepage", "sweep"
 _STREAK_CLASSES = (LinkClass.SUSPECT, LinkClass.BROKEN)
 _UNSTORED_OCCURRENCES = (LinkClass.OK,)
 """Occurrences of ok links are counted, not stored (the fix list needs only the others')."""
+RESULTS_PER_BATCH = 2000
+"""Rows (and stored occurrences) per write: one short transaction each (a 100,000-link sweep is 50)."""
+BATCH_WRITE_WAIT_S = 60.0
+"""How long a batch may wait for the writer before the next is submitted anyway (a stuck disk)."""
 
 
 @dataclass(frozen=True)
@@ -94,17 +101,21 @@ def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[
 
 @dataclass(frozen=True)
 class PassOutcome:
-    """A finished pass: the sweep as crawled and the operation that records it."""
+    """A finished pass: the sweep as crawled (empty when a child process crawled it), the final
+    operation that recorded it (its rows went before it in bounded batches), and its totals."""
 
     sweep: Sweep
     recorded: LinkPassRecorded
+    totals: dict[str, int]
 
     def counts(self) -> dict[str, int]:
         """Distinct URLs per class after escalation."""
-        totals = {c.value: 0 for c in LinkClass}
-        for row in self.recorded.results:
-            totals[row.link_class] += 1
-        return totals
+        return dict(self.totals)
+
+    @property
+    def links(self) -> int:
+        """Distinct URLs the pass recorded."""
+        return sum(self.totals.values())
 
 
 async def run_pass(
@@ -124,27 +135,65 @@ async def run_pass(
     )
     previous = {row.url: row for row in store.links().states([plan.site], include_removed=True)}
     rows = result_rows(sweep, previous, plan.settings.suspect_passes)
-    recorded = LinkPassRecorded(
+    totals = await record_results(rows, plan, started, store, submit)
+    recorded = finished_pass(plan, started, checker.clock.now(), sweep)
+    submit([recorded])
+    return PassOutcome(sweep, recorded, totals)
+
+
+def finished_pass(plan: PassPlan, started: float, ended: float, sweep: Sweep) -> LinkPassRecorded:
+    """The operation that closes a pass whose rows were written before it (it counts them)."""
+    return LinkPassRecorded(
         site=plan.site,
         kind=plan.kind,
         started=started,
-        ended=checker.clock.now(),
+        ended=ended,
         completed=True,
         budget_hit=sweep.page_budget_hit or sweep.link_budget_hit,
         pages_read=sweep.pages_read,
-        results=rows,
     )
-    submit([recorded])
-    return PassOutcome(sweep, recorded)
 
 
-def result_rows(sweep: Sweep, previous: dict[str, LinkStateRow], suspect_passes: int) -> tuple[LinkResultRow, ...]:
-    """Each URL's row: this pass's class escalated over the stored streak, first seen and broken since
-    carried over, and the places it appears (pure)."""
-    return tuple(
-        _row(result, sweep.occurrences.get(url, []), previous.get(url), suspect_passes)
-        for url, result in sorted(sweep.results.items())
-    )
+async def record_results(
+    rows: Iterable[LinkResultRow],
+    plan: PassPlan,
+    started: float,
+    store: Store,
+    submit: Callable[[Iterable[WriteOp]], None],
+) -> dict[str, int]:
+    """Submit a pass's rows in batches of `RESULTS_PER_BATCH`, each written before the next is
+    submitted (a short transaction each, and never more than one batch waiting in memory); returns
+    the distinct URLs per class."""
+    totals = {c.value: 0 for c in LinkClass}
+    for batch in batches(rows, RESULTS_PER_BATCH):
+        for row in batch:
+            totals[row.link_class] += 1
+        submit([LinkResultsWritten(plan.site, plan.kind, started, batch)])
+        if store.writer.alive:
+            await asyncio.to_thread(store.writer.flush, BATCH_WRITE_WAIT_S)
+    return totals
+
+
+def batches(rows: Iterable[LinkResultRow], size: int) -> Iterator[tuple[LinkResultRow, ...]]:
+    """`rows` in tuples of at most `size` rows, counting a row's stored occurrences as rows too
+    (a template link broken on 200 pages weighs 201)."""
+    batch: list[LinkResultRow] = []
+    weight = 0
+    for row in rows:
+        batch.append(row)
+        weight += 1 + min(len(row.occurrences), OCCURRENCES_KEPT)
+        if weight >= size:
+            yield tuple(batch)
+            batch, weight = [], 0
+    if batch:
+        yield tuple(batch)
+
+
+def result_rows(sweep: Sweep, previous: dict[str, LinkStateRow], suspect_passes: int) -> Iterator[LinkResultRow]:
+    """Each URL's row, in URL order: this pass's class escalated over the stored streak, first seen
+    and broken since carried over, and the places it appears (pure; made one at a time)."""
+    for url in sorted(sweep.results):
+        yield _row(sweep.results[url], sweep.occurrences.get(url, []), previous.get(url), suspect_passes)
 
 
 def _row(result: LinkResult, found: list[Occurrence], prev: LinkStateRow | None, passes: int) -> LinkResultRow:
