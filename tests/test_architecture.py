@@ -362,6 +362,7 @@ SURFACES: dict[str, set[str]] = {
         "SkipReason",
         "Skipped",
         "Sweep",
+        "SweepChildError",
         "classify",
         "crawl",
         "due_kinds",
@@ -373,6 +374,7 @@ SURFACES: dict[str, set[str]] = {
         "result_rows",
         "run_pass",
         "slot_before",
+        "sweep_in_child",
     },
     "integrity": {
         "Assessment",

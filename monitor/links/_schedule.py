@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from monitor.config import Config, SiteConfig, site_hosts, site_links
 from monitor.links._checker import LinkCache, LinkChecker
-from monitor.links._passes import HOMEPAGE, SWEEP, PassOutcome, pass_plan, run_pass
+from monitor.links._isolated import sweep_in_child
+from monitor.links._passes import HOMEPAGE, SWEEP, PassOutcome, PassPlan, pass_plan, run_pass
 from monitor.links._politeness import HostBudget, Sleep
 from monitor.models import Clock
 from monitor.store import LinkPassRow, Store
@@ -88,6 +89,8 @@ class LinkRunner:
     """Starts due passes as background tasks on the running loop; `tick` is called every minute.
 
     `sleep` is what the shared budget waits with (a fixed clock's tests move the clock instead).
+    `sweep_in_child` (the default) runs sweeps in a child process (`_isolated`); False runs them
+    on this loop like homepage passes.
     """
 
     def __init__(
@@ -99,8 +102,10 @@ class LinkRunner:
         finished: Finished | None = None,
         extra_urls: Callable[[str], list[str]] | None = None,
         sleep: Sleep = asyncio.sleep,
+        sweep_in_child: bool = True,
     ) -> None:
         self._store = store
+        self.sweep_in_child = sweep_in_child
         self._sleep = sleep
         self._clock = clock
         self.finished = finished
@@ -140,9 +145,7 @@ class LinkRunner:
             plan = pass_plan(self._config, site, kind, self.extra_urls(site.name))
             outcome: PassOutcome | None = None
             try:
-                checker = LinkChecker(plan.settings, budget=self.budget, clock=self._clock, cache=self.cache)
-                async with checker:
-                    outcome = await run_pass(plan, checker, self._store, self._store.submit)
+                outcome = await self._pass(plan)
                 logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
             except asyncio.CancelledError:
                 raise
@@ -151,6 +154,16 @@ class LinkRunner:
             if self.finished is not None:
                 self.finished(site.name, kind, outcome)
             self.cache.prune(self._clock.now())
+
+    async def _pass(self, plan: PassPlan) -> PassOutcome:
+        """A homepage pass on this loop; a sweep in a child process (its memory goes back to the
+        system when it ends), both under this runner's budget."""
+        if plan.kind == SWEEP and self.sweep_in_child:
+            return await sweep_in_child(
+                plan, budget=self.budget, store=self._store, clock=self._clock, submit=self._store.submit
+            )
+        async with LinkChecker(plan.settings, budget=self.budget, clock=self._clock, cache=self.cache) as checker:
+            return await run_pass(plan, checker, self._store, self._store.submit)
 
     async def aclose(self) -> None:
         """Cancel the passes still running (each stays recorded as started, not complete)."""

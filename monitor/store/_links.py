@@ -225,7 +225,9 @@ class LinkResultsWritten:
 
 def _pass_id(conn: sqlite3.Connection, site_id: int, kind: str, started: float) -> int:
     """The row id of the pass (site, kind, started), inserted when `LinkPassStarted` did not."""
-    conn.execute("INSERT OR IGNORE INTO link_passes (site_id, kind, started) VALUES (?, ?, ?)", (site_id, kind, started))
+    conn.execute(
+        "INSERT OR IGNORE INTO link_passes (site_id, kind, started) VALUES (?, ?, ?)", (site_id, kind, started)
+    )
     row = conn.execute(
         "SELECT id FROM link_passes WHERE site_id = ? AND kind = ? AND started = ?", (site_id, kind, started)
     ).fetchone()
