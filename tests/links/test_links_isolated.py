@@ -1,0 +1,164 @@
+"""monitor.links sweeps in a child process: recorded as a sweep on the loop records them, every
+request the child makes waits for the daemon's own host budget, a stop kills the child and leaves
+the pass incomplete, and a child that fails or talks nonsense fails the pass; any pass writes its
+rows in bounded batches, each committed before the next is submitted. Real child processes,
+real loopback servers, real SQLite files, a fixed clock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+from monitor.links import SWEEP, HostBudget, PassOutcome, SweepChildError, pass_plan, sweep_in_child
+from monitor.links import _passes as passes_module
+from monitor.links._isolated import _converse, _Lender
+from monitor.store import LinkResultsWritten, Store, WriteOp
+from tests.links.links_site import Reply, html, serving
+from tests.links.test_links_passes import DAY, Passes, config_for, portal
+from tests.links.test_links_politeness import FakeSleep
+
+
+def in_child(passes: Passes, budget: HostBudget | None = None) -> PassOutcome:
+    """One sweep of the one site in a child process, recorded through `passes.store`."""
+    site = passes.config.sites[0]
+    plan = pass_plan(passes.config, site, SWEEP)
+    store, clock = passes.store, passes.clock
+
+    async def main() -> PassOutcome:
+        lent = budget or HostBudget(concurrency=2, spacing_s=0.0, clock=clock, sleep=FakeSleep(clock))
+        return await sweep_in_child(plan, budget=lent, store=store, clock=clock, submit=store.submit)
+
+    outcome = asyncio.run(main())
+    assert store.writer.flush()
+    passes.clock.advance(DAY)
+    return outcome
+
+
+def children() -> list[int]:
+    """This process's live child processes."""
+    pid = os.getpid()
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def test_a_sweep_in_a_child_records_what_a_sweep_on_the_loop_records(tmp_path: Path) -> None:
+    (tmp_path / "loop").mkdir()
+    (tmp_path / "child").mkdir()
+    with serving(portal()) as base:
+        loop = Passes(config_for(base, tmp_path / "loop", suspect_passes=2))
+        child = Passes(config_for(base, tmp_path / "child", suspect_passes=2))
+        expected = [loop.run(SWEEP), loop.run(SWEEP)]
+        got = [in_child(child), in_child(child)]
+    assert [o.counts() for o in got] == [o.counts() for o in expected]
+    assert got[1].counts()["broken"] == 4  # /flaky.html, suspect twice in a row, escalated by the child
+    assert child.state() == loop.state()
+    recorded = [child.store.links().passes(), loop.store.links().passes()]
+    assert [(p.links, p.occurrences, p.counts, p.pages_read, p.completed) for p in recorded[0]] == [
+        (p.links, p.occurrences, p.counts, p.pages_read, p.completed) for p in recorded[1]
+    ]
+    (where,) = child.store.links().occurrences(recorded[0][1].id, base + "/img/none.png")
+    assert (where.parent_url, where.anchor_text, where.element) == (base + "/", "图", "img")
+    first_pass = recorded[0][0].started  # the child's clock is the daemon's (a fixed one here, moved by
+    broken = child.store.links().states(classes=["broken"])  # the seconds the child took)
+    assert sorted(round((row.broken_since or 0) - first_pass) // 60 for row in broken) == [0, 0, 0, 1440]
+    assert children() == []
+
+
+def test_every_request_of_the_child_waits_for_the_daemons_budget(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        clock = passes.clock
+        budget = HostBudget(concurrency=1, spacing_s=2.0, clock=clock, sleep=FakeSleep(clock))
+        in_child(passes, budget)
+    requests = len(site.log)
+    assert requests >= 6  # every URL of the site, some with HEAD then GET
+    assert budget.waited_s("127.0.0.1") == pytest.approx(2.0 * (requests - 1))  # one start every 2 s
+    assert budget.waited_s("localhost") == 0.0
+
+
+def test_a_stopped_sweep_kills_its_child_and_stays_incomplete(tmp_path: Path) -> None:
+    site = portal()
+    site.routes["/col/news.html"] = Reply(body=html("slow"), delay_s=30.0)
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        plan = pass_plan(passes.config, passes.config.sites[0], SWEEP)
+        store = passes.store
+
+        async def stopped() -> list[int]:
+            budget = HostBudget(concurrency=2, spacing_s=0.0, clock=passes.clock)
+            task = asyncio.ensure_future(
+                sweep_in_child(plan, budget=budget, store=store, clock=passes.clock, submit=store.submit)
+            )
+            while not site.requests("/col/news.html"):
+                await asyncio.sleep(0.02)
+            running = children()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return running
+
+        assert len(asyncio.run(stopped())) == 1
+        assert store.writer.flush()
+    assert children() == []
+    last = store.links().last_pass("bureau", SWEEP)
+    assert last is not None and not last.completed and last.ended is None
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ([b'{"error": "StoreError: cannot use database"}\n'], "sweep child failed: StoreError: cannot use database"),
+        ([b'{"rows": [["only", "two"]]}\n'], "sweep child said something unexpected: ValueError"),
+        ([b"not json\n"], "sweep child said something unexpected: JSONDecodeError"),
+        ([b'{"acquire": [1, "127.0.0.1"]}\n'], "sweep child ended without finishing the sweep"),
+    ],
+)
+def test_a_child_that_fails_or_talks_nonsense_fails_the_pass(tmp_path: Path, lines: list[bytes], message: str) -> None:
+    config = config_for("http://127.0.0.1:9", tmp_path)
+    plan = pass_plan(config, config.sites[0], SWEEP)
+    store = Store.open(config.db_path)
+
+    async def main() -> None:
+        reader = asyncio.StreamReader()
+        for line in lines:
+            reader.feed_data(line)
+        reader.feed_eof()
+        budget = HostBudget(concurrency=1, spacing_s=0.0)
+        lender = _Lender(budget, lambda message: None)
+        try:
+            await _converse(reader, lender, budget, plan, 0.0, store, store.submit)
+        finally:
+            await lender.aclose()
+
+    with pytest.raises(SweepChildError) as failed:
+        asyncio.run(main())
+    assert str(failed.value) == message
+
+
+def test_a_pass_writes_its_rows_in_bounded_batches_each_committed_before_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(passes_module, "RESULTS_PER_BATCH", 2)
+    with serving(portal()) as base:
+        passes = Passes(config_for(base, tmp_path))
+        store = passes.store
+        submitted: list[tuple[int, int]] = []  # (rows in the batch, rows already in the database)
+        real_submit = store.submit
+
+        def submit(ops: Iterable[WriteOp]) -> None:
+            for op in ops:
+                if isinstance(op, LinkResultsWritten):
+                    submitted.append((len(op.results), store.query("SELECT count(*) FROM link_results")[0][0]))
+            real_submit(ops)
+
+        monkeypatch.setattr(store, "submit", submit)
+        outcome = passes.run(SWEEP)
+    sizes = [size for size, _ in submitted]
+    assert sum(sizes) == outcome.links == 6 and max(sizes) <= 2
+    assert [already for _, already in submitted] == [sum(sizes[:n]) for n in range(len(sizes))]
+    (recorded,) = store.links().passes()
+    assert (recorded.links, recorded.counts, recorded.completed) == (6, outcome.counts(), True)
+    assert recorded.occurrences == 7  # counted from the stored rows by the closing operation
