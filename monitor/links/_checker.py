@@ -39,6 +39,8 @@ HEAD_FALLBACK_SKIP = frozenset({429})
 """A HEAD answered with any other error status is asked again with GET (servers mishandle HEAD)."""
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RANGE = "bytes=0-1023"
+DRAIN_MAX_BYTES = 16 * 1024
+"""An unwanted body up to this long (declared) is read to keep the connection, not dropped with it."""
 
 
 class _Failed(Exception):
@@ -274,6 +276,8 @@ class LinkChecker:
             cap = self.settings.max_body_bytes if want else CHALLENGE_MAX_BYTES
             readable = method == "GET" and _readable(response.status_code, rtype, want)
             body = await _read(response, cap) if readable else b""
+            if not readable:
+                await _drain(response, method)
         finally:
             await response.aclose()
         return _Hop(response.status_code, response.headers, body, target.url)
@@ -329,6 +333,17 @@ async def _read(response: httpx.Response, cap: int) -> bytes:
     except (BodyTooLarge, BodyDecodeError):
         pass  # a truncated page still has links worth reading; a link is judged by its status
     return body.value()[:cap]
+
+
+async def _drain(response: httpx.Response, method: str) -> None:
+    """Read the end of an answer whose body is not wanted when that is cheap (a HEAD answer, a short
+    error page), so its keep-alive connection can serve the next request: a connection closed with
+    its answer unread cannot, and a new one costs a connect (and a TLS handshake) per link."""
+    length = response.headers.get("content-length", "")
+    if method != "HEAD" and not (length.isdigit() and int(length) <= DRAIN_MAX_BYTES):
+        return
+    async for _ in _raw_chunks(response):
+        pass
 
 
 async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
