@@ -271,6 +271,9 @@ def child_memory(start: str, threads: int) -> None:
             sweep_kb = {"peak_kb": peaks["self"], "after_kb": after, "child_peak_kb": peaks["child"]}
             report["sweeps"].append({"in_child": in_child, "distinct": distinct, "wall_s": wall, **sweep_kb})
             peaks.update(self=0, child=0)
+            if not in_child:
+                continue
+            report["sweeps"][-1]["trimmed_kb"] = _malloc_trim()  # what of "after" the allocator still holds
         store.close()
     print(json.dumps({**report, "trimmed_kb": _malloc_trim()}))
 
@@ -329,9 +332,11 @@ def memory(args: argparse.Namespace, base: str) -> None:
     print(f"\nmemory: recorded sweeps of {r['sweeps'][0]['distinct']} distinct URLs ({cpu:.0f}s CPU in all, "
           f"load average {load[0]:.1f} at the start); daemon RSS before {r['before_kb'] / 1024:.0f} MiB")  # fmt: skip
     rows = [[f"{n}: {'child process' if s['in_child'] else 'daemon loop'}", f"{s['wall_s']:.0f}", mib(s["peak_kb"]),
-             mib(s["after_kb"]), mib(s["child_peak_kb"], False) if s["in_child"] else "-"]
+             mib(s["after_kb"]), mib(s["trimmed_kb"]) if s.get("trimmed_kb") else "-",
+             mib(s["child_peak_kb"], False) if s["in_child"] else "-"]
             for n, s in enumerate(r["sweeps"], 1)]  # fmt: skip
-    print(markdown_table(["sweep", "wall s", "daemon peak RSS", "daemon RSS after", "sweep child peak RSS"], rows))
+    header = ["sweep", "wall s", "daemon peak RSS", "daemon RSS after", "after malloc_trim", "sweep child peak RSS"]
+    print(markdown_table(header, rows))
     trimmed = mib(r["trimmed_kb"]) if r["trimmed_kb"] is not None else "n/a"
     print(f"after all and malloc_trim: {trimmed}")
 
