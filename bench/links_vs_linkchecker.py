@@ -218,6 +218,7 @@ def child_memory(start: str, threads: int) -> None:
         SWEEP,
         Exclusions,
         HostBudget,
+        LinkCache,
         LinkChecker,
         PassPlan,
         SiteScope,
@@ -243,7 +244,9 @@ def child_memory(start: str, threads: int) -> None:
         sampler = asyncio.create_task(sample())
         budget = HostBudget(concurrency=threads, spacing_s=0.0, clock=clock)
         if in_child:
-            outcome = await sweep_in_child(plan, budget=budget, store=store, clock=clock, submit=store.submit)
+            outcome = await sweep_in_child(
+                plan, budget=budget, cache=LinkCache(), store=store, clock=clock, submit=store.submit
+            )
         else:
             async with LinkChecker(settings, budget=budget, clock=clock) as checker:
                 outcome = await run_pass(plan, checker, store, store.submit)

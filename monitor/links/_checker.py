@@ -88,6 +88,10 @@ class LinkCache:
         """Remember what `url` answered at `checked_at`."""
         self._entries[url] = (checked_at, outcome)
 
+    def fresh(self, now: float) -> list[tuple[str, float, Outcome]]:
+        """(url, checked_at, outcome) of every entry younger than the TTL (handed to a sweep child)."""
+        return [(url, at, outcome) for url, (at, outcome) in self._entries.items() if now - at < self.ttl_s]
+
     def prune(self, now: float) -> None:
         """Forget entries older than the TTL (called between passes to bound memory)."""
         self._entries = {url: entry for url, entry in self._entries.items() if now - entry[0] < self.ttl_s}

@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from monitor.links._checker import LinkCache
 from monitor.links._crawl import Sweep
 from monitor.links._passes import BATCH_WRITE_WAIT_S, PassOutcome, PassPlan
 from monitor.links._politeness import HostBudget
-from monitor.links._sweepworker import plan_to_json, row_from_json
+from monitor.links._sweepworker import outcome_from_json, outcome_to_json, plan_to_json, row_from_json
 from monitor.links._types import LinkClass
 from monitor.models import Clock
 from monitor.store import LinkPassRecorded, LinkPassStarted, LinkResultsWritten, Store, WriteOp
@@ -74,11 +75,13 @@ async def sweep_in_child(
     plan: PassPlan,
     *,
     budget: HostBudget,
+    cache: LinkCache,
     store: Store,
     clock: Clock,
     submit: Callable[[Iterable[WriteOp]], None],
 ) -> PassOutcome:
-    """Run `plan` in a child process under `budget` and record it as `run_pass` does."""
+    """Run `plan` in a child process under `budget` and record it as `run_pass` does; the child
+    starts from `cache`'s external results and adds the ones it checked."""
     started = clock.now()
     submit([LinkPassStarted(plan.site, plan.kind, started)])
     child = await asyncio.create_subprocess_exec(
@@ -86,10 +89,10 @@ async def sweep_in_child(
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=LINE_LIMIT,
     )  # fmt: skip
     assert child.stdin is not None and child.stdout is not None
-    child.stdin.write(_request(plan, store, clock))
+    child.stdin.write(_request(plan, store, clock, cache))
     lender = _Lender(budget, _writer_of(child.stdin))
     try:
-        done, totals = await _converse(child.stdout, lender, budget, plan, started, store, submit)
+        done, totals = await _converse(child.stdout, lender, budget, cache, plan, started, store, submit)
     finally:
         await lender.aclose()
         if child.returncode is None:
@@ -101,10 +104,12 @@ async def sweep_in_child(
     return outcome
 
 
-def _request(plan: PassPlan, store: Store, clock: Clock) -> bytes:
+def _request(plan: PassPlan, store: Store, clock: Clock, cache: LinkCache) -> bytes:
     """The first line: the plan, where the site's state is read, and the offset that maps the
     child's wall clock onto the daemon's (a test's fixed clock stays the time stored)."""
-    request = {"plan": plan_to_json(plan), "db": str(store.path), "clock_offset_s": clock.now() - time.time()}
+    now = clock.now()
+    known = [[url, at, outcome_to_json(outcome)] for url, at, outcome in cache.fresh(now)]
+    request = {"plan": plan_to_json(plan), "db": str(store.path), "clock_offset_s": now - time.time(), "cache": known}
     return json.dumps(request, ensure_ascii=False).encode() + b"\n"
 
 
@@ -121,6 +126,7 @@ async def _converse(
     lines: asyncio.StreamReader,
     lender: _Lender,
     budget: HostBudget,
+    cache: LinkCache,
     plan: PassPlan,
     started: float,
     store: Store,
@@ -139,6 +145,9 @@ async def _converse(
             elif "back_off" in message:
                 host, seconds = message["back_off"]
                 budget.back_off(str(host), float(seconds))
+            elif "cached" in message:
+                for url, checked_at, outcome in message["cached"]:
+                    cache.put(str(url), float(checked_at), outcome_from_json(outcome))
             elif "rows" in message:
                 rows = tuple(row_from_json(row) for row in message["rows"])
                 for row in rows:

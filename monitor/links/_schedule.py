@@ -160,7 +160,12 @@ class LinkRunner:
         system when it ends), both under this runner's budget."""
         if plan.kind == SWEEP and self.sweep_in_child:
             return await sweep_in_child(
-                plan, budget=self.budget, store=self._store, clock=self._clock, submit=self._store.submit
+                plan,
+                budget=self.budget,
+                cache=self.cache,
+                store=self._store,
+                clock=self._clock,
+                submit=self._store.submit,
             )
         async with LinkChecker(plan.settings, budget=self.budget, clock=self._clock, cache=self.cache) as checker:
             return await run_pass(plan, checker, self._store, self._store.submit)

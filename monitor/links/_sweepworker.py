@@ -9,10 +9,12 @@ The pipe carries JSON lines only, both ways (the daemon never unpickles what a p
 hostile pages produced):
 
 - daemon -> child: first the request (`plan_to_json`, the database path, the daemon's clock
-  offset), then `{"grant": id}` each time the daemon's `HostBudget` gives a request its turn.
+  offset, the daemon's fresh external results: an external URL is checked once a day across
+  sites), then `{"grant": id}` each time the daemon's `HostBudget` gives a request its turn.
 - child -> daemon: `{"acquire": [id, host]}` / `{"release": id}` around every request and
   `{"back_off": [host, seconds]}` (the politeness stays the daemon's: one budget per host, shared
-  with everything else the daemon sends there), then the escalated rows in bounded batches
+  with everything else the daemon sends there), then the external results it checked
+  (`{"cached": [...]}`, for the daemon's cache), the escalated rows in bounded batches
   (`{"rows": [...]}`, each read only after the previous one is written), and `{"done": {...}}`
   or `{"error": "..."}`.
 
@@ -33,12 +35,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import IO, Any
 
-from monitor.links._checker import LinkChecker
+from monitor.links._checker import LinkCache, LinkChecker
 from monitor.links._classify import Exclusions, SiteScope
 from monitor.links._crawl import Sweep, crawl
 from monitor.links._passes import RESULTS_PER_BATCH, PassPlan, batches, result_rows
 from monitor.links._politeness import HostBudget
-from monitor.links._types import LinkSettings
+from monitor.links._types import LinkSettings, Outcome
+from monitor.models import ErrorKind
 from monitor.store import OCCURRENCES_KEPT, LinkOccurrenceRow, LinkResultRow, Store
 
 Send = Callable[[dict[str, Any]], None]
@@ -94,6 +97,19 @@ def row_from_json(found: list[Any]) -> LinkResultRow:
     if not isinstance(row.url, str) or not isinstance(row.link_class, str):
         raise ValueError("a row without a URL or class")
     return row
+
+
+def outcome_to_json(outcome: Outcome) -> dict[str, Any]:
+    """An external URL's cached outcome as JSON values."""
+    found = dataclasses.asdict(outcome)
+    found["error_kind"] = outcome.error_kind.value if outcome.error_kind else None
+    return found
+
+
+def outcome_from_json(found: dict[str, Any]) -> Outcome:
+    """The outcome `outcome_to_json` wrote; malformed input raises (TypeError, ValueError)."""
+    kind = found.get("error_kind")
+    return Outcome(**{**found, "error_kind": ErrorKind(kind) if kind else None})
 
 
 def send_line(stream: IO[bytes]) -> Send:
@@ -171,15 +187,22 @@ class _ShiftedClock:
 async def sweep(request: dict[str, Any], send: Send) -> None:
     """Crawl the requested plan under the daemon's budget, then send its escalated rows in batches."""
     plan, clock = plan_from_json(request["plan"]), _ShiftedClock(float(request["clock_offset_s"]))
-    budget = RemoteBudget(send)
+    budget, cache = RemoteBudget(send), LinkCache(plan.settings.external_ttl_s)
+    known = set()
+    for url, checked_at, outcome in request["cache"]:
+        cache.put(url, float(checked_at), outcome_from_json(outcome))
+        known.add(url)
     grants = asyncio.create_task(_read_grants(budget, asyncio.current_task()))  # type: ignore[arg-type]
     try:
-        async with LinkChecker(plan.settings, budget=budget, clock=clock) as checker:
+        async with LinkChecker(plan.settings, budget=budget, clock=clock, cache=cache) as checker:
             found = await crawl(
                 checker, plan.scope, plan.start_urls, exclusions=plan.exclusions, max_depth=plan.max_depth
             )
     finally:
         grants.cancel()
+    checked = [[url, at, outcome_to_json(o)] for url, at, o in cache.fresh(clock.now()) if url not in known]
+    for start in range(0, len(checked), RESULTS_PER_BATCH):  # for the daemon's cache: once a day across sites
+        send({"cached": checked[start : start + RESULTS_PER_BATCH]})
     _send_rows(plan, found, str(request["db"]), send)
     done = {"pages_read": found.pages_read, "budget_hit": found.page_budget_hit or found.link_budget_hit}
     send({"done": {**done, "ended": clock.now()}})

@@ -13,24 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from monitor.links import SWEEP, HostBudget, PassOutcome, SweepChildError, pass_plan, sweep_in_child
+from monitor.links import SWEEP, HostBudget, LinkCache, Outcome, PassOutcome, SweepChildError, pass_plan, sweep_in_child
 from monitor.links import _passes as passes_module
 from monitor.links._isolated import _converse, _Lender
 from monitor.store import LinkResultsWritten, Store, WriteOp
-from tests.links.links_site import Reply, html, serving
+from tests.links.links_site import LinkSite, Reply, html, serving
 from tests.links.test_links_passes import DAY, Passes, config_for, portal
 from tests.links.test_links_politeness import FakeSleep
 
 
-def in_child(passes: Passes, budget: HostBudget | None = None) -> PassOutcome:
+def in_child(passes: Passes, budget: HostBudget | None = None, cache: LinkCache | None = None) -> PassOutcome:
     """One sweep of the one site in a child process, recorded through `passes.store`."""
     site = passes.config.sites[0]
     plan = pass_plan(passes.config, site, SWEEP)
-    store, clock = passes.store, passes.clock
+    store, clock, cache = passes.store, passes.clock, cache or LinkCache()
 
     async def main() -> PassOutcome:
         lent = budget or HostBudget(concurrency=2, spacing_s=0.0, clock=clock, sleep=FakeSleep(clock))
-        return await sweep_in_child(plan, budget=lent, store=store, clock=clock, submit=store.submit)
+        return await sweep_in_child(plan, budget=lent, cache=cache, store=store, clock=clock, submit=store.submit)
 
     outcome = asyncio.run(main())
     assert store.writer.flush()
@@ -91,7 +91,9 @@ def test_a_stopped_sweep_kills_its_child_and_stays_incomplete(tmp_path: Path) ->
         async def stopped() -> list[int]:
             budget = HostBudget(concurrency=2, spacing_s=0.0, clock=passes.clock)
             task = asyncio.ensure_future(
-                sweep_in_child(plan, budget=budget, store=store, clock=passes.clock, submit=store.submit)
+                sweep_in_child(
+                    plan, budget=budget, cache=LinkCache(), store=store, clock=passes.clock, submit=store.submit
+                )
             )
             while not site.requests("/col/news.html"):
                 await asyncio.sleep(0.02)
@@ -129,7 +131,7 @@ def test_a_child_that_fails_or_talks_nonsense_fails_the_pass(tmp_path: Path, lin
         budget = HostBudget(concurrency=1, spacing_s=0.0)
         lender = _Lender(budget, lambda message: None)
         try:
-            await _converse(reader, lender, budget, plan, 0.0, store, store.submit)
+            await _converse(reader, lender, budget, LinkCache(), plan, 0.0, store, store.submit)
         finally:
             await lender.aclose()
 
@@ -162,3 +164,20 @@ def test_a_pass_writes_its_rows_in_bounded_batches_each_committed_before_the_nex
     (recorded,) = store.links().passes()
     assert (recorded.links, recorded.counts, recorded.completed) == (6, outcome.counts(), True)
     assert recorded.occurrences == 7  # counted from the stored rows by the closing operation
+
+
+def test_the_child_uses_and_feeds_the_daemons_cache_of_external_results(tmp_path: Path) -> None:
+    """An external URL is checked once a day across sites: the child starts from the daemon's
+    fresh external results and hands back the ones it checked."""
+    cached, new = "http://localhost:9/cached.html", "http://localhost:9/new.html"
+    site = LinkSite({"/": Reply(body=html(f'<a href="{cached}">已查过</a><a href="{new}">新的</a>'))})
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        cache = LinkCache()
+        cache.put(cached, passes.clock.now() - 3600, Outcome(status=404, method="HEAD"))
+        in_child(passes, cache=cache)
+    rows = {row.url: row for row in passes.store.links().states()}
+    assert (rows[cached].status, rows[cached].link_class) == (404, "suspect")  # the daemon's answer, not asked again
+    fresh = cache.get(new, passes.clock.now() - DAY)
+    assert fresh is not None and fresh[1].refused is not None  # localhost is not this site's: refused, and cached
+    assert rows[new].link_class == "excluded"
