@@ -38,8 +38,9 @@ HOMEPAGE, SWEEP = "homepage", "sweep"
 _STREAK_CLASSES = (LinkClass.SUSPECT, LinkClass.BROKEN)
 _UNSTORED_OCCURRENCES = (LinkClass.OK,)
 """Occurrences of ok links are counted, not stored (the fix list needs only the others')."""
-RESULTS_PER_BATCH = 2000
-"""Rows (and stored occurrences) per write: one short transaction each (a 100,000-link sweep is 50)."""
+RESULTS_PER_BATCH = 1000
+"""Rows (and stored occurrences) per write: one short transaction each (a 100,000-link sweep is 100);
+smaller batches leave less of a sweep in the daemon's heap (docs/benchmarks.md)."""
 BATCH_WRITE_WAIT_S = 60.0
 """How long a batch may wait for the writer before the next is submitted anyway (a stuck disk)."""
 
