@@ -29,10 +29,12 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import signal
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import IO, Any
 
 from monitor.links._checker import LinkCache, LinkChecker
@@ -220,7 +222,12 @@ def _send_rows(plan: PassPlan, found: Sweep, db: str, send: Send) -> None:
 
 
 def main() -> None:
-    """Read the request, sweep, answer; stdout carries the protocol only (prints go to stderr)."""
+    """Read the request, sweep, answer; stdout carries the protocol only (prints go to stderr).
+    Ctrl-C is the daemon's to handle (it kills this process); when memory runs out (the unit's
+    MemoryMax), the kernel kills this process before the daemon (the pass is recorded as failed)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/oom_score_adj").write_text("1000")
     out = sys.stdout.buffer
     sys.stdout = sys.stderr
     send = send_line(out)
