@@ -160,12 +160,16 @@ class RemoteBudget(HostBudget):
 
 
 async def _read_grants(budget: RemoteBudget, main: asyncio.Task[Any]) -> None:
-    """Feed the daemon's grants to the budget; the daemon gone (end of input) ends the sweep."""
+    """Feed the daemon's grants to the budget; the daemon gone (end of input) or a line that is not
+    a grant ends the sweep (waiting on would hang it: no grant would come)."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    while line := await reader.readline():
-        budget.granted(int(json.loads(line)["grant"]))
+    try:
+        while line := await reader.readline():
+            budget.granted(int(json.loads(line)["grant"]))
+    except (ValueError, KeyError, TypeError):
+        pass
     main.cancel()
 
 
@@ -223,9 +227,12 @@ def _send_rows(plan: PassPlan, found: Sweep, db: str, send: Send) -> None:
 
 def main() -> None:
     """Read the request, sweep, answer; stdout carries the protocol only (prints go to stderr).
-    Ctrl-C is the daemon's to handle (it kills this process); when memory runs out (the unit's
-    MemoryMax), the kernel kills this process before the daemon (the pass is recorded as failed)."""
+    Ctrl-C and SIGTERM are the daemon's to handle (systemd's stop signals the whole unit; the
+    daemon kills this process when it stops, and a daemon gone closes our input, which ends us);
+    when memory runs out (the unit's MemoryMax), the kernel kills this process before the daemon
+    (the pass is recorded as failed)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         Path("/proc/self/oom_score_adj").write_text("1000")
     out = sys.stdout.buffer

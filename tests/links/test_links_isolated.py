@@ -7,7 +7,11 @@ real loopback servers, real SQLite files, a fixed clock."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,10 +20,12 @@ import pytest
 from monitor.links import SWEEP, HostBudget, LinkCache, Outcome, PassOutcome, SweepChildError, pass_plan, sweep_in_child
 from monitor.links import _passes as passes_module
 from monitor.links._isolated import _converse, _Lender
+from monitor.links._sweepworker import plan_to_json
 from monitor.store import LinkResultsWritten, Store, WriteOp
 from tests.links.links_site import LinkSite, Reply, html, serving
 from tests.links.test_links_passes import DAY, Passes, config_for, portal
 from tests.links.test_links_politeness import FakeSleep
+from tests.support.paths import REPO
 
 
 def in_child(passes: Passes, budget: HostBudget | None = None, cache: LinkCache | None = None) -> PassOutcome:
@@ -181,3 +187,38 @@ def test_the_child_uses_and_feeds_the_daemons_cache_of_external_results(tmp_path
     fresh = cache.get(new, passes.clock.now() - DAY)
     assert fresh is not None and fresh[1].refused is not None  # localhost is not this site's: refused, and cached
     assert rows[new].link_class == "excluded"
+
+
+def test_the_child_waits_for_grants_ignores_sigterm_and_ends_when_the_daemon_is_gone(tmp_path: Path) -> None:
+    """systemd's stop signals every process of the unit: the child leaves stopping to the daemon,
+    and ends by itself when the daemon's end of the pipe closes (a daemon killed outright)."""
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        plan = pass_plan(passes.config, passes.config.sites[0], SWEEP)
+        request = {"plan": plan_to_json(plan), "db": str(passes.store.path), "clock_offset_s": 0.0, "cache": []}
+        with subprocess.Popen(
+            [sys.executable, "-m", "monitor.links._sweepmain"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        ) as child:
+            assert child.stdin is not None and child.stdout is not None
+            try:
+                child.stdin.write(json.dumps(request).encode() + b"\n")
+                child.stdin.flush()
+                asked = json.loads(child.stdout.readline())
+                child.send_signal(signal.SIGTERM)
+                with pytest.raises(subprocess.TimeoutExpired):
+                    child.wait(0.5)  # no grant, no request: it waits, and SIGTERM did not end it
+                child.stdin.close()
+                assert child.wait(10) == 1
+            finally:
+                child.kill()
+    assert asks_for_a_slot(asked)
+    assert site.log == []  # nothing was requested without a slot
+
+
+def asks_for_a_slot(asked: dict[str, list[object]]) -> bool:
+    """The child's first line asks the daemon's budget for a slot of the site's host."""
+    return list(asked) == ["acquire"] and asked["acquire"][1] == "127.0.0.1"
