@@ -1,4 +1,5 @@
-"""When link passes run, and running them in the background of the daemon's event loop.
+"""When link passes run, and running them in the background of the daemon: a homepage pass on its
+event loop, a sweep in a child process (`_isolated`) under the same budget.
 
 Each site has a daily slot: `links.homepage_at` (local time) plus a spread of `SPREAD_S` per site
 (sites in config order, `SPREAD_SLOTS` apart at most), so twenty sites do not start together.
