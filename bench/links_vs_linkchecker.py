@@ -215,10 +215,10 @@ def child_memory(start: str, threads: int) -> None:
     """In the child, which plays the daemon: its RSS before, at the peak of and after recorded sweeps
     of every link under `start` (two in a sweep child process, as the daemon runs them, then one on
     its own loop, as before), and the sweep child's peak; as JSON."""
+    from monitor.check import HostBudget
     from monitor.links import (
         SWEEP,
         Exclusions,
-        HostBudget,
         LinkCache,
         LinkChecker,
         PassPlan,

@@ -34,18 +34,32 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import CheckOutcome, Judge, PageFetcher, Previous, ReadPool, dns_resolver, run_check, visits
+from monitor.check import (
+    CheckOutcome,
+    Fetcher,
+    Ipv6Prober,
+    Judge,
+    PageFetcher,
+    Previous,
+    ReadPool,
+    aaaa_resolver,
+    dns_resolver,
+    run_check,
+    visits,
+)
 from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
 from monitor.integrity import (
     VISITORS,
+    DomainLookups,
     Domains,
     Finding,
+    Resolution,
     Resolver,
     Visit,
     VocabularyError,
     compare_visits,
-    lapsed_findings,
     load_vocabulary,
+    lookup,
 )
 from monitor.links import LinkRunner, PassOutcome
 from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
@@ -57,10 +71,13 @@ from monitor.store import (
     LinkPrune,
     Prune,
     PruneIntegrity,
+    PruneIpv6,
     RollupTick,
     RunStopped,
     Store,
     StoreError,
+    ipv6_link_sample,
+    recent_readings,
 )
 from monitor.track import (
     IntegrityTracker,
@@ -69,6 +86,7 @@ from monitor.track import (
     Tracker,
     discovered_pages,
     monitored_pages,
+    record_ipv6,
     restore_runtime,
 )
 
@@ -101,6 +119,10 @@ asking for a day's pause must not stop its monitoring for a day."""
 RETRY_JOB_SUFFIX = "#retry"
 LINKS_TICK_S = 60.0
 """How often the link runner looks for due passes (daily slots: a minute late is on time)."""
+IPV6_FIRST_S = 60.0
+"""The first IPv6 readings start this long after start (or one `ipv6.interval`, if shorter)."""
+IPV6_WINDOW_S = 86400.0
+"""The IPv6 readings restored into the metrics at start (the success ratio's 24 hours)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +191,7 @@ class Daemon:
         reader: ReadPool | None = None,
         links: LinkRunner | None = None,
         resolver: Resolver | None = None,
+        ipv6: Ipv6Prober | None = None,
     ) -> None:
         self._config = config
         self._store = store
@@ -178,6 +201,8 @@ class Daemon:
         self._reload_config = reload_config
         self._reader = reader or ReadPool()
         self._resolver = resolver
+        self._ipv6 = ipv6
+        """The IPv6 prober (None: a default one is built at start when `ipv6.enabled`)."""
         self._integrity: IntegrityTracker | None = None
         self._words = ""
         """The integrity word list the read workers use: the one the daemon started with."""
@@ -195,6 +220,7 @@ class Daemon:
         self._tracker: Tracker | None = None
         self._server: MetricsServer | None = None
         self._lag: Histogram | None = None
+        self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
         self._links = links
         """Link passes in the background (None: no link checking, e.g. tests of the page checks)."""
@@ -245,6 +271,7 @@ class Daemon:
             per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
+        self._send_lag = exporter.send_lag
         self._server = MetricsServer(exporter.render, self.health)
         self._store.writer.start()
         self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
@@ -263,6 +290,7 @@ class Daemon:
         )
         self._schedule_maintenance()
         self._schedule_links()
+        self._schedule_ipv6(now)
         self._start_server()
 
     def _schedule_maintenance(self) -> None:
@@ -304,7 +332,7 @@ class Daemon:
             self._links.tick()
 
     def _link_pass_done(self, site: str, kind: str, outcome: PassOutcome | None) -> None:
-        if outcome is None:
+        if outcome is None or not outcome.recorded.completed:  # an unreadable homepage is V1's, not links'
             self._link_metrics.failed(site, kind)
             return
         recorded = outcome.recorded
@@ -319,7 +347,8 @@ class Daemon:
 
     def _prune(self) -> None:
         now, retention = self._clock.now(), self._config.raw.storage.raw_retention
-        self._store.submit([Prune(now, retention), LinkPrune(now, retention), PruneIntegrity(now, retention)])
+        prunes = (Prune, LinkPrune, PruneIntegrity, PruneIpv6)
+        self._store.submit([prune(now, retention) for prune in prunes])
 
     def _start_server(self) -> None:
         assert self._server is not None
@@ -351,6 +380,8 @@ class Daemon:
             self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
         flushed = await asyncio.to_thread(self._store.writer.stop, WRITER_FLUSH_S)
         await _close(self._fetcher)
+        if self._ipv6 is not None:
+            await self._ipv6.aclose()
         self._reader.close()
         if self._server:
             self._server.stop()
@@ -524,8 +555,9 @@ class Daemon:
         self._inflight.add(task)
         self._checking.add(key)
         try:
-            self._observe_lag(retry_job_id(key) if attempt else job_id(key))
+            scheduled = self._observe_lag(retry_job_id(key) if attempt else job_id(key))
             outcome = await self._checked(rt)
+            self._observe_send_lag(scheduled, outcome.probe)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             self._state.apply(key, recorded)
             if outcome.inspection is not None:
@@ -566,10 +598,18 @@ class Daemon:
             )
             return CheckOutcome(rt.page, probe, Result.ERROR, None, probe.error)
 
-    def _observe_lag(self, ident: str) -> None:
+    def _observe_lag(self, ident: str) -> float | None:
+        """Observe how late the job started; its scheduled time (epoch seconds), if known."""
         scheduled = self._scheduled_for.pop(ident, None)
         if scheduled is not None and self._lag is not None:
             self._lag.observe(max(0.0, time.time() - scheduled))
+        return scheduled
+
+    def _observe_send_lag(self, scheduled: float | None, probe: ProbeResult) -> None:
+        """How late the request could go out: the probe starts once its host's budget gave it a slot
+        (shared with the link checks, issue 12), so this shows a sweep delaying page checks."""
+        if scheduled is not None and self._send_lag is not None and probe.result is not Result.ERROR:
+            self._send_lag.observe(max(0.0, probe.started_at - scheduled))
 
     def _plan_next(self, rt: PageRuntime, probe: ProbeResult, attempt: int) -> None:
         """After a check: defer the next visit for Retry-After, and queue a retry while failing."""
@@ -617,9 +657,10 @@ class Daemon:
         except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
             log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
             vocabulary = load_vocabulary()
-        domains = Domains()
+        domains = Domains(accepted=frozenset(settings.accepted_domains))
         domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
-        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share)
+        lookups = DomainLookups(settings.lookup_ttl, settings.lookups_per_sweep)
+        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share, lookups=lookups)
         tracker.restore()
         names = {site_id: name for name, site_id in self._store.site_ids().items()}
         for site_id in {*tracker.states, *tracker.open}:
@@ -661,6 +702,8 @@ class Daemon:
         if task is not None:
             self._inflight.add(task)
         try:
+            if self._integrity is not None:
+                self._integrity.lookups.begin_sweep()  # one lookup budget for the whole sweep
             for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
                 await self._sweep(rt.page)
         except asyncio.CancelledError:
@@ -671,6 +714,8 @@ class Daemon:
                 self._inflight.discard(task)
 
     async def _sweep(self, page: Page) -> None:
+        """One homepage's sweep: the visits, the lookups the plan allows (one thread hop each, so a
+        stop waits for one lookup at most), the comparison on a worker thread, then the tracking."""
         site_id = self._site_id(page.site)
         if self._integrity is None or site_id is None:
             return
@@ -678,21 +723,84 @@ class Daemon:
         normal = seen.pop(VISITORS[0].name)
         if normal is None or not 200 <= normal.status < 300:
             return  # the page did not answer us normally: nothing to compare, nothing resolved
-        linked = self._integrity.state(site_id).linked
+        plan = self._integrity.plan_sweep(site_id, page.url, self._clock.now())
         resolve = self._resolver or dns_resolver()
-        found = await asyncio.to_thread(self._sweep_findings, page.url, normal, seen, linked, resolve)
-        read = self._integrity.sweep(site_id, page.url, found, self._clock.now())
+        answers: dict[str, Resolution] = {}
+        for domain in plan.due:
+            answers[domain] = await asyncio.to_thread(lookup, resolve, domain)
+        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
+        found = await asyncio.to_thread(self._compare_visits, page.url, normal, others)
+        read = self._integrity.finish_sweep(site_id, plan, found, others, answers, self._clock.now())
         self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
 
-    def _sweep_findings(
-        self, url: str, normal: Visit, seen: dict[str, Visit | None], linked: frozenset[str], resolve: Resolver
-    ) -> list[Finding]:
-        """On a worker thread: compare the visits (parses bodies) and look the linked domains up."""
+    def _compare_visits(self, url: str, normal: Visit, others: dict[str, Visit]) -> list[Finding]:
+        """On a worker thread: compare the visits (parses bodies)."""
         assert self._integrity is not None
-        domains, vocabulary = self._integrity.domains, self._integrity.vocabulary
-        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
-        found = compare_visits(url, normal, others, domains, vocabulary)
-        return [*found, *lapsed_findings(url, linked, resolve, domains)]
+        return compare_visits(url, normal, others, self._integrity.domains, self._integrity.vocabulary)
+
+    # -- IPv6 (docs/integrity.md#ipv6) ----------------------------------------------------------
+
+    def _schedule_ipv6(self, now: float) -> None:
+        """The IPv6 readings' job on `ipv6.interval`, after the last 24 hours are restored into the metrics."""
+        settings = self._config.raw.ipv6
+        if not settings.enabled:
+            return
+        budget = self._fetcher.budget if isinstance(self._fetcher, Fetcher) else None  # one per host
+        resolver = aaaa_resolver(hosts=settings.hosts)
+        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=resolver, clock=self._clock, budget=budget)
+        names = {site_id: name for name, site_id in self._store.site_ids().items()}
+        for site_id, readings in recent_readings(self._store, now - IPV6_WINDOW_S).items():
+            if site_id in names:
+                self._state.apply_ipv6(names[site_id], readings)
+        first = datetime.now(UTC) + timedelta(seconds=min(IPV6_FIRST_S, settings.interval))
+        self._scheduler.add_job(
+            self._ipv6_job,
+            IntervalTrigger(seconds=settings.interval),
+            id="ipv6",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=first,
+        )
+
+    async def _ipv6_job(self) -> None:
+        """Each homepage of a site with `ipv6` on, read over IPv6 and IPv4, one after the other."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
+                if self._ipv6_wanted(rt.page.site):
+                    await self._read_ipv6(rt.page)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    def _ipv6_wanted(self, site: str) -> bool:
+        try:
+            return self._config.site(site).ipv6
+        except KeyError:
+            return False
+
+    async def _read_ipv6(self, page: Page) -> None:
+        site_id = self._site_id(page.site)
+        if self._ipv6 is None or site_id is None:
+            return
+        links = ipv6_link_sample(self._store, page.site, self._config.raw.ipv6.links)
+        probe = await self._ipv6.probe(page, links)
+        reading = probe.reading
+        self._state.apply_ipv6(page.site, [reading])
+        read = record_ipv6(self._store, self._integrity, site_id, probe, self._clock.now())
+        if read is not None and self._integrity is not None:
+            self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
+        log.info(
+            "%s ipv6 %s%s",
+            job_id(page.key),
+            reading.state.value,
+            f" {reading.error_kind} ({reading.error})" if reading.error_kind else "",
+        )
 
     # -- discovery and reload ------------------------------------------------------------------
 
@@ -808,6 +916,8 @@ class Daemon:
             log.warning("metrics.listen changed: takes effect at the next restart")
         if config.db_path != old.db_path:
             log.warning("storage.path changed: takes effect at the next restart")
+        if config.raw.ipv6 != old.raw.ipv6:
+            log.warning("ipv6 settings changed: they take effect at the next restart")
         if config.raw.integrity != old.raw.integrity:
             log.warning("integrity settings changed: they take effect at the next restart")
 

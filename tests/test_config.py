@@ -391,3 +391,17 @@ def test_unquoted_yaml_time_of_day_is_refused_clearly(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert info.value.problems == ['defaults.links.homepage_at: expected a time of day like "02:30" (quoted), got 150']
+
+
+def test_ipv6_settings_and_hosts_are_validated() -> None:
+    from monitor.config import parse_config
+
+    site = {"name": "s", "title": "t", "base_url": "http://www.example.gov.cn/", "ipv6": False,
+            "pages": [{"name": "home", "url": "/", "kind": "homepage"}]}  # fmt: skip
+    config = parse_config(
+        {"sites": [site], "ipv6": {"interval": "30m", "hosts": {"www.example.gov.cn": ["[2001:DB8::10]"]}}}
+    )
+    assert config.raw.ipv6.interval == 1800.0 and config.raw.ipv6.links == 20 and not config.raw.sites[0].ipv6
+    assert config.raw.ipv6.hosts == {"www.example.gov.cn": ["2001:db8::10"]}
+    with pytest.raises(ConfigError, match="not an IPv6 address"):
+        parse_config({"sites": [site], "ipv6": {"hosts": {"www.example.gov.cn": ["10.0.0.1"]}}})

@@ -39,12 +39,19 @@ def test_site_code_is_ten_digits_or_bm_and_eight(tmp_path: Path) -> None:
         ({"change_share": 1.5}, r"integrity\.change_share"),
         ({"sweep_interval": "0s"}, r"integrity\.sweep_interval"),
         ({"colour": "red"}, r"integrity\.colour"),
+        ({"accepted_domains": ["https://hm.baidu.com/hm.js"]}, r"integrity\.accepted_domains\[0\]: not a domain name"),
+        ({"accepted_domains": "hm.baidu.com"}, r"integrity\.accepted_domains"),
     ],
 )
 def test_bad_integrity_settings_are_one_line_each(section: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message) as caught:
         parse_config(minimal(integrity=section))
     assert all("\n" not in problem for problem in caught.value.problems)
+
+
+def test_accepted_domains_are_lower_cased_names() -> None:
+    config = parse_config(minimal(integrity={"accepted_domains": [" HM.Baidu.com. ", "cdn-partner.com"]}))
+    assert config.raw.integrity.accepted_domains == ["hm.baidu.com", "cdn-partner.com"]
 
 
 def test_word_list_is_relative_to_the_config_file_and_must_exist(tmp_path: Path) -> None:

@@ -11,8 +11,7 @@ import ipaddress
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -22,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from monitor.check._bodies import SUPPORTED_ENCODINGS, BodyDecodeError, BodyTooLarge, CappedBody
+from monitor.check._budget import HostBudget
 from monitor.check._certs import cert_not_after
 from monitor.extract import challenge_vendor
 from monitor.models import Clock, ErrorKind, Page, ProbeResult, Result, SystemClock, sendable_validator
@@ -37,6 +37,9 @@ ERROR_MAX_CHARS = 200
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _BLOCKED_STATUSES = frozenset({412, 521})  # 瑞数 answers 412, 加速乐 521, to clients without their cookie
 _RATE_LIMITED = 429
+
+Lookup = Callable[[str, int], Awaitable[list[str]]]
+"""The addresses to connect to for (host, port), in order; raises OSError when there are none."""
 
 
 class _Failure(Exception):
@@ -127,12 +130,15 @@ _TRACE_EDGES: dict[str, tuple[str, bool]] = {
 
 
 class Fetcher:
-    """Owns the httpx clients and the per-host concurrency limits. With monitor/links, the only code importing httpx.
+    """Owns the httpx clients; waits for a page slot of the host budget. With monitor/links, the only httpx user.
 
     Each check opens fresh connections (no keep-alive between checks), so every check measures
     DNS, connect and TLS the way an inspector's first visit does; a reused socket would show 0 s.
     `ca_file` replaces the system trust store (tests use their own CA). With a `transport` given
     (unit tests: `httpx.MockTransport`), requests go to it as they are: no DNS step, no dns phase.
+    With `lookup`, hosts (IP literals included) are resolved by it instead of the system resolver:
+    the IPv6 probe passes its AAAA lookup, so every connection goes to an IPv6 address of the host
+    while the Host header, TLS SNI and certificate check still name the host (`_extensions`).
     """
 
     def __init__(
@@ -141,14 +147,17 @@ class Fetcher:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         ca_file: str | None = None,
+        lookup: Lookup | None = None,
+        budget: HostBudget | None = None,
     ) -> None:
         self._clock = clock or SystemClock()
         self._resolve_hosts = transport is None
+        self._lookup = lookup
         self._clients = {
             True: _client(transport, _verifying_context(ca_file)),
             False: _client(transport, _non_verifying_context()),
         }
-        self._slots: dict[str, asyncio.Semaphore] = {}
+        self.budget = budget or HostBudget(clock=self._clock)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -165,7 +174,8 @@ class Fetcher:
     async def fetch(self, page: Page, *, etag: str | None = None, last_modified: str | None = None) -> ProbeResult:
         """Check `page` once. Never raises (except cancellation): failures are in the result."""
         try:
-            async with self._host_slot(page):
+            host = (urlsplit(page.url).hostname or "").lower()
+            async with self.budget.page_slot(host, page.per_host_concurrency):
                 return await self._check(page, _conditional_headers(etag, last_modified), etag)
         except Exception as exc:  # a bug in the monitor must cost one result, not the daemon
             logger.exception("%s/%s: internal error in fetch", page.site, page.name)
@@ -175,16 +185,6 @@ class Fetcher:
                 result=Result.ERROR,
                 error=f"internal error: {type(exc).__name__}",
             )
-
-    @asynccontextmanager
-    async def _host_slot(self, page: Page) -> AsyncIterator[None]:
-        """At most `per_host_concurrency` checks in flight per host (the first page seen sets it)."""
-        host = (urlsplit(page.url).hostname or "").lower()
-        slot = self._slots.get(host)
-        if slot is None:
-            slot = self._slots[host] = asyncio.Semaphore(page.per_host_concurrency)
-        async with slot:
-            yield
 
     async def _check(self, page: Page, conditional: dict[str, str], etag: str | None) -> ProbeResult:
         # Started after the host slot is ours: queueing behind other checks is not the site's time.
@@ -233,6 +233,8 @@ class Fetcher:
 
     async def _resolve(self, check: _Check, host: str, port: int) -> list[str | None]:
         """Addresses to try (None: let the transport resolve). Timed as the `dns` phase."""
+        if self._lookup is not None:
+            return await self._looked_up(check, self._lookup, host, port)
         if not self._resolve_hosts or _is_ip(host):
             check.stage = "connect"
             return [None]
@@ -245,7 +247,18 @@ class Fetcher:
         except (OSError, UnicodeError) as exc:
             raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {_reason(exc)}") from None
         check.end("dns")
-        return list(dict.fromkeys(str(info[4][0]) for info in infos)) or [None]
+        return ipv4_addresses([(info[0], str(info[4][0])) for info in infos]) or [None]
+
+    async def _looked_up(self, check: _Check, lookup: Lookup, host: str, port: int) -> list[str | None]:
+        check.begin("dns")
+        try:
+            addresses: list[str | None] = list(dict.fromkeys(await lookup(host, port)))
+        except OSError as exc:
+            raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: {_reason(exc)}") from None
+        if not addresses:
+            raise _Failure(ErrorKind.DNS, f"cannot resolve {host}: no address")
+        check.end("dns")
+        return addresses
 
     async def _send(self, check: _Check, target: httpx.URL, address: str | None, conditional: dict[str, str]) -> _Hop:
         page = check.page
@@ -479,6 +492,15 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+def ipv4_addresses(resolved: list[tuple[int, str]]) -> list[str | None]:
+    """The addresses a page check tries: the host's IPv4 ones, in resolver order. Availability and
+    rule V1 are the IPv4 series (IPv6 is read apart, check/_ipv6.py), so on a dual-stack monitor a
+    broken or healthy IPv6 path must not decide them; only a host without any A record (IPv6 only)
+    is tried over IPv6, since that is all it serves."""
+    ipv4 = [address for family, address in resolved if family == socket.AF_INET]
+    return list(dict.fromkeys(ipv4 or [address for _, address in resolved]))
 
 
 def _client(transport: httpx.AsyncBaseTransport | None, context: ssl.SSLContext) -> httpx.AsyncClient:

@@ -15,18 +15,13 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from monitor.check._hashing import content_hash
-from monitor.extract import decode, extract
+from monitor.extract import decode, extract, title_says_not_found
 from monitor.integrity import Inspection
 from monitor.models import LISTED_KINDS, ErrorKind, Extraction, ExtractKind, Page, ProbeResult, Result
 from monitor.origins import same_site
 
-_SOFT_404_TITLE = re.compile(
-    r"<title[^>]*>[^<]{0,80}(页面不存在|页面未找到|找不到(该|您要的|您访问的)?页面|无法找到(该)?页面|not\s+found"
-    r"|(?<![\d第])404(?!\d)\s*(错误|error|页面|page|not)|(错误|error)\s*404(?!\d))[^<]{0,80}</title>"
-    r"|<title[^>]*>\s*404\s*</title>",
-    re.IGNORECASE,
-)
-"""A title that says "page not found": the words, 404 next to error/page, or just 404 (not `第404期`)."""
+_TITLE = re.compile(r"<title[^>]*>([^<]{0,200})</title>", re.IGNORECASE)
+"""The page title, for the soft-404 words (extract's one not-found vocabulary, shared with links/)."""
 SHELL_HOPS = 3
 """How many shells (meta refresh, script redirect, frameset, splash page) a check follows in a row."""
 _NOT_EXPECTED = "expected text not found"
@@ -212,6 +207,12 @@ def outcome_of(page: Page, probe: ProbeResult, digest: int, reading: Reading) ->
     )
 
 
+def _says_not_found(text: str) -> bool:
+    """The page's title says it does not exist (a soft 404 served with 200)."""
+    title = _TITLE.search(text)
+    return title is not None and title_says_not_found(title.group(1).strip())
+
+
 def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple[ErrorKind, str] | None:
     if not body:
         return ErrorKind.CONTENT, "empty response body"
@@ -219,7 +220,7 @@ def _content_problem(page: Page, body: bytes, text: str, is_text: bool) -> tuple
         return ErrorKind.DECODE, "response body is not text"
     if page.expect is not None and page.expect not in text:
         return ErrorKind.CONTENT, _NOT_EXPECTED
-    if len(body) <= SOFT_404_MAX_BYTES and _SOFT_404_TITLE.search(text):
+    if len(body) <= SOFT_404_MAX_BYTES and _says_not_found(text):
         return ErrorKind.CONTENT, "page says it does not exist (soft 404)"
     return None
 

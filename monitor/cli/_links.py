@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from monitor.check import HostBudget
 from monitor.config import Config, SiteConfig, site_base_url
-from monitor.links import HOMEPAGE, SWEEP, HostBudget, LinkChecker, PassOutcome, PassPlan, pass_plan, run_pass
+from monitor.links import HOMEPAGE, SWEEP, LinkChecker, PassOutcome, PassPlan, pass_plan, run_pass
 from monitor.models import SystemClock
 from monitor.store import LinkOccurrenceRow, LinkStateRow, Store
 
@@ -172,6 +173,8 @@ def summary_line(outcome: PassOutcome) -> str:
     site, kind = r.site, r.kind
     counts = ", ".join(f"{n} {name}" for name, n in outcome.counts().items() if n and name != "ok")
     budget = " (budget reached: not the whole site)" if r.budget_hit else ""
+    if outcome.failure is not None:
+        return f"{site}: {kind} pass not completed: {outcome.failure}"
     return (
         f"{site}: {kind} pass, {r.pages_read} pages read, {outcome.links} links in {r.ended - r.started:.1f} s: "
         f"{counts or 'all ok'}{budget}"

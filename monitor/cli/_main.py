@@ -141,7 +141,7 @@ def cli() -> None:
 @shard_option
 def run(config_path: Path, log_level: str, log_format: str, shard: Shard | None) -> None:
     """Run the monitoring daemon until SIGTERM or Ctrl-C (SIGHUP reloads config.yaml)."""
-    from monitor.check import Fetcher
+    from monitor.check import Fetcher, HostBudget
     from monitor.daemon import GIL_SWITCH_INTERVAL_S, Daemon
     from monitor.links import LinkRunner
     from monitor.logs import setup_logging
@@ -159,14 +159,15 @@ def run(config_path: Path, log_level: str, log_format: str, shard: Shard | None)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # this process is the daemon: see the constant
 
     async def main() -> int:
-        fetcher = Fetcher()
         clock = SystemClock()
+        budget = HostBudget(clock=clock)  # one per host for page and link checks (the runner configures it)
+        fetcher = Fetcher(clock=clock, budget=budget)
         daemon = Daemon(
             config,
             store=store,
             fetcher=fetcher,
             clock=clock,
-            links=LinkRunner(config, store, clock),
+            links=LinkRunner(config, store, clock, budget=budget),
             notifier=Notifier.from_environ(),
             reload_config=functools.partial(
                 load_config, config_path, state_directory=os.environ.get("STATE_DIRECTORY"), shard=shard
@@ -713,7 +714,8 @@ def _write_report_file(write: Any, built: Any, fmt: str, output: Path, lang: str
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the plain-text digest instead of mailing it.")
 def digest(config_path: Path, db_path: Path | None, to_stdout: bool) -> None:
     """The daily digest: per site the homepage's unreachable visits (last 24 h) and 7-day rate
-    with its early-warning state, outages, items published, stale and blank columns. Mailed to
+    with its early-warning state, outages, items published, stale and blank columns, homepage
+    broken links and open integrity findings (where those checks run). Mailed to
     the `digest:` recipients of config.yaml (exit 1 when sending fails), or printed with --stdout.
     """
     from monitor.cli._commands import report_for as build
@@ -893,7 +895,8 @@ def links(
       monitor links --sweep --site bureau    sweep the site now (progress on a terminal)
       monitor links --sweep --homepage-only  the daily homepage pass, now
 
-    With --broken or --sweep, exit status 1 when broken links are found.
+    With --broken or --sweep, exit status 1 when broken links are found (or, with --sweep, when a
+    pass could not complete: its homepage could not be read).
     """
     from monitor.cli import _links
 
@@ -910,7 +913,8 @@ def links(
             outcomes = _links.sweep_now(config, store, chosen, _links.pass_kind(homepage_only), sys.stderr)
         writer_lock.release()
         click.echo(printable("\n".join(_links.summary_line(outcome) for outcome in outcomes)))
-        sys.exit(EXIT_NOT_UP if any(outcome.counts()["broken"] for outcome in outcomes) else EXIT_OK)
+        failing = any(outcome.counts()["broken"] or outcome.failure for outcome in outcomes)
+        sys.exit(EXIT_NOT_UP if failing else EXIT_OK)
     store = open_store(config, readonly=True, path=db_path)
     names = [site.name for site in chosen]
     with database_errors(store.path):

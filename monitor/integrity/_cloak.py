@@ -7,7 +7,7 @@ caller's `Fetch` (I/O lives there); this module names the visitors and compares 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from selectolax.lexbor import LexborHTMLParser
@@ -19,6 +19,9 @@ from monitor.integrity._words import Vocabulary
 
 TEXT_SHARE = 0.5
 """A visitor whose text shares less than this with the normal visit's got a different page."""
+
+EVIDENCE_TEXT = 80
+"""Characters of each visitor's text quoted in a finding's evidence (before/after)."""
 
 SCORE_OFFSITE = 80
 SCORE_DIFFERENT = 60
@@ -107,6 +110,8 @@ def _compare(
     domains: Domains,
     vocabulary: Vocabulary,
 ) -> Finding | None:
+    """The finding for one visitor, its evidence before/after: what the normal visitor got, then
+    what this one got (URL, or the text around the spam word, or the start of each text)."""
     mobile = name == MOBILE.name
     here, there = domains.target(page, normal.final_url), domains.target(page, visit.final_url)
     if here is not None and there is not None and here.domain != there.domain:
@@ -115,7 +120,10 @@ def _compare(
     text = _text(visit.body)
     words = vocabulary.match(text)
     if words is not None and vocabulary.match(normal_text[0]) is None:
-        said = f"{name} visitor's page has {words[0]} word {words[1]!r}; the normal visitor's has none"
+        said = (
+            f"{name} visitor's page has {words[0]} word {words[1]!r}, the normal visitor's none;"
+            f" {name}: «{_around(text, words[1])}»; normal: «{normal_text[0][:EVIDENCE_TEXT]}»"
+        )
         return Finding.make(Kind.CLOAKING, SCORE_SPAM, page, f"{name}:spam_text", words[1], said)
     if visit.final_url != normal.final_url:
         said = f"{name} visitor ends at {visit.final_url}, normal visitor at {normal.final_url}"
@@ -123,10 +131,32 @@ def _compare(
         return Finding.make(Kind.CLOAKING, score, page, f"{name}:different_url", visit.final_url, said)
     shared = similarity(normal_text[1], fingerprint(text))
     if shared < TEXT_SHARE:
-        said = f"{name} visitor's text shares {shared:.0%} with the normal visitor's: {text[:150]}"
+        said = (
+            f"{name} visitor's text shares {shared:.0%} with the normal visitor's;"
+            f" {name}: «{text[:EVIDENCE_TEXT]}»; normal: «{normal_text[0][:EVIDENCE_TEXT]}»"
+        )
         score = SCORE_MOBILE if mobile else SCORE_DIFFERENT
         return Finding.make(Kind.CLOAKING, score, page, f"{name}:different_text", name, said)
     return None
+
+
+def _around(text: str, word: str) -> str:
+    """The text around the first occurrence of `word` (case-insensitive), `EVIDENCE_TEXT` long."""
+    at = max(text.lower().find(word.lower()), 0)
+    start = max(at - EVIDENCE_TEXT // 3, 0)
+    return text[start : start + EVIDENCE_TEXT]
+
+
+def carried_cloaking(standing: Iterable[Finding], page: str, answered: Iterable[str]) -> list[Finding]:
+    """The page's open cloaking findings of visitors that got no usable visit this sweep (a failure,
+    an anti-bot or non-2xx answer): no visit is no evidence either way, so they stay open; a
+    visitor that got its page and was compared resolves its finding by not raising it again."""
+    names = set(answered)
+    return [
+        finding
+        for finding in standing
+        if finding.kind is Kind.CLOAKING and finding.page == page and finding.technique.split(":")[0] not in names
+    ]
 
 
 def _answered(visit: Visit) -> bool:

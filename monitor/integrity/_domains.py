@@ -81,6 +81,8 @@ class Domains:
     extractor: tldextract.TLDExtract = field(
         default_factory=lambda: tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
     )
+    accepted: frozenset[str] = frozenset()
+    """Outside domains the office accepts (config `integrity.accepted_domains`), subdomains included."""
     _split: Callable[[str], tuple[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +121,12 @@ class Domains:
         if domain in TRUSTED_DOMAINS:
             return True
         return any(domain == suffix or domain.endswith("." + suffix) for suffix in GOVERNMENT_SUFFIXES)
+
+    def is_accepted(self, domain: str) -> bool:
+        """True when `domain`'s registrable domain is one the office accepted (findings name
+        registrable domains, so accepting hm.baidu.com accepts baidu.com's scripts)."""
+        mine = self.registrable(domain)
+        return any(self.registrable(name) == mine for name in self.accepted)
 
     def is_widget(self, target: Target) -> bool:
         """True for links to the national 找错 widget, whatever host serves it."""

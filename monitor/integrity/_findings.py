@@ -45,6 +45,7 @@ class Kind(StrEnum):
     IDENTITY_MISMATCH = "identity_mismatch"
     IDENTITY_CHANGED = "identity_changed"
     PAGE_TAG = "page_tag"
+    IPV6_INCONSISTENT = "ipv6_inconsistent"
 
 
 def level_for(score: int) -> Level:

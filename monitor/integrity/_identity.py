@@ -97,6 +97,11 @@ class Identity:
             Element.ORGANISER: bool(self.organiser),
         }
 
+    def form_values(self) -> dict[str, str]:
+        """The 年度报表 identity fields this page shows (keys of report's IDENTITY_KEYS), non-empty only."""
+        values = {"sponsor": self.organiser, "site_code": self.site_code, "icp": self.icp, "police": self.police}
+        return {key: value for key, value in values.items() if value}
+
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (phase 2 keeps the previous reading of each homepage)."""
         return {

@@ -7,6 +7,7 @@ the CONAC error badge are high (a footer does not lose its 标识码 by accident
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from monitor.integrity._findings import Finding, Kind
@@ -57,6 +58,27 @@ def _missing(page: str, identity: Identity, previous: Identity | None) -> list[F
             said = f"no {element.value} on the page"
             findings.append(Finding.make(Kind.IDENTITY_MISSING, SCORE_MISSING, page, "missing", element.value, said))
     return findings
+
+
+def standing_gone(standing: Iterable[Finding], current: Sequence[Finding], identity: Identity) -> list[Finding]:
+    """`current` with the open "disappeared" findings whose element is still absent kept open (high),
+    in place of the low "missing" finding the moved baseline would give it: a 标识码 that went
+    stays a high finding until it is back."""
+    present = {element.value: on for element, on in identity.present().items()}
+    kept = {
+        finding.target: finding
+        for finding in standing
+        if finding.kind is Kind.IDENTITY_MISSING
+        and finding.technique == "disappeared"
+        and present.get(finding.target) is False
+    }
+    replaced = [
+        finding
+        for finding in current
+        if not (finding.kind is Kind.IDENTITY_MISSING and finding.target in kept and finding.technique == "missing")
+    ]
+    new_keys = {finding.key for finding in replaced}
+    return replaced + [finding for finding in kept.values() if finding.key not in new_keys]
 
 
 def _changed(page: str, identity: Identity, previous: Identity) -> list[Finding]:

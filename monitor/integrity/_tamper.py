@@ -8,7 +8,7 @@ records each change as an Event and raises a Finding when it points off-site. Pu
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -134,7 +134,7 @@ def tamper_changes(
             findings.append(Finding.make(Kind.TITLE_CHANGED, SCORE_SPAM, page, "spam_title", "title", said))
     for domain in sorted(after.script_domains - before.script_domains - known_script_domains):
         events.append(Event.make(Kind.NEW_SCRIPT_DOMAIN, page, domain, "", domain))
-        if not domains.is_government(domain):
+        if not (domains.is_government(domain) or domains.is_accepted(domain)):
             findings.append(_foreign_script(page, domain, domains, vocabulary))
     for url in after.redirects:
         if url not in before.redirects:
@@ -156,7 +156,7 @@ def _foreign_script(page: str, domain: str, domains: Domains, vocabulary: Vocabu
 
 def _redirect_finding(page: str, url: str, domains: Domains) -> list[Finding]:
     target = domains.target(page, url)
-    if target is None or domains.same_site(page, target):
+    if target is None or domains.same_site(page, target) or domains.is_accepted(target.domain):
         return []
     score = SCORE_GOV_REDIRECT if domains.is_government(target.domain) else SCORE_REDIRECT
     said = f"the page now sends visitors to {url}"
@@ -171,3 +171,36 @@ def _text_events(page: str, before: Snapshot, after: Snapshot, change_share: flo
     elif similarity(before.fingerprint, after.fingerprint) < 1 - change_share:
         events.append(Event.make(Kind.TEXT_CHANGED, page, "rewritten", before.text_start, after.text_start))
     return events
+
+
+def standing_tampers(
+    standing: Iterable[Finding], page: str, after: Snapshot, *, domains: Domains, vocabulary: Vocabulary
+) -> list[Finding]:
+    """The open tamper findings whose evidence is still on the page now: they stay open (first seen
+    kept) until it goes, though the baseline moved on with the reading that raised them.
+
+    A spam title stays while the title still has a spam word, a foreign script while scripts still
+    load from its domain, an off-site redirect while the page still sends visitors to that domain;
+    a script or redirect domain the office has since accepted resolves.
+    (A text shrink or rewrite is an event, never a finding: nothing to keep open.)
+    """
+    kept = []
+    for finding in standing:
+        if finding.page != page:
+            continue
+        if finding.kind is Kind.TITLE_CHANGED and finding.technique == "spam_title":
+            still = vocabulary.match(after.title) is not None
+        elif finding.kind is Kind.NEW_SCRIPT_DOMAIN:
+            still = finding.target in after.script_domains
+        elif finding.kind is Kind.OFFSITE_REDIRECT:
+            still = any(_domain_of(domains, page, url) == finding.target for url in after.redirects)
+        else:
+            continue
+        if still and not domains.is_accepted(finding.target):
+            kept.append(finding)
+    return kept
+
+
+def _domain_of(domains: Domains, page: str, url: str) -> str:
+    target = domains.target(page, url)
+    return "" if target is None else target.domain

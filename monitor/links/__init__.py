@@ -6,9 +6,9 @@ Public surface (everything else is private to the package):
 - `harvest(body, url, content_type=None) -> Harvest`: every link of a page, and the skipped ones.
 - `SiteScope.of(urls, aliases)`, `resource_type(url, element)`, `classify(outcome, scope)`,
   `escalate(history, suspect_passes)`, `Exclusions(patterns)`: the pure verdicts.
-- `HostBudget`: per-host concurrency, spacing and back-off; share one between checkers and the daemon.
 - `LinkChecker(settings, budget=, clock=, cache=)`: `check(url, site)` -> `LinkResult`,
   `inspect(...)` -> `Inspection` (with an internal page's body); `LinkCache` shares external results.
+  Its `budget` is monitor.check's `HostBudget`, the one the daemon's page checks share.
 - `crawl(checker, site, start_urls, max_depth=0 for the homepage pass) -> Sweep`.
 - `pass_plan(config, site, kind)`, `link_settings(config, site)`, `run_pass(plan, checker, store,
   submit) -> PassOutcome`, `result_rows(sweep, previous, suspect_passes)`: a recorded pass
@@ -36,7 +36,6 @@ from monitor.links._passes import (
     result_rows,
     run_pass,
 )
-from monitor.links._politeness import HostBudget
 from monitor.links._schedule import LinkRunner, due_kinds, slot_before
 from monitor.links._types import (
     Found,
@@ -58,7 +57,6 @@ __all__ = [
     "Exclusions",
     "Found",
     "Harvest",
-    "HostBudget",
     "Inspection",
     "LinkCache",
     "LinkChecker",

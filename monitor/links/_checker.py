@@ -19,12 +19,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from monitor.check import BodyDecodeError, BodyTooLarge, CappedBody, parse_retry_after
+from monitor.check import BodyDecodeError, BodyTooLarge, CappedBody, HostBudget, parse_retry_after
 from monitor.extract import CHALLENGE_MAX_BYTES, challenge_vendor, decode
 from monitor.links._classify import Exclusions, SiteScope, classify, resource_type
 from monitor.links._harvest import clean_url
 from monitor.links._net import Resolver, refused_address
-from monitor.links._politeness import HostBudget
 from monitor.links._soft404 import Shape, is_homepage, missing_sibling, redirected_home, says_not_found, shape_of
 from monitor.links._transport import KeepAlivePool
 from monitor.links._types import LinkResult, LinkSettings, Outcome, ResourceType, Scope

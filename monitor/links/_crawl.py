@@ -3,6 +3,11 @@ every distinct link once and recording every place it appears (one result, many 
 
 Workers pull from one queue (no task per URL: a 100,000-link sweep stays small); the checker's
 host budget does the pacing. robots.txt decides which internal URLs a sweep may request.
+
+A start URL (the homepage, a monitored page) that cannot be fetched is the page checks' failure
+(rule V1), not a broken link: it gets no link result, only an entry in `Sweep.unread_starts`. A page
+that could not be read for a passing reason (5xx, timeout, anti-bot answer) leaves its links unseen,
+not gone: `Sweep.partial` says so, and the pass then marks nothing it did not see as removed.
 """
 
 from __future__ import annotations
@@ -50,6 +55,15 @@ class Sweep:
     pages_read: int = 0
     page_budget_hit: bool = False
     link_budget_hit: bool = False
+    unread_starts: dict[str, str] = field(default_factory=dict)
+    """Start URLs that could not be fetched, with the reason (no link result for them)."""
+    unread_pages: int = 0
+    """Internal pages within depth not read for a passing reason (suspect or blocked answers)."""
+
+    @property
+    def partial(self) -> bool:
+        """Some of the site went unseen for a passing reason: what was not found may still be there."""
+        return bool(self.unread_starts) or self.unread_pages > 0
 
     def of_class(self, link_class: LinkClass) -> list[LinkResult]:
         """Results of one class, in URL order."""
@@ -159,12 +173,25 @@ async def _visit(state: _Crawl, job: _Job) -> None:
         )  # fmt: skip
         return
     inspection = await checker.inspect(job.url, state.site, element=job.element, exclusions=state.exclusions)
-    sweep.results[job.url] = inspection.result
+    result = inspection.result
+    if job.depth == 0 and result.link_class is not LinkClass.OK:
+        sweep.unread_starts[job.url] = result.reason  # the page checks' failure, not a link's
+        return
+    sweep.results[job.url] = result
+    if _unread(state, job, result):
+        sweep.unread_pages += 1
     if _readable(state, job, inspection):
         sweep.pages_read += 1
         _read_links(state, job, inspection)
     if state.progress is not None:
         state.progress(sweep.pages_read, len(sweep.results))
+
+
+def _unread(state: _Crawl, job: _Job, result: LinkResult) -> bool:
+    """An internal page the sweep would have read, failing for a reason that may pass."""
+    passing = result.link_class in (LinkClass.SUSPECT, LinkClass.BLOCKED)
+    page = result.scope is Scope.INTERNAL and result.rtype is ResourceType.PAGE
+    return passing and page and job.depth <= state.max_depth
 
 
 def _readable(state: _Crawl, job: _Job, inspection: Inspection) -> bool:

@@ -3,10 +3,14 @@
 The daemon's memory: a sweep's objects live and die in the child, whose pages the kernel takes
 back when it exits; the daemon holds one batch of rows at a time (read from the pipe only after
 the previous batch is written) and gives the free pages those batches leave back to the system
-(`release_free_heap`) when the sweep ends. The daemon's politeness: every request the child makes waits for a
-slot of the daemon's own `HostBudget` (the one its page checks and homepage passes share), so a
-host still sees one budget. The child started is `python -m monitor.links._sweepmain` (not
-forked: the daemon has threads); a stop kills it, leaving the pass recorded as incomplete.
+(`release_free_heap`) when the sweep ends. The daemon's politeness: every request the child makes
+is a link check of the daemon's own `HostBudget` (monitor.check's, the one its page checks and
+homepage passes share: page checks go first, link checks never hold a host's last slot and wait
+out spacing and back-off holding none), so a host still sees one budget. The pass is closed as
+`run_pass` closes one (`close_pass`): a homepage the child could not read leaves it not completed,
+a page it could not read for a passing reason leaves it partial (nothing marked removed). The
+child started is `python -m monitor.links._sweepmain` (not forked: the daemon has threads); a stop
+kills it, leaving the pass recorded as incomplete.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from monitor.check import HostBudget
 from monitor.links._checker import LinkCache
 from monitor.links._crawl import Sweep
-from monitor.links._passes import BATCH_WRITE_WAIT_S, PassOutcome, PassPlan
-from monitor.links._politeness import HostBudget
+from monitor.links._passes import BATCH_WRITE_WAIT_S, PassOutcome, PassPlan, close_pass
 from monitor.links._sweepworker import outcome_from_json, outcome_to_json, plan_to_json, row_from_json
 from monitor.links._types import LinkClass
 from monitor.models import Clock
-from monitor.store import LinkPassRecorded, LinkPassStarted, LinkResultsWritten, Store, WriteOp
+from monitor.store import LinkPassStarted, LinkResultsWritten, Store, WriteOp
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +45,8 @@ class SweepChildError(RuntimeError):
 
 
 class _Lender:
-    """Lends the daemon's budget to the child: a slot held from grant to release, per request."""
+    """Lends the daemon's budget to the child: a link-check slot (`HostBudget.slot`) held from
+    grant to release, per request."""
 
     def __init__(self, budget: HostBudget, send: Callable[[dict[str, Any]], None]) -> None:
         self._budget = budget
@@ -94,15 +99,14 @@ async def sweep_in_child(
     child.stdin.write(_request(plan, store, clock, cache))
     lender = _Lender(budget, _writer_of(child.stdin))
     try:
-        done, totals = await _converse(child.stdout, lender, budget, cache, plan, started, store, submit)
+        found, totals = await _converse(child.stdout, lender, budget, cache, plan, started, store, submit)
     finally:
         await lender.aclose()
         if child.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 child.kill()
         await child.wait()
-    outcome = _outcome(plan, started, done, totals)
-    submit([outcome.recorded])
+    outcome = close_pass(plan, started, found.finished_at, found, totals, submit)
     release_free_heap()
     return outcome
 
@@ -146,7 +150,7 @@ async def _converse(
     started: float,
     store: Store,
     submit: Callable[[Iterable[WriteOp]], None],
-) -> tuple[dict[str, Any], dict[str, int]]:
+) -> tuple[Sweep, dict[str, int]]:
     """Answer the child's budget requests and write its rows until it is done."""
     totals = {c.value: 0 for c in LinkClass}
     while line := await lines.readline():
@@ -171,7 +175,7 @@ async def _converse(
                 if store.writer.alive:  # the next batch stays in the pipe until this one is written
                     await asyncio.to_thread(store.writer.flush, BATCH_WRITE_WAIT_S)
             elif "done" in message:
-                return dict(message["done"]), totals
+                return _sweep_of(plan, started, message["done"]), totals
             elif "error" in message:
                 raise SweepChildError(f"sweep child failed: {message['error']}")
         except (KeyError, TypeError, ValueError) as exc:
@@ -179,9 +183,16 @@ async def _converse(
     raise SweepChildError("sweep child ended without finishing the sweep")
 
 
-def _outcome(plan: PassPlan, started: float, done: dict[str, Any], totals: dict[str, int]) -> PassOutcome:
-    """The finished pass (the child's crawl itself stays in the child: an empty Sweep here)."""
-    ended, pages_read, budget_hit = float(done["ended"]), int(done["pages_read"]), bool(done["budget_hit"])
-    sweep = Sweep(plan.start_urls, started, ended, pages_read=pages_read, page_budget_hit=budget_hit)
-    recorded = LinkPassRecorded(plan.site, plan.kind, started, ended, True, budget_hit, pages_read)
-    return PassOutcome(sweep, recorded, totals)
+def _sweep_of(plan: PassPlan, started: float, done: dict[str, Any]) -> Sweep:
+    """The crawl as the child summed it up (its results stay in the child: none here): what
+    `close_pass` needs to tell a complete pass from one whose homepage or pages went unread."""
+    unread = {str(url): str(reason) for url, reason in dict(done["unread_starts"]).items()}
+    return Sweep(
+        plan.start_urls,
+        started,
+        float(done["ended"]),
+        pages_read=int(done["pages_read"]),
+        page_budget_hit=bool(done["budget_hit"]),
+        unread_starts=unread,
+        unread_pages=int(done["unread_pages"]),
+    )

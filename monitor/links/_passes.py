@@ -3,6 +3,11 @@ escalation of persistent suspects from the stored state, and the store operation
 
 Used alike by `monitor links --sweep` (one shot) and the daemon (scheduled). The store is read
 for the site's current state and written through its operations only (no SQL here).
+
+A pass whose homepage cannot be fetched (timeout, refused, 5xx, ...) is an availability failure,
+already counted by the page checks (V1): it records no link results for it, and the pass is recorded
+not completed, with the reason in `PassOutcome.failure`. A start page or a parent page that cannot
+be read for a passing reason makes the pass partial: links it did not see are not marked removed.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class PassPlan:
     exclusions: Exclusions
     settings: LinkSettings
     max_depth: int
+    homepage: str = ""
+    """The site's homepage (first of `start_urls`): a pass that cannot read it is not completed."""
 
 
 def link_settings(config: Config, site: SiteConfig) -> LinkSettings:
@@ -85,10 +92,10 @@ def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[
     """The plan of a homepage pass (the homepage's links, depth 0) or a sweep (from the homepage and
     every monitored page, `extra_urls` being the discovered columns the daemon knows)."""
     settings = link_settings(config, site)
-    pages = [p for p in site.pages if kind == SWEEP or p.kind is PageKind.HOMEPAGE]
-    starts = [without_userinfo(urljoin(site.base_url, p.url)) for p in pages] or [without_userinfo(site.base_url)]
+    homes = [without_userinfo(urljoin(site.base_url, p.url)) for p in site.pages if p.kind is PageKind.HOMEPAGE]
+    starts = homes or [without_userinfo(site.base_url)]
     if kind == SWEEP:
-        starts += list(extra_urls)
+        starts += [without_userinfo(urljoin(site.base_url, p.url)) for p in site.pages] + list(extra_urls)
     return PassPlan(
         site=site.name,
         kind=kind,
@@ -97,6 +104,7 @@ def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[
         exclusions=Exclusions(settings.exclude),
         settings=settings,
         max_depth=0 if kind == HOMEPAGE else settings.max_depth,
+        homepage=starts[0],
     )
 
 
@@ -108,6 +116,8 @@ class PassOutcome:
     sweep: Sweep
     recorded: LinkPassRecorded
     totals: dict[str, int]
+    failure: str | None = None
+    """Why the pass did not complete (its homepage could not be fetched); None when it did."""
 
     def counts(self) -> dict[str, int]:
         """Distinct URLs per class after escalation."""
@@ -137,22 +147,41 @@ async def run_pass(
     previous = {row.url: row for row in store.links().states([plan.site], include_removed=True)}
     rows = result_rows(sweep, previous, plan.settings.suspect_passes)
     totals = await record_results(rows, plan, started, store, submit)
-    recorded = finished_pass(plan, started, checker.clock.now(), sweep)
-    submit([recorded])
-    return PassOutcome(sweep, recorded, totals)
+    return close_pass(plan, started, checker.clock.now(), sweep, totals, submit)
 
 
-def finished_pass(plan: PassPlan, started: float, ended: float, sweep: Sweep) -> LinkPassRecorded:
-    """The operation that closes a pass whose rows were written before it (it counts them)."""
-    return LinkPassRecorded(
+def close_pass(
+    plan: PassPlan,
+    started: float,
+    ended: float,
+    sweep: Sweep,
+    totals: dict[str, int],
+    submit: Callable[[Iterable[WriteOp]], None],
+) -> PassOutcome:
+    """Submit the operation that closes a pass whose rows were written before it (it counts them):
+    not completed when the homepage could not be read, partial when some of the site went unseen.
+    Used alike for a pass crawled here and one crawled in a child process (`_isolated`)."""
+    failure = pass_failure(plan, sweep)
+    recorded = LinkPassRecorded(
         site=plan.site,
         kind=plan.kind,
         started=started,
         ended=ended,
-        completed=True,
+        completed=failure is None,
         budget_hit=sweep.page_budget_hit or sweep.link_budget_hit,
         pages_read=sweep.pages_read,
+        partial=sweep.partial,
     )
+    submit([recorded])
+    if failure is not None:
+        logger.warning("links %s: %s pass not completed: %s", plan.site, plan.kind, failure)
+    return PassOutcome(sweep, recorded, totals, failure)
+
+
+def pass_failure(plan: PassPlan, sweep: Sweep) -> str | None:
+    """Why a crawled pass does not count as complete: its homepage could not be read (pure)."""
+    reason = sweep.unread_starts.get(plan.homepage or plan.start_urls[0])
+    return None if reason is None else f"the homepage could not be read ({reason}): an availability failure"
 
 
 async def record_results(

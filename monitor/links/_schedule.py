@@ -6,8 +6,9 @@ Each site has a daily slot: `links.homepage_at` (local time) plus a spread of `S
 At each slot a site gets its homepage pass; its sweep follows in the same slot once `sweep_every`
 has passed since its last complete sweep (an incomplete one is tried again at the next slot).
 A daemon started after today's slot catches up at once. `due_kinds` is the pure rule;
-`LinkRunner` turns it into tasks: one pass at a time per site, one `HostBudget` and one external
-`LinkCache` for every site, a stop cancelling what runs (the pass stays recorded as incomplete).
+`LinkRunner` turns it into tasks: one pass at a time per site, one `HostBudget` (the daemon's,
+shared with its page checks, which go first) and one external `LinkCache` for every site, a stop
+cancelling what runs (the pass stays recorded as incomplete).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.config import Config, SiteConfig, site_hosts, site_links
+from monitor.check import HostBudget, Sleep, host_limits
+from monitor.config import Config, SiteConfig, site_links
 from monitor.links._checker import LinkCache, LinkChecker
 from monitor.links._isolated import sweep_in_child
 from monitor.links._passes import HOMEPAGE, SWEEP, PassOutcome, PassPlan, pass_plan, run_pass
-from monitor.links._politeness import HostBudget, Sleep
 from monitor.models import Clock
 from monitor.store import LinkPassRow, Store
 
@@ -37,7 +38,8 @@ SWEEP_GRACE_S = 3600.0
 """A sweep is due when its cadence has passed give or take this (slots are a day apart)."""
 
 Finished = Callable[[str, str, PassOutcome | None], None]
-"""Called with (site, kind, outcome) when a pass ends; outcome None when it failed."""
+"""Called with (site, kind, outcome) when a pass ends; outcome None when it failed with an error
+(an outcome whose `failure` is set did not complete either: its homepage could not be read)."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,11 @@ def due_kinds(now: float, slot: float, every_s: float, last: LastPasses) -> list
 class LinkRunner:
     """Starts due passes as background tasks on the running loop; `tick` is called every minute.
 
-    `sleep` is what the shared budget waits with (a fixed clock's tests move the clock instead).
-    `sweep_in_child` (the default) runs sweeps in a child process (`_isolated`); False runs them
-    on this loop like homepage passes.
+    `budget` is the host budget shared with the page checks (the daemon passes the one its fetcher
+    uses); without one the runner makes its own, waiting with `sleep` (a fixed clock's tests move
+    the clock instead). `sweep_in_child` (the default) runs sweeps in a child process
+    (`_isolated`), whose every request is a link check of that same budget; False runs them on
+    this loop like homepage passes.
     """
 
     def __init__(
@@ -103,26 +107,24 @@ class LinkRunner:
         finished: Finished | None = None,
         extra_urls: Callable[[str], list[str]] | None = None,
         sleep: Sleep = asyncio.sleep,
+        budget: HostBudget | None = None,
         sweep_in_child: bool = True,
     ) -> None:
         self._store = store
         self.sweep_in_child = sweep_in_child
-        self._sleep = sleep
         self._clock = clock
         self.finished = finished
         self.extra_urls: Callable[[str], list[str]] = extra_urls or (lambda site: [])
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.cache = LinkCache()
+        self.budget = budget or HostBudget(clock=clock, sleep=sleep)
         self.configure(config)
 
     def configure(self, config: Config) -> None:
-        """Take a (re)loaded config: the budget's per-host limits follow each site's settings."""
+        """Take a (re)loaded config: the shared budget's per-host limits follow each site's settings
+        (the same budget object: page checks and passes in flight keep their slots)."""
         self._config = config
-        limits: dict[str, tuple[int, float]] = {}
-        for site in config.sites:
-            links = site_links(config.raw, site)
-            limits.update({host: (links.concurrency, links.spacing) for host in site_hosts(site)})
-        self.budget = HostBudget(limits=limits, clock=self._clock, sleep=self._sleep)
+        self.budget.configure(host_limits(config))
 
     @property
     def running(self) -> list[str]:
@@ -147,7 +149,8 @@ class LinkRunner:
             outcome: PassOutcome | None = None
             try:
                 outcome = await self._pass(plan)
-                logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
+                if outcome.failure is None:
+                    logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
             except asyncio.CancelledError:
                 raise
             except Exception:  # a bug costs this pass (recorded incomplete), never the daemon

@@ -16,7 +16,8 @@ hostile pages produced):
   with everything else the daemon sends there), then the external results it checked
   (`{"cached": [...]}`, for the daemon's cache), the escalated rows in bounded batches
   (`{"rows": [...]}`, each read only after the previous one is written), and `{"done": {...}}`
-  or `{"error": "..."}`.
+  (pages read, budget hit, the start URLs it could not read and the pages it left unread: the
+  daemon decides whether the pass completed and whether it was partial) or `{"error": "..."}`.
 
 The child reads the site's stored link state itself (read-only) to escalate suspects, so the
 daemon never holds the whole site's state either. Never run by hand.
@@ -37,11 +38,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from monitor.check import HostBudget
 from monitor.links._checker import LinkCache, LinkChecker
 from monitor.links._classify import Exclusions, SiteScope
 from monitor.links._crawl import Sweep, crawl
 from monitor.links._passes import RESULTS_PER_BATCH, PassPlan, batches, result_rows
-from monitor.links._politeness import HostBudget
 from monitor.links._types import LinkSettings, Outcome
 from monitor.models import ErrorKind
 from monitor.store import OCCURRENCES_KEPT, LinkOccurrenceRow, LinkResultRow, Store
@@ -63,6 +64,7 @@ def plan_to_json(plan: PassPlan) -> dict[str, Any]:
         "hosts": sorted(plan.scope.hosts),
         "settings": settings,
         "max_depth": plan.max_depth,
+        "homepage": plan.homepage,
     }
 
 
@@ -80,6 +82,7 @@ def plan_from_json(found: dict[str, Any]) -> PassPlan:
         exclusions=Exclusions(settings.exclude),
         settings=settings,
         max_depth=int(found["max_depth"]),
+        homepage=str(found["homepage"]),
     )
 
 
@@ -129,7 +132,9 @@ def send_line(stream: IO[bytes]) -> Send:
 
 class RemoteBudget(HostBudget):
     """The daemon's `HostBudget`, asked over the pipe: a request starts when the daemon grants it
-    a slot and releases it when done; back-off pauses are the daemon's too."""
+    a link-check slot (after the page checks, within the link checks' share, its turn waited for
+    there) and releases it when done; back-off pauses are the daemon's too. Only `slot` and
+    `back_off` are what a `LinkChecker` asks of its budget; this process has no page checks."""
 
     def __init__(self, send: Send) -> None:
         super().__init__()
@@ -211,7 +216,8 @@ async def sweep(request: dict[str, Any], send: Send) -> None:
         send({"cached": checked[start : start + RESULTS_PER_BATCH]})
     _send_rows(plan, found, str(request["db"]), send)
     done = {"pages_read": found.pages_read, "budget_hit": found.page_budget_hit or found.link_budget_hit}
-    send({"done": {**done, "ended": clock.now()}})
+    unread = {"unread_starts": found.unread_starts, "unread_pages": found.unread_pages}
+    send({"done": {**done, **unread, "ended": clock.now()}})
 
 
 def _send_rows(plan: PassPlan, found: Sweep, db: str, send: Send) -> None:

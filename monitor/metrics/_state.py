@@ -24,11 +24,12 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from monitor import __version__
-from monitor.integrity import Identity, Tracked
+from monitor.integrity import Identity, Ipv6Reading, Tracked
 from monitor.metrics._aggregates import PerPage, per_page_views, site_totals, totals_as_metrics, totals_as_text
 from monitor.metrics._exposition import LabelText, exposition
 from monitor.metrics._families import PageView, as_metrics, as_text
 from monitor.metrics._integrity import SiteIntegrity, integrity_metrics, site_integrity
+from monitor.metrics._ipv6 import SiteIpv6, ipv6_metrics
 from monitor.metrics._links import LinkMetrics
 from monitor.metrics._series import CheckFacts, PageSeries, check_facts
 from monitor.metrics._server import MetricsServer as MetricsServer
@@ -58,6 +59,7 @@ class MonitorState:
         self.last_check: float | None = None
         self.reloads: collections.Counter[str] = collections.Counter()
         self._integrity: dict[str, SiteIntegrity] = {}
+        self._ipv6: dict[str, SiteIpv6] = {}
 
     def set_pages(self, pages: Iterable[Page]) -> None:
         """Keep the series of pages still monitored (updating settings), add new ones, drop the rest."""
@@ -155,6 +157,18 @@ class MonitorState:
         with self._lock:
             return dict(self._integrity)
 
+    def apply_ipv6(self, site: str, readings: Iterable[Ipv6Reading]) -> None:
+        """A site's IPv6 readings, oldest first (one after each reading; the last 24 h at start)."""
+        with self._lock:
+            state = self._ipv6.setdefault(site, SiteIpv6())
+            for reading in readings:
+                state.add(reading)
+
+    def ipv6_families(self, now: float) -> list[Metric]:
+        """The IPv6 families (built under the lock: the 24-hour windows are trimmed as they are read)."""
+        with self._lock:
+            return list(ipv6_metrics(self._ipv6, now))
+
     def record_reload(self, applied: bool) -> None:
         with self._lock:
             self.reloads["applied" if applied else "rejected"] += 1
@@ -214,6 +228,13 @@ class SelfMetrics:
         self.scheduler_lag = Histogram(
             "portal_monitor_scheduler_lag_seconds",
             "How late checks started against their scheduled time.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        )
+        self.send_lag = Histogram(
+            "portal_monitor_check_send_lag_seconds",
+            "How late checks got to send their request against their scheduled time (scheduler lag"
+            " plus the wait for a slot of the host's budget, which link checks share).",
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
             registry=registry,
         )
@@ -329,6 +350,7 @@ class PortalCollector(Collector):
             [((r,), self._state.reloads.get(r, 0)) for r in ("applied", "rejected")],
         )
         yield from integrity_metrics(self._state.integrity())
+        yield from self._state.ipv6_families(self._clock.now())
         yield from db_file_metrics(self._db_path)
 
 
@@ -387,12 +409,13 @@ class _Families(Collector):
 
 @dataclass(frozen=True)
 class Exporter:
-    """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag
-    histogram the daemon observes, and `render` for /metrics: the registry's text, in parts."""
+    """The metrics of one daemon: the registry (for tests and client tools), the scheduler-lag and
+    send-lag histograms the daemon observes, and `render` for /metrics: the registry's text, in parts."""
 
     registry: CollectorRegistry
     scheduler_lag: Histogram
     render: Callable[[], list[bytes]]
+    send_lag: Histogram
 
 
 def build_registry(
@@ -419,8 +442,14 @@ def build_registry(
 
     def render() -> list[bytes]:
         collected = collector.text()  # first: it observes the batch durations into their histogram
-        own = _Families([*self_metrics.scheduler_lag.collect(), *self_metrics.batch_seconds.collect()])
+        own = _Families(
+            [
+                *self_metrics.scheduler_lag.collect(),
+                *self_metrics.send_lag.collect(),
+                *self_metrics.batch_seconds.collect(),
+            ]
+        )
         linked = [exposition(_Families(list(links.collect())))] if links is not None else []
         return [exposition(own), *collected, *linked]
 
-    return Exporter(registry, self_metrics.scheduler_lag, render)
+    return Exporter(registry, self_metrics.scheduler_lag, render, self_metrics.send_lag)

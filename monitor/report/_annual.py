@@ -19,7 +19,8 @@ INFO_TAGS, (SPECIAL_TAG, INTERPRETATION_TAG) = FORM_TAGS[:3], FORM_TAGS[3:]
 """Page tags the form reads (config.FORM_TAGS; config validation warns about near misses)."""
 
 IDENTITY_KEYS = ("sponsor", "site_code", "icp", "police")
-"""Identity fields of the form taken from config (sites[].identity), never observed."""
+"""Identity fields of the form: from config (sites[].identity, site_code) or, where not configured,
+from what the homepage's footer showed at its latest integrity reading (listed in `observed`)."""
 
 LATE_S = 7 * 86400
 """An item first seen more than 7 days after its publish date is flagged late: it was there before
@@ -83,16 +84,21 @@ class AnnualForm:
     late: int
     monthly: tuple[tuple[str, str, int], ...] = ()
     """(tag, 'YYYY-MM', items) for the 信息发布 tags: the items-per-month chart."""
+    observed: tuple[str, ...] = ()
+    """Identity keys filled from the homepage (nothing configured for them), not from config."""
 
     def value(self, key: str | None) -> int | str | None:
         return None if key is None else dict(self.values).get(key)
 
-    def with_values(self, known: Mapping[str, str]) -> AnnualForm:
-        """The form with identity fields the office configured (keys of IDENTITY_KEYS)."""
-        given = {key: value for key, value in known.items() if key in IDENTITY_KEYS and value}
-        if not given:
+    def with_identity(self, configured: Mapping[str, str], shown: Mapping[str, str]) -> AnnualForm:
+        """The form with the identity fields (keys of IDENTITY_KEYS): what the office configured, else
+        what the homepage showed. A configured value always wins: it is the office's statement."""
+        given = {key: value for key, value in configured.items() if key in IDENTITY_KEYS and value}
+        seen = {key: value for key, value in shown.items() if key in IDENTITY_KEYS and value and key not in given}
+        if not given and not seen:
             return self
-        return replace(self, values=tuple({**dict(self.values), **given}.items()))
+        values = tuple({**dict(self.values), **seen, **given}.items())
+        return replace(self, values=values, observed=tuple(key for key in IDENTITY_KEYS if key in seen))
 
     def rows(self) -> list[tuple[str, str, int | str | None]]:
         return [(section, field, self.value(key)) for section, field, key in FORM]

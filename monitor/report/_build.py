@@ -19,6 +19,7 @@ from monitor.percent import ratio_of
 from monitor.report._annual import AnnualForm, annual_form
 from monitor.report._daily import Day, DayStats
 from monitor.report._findings import IntegritySummary, integrity_summaries
+from monitor.report._ipv6 import site_ipv6
 from monitor.report._links import LinkReport, link_report
 from monitor.report._series import DayPoint, day_points
 from monitor.rules import (
@@ -35,7 +36,7 @@ from monitor.rules import (
     page_rule,
     total,
 )
-from monitor.store import History, PageRow, Store, day_bounds, to_ms
+from monitor.store import History, Ipv6Summary, PageRow, Store, day_bounds, to_ms
 from monitor.units import parse_duration
 
 REPORT_TAGS = ("概况类", "政务动态", "信息公开目录")
@@ -303,6 +304,8 @@ class SiteReport:
     """链接可用性 over the period (None: the site has no link pass)."""
     integrity: IntegritySummary | None = None
     """Integrity and identity (docs/integrity.md): findings open at the end, resolved in the period."""
+    ipv6: Ipv6Summary | None = None
+    """The homepage's IPv6 readings in the period (None: none; docs/integrity.md#ipv6)."""
 
     @property
     def homepage(self) -> PageReport | None:
@@ -351,12 +354,17 @@ def build_report(
 
 def _with_identities(report: Report, identities: Mapping[str, Mapping[str, str]]) -> Report:
     sites = tuple(
-        replace(site, annual=site.annual.with_values(identities.get(site.name, {})))
+        replace(site, annual=site.annual.with_identity(identities.get(site.name, {}), _shown(site)))
         if site.annual is not None
         else site
         for site in report.sites
     )
     return replace(report, sites=sites)
+
+
+def _shown(site: SiteReport) -> Mapping[str, str]:
+    """The identity values the site's homepage showed at its latest integrity reading."""
+    return site.integrity.shown if site.integrity is not None else {}
 
 
 def _build(
@@ -386,6 +394,8 @@ def _build(
         sites.append(dataclasses.replace(built, links=link_report(store, site, days)))
     summaries = integrity_summaries(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
     sites = [dataclasses.replace(s, integrity=summary) for s, summary in zip(sites, summaries, strict=True)]
+    readings = site_ipv6(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
+    sites = [dataclasses.replace(s, ipv6=summary) for s, summary in zip(sites, readings, strict=True)]
     return Report(period, tuple(sites), "rollups" if marks else "raw", to_ms(now))
 
 

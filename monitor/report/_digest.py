@@ -1,8 +1,12 @@
 """The daily digest (`monitor digest`): per site, in the form offices know from commercial
 monitors' daily mail — homepage unreachable count over the last day and the 7-day unreachable
 rate with its early-warning state, outages in the last day, items published, stale and blank
-columns — as plain text and as HTML. Built from two `Report`s (the last 24 h and 7 days), so
-every number is the report's; pure formatting, no I/O.
+columns, and, where the database has them, homepage broken links (链接可用性) and open integrity
+findings (安全与标识) — as plain text and as HTML. Built from two `Report`s (the last 24 h and
+7 days), so every number is the report's; pure formatting, no I/O.
+
+A site the link checks or the integrity checks never looked at has no such line (not "0", which
+would read as a clean result); docs/reports.md.
 """
 
 from __future__ import annotations
@@ -12,10 +16,36 @@ from datetime import datetime
 from fractions import Fraction
 from html import escape
 
+from monitor.integrity import Level
 from monitor.percent import pct
 from monitor.report._build import Report, SiteReport
+from monitor.report._findings import IntegritySummary
+from monitor.report._links import LinkReport
 from monitor.report._render import duration, iso
 from monitor.rules import V1_VETO_RATIO, V1_WARN_RATIO
+
+MAX_FINDING_LINES = 5
+"""Open high findings named in the digest; more are counted ("另有 N 项")."""
+
+
+@dataclass(frozen=True)
+class DigestLinks:
+    """The last day's last complete homepage link pass; `checked` None: none in the last day."""
+
+    checked: str | None
+    broken: int | None
+    links: int | None
+
+
+@dataclass(frozen=True)
+class DigestFindings:
+    """Integrity findings open at the end of the last day, and resolved in it."""
+
+    open: int
+    open_high: int
+    resolved: int
+    high: tuple[str, ...]
+    """'hidden_link/display_none casino-portal.invalid（首次发现 …）' per open high finding."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +60,10 @@ class SiteDigest:
     items_day: int
     stale: tuple[str, ...]
     blank: tuple[str, ...]
+    links: DigestLinks | None = None
+    """None when the site has never had a link pass (no line)."""
+    findings: DigestFindings | None = None
+    """None when the integrity checks never looked at the site (no line)."""
 
     @property
     def week_rate(self) -> Fraction | None:
@@ -57,9 +91,13 @@ class Digest:
     @property
     def subject(self) -> str:
         end = self.day.period.end_date
-        alarms = sum(1 for s in self.sites if s.state != "正常" or s.outages or s.stale or s.blank)
+        alarms = sum(1 for s in self.sites if s.state != "正常" or s.outages or s.stale or s.blank or _high(s))
         flag = f"（{alarms}个网站需关注）" if alarms else ""
         return f"网站监测日报 {end.year}年{end.month}月{end.day}日{flag}"
+
+
+def _high(site: SiteDigest) -> bool:
+    return site.findings is not None and site.findings.open_high > 0
 
 
 def build_digest(day: Report, week: Report) -> Digest:
@@ -84,7 +122,30 @@ def _site(site: SiteReport, week: SiteReport | None, day: Report) -> SiteDigest:
         items_day=sum(c.items_in_period for c in site.columns),
         stale=tuple(c.name for c in checked if c.stale and not c.blank),
         blank=tuple(c.name for c in checked if c.blank),
+        links=_links(site.links, day),
+        findings=_findings(site.integrity, day),
     )
+
+
+def _links(links: LinkReport | None, day: Report) -> DigestLinks | None:
+    if links is None:
+        return None
+    last = links.last_homepage
+    if last is None:
+        return DigestLinks(None, None, None)
+    return DigestLinks(iso(round(last.started * 1000), day.period), last.counts.get("broken", 0), last.links)
+
+
+def _findings(summary: IntegritySummary | None, day: Report) -> DigestFindings | None:
+    if summary is None or not summary.observed:
+        return None
+    high = tuple(
+        f"{row.tracked.finding.kind.value}/{row.tracked.finding.technique} {row.tracked.finding.target}"
+        f"（首次发现 {iso(round(row.tracked.first_seen * 1000), day.period)}）"
+        for row in summary.open
+        if row.tracked.finding.level is Level.HIGH
+    )
+    return DigestFindings(len(summary.open), summary.open_high, len(summary.resolved), high)
 
 
 def _lines(site: SiteDigest) -> list[str]:
@@ -100,6 +161,25 @@ def _lines(site: SiteDigest) -> list[str]:
         f"超期未更新栏目：{'、'.join(site.stale) if site.stale else '无'}",
         f"空白栏目：{'、'.join(site.blank) if site.blank else '无'}",
     ]
+    return out + _link_lines(site.links) + _finding_lines(site.findings)
+
+
+def _link_lines(links: DigestLinks | None) -> list[str]:
+    if links is None:
+        return []
+    if links.checked is None:
+        return ["首页不可用链接：近24小时未完成首页链接检查"]
+    return [f"首页不可用链接：{links.broken} 条（{links.checked} 检查首页链接 {links.links} 条）"]
+
+
+def _finding_lines(findings: DigestFindings | None) -> list[str]:
+    if findings is None:
+        return []
+    head = f"安全与标识问题：现有 {findings.open} 项（高风险 {findings.open_high} 项）"
+    head += f"，近24小时已解决 {findings.resolved} 项" if findings.resolved else ""
+    out = [head] + [f"  高风险：{line}" for line in findings.high[:MAX_FINDING_LINES]]
+    if len(findings.high) > MAX_FINDING_LINES:
+        out.append(f"  另有高风险问题 {len(findings.high) - MAX_FINDING_LINES} 项（monitor findings --open）")
     return out
 
 

@@ -12,7 +12,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from monitor.integrity import Element, Kind, Level, SiteState
@@ -106,10 +106,19 @@ class IntegritySummary:
     events: Counter[str]
     identity: dict[Element, bool] | None
     """Identity elements the homepage carried at its latest reading (None: never inspected)."""
+    shown: dict[str, str] = field(default_factory=dict)
+    """The 年度报表 identity values that reading showed (主办单位, 标识码, ICP, 公安备案), by form key."""
 
     @property
     def open_high(self) -> int:
         return sum(1 for row in self.open if row.tracked.finding.level is Level.HIGH)
+
+    @property
+    def observed(self) -> bool:
+        """Whether the integrity checks have looked at the site: its identity read, or a finding or
+        event. A site without (integrity off, or before the first homepage reading) has no
+        安全与标识 sheet rows and no digest line, rather than zeros that look like a clean bill."""
+        return self.identity is not None or bool(self.open or self.resolved or self.events)
 
     @property
     def missing(self) -> list[Element]:
@@ -130,7 +139,8 @@ def integrity_summaries(store: Store, sites: Sequence[str], start: float, end: f
         events = Counter(e.event.kind.value for e in load_events(store, site=site, since=start) if e.ts < end)
         state = states.get(ids.get(site, -1), SiteState())
         identity = state.identity.present() if state.identity is not None else None
-        summaries.append(IntegritySummary(site, open_rows, resolved, events, identity))
+        shown = state.identity.form_values() if state.identity is not None else {}
+        summaries.append(IntegritySummary(site, open_rows, resolved, events, identity, shown))
     return summaries
 
 

@@ -12,7 +12,19 @@ from datetime import date, datetime
 from html import escape
 
 from monitor.report._build import Report, SiteReport
-from monitor.report._sheets import AUTO, DURATION, PCT, PCT1, PCT2, Cell, Table, auto_kind, period_lines, tables
+from monitor.report._sheets import (
+    AUTO,
+    DEC2,
+    DURATION,
+    PCT,
+    PCT1,
+    PCT2,
+    Cell,
+    Table,
+    auto_kind,
+    period_lines,
+    tables,
+)
 from monitor.report._svg import availability, freshness, items_per_month, latency
 
 CSS = """
@@ -105,6 +117,8 @@ def _show(value: Cell, kind: str) -> str:
     if kind in (PCT, PCT1, PCT2) and isinstance(value, float):
         digits = {PCT: 3, PCT1: 1, PCT2: 2}[kind]
         return f"{value * 100:.{digits}f}%"
+    if kind == DEC2 and isinstance(value, float):
+        return f"{value:.2f}"
     if kind == DURATION and isinstance(value, float):
         total = round(value * 86400)
         return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"

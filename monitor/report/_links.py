@@ -43,6 +43,8 @@ class LinkReport:
     max_day: date | None
     sweep: SweepTotals | None
     fixed: int
+    last_homepage: LinkPassRow | None = None
+    """The period's last complete homepage pass (the digest's line; not in the JSON)."""
 
 
 def link_report(store: Store, site: str, days: list[Day]) -> LinkReport | None:
@@ -64,6 +66,7 @@ def link_report(store: Store, site: str, days: list[Day]) -> LinkReport | None:
         max_day=worst[0] if worst else None,
         sweep=sweep,
         fixed=queries.fixed(site, start, end),
+        last_homepage=homepage[-1] if homepage else None,
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from monitor.percent import pct
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport, WeekV1
 from monitor.report._findings import summary_json, summary_lines, summary_zh
+from monitor.report._ipv6 import CSV_IPV6_COLUMNS, ipv6_csv, ipv6_json, ipv6_line, ipv6_zh
 from monitor.report._links import CSV_LINK_COLUMNS, link_csv, link_json, link_rows, links_zh
 from monitor.report._series import DayPoint
 from monitor.rules import VerdictState
@@ -59,6 +60,7 @@ CSV_COLUMNS = (
     "integrity_open_high",
     "integrity_open_low",
     "identity_missing",
+    *CSV_IPV6_COLUMNS,
     "generated",
 )
 """Every column is defined in docs/reports.md; new columns are appended, existing ones kept."""
@@ -133,6 +135,7 @@ def _site_json(site: SiteReport, period: Period) -> dict[str, Any]:
         "annual_counts": dict(site.annual_counts),
         "links": link_json(site.links),
         "integrity": summary_json(site.integrity, period.tz) if site.integrity is not None else None,
+        "ipv6": ipv6_json(site.ipv6),
         "annual_form": annual_json(site),
         "homepage_days": [_day_json(day) for day in site.days],
     }
@@ -149,6 +152,7 @@ def annual_json(site: SiteReport) -> dict[str, Any] | None:
         "to": form.last.isoformat(),
         "values": dict(form.values),
         "late_items": form.late,
+        "observed_identity": list(form.observed),
         "monthly": [{"tag": tag, "month": month, "items": n} for tag, month, n in form.monthly],
         "rows": [{"section": section, "field": field, "value": value} for section, field, value in form.rows()],
     }
@@ -257,6 +261,7 @@ def to_csv(report: Report) -> str:
                 "timezone": p.timezone,
                 **links,
                 **_integrity_csv(site),
+                **ipv6_csv(site.ipv6),
             }
             row["generated"] = iso(report.generated_ms, p)
             writer.writerow(["" if row[column] is None else row[column] for column in CSV_COLUMNS])
@@ -311,9 +316,10 @@ def to_text(report: Report, *, markdown: bool) -> str:
         if site.links is not None:
             lines += ["", f"{'### ' if markdown else ''}Link availability (链接可用性)", ""]
             lines += _table(link_rows(site.links, p.tz), markdown)
-        if site.integrity is not None:
+        if site.integrity is not None or site.ipv6 is not None:
             lines += ["", f"{'### ' if markdown else ''}Integrity and identity", ""]
-            lines += summary_lines(site.integrity)
+            lines += summary_lines(site.integrity) if site.integrity is not None else []
+            lines += [ipv6_line(site.ipv6)] if site.ipv6 is not None else []
     return "\n".join(lines)
 
 
@@ -432,6 +438,7 @@ def zh_values(site: SiteReport, period: Period) -> dict[str, str]:
         "links_broken_max": str(site.links.homepage_broken_max or 0) if site.links else "0",
         "links_fixed": str(site.links.fixed) if site.links else "0",
         "integrity": summary_zh(site.integrity) if site.integrity is not None else "",
+        "ipv6": ipv6_zh(site.ipv6),
     }
 
 

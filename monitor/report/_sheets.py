@@ -10,7 +10,7 @@ shown higher than it is, not even by a spreadsheet's rounding). Pure: no I/O, no
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,15 +18,19 @@ from fractions import Fraction
 
 from monitor.percent import exact
 from monitor.report._build import ColumnReport, PageReport, Period, Report, SiteReport
+from monitor.report._findings import ELEMENT_ZH, LEVEL_ZH
+from monitor.report._links import LinkReport, link_csv
 from monitor.rules import VerdictState
+from monitor.store import StoredFinding
 
 Cell = str | int | float | datetime | date | None
 
 TEXT, INT, PCT, PCT2, DURATION, DATETIME, DATE = "text", "int", "pct", "pct2", "duration", "datetime", "date"
-AUTO, PCT1 = "auto", "pct1"
+AUTO, PCT1, DEC2 = "auto", "pct1", "dec2"
 """AUTO: the kind follows the value (a date-time, a ratio as PCT, an integer, text)."""
 """Cell kinds: PCT shows 3 decimals of a percent, PCT2 two; DURATION is a number of days (a
-spreadsheet's time format); DATETIME is local time in the report's time zone, without offset."""
+spreadsheet's time format); DATETIME is local time in the report's time zone, without offset;
+DEC2 a number shown with two decimals (already rounded to them)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ def days(value_ms: int | None) -> float | None:
     return None if value_ms is None else value_ms / 86_400_000
 
 
-def local(ts_ms: int | None, period: Period) -> datetime | None:
+def local(ts_ms: float | None, period: Period) -> datetime | None:
+    """A time as a naive local date-time of the report's time zone, to the second (truncated)."""
     if ts_ms is None:
         return None
     return datetime.fromtimestamp(ts_ms / 1000, period.tz).replace(tzinfo=None, microsecond=0)
@@ -74,11 +79,11 @@ def local(ts_ms: int | None, period: Period) -> datetime | None:
 _H = {
     "zh": {
         "overview": "概况", "pages": "页面可用性", "outages": "中断记录", "v1": "V1 周统计",
-        "columns": "栏目更新", "annual": "年度报表",
+        "columns": "栏目更新", "annual": "年度报表", "links": "链接可用性", "integrity": "安全与标识",
     },
     "en": {
         "overview": "Overview", "pages": "Availability", "outages": "Outages", "v1": "V1 weeks",
-        "columns": "Columns", "annual": "Annual form",
+        "columns": "Columns", "annual": "Annual form", "links": "Links", "integrity": "Integrity",
     },
 }  # fmt: skip
 
@@ -104,6 +109,22 @@ _HEADERS = {
         ("状态", "State"),
     ),
     "annual": (("网站", "Site"), ("项目", "Section"), ("指标", "Field"), ("数值", "Value")),
+    "links": (
+        ("网站", "Site"), ("有首页检查的天数", "Days with a homepage pass"),
+        ("首页不可用链接日均", "Homepage broken per day (avg)"),
+        ("首页不可用链接日最多", "Homepage broken per day (max)"),
+        ("最多日期", "Date of the maximum"), ("最近全站检查开始", "Last sweep started"),
+        ("最近全站检查结束", "Last sweep ended"), ("检查页面数", "Pages read"), ("链接数", "Links"),
+        ("确定不可用", "Broken"), ("软404", "Soft 404"), ("疑似不可用", "Suspect"), ("被拦截", "Blocked"),
+        ("已排除", "Excluded"), ("正常", "OK"), ("不可用页面", "Broken pages"), ("不可用图片", "Broken images"),
+        ("不可用附件", "Broken attachments"), ("不可用其他", "Broken other"), ("达到检查上限", "Budget reached"),
+        ("期内已修复", "Fixed in period"),
+    ),
+    "integrity": (
+        ("网站", "Site"), ("类别", "Section"), ("项目", "Item"), ("数值", "Value"), ("级别", "Level"),
+        ("分值", "Score"), ("页面", "Page"), ("首次发现", "First seen"), ("最近发现", "Last seen"),
+        ("解决时间", "Resolved"), ("证据", "Evidence"),
+    ),
 }  # fmt: skip
 
 _STATES = {
@@ -121,9 +142,11 @@ def headers(key: str, lang: str) -> tuple[str, ...]:
 
 
 def tables(report: Report, lang: str, paragraph: str) -> list[Table]:
-    """Every sheet of the report, in order; `paragraph` is the zh text for the overview."""
+    """Every sheet of the report, in order; `paragraph` is the zh text for the overview. The
+    链接可用性 and 安全与标识 sheets follow only when the database has that data (docs/reports.md)."""
     makers = (_overview, _pages, _outages, _v1, _columns, _annual)
-    return [maker(report, lang, paragraph) for maker in makers]
+    optional = (_links(report, lang), _integrity(report, lang))
+    return [maker(report, lang, paragraph) for maker in makers] + [t for t in optional if t is not None]
 
 
 def period_lines(report: Report, lang: str) -> list[tuple[str, Cell]]:
@@ -226,3 +249,115 @@ def _annual(report: Report, lang: str, paragraph: str) -> Table:
     whole = (p.first.month, p.first.day, p.last.month, p.last.day) == (1, 1, 12, 31) and p.first.year == p.last.year
     span = f"{p.first.year}年度" if whole else f"{p.first} .. {p.last}"
     return Table(table.key, table.name, f"政府网站工作年度报表（{span}）", table.headers, table.kinds, table.rows)
+
+
+# -- the sheets of optional features: 链接可用性 (docs/links.md) and 安全与标识 (docs/integrity.md) --
+
+
+_LINK_CLASSES = ("broken", "soft_404", "suspect", "blocked", "excluded", "ok")
+_LINK_TYPES = ("page", "image", "attachment", "other")
+
+
+def _links(report: Report, lang: str) -> Table | None:
+    """One row per site with link passes; None when no site has any (the sheet is left out)."""
+    rows = [_link_row(site.name, site.links, report.period, lang) for site in report.sites if site.links is not None]
+    if not rows:
+        return None
+    kinds = (TEXT, INT, DEC2, INT, DATE, DATETIME, DATETIME, *(INT,) * (2 + 6 + 4), TEXT, INT)
+    return _make("links", report, lang, kinds, rows)
+
+
+def _link_row(name: str, links: LinkReport, period: Period, lang: str) -> tuple[Cell, ...]:
+    """The report's link section as cells: the average as the CSV rounds it (2 decimals)."""
+    sweep = links.sweep
+    average = link_csv(links)["links_homepage_broken_avg"]
+    head: tuple[Cell, ...] = (name, links.days_with_pass, average, links.homepage_broken_max, links.max_day)
+    if sweep is None:
+        return (*head, *(None,) * (2 + 2 + 6 + 4 + 1), links.fixed)
+    return (
+        *head, local(sweep.started * 1000, period), local(sweep.ended * 1000, period), sweep.pages_read, sweep.links,
+        *(sweep.by_class.get(c, 0) for c in _LINK_CLASSES), *(sweep.broken_by_type.get(t, 0) for t in _LINK_TYPES),
+        _STATES[lang][sweep.budget_hit], links.fixed,
+    )  # fmt: skip
+
+
+IntegrityBlock = Callable[[SiteReport, Period, str], list[tuple[Cell, ...]]]
+"""One block of the 安全与标识 sheet: a site's rows without the site cell (10 cells each: section,
+item, value, level, score, page, first seen, last seen, resolved, evidence; `_fact` pads a
+section/item/value row). A block returns no rows when the site has nothing for it; the sheet
+is left out when every block of every site is empty. Append a block to `INTEGRITY_BLOCKS`."""
+
+_I = {
+    "zh": {"identity": "网站标识", "present": "有", "missing": "缺少", "uninspected": "尚未检测",
+           "counts": "问题统计", "open": "现有问题", "high": "其中高风险", "low": "其中低风险",
+           "resolved": "本期已解决", "events": "本期事件", "open_rows": "现有问题"},
+    "en": {"identity": "Identity", "present": "present", "missing": "missing", "uninspected": "not inspected yet",
+           "counts": "Findings", "open": "Open", "high": "Open, high", "low": "Open, low",
+           "resolved": "Resolved in period", "events": "Events in period", "open_rows": "Open findings"},
+}  # fmt: skip
+
+
+def _fact(section: str, item: str, value: Cell) -> tuple[Cell, ...]:
+    return (section, item, value, *(None,) * 7)
+
+
+def _identity_block(site: SiteReport, period: Period, lang: str) -> list[tuple[Cell, ...]]:
+    """Each identity element the homepage carried at its latest reading (有/缺少)."""
+    summary, words = site.integrity, _I[lang]
+    if summary is None or not summary.observed:
+        return []
+    if summary.identity is None:
+        return [_fact(words["identity"], words["identity"], words["uninspected"])]
+    return [
+        _fact(words["identity"], ELEMENT_ZH[e] if lang == "zh" else e.value, words["present" if ok else "missing"])
+        for e, ok in summary.identity.items()
+    ]
+
+
+def _counts_block(site: SiteReport, period: Period, lang: str) -> list[tuple[Cell, ...]]:
+    """Open findings (high, low) at the period's end, findings resolved in it, events by kind."""
+    summary, words = site.integrity, _I[lang]
+    if summary is None or not summary.observed:
+        return []
+    rows = [
+        _fact(words["counts"], words["open"], len(summary.open)),
+        _fact(words["counts"], words["high"], summary.open_high),
+        _fact(words["counts"], words["low"], len(summary.open) - summary.open_high),
+        _fact(words["counts"], words["resolved"], len(summary.resolved)),
+    ]
+    return rows + [_fact(words["events"], kind, n) for kind, n in sorted(summary.events.items())]
+
+
+def _finding_rows(section: str, rows: Sequence[StoredFinding], period: Period, lang: str) -> list[tuple[Cell, ...]]:
+    """One row per finding, as `monitor findings` shows it (times as local date-time cells)."""
+    out: list[tuple[Cell, ...]] = []
+    for row in rows:
+        t, f = row.tracked, row.tracked.finding
+        level = LEVEL_ZH[f.level] if lang == "zh" else f.level.value
+        times = (t.first_seen, t.last_seen, t.resolved_at)
+        when = [local(None if ts is None else ts * 1000, period) for ts in times]
+        out.append((section, f"{f.kind.value}/{f.technique}", f.target, level, f.score, f.page, *when, f.evidence))
+    return out
+
+
+def _open_block(site: SiteReport, period: Period, lang: str) -> list[tuple[Cell, ...]]:
+    summary = site.integrity
+    return [] if summary is None else _finding_rows(_I[lang]["open_rows"], summary.open, period, lang)
+
+
+def _resolved_block(site: SiteReport, period: Period, lang: str) -> list[tuple[Cell, ...]]:
+    summary = site.integrity
+    return [] if summary is None else _finding_rows(_I[lang]["resolved"], summary.resolved, period, lang)
+
+
+INTEGRITY_BLOCKS: tuple[IntegrityBlock, ...] = (_identity_block, _counts_block, _open_block, _resolved_block)
+
+
+def _integrity(report: Report, lang: str) -> Table | None:
+    """The blocks of every site in turn; None when they are all empty (the sheet is left out)."""
+    p = report.period
+    rows = [(site.name, *row) for site in report.sites for block in INTEGRITY_BLOCKS for row in block(site, p, lang)]
+    if not rows:
+        return None
+    kinds = (TEXT, TEXT, TEXT, AUTO, TEXT, INT, TEXT, DATETIME, DATETIME, DATETIME, TEXT)
+    return _make("integrity", report, lang, kinds, rows)

@@ -6,14 +6,16 @@ functions the metrics use; prints nothing itself and writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from monitor.config import Config
 from monitor.models import ContentFacts, Page, PageKind
 from monitor.report._findings import IntegritySummary, integrity_summaries, summary_json, summary_lines
+from monitor.report._ipv6 import ipv6_json, ipv6_line, site_ipv6
 from monitor.rules import V1_WINDOW_S, Freshness, SiteAssessment, VerdictState, assess_site, page_freshness
-from monitor.store import Store
+from monitor.store import Ipv6Summary, Store
 from monitor.track import monitored_pages
 
 
@@ -36,6 +38,10 @@ class SiteStatus:
     links: HomepageLinks | None = None
     integrity: IntegritySummary | None = None
     """Open integrity findings and the homepage's identity (docs/integrity.md)."""
+    ipv6: Ipv6Summary | None = None
+    """The homepage's IPv6 readings of the last 24 hours (docs/integrity.md#ipv6)."""
+    ipv6_read: bool = False
+    """The site's homepage is read over IPv6 (`ipv6.enabled` and the site's `ipv6`): show the line."""
 
 
 def homepage_links(store: Store, site: str, today: date, config: Config) -> HomepageLinks | None:
@@ -73,7 +79,21 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
         assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
         links = homepage_links(store, site.name, today, config)
         statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged), links, summaries.get(site.name)))
-    return statuses
+    return _with_ipv6(config, store, statuses, now)
+
+
+IPV6_STATUS_WINDOW_S = 86400.0
+"""`monitor status` sums up the IPv6 readings of the last 24 hours."""
+
+
+def _with_ipv6(config: Config, store: Store, statuses: list[SiteStatus], now: float) -> list[SiteStatus]:
+    names = [status.name for status in statuses]
+    found = site_ipv6(store, names, now - IPV6_STATUS_WINDOW_S, now + 1)
+    wanted = {site.name: config.raw.ipv6.enabled and site.ipv6 for site in config.sites}
+    return [
+        dataclasses.replace(status, ipv6=summary, ipv6_read=wanted.get(status.name, False))
+        for status, summary in zip(statuses, found, strict=True)
+    ]
 
 
 MARKS = {
@@ -97,6 +117,8 @@ def render_status(statuses: list[SiteStatus]) -> str:
         lines += _problem_columns(status.pages)
         if status.integrity is not None:
             lines += [f"  {line}" for line in summary_lines(status.integrity)]
+        if status.ipv6_read or status.ipv6 is not None:
+            lines.append(f"  {ipv6_line(status.ipv6)}")
     return "\n".join(lines)
 
 
@@ -166,6 +188,7 @@ def status_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
             if s.links is None
             else {"date": s.links.day.isoformat(), "today": s.links.today, "links": s.links.links, **s.links.counts},
             "integrity": summary_json(s.integrity, UTC) if s.integrity is not None else None,
+            "ipv6": ipv6_json(s.ipv6),
         }
         for s in statuses
     ]

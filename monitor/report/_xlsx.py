@@ -15,7 +15,21 @@ from typing import Any
 import xlsxwriter
 
 from monitor.report._build import Report
-from monitor.report._sheets import AUTO, DATE, DATETIME, DURATION, INT, PCT, PCT1, PCT2, Cell, Table, auto_kind, tables
+from monitor.report._sheets import (
+    AUTO,
+    DATE,
+    DATETIME,
+    DEC2,
+    DURATION,
+    INT,
+    PCT,
+    PCT1,
+    PCT2,
+    Cell,
+    Table,
+    auto_kind,
+    tables,
+)
 
 _NUMBER_FORMATS = {
     PCT: "0.000%",
@@ -25,6 +39,7 @@ _NUMBER_FORMATS = {
     DATETIME: "yyyy-mm-dd hh:mm:ss",
     DATE: "yyyy-mm-dd",
     INT: "0",
+    DEC2: "0.00",
 }
 _MIN_WIDTH = {DATETIME: 20, DATE: 11, DURATION: 11, PCT: 10, PCT2: 9, PCT1: 8}
 MAX_WIDTH = 60

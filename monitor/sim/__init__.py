@@ -5,7 +5,7 @@ for tests, benchmarks and the demo, never used by the monitoring pipeline. See d
 from monitor.sim._demo import DemoPlan, run_demo
 from monitor.sim._faults import HIDDEN_LINK_TARGET, Fault
 from monitor.sim._history import HistorySpec, generate
-from monitor.sim._portal import SimPage, SimPortal
+from monitor.sim._portal import SimPage, SimPortal, ipv6_loopback
 from monitor.sim._site import COLUMNS, render_bench
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "SimPage",
     "SimPortal",
     "generate",
+    "ipv6_loopback",
     "render_bench",
     "run_demo",
 ]

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from monitor.check import Fetcher
+from monitor.check import Fetcher, HostBudget
 from monitor.config import Config, load_config
 from monitor.daemon import Daemon
 from monitor.links import LinkRunner
@@ -126,8 +126,9 @@ async def _live(config: Config, sim: SimPortal, plan: DemoPlan, say: Callable[[s
     """The real daemon for `live_s` seconds; the homepage goes down in the middle."""
     store = Store.open(config.db_path)
     clock = SystemClock()
-    links = LinkRunner(config, store, clock)
-    daemon = Daemon(config, store=store, fetcher=Fetcher(clock=clock), clock=clock, links=links)
+    budget = HostBudget(clock=clock)  # one per host, shared by page and link checks
+    links = LinkRunner(config, store, clock, budget=budget)
+    daemon = Daemon(config, store=store, fetcher=Fetcher(clock=clock, budget=budget), clock=clock, links=links)
     logging.getLogger("monitor").setLevel(logging.INFO)
     sim.fault("hidden_links", "/")  # 暗链 in the homepage from the start: the integrity findings
     task = asyncio.create_task(daemon.run(install_signals=False))
@@ -152,8 +153,9 @@ async def _live(config: Config, sim: SimPortal, plan: DemoPlan, say: Callable[[s
         store.close()
 
 
-LINK_PASS_WAIT_S = 10.0
-"""How long the demo waits for the daemon's first homepage link pass before the outage."""
+LINK_PASS_WAIT_S = 30.0
+"""How long the demo waits at most for the daemon's first homepage link pass before the outage (its
+hostile links: a slow one timing out with retries, a rate-limited one honouring Retry-After, take ~10 s)."""
 
 
 async def _first_link_pass(store: Store) -> str:

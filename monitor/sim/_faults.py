@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from monitor.sim._http import Request, Response
-from monitor.sim._site import Site, not_found_page
+from monitor.sim._site import Site, not_found_page, render_link_target
 
 HUGE_BYTES = 2 * 1024**3
 """Content-Length announced by `huge` (streamed lazily, never held in memory)."""
@@ -27,10 +27,17 @@ DELIVERY_MODES = frozenset({"hang", "slow", "trickle", "reset"})
 """Modes that change how the normal answer is sent rather than what it is."""
 ANSWER_MODES = frozenset(
     {"500", "502", "503", "429", "412", "521", "challenge", "redirect", "redirect_loop", "redirect_offsite", "huge",
-     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed", "hidden_links", "integrity"}
+     "endless", "gzip_bomb", "garbage", "lying_charset", "soft404", "malformed", "hidden_links", "integrity",
+     "head"}
 )  # fmt: skip
-_NEEDS_ARG = frozenset({"slow", "redirect", "integrity"})
+_NEEDS_ARG = frozenset({"slow", "redirect", "integrity", "ipv6"})
 _TAKES_NUMBER = frozenset({"slow", "trickle"})
+HEAD_STATUSES = frozenset({"404", "405", "500", "501"})
+"""`head:STATUS`: HEAD answered with STATUS, GET as usual (servers and WAFs that mishandle HEAD)."""
+SLOW_LINK_S = 5.0
+"""How long the portal's slow link target takes to answer: longer than the tests' and demo's 2 s timeout."""
+BUSY_RETRY_AFTER_S = 2
+"""The Retry-After of the portal's rate-limited link target (always 429: a `blocked` link)."""
 SITE_WIDE = "*"
 HIDDEN_LINK_TARGET = "http://www.casino-portal.invalid/"
 _HIDDEN_BLOCKS = {
@@ -45,12 +52,32 @@ LAPSED_PARTNER_URL = "http://www.lapsed-partner.invalid/"
 FOREIGN_SCRIPT_URL = "http://203.0.113.7/js/tj.js"
 SPAM_TITLE = "澳门威尼斯人娱乐城 百家乐"
 SEARCH_REFERERS = ("baidu.com", "so.com", "sogou.com", "bing.com", "google.")
-INTEGRITY_SIGNALS = frozenset(
-    {"new_domain", "lapsed_domain", "referer_cloak", "tampered_title", "foreign_script", "no_site_code"}
+CRAWLER_AGENTS = ("baiduspider", "googlebot", "360spider", "sogou web spider", "bingbot", "bytespider")
+MOBILE_AGENTS = ("iphone", "android", "mobile")
+CRAWLER_SPAM = (
+    '<div class="seo"><h1>澳门威尼斯人 百家乐 真人娱乐</h1><p>六合彩 时时彩 在线博彩 娱乐城 注册送彩金</p></div>'
 )
+"""What `crawler_cloak` serves search-engine crawlers in place of the page's news: a keyword farm."""
+INTEGRITY_SIGNALS = frozenset(
+    {
+        "new_domain", "lapsed_domain", "referer_cloak", "crawler_cloak", "mobile_cloak", "tampered_title",
+        "foreign_script", "no_site_code",
+    }
+)  # fmt: skip
 """`integrity:SIGNAL`: the other signals of issue 13 on the served page (docs/integrity.md): a link to
 a new outside domain, to a lapsed one (`.invalid`), visitors arriving from a search engine sent to
-a gambling site, a spam title, a script from a raw IP, the footer without its 网站标识码."""
+a gambling site (`referer_cloak`), search-engine crawlers served a gambling keyword page
+(`crawler_cloak`), phones sent to a gambling site (`mobile_cloak`), a spam title, a script from a
+raw IP, the footer without its 网站标识码."""
+IPV6_FAULTS = frozenset({"same", "different", "500", "refuse"})
+"""`ipv6:MODE` changes only what the `::1` listener serves (a portal started with `ipv6=True`): `same` (the
+default), `different` (an outdated copy: what a stale IPv6 reverse proxy serves), `500`, `refuse`
+(the ::1 listener closed). The 127.0.0.1 answers stay as they are."""
+IPV6_STALE_PAGE = (
+    '<!DOCTYPE html><html><head><meta charset="utf-8"><title>网站维护中</title></head><body>'
+    "<h1>网站升级改造中</h1><p>IPv6 访问入口 旧版页面 请稍后访问 本页面为历史镜像 不再更新</p></body></html>"
+)
+"""The page the ::1 listener serves under `ipv6:different`: same status, other content."""
 _OPTIONAL_END_TAG = re.compile(r"</(li|span|div|p|ul)\s*>")
 """End tags `malformed` drops: the ones old templates most often leave out."""
 
@@ -64,10 +91,11 @@ class Fault:
 
     @classmethod
     def parse(cls, text: str) -> Fault:
-        """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`, …"""
+        """`ok`, `refuse`, `500`, `503:120`/`429:30` (Retry-After), `slow:2.5`, `trickle[:S]`, `redirect:URL`,
+        `head[:405|501|404|500]` (HEAD answered so, GET as usual), …"""
         mode, _, arg = text.strip().partition(":")
         mode = mode.lower()
-        if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse"}:
+        if mode not in ANSWER_MODES | DELIVERY_MODES | {"ok", "refuse", "ipv6"}:
             raise ValueError(f"unknown fault mode {mode!r}")
         if mode in _NEEDS_ARG and not arg:
             raise ValueError(f"fault {mode!r} needs an argument ({mode}:VALUE)")
@@ -75,6 +103,10 @@ class Fault:
             raise ValueError(f"fault 'hidden_links' takes one of {', '.join(_HIDDEN_BLOCKS)}, got {arg!r}")
         if mode == "integrity" and arg not in INTEGRITY_SIGNALS:
             raise ValueError(f"fault 'integrity' takes one of {', '.join(sorted(INTEGRITY_SIGNALS))}, got {arg!r}")
+        if mode == "ipv6" and arg not in IPV6_FAULTS:
+            raise ValueError(f"fault 'ipv6' takes one of {', '.join(sorted(IPV6_FAULTS))}, got {arg!r}")
+        if mode == "head" and arg and arg not in HEAD_STATUSES:
+            raise ValueError(f"fault 'head' takes one of {', '.join(sorted(HEAD_STATUSES))}, got {arg!r}")
         if mode in _TAKES_NUMBER and arg and not _is_positive_number(arg):
             raise ValueError(f"fault {mode!r} takes a number of seconds, got {arg!r}")
         return cls(mode, arg)
@@ -91,11 +123,27 @@ class Fault:
         return f"{self.mode}:{self.arg}" if self.arg else self.mode
 
 
-class FaultTable:
-    """Which fault applies to a path: an exact-path fault wins over the site-wide one."""
+LINK_TARGET_FAULTS = {
+    "/links/head405.html": Fault("head", "405"),
+    "/links/head501.pdf": Fault("head", "501"),
+    "/links/head404.html": Fault("head", "404"),
+    "/links/slow.html": Fault("slow", f"{SLOW_LINK_S:g}"),
+    "/links/busy.html": Fault("429", str(BUSY_RETRY_AFTER_S)),
+    "/links/rs412.html": Fault("412"),
+    "/links/jsl521.html": Fault("521"),
+    "/links/challenge.html": Fault("challenge"),
+}
+"""The hostile behaviour of each of `HOSTILE_LINKS` (monitor.sim._site), built into a portal with
+dead links: not switched off by `reset`, and outranked by any fault switched on for the path or site."""
 
-    def __init__(self) -> None:
+
+class FaultTable:
+    """Which fault applies to a path: an exact-path fault wins over the site-wide one, which wins
+    over a built-in one (`builtin`: the hostile link targets of a portal with dead links)."""
+
+    def __init__(self, builtin: dict[str, Fault] | None = None) -> None:
         self._faults: dict[str, Fault] = {}
+        self._builtin = dict(builtin or {})
 
     def set(self, fault: Fault, path: str | None = None) -> None:
         key = path or SITE_WIDE
@@ -108,7 +156,7 @@ class FaultTable:
         self._faults.clear()
 
     def lookup(self, path: str) -> Fault | None:
-        return self._faults.get(path) or self._faults.get(SITE_WIDE)
+        return self._faults.get(path) or self._faults.get(SITE_WIDE) or self._builtin.get(path)
 
     def snapshot(self) -> dict[str, str]:
         return {path: str(fault) for path, fault in sorted(self._faults.items())}
@@ -137,6 +185,7 @@ class FaultAnswers:
             "hidden_links": self._hidden_links,
             "integrity": self._integrity,
             "soft404": lambda f, r: Response(200, not_found_page().encode()),
+            "head": self._head,
         }  # fmt: skip
 
     def answer(self, fault: Fault, request: Request) -> Response:
@@ -149,6 +198,16 @@ class FaultAnswers:
             parts = [deflater.compress(block) for _ in range(BOMB_DECODED_BYTES // len(block))]
             self._bomb = b"".join(parts) + deflater.flush()
         return Response(200, self._bomb, headers=[("Content-Encoding", "gzip")])
+
+    def _head(self, fault: Fault, request: Request) -> Response:
+        """HEAD answered with `fault.arg` (405 unless given); GET with the page as usual."""
+        if request.method == "HEAD":
+            return Response(int(fault.arg or 405), b"")
+        document = self._site.document(request.path)
+        if document is None:
+            text, content_type = render_link_target(request.path)
+            return Response(200, text.encode(), content_type)
+        return Response(200, document.body, document.content_type)
 
     def _lying_charset(self, fault: Fault, request: Request) -> Response:
         """The page's GBK bytes labelled UTF-8 in both the header and <meta> (seen on migrated sites)."""
@@ -176,16 +235,20 @@ class FaultAnswers:
     def _integrity(self, fault: Fault, request: Request) -> Response:
         """The page with one integrity signal of `fault.arg` (`INTEGRITY_SIGNALS`)."""
         referer = request.headers.get("referer", "").lower()
+        agent = request.headers.get("user-agent", "").lower()
         if fault.arg == "referer_cloak" and any(engine in referer for engine in SEARCH_REFERERS):
             return _redirect(HIDDEN_LINK_TARGET)
+        if fault.arg == "mobile_cloak" and any(phone in agent for phone in MOBILE_AGENTS):
+            return _redirect(HIDDEN_LINK_TARGET)
         text = self._site.text_of(request.path) or not_found_page()
-        text = _with_signal(text, fault.arg)
+        crawler = any(bot in agent for bot in CRAWLER_AGENTS)
+        text = _with_signal(text, fault.arg if fault.arg != "crawler_cloak" or crawler else "")
         charset = "gb2312" if "charset=gb2312" in text else "utf-8"
         return Response(200, text.encode(charset, errors="xmlcharrefreplace"), f"text/html; charset={charset}")
 
 
 def _with_signal(text: str, signal: str) -> str:
-    """The page's text changed the way `signal` says (`referer_cloak` leaves other visitors' page alone)."""
+    """The page's text changed the way `signal` says (the cloaking signals leave other visitors' page alone)."""
     footer = '<div class="footer">'
     if signal == "new_domain":
         return text.replace(footer, f'{footer}<p><a href="{NEW_PARTNER_URL}">合作网站</a></p>', 1)
@@ -197,6 +260,9 @@ def _with_signal(text: str, signal: str) -> str:
         return text.replace("</head>", f'<script src="{FOREIGN_SCRIPT_URL}"></script></head>', 1)
     if signal == "no_site_code":
         return re.sub(r"网站标识码：\d+", "", text, count=1)
+    if signal == "crawler_cloak":
+        head, _, tail = text.partition("<body>")
+        return f"{head}<body>{CRAWLER_SPAM}</body></html>" if tail else CRAWLER_SPAM
     return text
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import socket
 import ssl
 import sys
 import threading
@@ -22,7 +23,7 @@ from monitor.sim._faults import Fault
 from monitor.sim._server import SimServer
 from monitor.sim._site import CATALOGUE_PATH, NO_CHARSET_SUFFIX, SimItem, Site
 
-__all__ = ["SimItem", "SimPage", "SimPortal", "main"]
+__all__ = ["SimItem", "SimPage", "SimPortal", "ipv6_loopback", "main"]
 
 _T = TypeVar("_T")
 _P = ParamSpec("_P")
@@ -47,7 +48,9 @@ class SimPortal:
     call from tests. `tls=(certfile, keyfile)` serves https. `control_port` (0 = any) adds a
     control-only listener that stays up while the portal `refuse`s connections. `catalogue_links`
     are (name, URL) links the catalogue lists after its own columns (e.g. another site's column).
-    `dead_links=True` adds a block of dead links to the homepage (see `DEAD_LINKS_BLOCK`).
+    `dead_links=True` adds a block of dead links to the homepage (see `DEAD_LINKS_BLOCK`) and one of
+    hostile link targets (`HOSTILE_LINKS`: HEAD-hostile, slow, 429 with Retry-After, anti-bot answers).
+    `ipv6=True` also listens on `[::1]` on the same port (`ipv6:MODE` faults; see `ipv6_loopback`).
     """
 
     def __init__(
@@ -61,10 +64,11 @@ class SimPortal:
         control_port: int | None = None,
         catalogue_links: tuple[tuple[str, str], ...] = (),
         dead_links: bool = False,
+        ipv6: bool = False,
     ) -> None:
         self.site = Site(clock or SystemClock(), seed, catalogue_links, dead_links)
         self._server = SimServer(
-            self.site, host=host, port=port, control_port=control_port, ssl_context=_server_tls(tls)
+            self.site, host=host, port=port, control_port=control_port, ssl_context=_server_tls(tls), ipv6=ipv6
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -131,6 +135,10 @@ class SimPortal:
     def state(self) -> dict[str, Any]:
         return self._call(_run(self._server.state))
 
+    def hits(self, path: str) -> list[float]:
+        """Monotonic arrival times of the requests to one of the hostile link targets (`/links/...`)."""
+        return self._call(_run(lambda: list(self._server.hits.get(path, []))))
+
     def pages(self) -> list[SimPage]:
         """Homepage, catalogue and every column (the GBK one twice: with/without header charset)."""
         pages = [
@@ -154,6 +162,18 @@ class SimPortal:
 async def _run(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run a plain call on the server's loop (the only thread that touches the site's state)."""
     return function(*args, **kwargs)
+
+
+def ipv6_loopback() -> str:
+    """ "" when this machine can listen on ::1, else why not (tests skip IPv6 with this reason)."""
+    if not socket.has_ipv6:
+        return "Python was built without IPv6 (socket.has_ipv6 is False)"
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", 0))
+    except OSError as exc:
+        return f"cannot bind [::1]: {exc}"
+    return ""
 
 
 def _server_tls(tls: tuple[str, str] | None) -> ssl.SSLContext | None:

@@ -11,10 +11,19 @@ import json
 import socket
 import ssl
 import struct
+import time
 from functools import partial
 from typing import Any, TypeAlias
 
-from monitor.sim._faults import ANSWER_MODES, DELIVERY_MODES, Fault, FaultAnswers, FaultTable
+from monitor.sim._faults import (
+    ANSWER_MODES,
+    DELIVERY_MODES,
+    IPV6_STALE_PAGE,
+    LINK_TARGET_FAULTS,
+    Fault,
+    FaultAnswers,
+    FaultTable,
+)
 from monitor.sim._http import BadRequest, Request, Response, http_date, parse_http_date, text_response
 from monitor.sim._site import Site, not_found_page
 
@@ -22,10 +31,16 @@ CONTROL_PREFIX = "/_sim/"
 MAX_REQUEST_BODY_BYTES = 64 * 1024
 STREAM_READ_BYTES = 64 * 1024
 LISTEN_BACKLOG = 1024
+IPV6_LOOPBACK = "::1"
+PORT_TRIES = 20
+"""Free ports tried until one is free on both 127.0.0.1 and ::1 (a portal with `ipv6=True`)."""
 
 
 class SimServer:
-    """Serves a `Site` on one port (plus an optional control-only port that `refuse` leaves up)."""
+    """Serves a `Site` on one port (plus an optional control-only port that `refuse` leaves up).
+
+    With `ipv6=True` it also listens on `[::1]` on the same port, where `ipv6:MODE` faults apply
+    (an IPv6 front that serves other content, errors or refuses while IPv4 is fine)."""
 
     def __init__(
         self,
@@ -35,12 +50,18 @@ class SimServer:
         port: int = 0,
         control_port: int | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        ipv6: bool = False,
     ) -> None:
         self.site = site
+        self.ipv6 = ipv6
+        self.ipv6_mode = "same"
+        self._listener6: asyncio.Server | None = None
         self.host = host
         self.port = port
         self.control_port = control_port
-        self.faults = FaultTable()
+        self.faults = FaultTable(LINK_TARGET_FAULTS if site.dead_links else None)
+        self.hits: dict[str, list[float]] = {}
+        """Monotonic arrival times of the requests to each built-in link target (tests read the pacing)."""
         self.refused = False
         self._ssl = ssl_context
         self._answers = FaultAnswers(site)
@@ -63,7 +84,7 @@ class SimServer:
             self.control_port = self._control_listener.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
-        for listener in (self._listener, self._control_listener):
+        for listener in (self._listener, self._listener6, self._control_listener):
             if listener is not None:
                 listener.close()
         for task in list(self._tasks):
@@ -72,6 +93,9 @@ class SimServer:
 
     async def apply(self, fault: Fault, path: str | None = None) -> None:
         """Switch a fault on (or off with `ok`) for one path or, without a path, the whole site."""
+        if fault.mode == "ipv6":
+            await self._apply_ipv6(fault.arg)
+            return
         if fault.mode == "refuse":
             if path:
                 raise ValueError("refuse is site-wide: it stops the listener (omit path)")
@@ -84,16 +108,50 @@ class SimServer:
     async def reset(self) -> None:
         """Every fault off, listening again."""
         self.faults.clear()
+        if self.ipv6:
+            await self._apply_ipv6("same")
         if self.refused:
             await self._listen()
 
     async def _listen(self) -> None:
         # The same port as before (`refuse` then `ok` must come back where clients look for it).
-        self._listener = await asyncio.start_server(
-            self._connection, self.host, self.port, ssl=self._ssl, reuse_address=True, backlog=LISTEN_BACKLOG
+        for _ in range(PORT_TRIES):
+            listener = await asyncio.start_server(
+                self._connection, self.host, self.port, ssl=self._ssl, reuse_address=True, backlog=LISTEN_BACKLOG
+            )
+            port = listener.sockets[0].getsockname()[1]
+            try:
+                await self._listen_ipv6(port)
+            except OSError:
+                listener.close()
+                if self.port:
+                    raise
+                continue  # a free port on 127.0.0.1 taken on ::1: try another
+            self._listener, self.port, self.refused = listener, port, False
+            return
+        raise OSError(f"no port free on both {self.host} and [{IPV6_LOOPBACK}] in {PORT_TRIES} tries")
+
+    async def _listen_ipv6(self, port: int) -> None:
+        """The [::1] listener on `port` (a portal with `ipv6=True`, unless `ipv6:refuse` is on)."""
+        if not self.ipv6 or self.ipv6_mode == "refuse" or self._listener6 is not None:
+            return
+        handler = partial(self._connection, over_ipv6=True)
+        self._listener6 = await asyncio.start_server(
+            handler, IPV6_LOOPBACK, port, ssl=self._ssl, reuse_address=True, backlog=LISTEN_BACKLOG
         )
-        self.port = self._listener.sockets[0].getsockname()[1]
-        self.refused = False
+
+    async def _apply_ipv6(self, mode: str) -> None:
+        """`ipv6:MODE`: what the [::1] listener serves; `refuse` closes it, any other mode reopens it."""
+        if not self.ipv6:
+            raise ValueError("ipv6 faults need a portal listening on ::1 (SimPortal(ipv6=True))")
+        self.ipv6_mode = mode
+        if mode == "refuse" and self._listener6 is not None:
+            self._listener6.close()
+            self._listener6 = None
+            for writer in [w for w in self._site_writers if _over_ipv6(w)]:
+                writer.transport.abort()
+        elif mode != "refuse" and self._listener is not None:
+            await self._listen_ipv6(self.port)
 
     async def _refuse(self) -> None:
         """Stop listening and drop open site connections: connecting now fails with ECONNREFUSED."""
@@ -105,7 +163,12 @@ class SimServer:
         self.refused = True
 
     async def _connection(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, control_only: bool = False
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        control_only: bool = False,
+        over_ipv6: bool = False,
     ) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -113,7 +176,7 @@ class SimServer:
         if not control_only:
             self._site_writers.add(writer)
         try:
-            await self._serve_requests(reader, writer, control_only)
+            await self._serve_requests(reader, writer, control_only, over_ipv6)
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, OSError):
             pass  # the client went away or the fault cut the connection: nothing to answer
         except asyncio.CancelledError:
@@ -124,7 +187,7 @@ class SimServer:
             writer.close()
 
     async def _serve_requests(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, control_only: bool
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, control_only: bool, over_ipv6: bool = False
     ) -> None:
         while True:
             try:
@@ -138,6 +201,8 @@ class SimServer:
                 response = await self._control(request)
             elif control_only:
                 response = text_response(404, "this port serves only /_sim/\n")
+            elif over_ipv6 and self.ipv6_mode in ("different", "500"):
+                response = _ipv6_answer(self.ipv6_mode)
             else:
                 response = self._answer(request)
                 fault = self.faults.lookup(request.path)
@@ -150,6 +215,8 @@ class SimServer:
                 return
 
     def _answer(self, request: Request) -> Response:
+        if self.site.dead_links and request.path in LINK_TARGET_FAULTS:
+            self.hits.setdefault(request.path, []).append(time.monotonic())
         if request.method not in ("GET", "HEAD"):
             return text_response(405, "method not allowed\n")
         fault = self.faults.lookup(request.path)
@@ -198,6 +265,7 @@ class SimServer:
         return {
             "base_url": f"{self.scheme}://{self.host}:{self.port}/",
             "refused": self.refused,
+            "ipv6": self.ipv6_mode if self.ipv6 else None,
             "faults": self.faults.snapshot(),
             "columns": [
                 {"slug": spec.slug, "name": spec.name, "category": spec.category, "path": spec.path,
@@ -207,6 +275,18 @@ class SimServer:
                 for items in [self.site.items(spec.slug)]
             ],
         }  # fmt: skip
+
+
+def _over_ipv6(writer: asyncio.StreamWriter) -> bool:
+    peer = writer.get_extra_info("sockname")
+    return isinstance(peer, tuple) and len(peer) == 4
+
+
+def _ipv6_answer(mode: str) -> Response:
+    """What the [::1] listener serves under `ipv6:different` (another page) or `ipv6:500`."""
+    if mode == "500":
+        return text_response(500, "IPv6 front end error\n")
+    return Response(200, IPV6_STALE_PAGE.encode(), "text/html; charset=utf-8")
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:

@@ -194,6 +194,9 @@ class Site:
             return self._page(render_catalogue(self), None)
         if path.startswith(SOFT_404_PREFIX):
             return not_found_page(), "utf-8", "text/html; charset=utf-8", self.created_at  # answered 200
+        if self.dead_links and path in dict(HOSTILE_LINKS):
+            text, content_type = render_link_target(path)
+            return text, "utf-8", content_type, self.created_at
         if path == "/robots.txt":
             return "User-agent: *\nDisallow: /_sim/\n", "ascii", "text/plain", self.created_at
         if path in SHELL_PAGES:
@@ -342,7 +345,7 @@ def render_home(site: Site) -> str:
                 f'<a class="more" href="{spec.path}">更多&gt;&gt;</a></div><ul>{lis}</ul></div>'
             )
     banner = '<div class="banner"><a href="javascript:void(0)">学习贯彻党的二十大精神专题</a></div>'
-    links = DEAD_LINKS_BLOCK if site.dead_links else ""
+    links = DEAD_LINKS_BLOCK + HOSTILE_LINKS_BLOCK if site.dead_links else ""
     return _layout(SITE_TITLE, "utf-8", "", banner + "\n".join(blocks) + links)
 
 
@@ -453,6 +456,35 @@ DEAD_LINKS_BLOCK = (
 """Dead links on the homepage of a portal built with `dead_links=True` (issue 12): an internal page,
 an attachment and an image answering 404, a soft-404 page and an external domain that does not
 resolve; the layout's /images/ files are missing on every page anyway."""
+LINK_TARGET_PREFIX = "/links/"
+HOSTILE_LINKS = (
+    ("/links/head405.html", "HEAD 不被允许的页面（405）"),
+    ("/links/head501.pdf", "HEAD 未实现的附件（501）"),
+    ("/links/head404.html", "HEAD 答错状态的页面"),
+    ("/links/slow.html", "响应很慢的页面"),
+    ("/links/busy.html", "限流的页面（429）"),
+    ("/links/rs412.html", "瑞数防护的页面（412）"),
+    ("/links/jsl521.html", "加速乐防护的页面（521）"),
+    ("/links/challenge.html", "人机验证页面"),
+)
+"""Hostile link targets, also on the homepage of a `dead_links=True` portal (issue 12): servers that
+mishandle HEAD (405, 501, a wrong status) but answer GET, a link slower than any sane timeout, one
+rate-limited with Retry-After, and anti-bot answers. None is a dead link. Each answers GET with a
+plain page here; `monitor.sim._faults.LINK_TARGET_FAULTS` gives each its hostile behaviour."""
+HOSTILE_LINKS_BLOCK = (
+    '<div class="links"><h3>服务异常的链接</h3><ul>'
+    + "".join(f'<li><a href="{path}">{text}</a></li>' for path, text in HOSTILE_LINKS)
+    + "</ul></div>"
+)
+
+
+def render_link_target(path: str) -> tuple[str, str]:
+    """(text, Content-Type) of a hostile link target's own answer to GET."""
+    if path.endswith(".pdf"):
+        return "%PDF-1.4\n% sim attachment\n%%EOF\n", "application/pdf"
+    title = dict(HOSTILE_LINKS).get(path, "链接目标")
+    main = f'<div class="article"><h1>{title}</h1><p>这个页面可以访问。</p></div>'
+    return _layout(f"{title}_{SITE_TITLE}", "utf-8", "", main), "text/html; charset=utf-8"
 
 
 def not_found_page() -> str:

@@ -150,8 +150,9 @@ class LinkPassRecorded:
     """A finished pass: its counts, every result, the occurrences of non-ok links, and the state.
 
     A writer task (it needs the pass's row id). `completed` is False when the pass was cut short
-    (stopped, failed); URLs a complete pass without a budget hit no longer finds become `removed`
-    (and fixed, if they were broken).
+    (stopped, failed, its homepage unreachable); URLs a complete pass without a budget hit no longer
+    finds become `removed` (and fixed, if they were broken), unless the pass is `partial` (a page it
+    should have read failed for a passing reason, so what it did not see may still be there).
     """
 
     site: str
@@ -162,6 +163,7 @@ class LinkPassRecorded:
     budget_hit: bool
     pages_read: int
     results: tuple[LinkResultRow, ...] = field(default=())
+    partial: bool = False
 
     def statements(self) -> Iterable[Statement]:
         return ()
@@ -173,7 +175,7 @@ class LinkPassRecorded:
         pass_id = _pass_id(conn, site_id, self.kind, self.started)
         _write_results(conn, site_id, pass_id, self.kind, self.results)
         self._finish_pass_row(conn, pass_id)
-        if self.completed and not self.budget_hit:
+        if self.completed and not self.budget_hit and not self.partial:
             conn.execute(_REMOVED_SQL, (self.ended, self.ended, site_id, self.kind, pass_id))
         return None
 

@@ -12,6 +12,7 @@ from sqlite_utils import Database, Migrations
 
 from monitor.models import RESULT_CODES, ErrorKind
 from monitor.store._integrity import SCHEMA as INTEGRITY_SCHEMA
+from monitor.store._ipv6 import SCHEMA as IPV6_SCHEMA
 from monitor.store._links import SCHEMA as LINKS_SCHEMA
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
@@ -193,6 +194,12 @@ def build_migrations() -> Migrations:
     def integrity(db: Database) -> None:
         # Findings, events and per-site state of monitor.integrity (issue 13): monitor/store/_integrity.py.
         for statement in _statements(INTEGRITY_SCHEMA):
+            db.execute(statement)
+
+    @migrations(name="0008_ipv6")
+    def ipv6(db: Database) -> None:
+        # The IPv6 series of each homepage (issue 13 section 5): monitor/store/_ipv6.py. Never the checks table.
+        for statement in _statements(IPV6_SCHEMA):
             db.execute(statement)
 
     return migrations

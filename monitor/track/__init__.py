@@ -1,5 +1,5 @@
 """Outcomes -> facts to store: the outage state machine, the per-page tracker and catalogue
-discovery. No network I/O. See docs/architecture.md.
+discovery, the IPv6 readings. No network I/O. See docs/architecture.md.
 """
 
 from monitor.track import outage
@@ -12,6 +12,7 @@ from monitor.track._discovery import (
     remembered_columns,
 )
 from monitor.track._integrity import IntegrityRead, IntegrityTracker
+from monitor.track._ipv6 import record_ipv6
 from monitor.track._tracker import PageRuntime, Recorded, Tracker, restore_runtime
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "monitored_pages",
     "outage",
     "page_name",
+    "record_ipv6",
     "remembered_columns",
     "restore_runtime",
 ]

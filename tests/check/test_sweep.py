@@ -12,9 +12,21 @@ import dns.exception
 import dns.resolver
 import pytest
 
-from monitor.check import Fetcher, dns_resolver, visit_as
+from monitor.check import Fetcher, dns_resolver, visit_as, visits
 from monitor.check._readworker import Inspectors, read_request
-from monitor.integrity import CRAWLER, NORMAL, SEARCH_REFERER, Kind, Resolution
+from monitor.integrity import (
+    CRAWLER,
+    NORMAL,
+    SEARCH_REFERER,
+    VISITORS,
+    Domains,
+    Finding,
+    Kind,
+    Level,
+    Resolution,
+    compare_visits,
+    load_vocabulary,
+)
 from monitor.models import Page, PageKind
 from monitor.sim import HIDDEN_LINK_TARGET, SimPortal
 
@@ -112,3 +124,42 @@ def test_the_worker_inspects_only_when_asked_and_reports_a_broken_word_list(tmp_
     assert failed is not None and failed.error.startswith(f"word list {broken}")
     missing = read_request(settings(url, str(tmp_path / "gone.txt")), BODY, inspectors).inspection
     assert missing is not None and "gone.txt" in missing.error
+
+
+@pytest.mark.parametrize(
+    ("signal", "technique", "target", "evidence"),
+    [
+        ("referer_cloak", "search_referer:offsite", "casino-portal.invalid", (HIDDEN_LINK_TARGET, "normal visitor to")),
+        ("crawler_cloak", "crawler:spam_text", "澳门威尼斯人", ("crawler: «澳门威尼斯人 百家乐", "; normal: «今天是")),
+        ("mobile_cloak", "mobile:offsite", "casino-portal.invalid", (HIDDEN_LINK_TARGET, "normal visitor to")),
+    ],
+)
+def test_each_cloaking_visitor_is_caught_alone_with_both_sides_in_the_evidence(
+    signal: str, technique: str, target: str, evidence: tuple[str, str]
+) -> None:
+    """The sim cloaks for one visitor (a search engine's Referer, the Baiduspider User-Agent, a
+    phone): that visitor alone gets a high finding whose evidence shows what it and the normal
+    visitor got; the clean portal gives none."""
+    domains, vocabulary = Domains(), load_vocabulary()
+    with SimPortal() as sim:
+        page = home(sim)
+
+        async def sweep() -> list[Finding]:
+            async with Fetcher() as fetcher:
+                seen = await visits(fetcher, page, VISITORS)
+            normal = seen.pop(NORMAL.name)
+            assert normal is not None
+            others = {name: visit for name, visit in seen.items() if visit is not None}
+            assert set(others) == {"search_referer", "crawler", "mobile"}
+            return compare_visits(page.url, normal, others, domains, vocabulary)
+
+        assert asyncio.run(sweep()) == []
+        sim.fault(f"integrity:{signal}", "/")
+        [finding] = asyncio.run(sweep())
+    assert (finding.kind, finding.level, finding.technique, finding.target) == (
+        Kind.CLOAKING,
+        Level.HIGH,
+        technique,
+        target,
+    )
+    assert all(part in finding.evidence for part in evidence), finding.evidence

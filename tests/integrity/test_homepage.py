@@ -20,6 +20,7 @@ from monitor.integrity import (
     inspection_from_json,
     inspection_to_json,
     split_by_source,
+    track,
 )
 from monitor.integrity._findings import Finding
 from tests.integrity.conftest import PAGE
@@ -106,3 +107,79 @@ def test_inspection_round_trips_through_the_wire_and_rejects_nonsense(domains: D
         inspection_from_json({**data, "findings": [{**data["findings"][0], "level": "low", "score": 99}]})
     with pytest.raises(ValueError):
         inspection_from_json({**data, "findings": [{**data["findings"][0], "kind": "bogus"}]})
+
+
+# -- a tamper finding stays open while its evidence is on the page -------------------------------
+
+SCRIPT = '<script src="http://203.0.113.9/x.js"></script>'
+TAMPERED = {
+    "spam_title": (page(title="澳门威尼斯人娱乐城"), (Kind.TITLE_CHANGED, "spam_title", "title")),
+    "foreign_script": (page(extra=SCRIPT), (Kind.NEW_SCRIPT_DOMAIN, "new_script", "203.0.113.9")),
+    "meta_refresh": (
+        page(extra='<meta http-equiv="refresh" content="5; url=http://www.bet-example.com/">'),
+        (Kind.OFFSITE_REDIRECT, "redirect", "bet-example.com"),
+    ),
+    "script_redirect": (
+        page(extra="<script>window.location.href='http://m.bet-example.com/';</script>"),
+        (Kind.OFFSITE_REDIRECT, "redirect", "bet-example.com"),
+    ),
+    "hidden_new_domain": (
+        page(footer=FOOTER + '<div style="display:none"><a href="http://bet.casino-example.top/">百家乐</a></div>'),
+        (Kind.NEW_DOMAIN, "display_none", "casino-example.top"),
+    ),
+    "site_code_gone": (
+        page(footer="<p>桂ICP备12345678号 主办单位：某某局</p>"),
+        (Kind.IDENTITY_MISSING, "disappeared", "site_code"),
+    ),
+}
+
+
+def readings(htmls: list[str], domains: Domains, vocabulary: Vocabulary) -> list[dict[tuple[Kind, str, str], Tracked]]:
+    """Each reading through `assess_homepage` and `track`, as the daemon's tracker does; the open
+    findings after each one by (kind, technique, target)."""
+    state, tracked, after = SiteState(), [], []
+    for now, html in enumerate(htmls, start=1):
+        inspection = inspect_page(html, PAGE, domains=domains, vocabulary=vocabulary)
+        standing = [one.finding for one in tracked if one.open]
+        assessment = assess_homepage(inspection, state, domains=domains, vocabulary=vocabulary, standing=standing)
+        tracked = track(tracked, assessment.findings, float(now), [PAGE])
+        state = assessment.state
+        after.append({(o.finding.kind, o.finding.technique, o.finding.target): o for o in tracked if o.open})
+    return after
+
+
+@pytest.mark.parametrize("signal", sorted(TAMPERED))
+def test_a_tamper_finding_stays_open_while_the_evidence_is_there(
+    signal: str, domains: Domains, vocabulary: Vocabulary
+) -> None:
+    tampered, key = TAMPERED[signal]
+    # The tampered page read again with other news (new bytes: inspected again), then cleaned.
+    again = tampered.replace("工作动态", "通知公告")
+    steps = readings([page(), tampered, again, tampered, page()], domains, vocabulary)
+    baseline, opened, still, back, cleaned = steps
+    assert key not in baseline and key in opened and opened[key].finding.level is Level.HIGH
+    assert key in still and still[key].first_seen == 2.0 and still[key].last_seen == 3.0
+    assert key in back and back[key].first_seen == 2.0  # the same evidence: open all along
+    assert key not in cleaned  # the evidence went: resolved
+
+
+def test_a_spam_title_replaced_by_another_spam_title_stays_open(domains: Domains, vocabulary: Vocabulary) -> None:
+    key = (Kind.TITLE_CHANGED, "spam_title", "title")
+    steps = readings(
+        [page(), page(title="澳门威尼斯人娱乐城"), page(title="百家乐 真人娱乐"), page(title="某某局门户网站")],
+        domains,
+        vocabulary,
+    )
+    assert [key in step for step in steps] == [False, True, True, False]
+    assert steps[2][key].first_seen == 2.0
+
+
+def test_a_moved_script_or_redirect_resolves_only_its_own_finding(domains: Domains, vocabulary: Vocabulary) -> None:
+    other = '<script src="http://cdn.partner-example.top/y.js"></script>'
+    steps = readings([page(), page(extra=SCRIPT), page(extra=other)], domains, vocabulary)
+    assert (Kind.NEW_SCRIPT_DOMAIN, "new_script", "203.0.113.9") not in steps[2]
+    assert (Kind.NEW_SCRIPT_DOMAIN, "new_script", "partner-example.top") in steps[2]
+    site_code = (Kind.IDENTITY_MISSING, "disappeared", "site_code")
+    gone = page(footer="<p>桂ICP备12345678号 主办单位：某某局</p>")
+    steps = readings([page(), gone, gone.replace("工作动态", "通知公告")], domains, vocabulary)
+    assert site_code in steps[2] and (Kind.IDENTITY_MISSING, "missing", "site_code") not in steps[2]

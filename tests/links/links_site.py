@@ -50,6 +50,18 @@ class LinkSite:
         self.log: list[Logged] = []
         self._served: dict[str, int] = {}
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        """Requests being answered at once, now and at most (the budget tests' witness)."""
+
+    def begin(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def answer(self, method: str, path: str, headers: dict[str, str]) -> Reply:
         with self._lock:
@@ -80,7 +92,13 @@ def _handler(site: LinkSite) -> type[BaseHTTPRequestHandler]:
             self._reply(send_body=False)
 
         def _reply(self, send_body: bool) -> None:
-            reply = site.answer(self.command, self.path, dict(self.headers))
+            site.begin()
+            try:
+                self._send(site.answer(self.command, self.path, dict(self.headers)), send_body)
+            finally:
+                site.end()
+
+        def _send(self, reply: Reply, send_body: bool) -> None:
             if reply.delay_s:
                 time.sleep(reply.delay_s)
             try:

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from monitor.check import HostBudget
 from monitor.extract import CHALLENGE_MAX_BYTES
 from monitor.links import (
-    HostBudget,
     Inspection,
     LinkCache,
     LinkChecker,
@@ -30,9 +30,9 @@ from monitor.links import (
 )
 from monitor.models import ErrorKind, FixedClock
 from tests.links.links_site import LinkSite, Reply, html, serving
-from tests.links.test_links_politeness import FakeSleep
 from tests.support.certs import write_certs
 from tests.support.ports import closed_port
+from tests.support.sleeps import FakeSleep
 
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "127.0.0.2", "localhost"})
 CHALLENGE = b'<html><head><meta r="m"><script>var $_ts=window["$_ts"];$_ts.x=1;</script></head><body></body></html>'

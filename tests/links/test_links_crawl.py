@@ -7,11 +7,12 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from monitor.links import Exclusions, HostBudget, LinkCache, LinkChecker, LinkClass, Outcome, SiteScope, Sweep, crawl
+from monitor.check import HostBudget
+from monitor.links import Exclusions, LinkCache, LinkChecker, LinkClass, Outcome, SiteScope, Sweep, crawl
 from monitor.models import FixedClock
 from tests.links.links_site import LinkSite, Reply, html, serving
 from tests.links.test_links_checker import settings
-from tests.links.test_links_politeness import FakeSleep
+from tests.support.sleeps import FakeSleep
 
 
 def portal() -> LinkSite:

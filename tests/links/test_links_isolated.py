@@ -7,25 +7,29 @@ real loopback servers, real SQLite files, a fixed clock."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from monitor.links import SWEEP, HostBudget, LinkCache, Outcome, PassOutcome, SweepChildError, pass_plan, sweep_in_child
+from monitor.check import HostBudget, HostLimits
+from monitor.links import SWEEP, LinkCache, Outcome, PassOutcome, SweepChildError, pass_plan, sweep_in_child
 from monitor.links import _passes as passes_module
 from monitor.links._isolated import _converse, _Lender
 from monitor.links._sweepworker import plan_to_json
 from monitor.store import LinkResultsWritten, Store, WriteOp
 from tests.links.links_site import LinkSite, Reply, html, serving
 from tests.links.test_links_passes import DAY, Passes, config_for, portal
-from tests.links.test_links_politeness import FakeSleep
 from tests.support.paths import REPO
+from tests.support.sleeps import FakeSleep
 
 
 def in_child(passes: Passes, budget: HostBudget | None = None, cache: LinkCache | None = None) -> PassOutcome:
@@ -73,17 +77,115 @@ def test_a_sweep_in_a_child_records_what_a_sweep_on_the_loop_records(tmp_path: P
     assert children() == []
 
 
+class StartsBudget(HostBudget):
+    """The daemon's budget, noting when (on its clock) each link check got its slot, per host."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.starts: dict[str, list[float]] = {}
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        async with super().slot(host):
+            self.starts.setdefault(host, []).append(self._clock.monotonic())
+            yield
+
+
 def test_every_request_of_the_child_waits_for_the_daemons_budget(tmp_path: Path) -> None:
     site = portal()
     with serving(site) as base:
         passes = Passes(config_for(base, tmp_path))
         clock = passes.clock
-        budget = HostBudget(concurrency=1, spacing_s=2.0, clock=clock, sleep=FakeSleep(clock))
+        budget = StartsBudget(concurrency=1, spacing_s=2.0, clock=clock, sleep=FakeSleep(clock))
         in_child(passes, budget)
     requests = len(site.log)
     assert requests >= 6  # every URL of the site, some with HEAD then GET
-    assert budget.waited_s("127.0.0.1") == pytest.approx(2.0 * (requests - 1))  # one start every 2 s
-    assert budget.waited_s("localhost") == 0.0
+    starts = budget.starts["127.0.0.1"]
+    assert len(starts) == requests  # every request had a slot of the daemon's budget
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 2.0  # one start every 2 s at most
+    assert budget.waited_s("127.0.0.1") >= 2.0 * (requests - 1)
+    assert "localhost" not in budget.starts  # refused before any request: no slot asked
+
+
+def test_the_childs_requests_are_link_checks_of_the_shared_budget(tmp_path: Path) -> None:
+    """The host allows 3 requests in flight, link checks 1 of them: the child's sweep (its crawl
+    runs several workers) never has more than one request out, whatever it asks for."""
+    site = portal()
+    site.routes["/col/news.html"] = Reply(body=html('<a href="/gone.html">旧文</a>'), delay_s=0.3)
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path, concurrency=4))
+        clock = passes.clock
+        limits = {"127.0.0.1": HostLimits(concurrency=3, link_concurrency=1, spacing_s=0.0)}
+        budget = HostBudget(limits=limits, clock=clock, sleep=FakeSleep(clock))
+        outcome = in_child(passes, budget)
+    assert outcome.links == 6 and len(site.log) >= 6
+    assert budget.peak_in_flight("127.0.0.1") == 1
+
+
+def test_a_page_check_goes_before_the_childs_queued_link_checks(tmp_path: Path) -> None:
+    """One slot for the host: a page check asked for while the child's link check is out gets the
+    slot when that one ends, before any link check the child has queued meanwhile."""
+    site = portal()
+    site.routes["/col/news.html"] = Reply(body=html('<a href="/gone.html">旧文</a>'), delay_s=0.5)
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path, concurrency=4))
+        plan = pass_plan(passes.config, passes.config.sites[0], SWEEP)
+        store = passes.store
+        limits = {"127.0.0.1": HostLimits(concurrency=1, link_concurrency=1, spacing_s=0.0)}
+        budget = HostBudget(limits=limits, clock=passes.clock, sleep=FakeSleep(passes.clock))
+
+        async def main() -> tuple[int, int]:
+            sweeping = asyncio.ensure_future(
+                sweep_in_child(
+                    plan, budget=budget, cache=LinkCache(), store=store, clock=passes.clock, submit=store.submit
+                )
+            )
+            while not site.requests("/col/news.html"):
+                await asyncio.sleep(0.01)
+            asked = len(site.log)  # /col/news.html is out (0.5 s), the child's other checks queue
+            async with budget.page_slot("127.0.0.1"):
+                granted = len(site.log)
+            await sweeping
+            return asked, granted
+
+        asked, granted = asyncio.run(main())
+        assert store.writer.flush()
+    assert granted == asked  # no link check of the child started between the ask and the grant
+    assert len(site.log) > granted  # the sweep went on after the page check
+
+
+def test_a_sweep_in_a_child_whose_homepage_fails_is_not_completed(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path, suspect_passes=1))
+        site.routes["/"] = Reply(500, html("error"))
+        outcome = in_child(passes)
+    assert outcome.failure is not None and "homepage could not be read (HTTP 500" in outcome.failure
+    assert outcome.counts()["broken"] == outcome.counts()["suspect"] == 0
+    assert passes.state() == {}  # the homepage is not a broken (nor a suspect) link of itself
+    (recorded,) = passes.store.links().passes("bureau", SWEEP)
+    assert (recorded.completed, recorded.links, recorded.counts["broken"]) == (False, 0, 0)
+    assert children() == []
+
+
+def test_a_parent_page_failing_in_a_child_sweep_removes_nothing(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        in_child(passes)
+        assert passes.state()["/gone.html"] == "broken"
+        # /col/news.html (the only other parent of /gone.html) now fails, and the homepage
+        # no longer links /gone.html: the sweep cannot tell whether the link is still there.
+        site.routes["/col/news.html"] = Reply(503, html("busy"))
+        home = site.routes["/"]
+        site.routes["/"] = Reply(body=home.body.replace(b'<a href="/gone.html">', b'<a href="/col/news.html">'))
+        outcome = in_child(passes)
+    assert outcome.failure is None and outcome.sweep.partial and outcome.recorded.partial
+    state = passes.state()
+    assert state["/gone.html"] == "broken" and state["/col/news.html"] == "suspect"
+    assert passes.store.links().fixed("bureau", 0.0, passes.clock.now()) == 0
+    (_, recorded) = passes.store.links().passes("bureau", SWEEP)
+    assert recorded.completed
 
 
 def test_a_stopped_sweep_kills_its_child_and_stays_incomplete(tmp_path: Path) -> None:

@@ -9,12 +9,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from monitor.check import HostBudget
 from monitor.config import Config, parse_config
-from monitor.links import HOMEPAGE, SWEEP, HostBudget, LinkChecker, PassOutcome, link_settings, pass_plan, run_pass
+from monitor.links import HOMEPAGE, SWEEP, LinkChecker, PassOutcome, link_settings, pass_plan, run_pass
 from monitor.models import FixedClock
 from monitor.store import LinkPrune, Store
 from tests.links.links_site import LinkSite, Reply, html, serving
-from tests.links.test_links_politeness import FakeSleep
+from tests.support.sleeps import FakeSleep
 
 DAY = 86400.0
 
@@ -193,3 +194,58 @@ def test_retention_drops_old_passes_but_keeps_the_latest_complete_one(tmp_path: 
     assert len(steps) == 3  # two passes deleted, one step each, then done
     orphans = passes.store.query("SELECT count(*) FROM link_results WHERE pass_id NOT IN (SELECT id FROM link_passes)")
     assert orphans[0][0] == 0
+
+
+def test_an_unreachable_homepage_is_no_broken_link_and_the_pass_is_not_completed(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path, suspect_passes=1))
+        site.routes["/"] = Reply(503, html("维护中"))
+        outcome = passes.run(HOMEPAGE)
+    assert outcome.failure is not None and "homepage could not be read (HTTP 503" in outcome.failure
+    assert outcome.recorded.results == () and outcome.counts()["broken"] == outcome.counts()["suspect"] == 0
+    assert passes.state() == {}  # the homepage is not a broken (nor a suspect) link of itself
+    (recorded,) = passes.store.links().passes("bureau", HOMEPAGE)
+    assert (recorded.completed, recorded.links, recorded.counts["broken"]) == (False, 0, 0)
+
+
+def test_a_homepage_refusing_connections_leaves_the_links_of_the_last_pass_alone(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        passes.run(HOMEPAGE)
+        before = passes.state()
+    # The server is gone: connection refused, and every link is unseen, not removed nor fixed.
+    outcome = passes.run(HOMEPAGE)
+    assert outcome.failure is not None and "cannot connect" in outcome.failure
+    assert passes.state() == before
+    assert passes.store.links().fixed("bureau", 0.0, passes.clock.now()) == 0
+
+
+def test_a_sweep_whose_homepage_fails_is_not_completed_and_counts_no_link_of_it(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path, suspect_passes=1))
+        site.routes["/"] = Reply(500, html("error"))
+        outcome = passes.run(SWEEP)
+    assert outcome.failure is not None
+    (recorded,) = passes.store.links().passes("bureau", SWEEP)
+    assert not recorded.completed and recorded.counts["broken"] == recorded.counts["suspect"] == 0
+
+
+def test_a_parent_page_failing_mid_sweep_does_not_remove_nor_fix_its_children(tmp_path: Path) -> None:
+    site = portal()
+    with serving(site) as base:
+        passes = Passes(config_for(base, tmp_path))
+        passes.run(SWEEP)
+        assert passes.state()["/gone.html"] == "broken"
+        # /col/news.html (the only other parent of /gone.html) now fails, and the homepage
+        # no longer links /gone.html: the sweep cannot tell whether the link is still there.
+        site.routes["/col/news.html"] = Reply(503, html("busy"))
+        home = site.routes["/"]
+        site.routes["/"] = Reply(body=home.body.replace(b'<a href="/gone.html">', b'<a href="/col/news.html">'))
+        outcome = passes.run(SWEEP)
+    assert outcome.failure is None and outcome.sweep.partial
+    state = passes.state()
+    assert state["/gone.html"] == "broken" and state["/col/news.html"] == "suspect"
+    assert passes.store.links().fixed("bureau", 0.0, passes.clock.now()) == 0

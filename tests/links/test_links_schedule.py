@@ -15,7 +15,7 @@ from monitor.models import FixedClock
 from monitor.store import Store
 from tests.links.links_site import serving
 from tests.links.test_links_passes import config_for, portal
-from tests.links.test_links_politeness import FakeSleep
+from tests.support.sleeps import FakeSleep
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = 86400.0

@@ -8,14 +8,16 @@ import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from monitor.config import ConfigError, load_config
+from monitor.integrity import SiteState, read_identity
 from monitor.models import Item, Page, PageKind
 from monitor.report import build_report, parse_period, render
 from monitor.report._annual import FORM
-from monitor.store import ItemsSeen, Store, WriterSettings
+from monitor.store import IntegrityStateRow, ItemsSeen, Store, WriterSettings
 
 TZ = "Asia/Shanghai"
 Y2018 = 1_514_736_000.0  # 2018-01-01 00:00 Asia/Shanghai
@@ -92,7 +94,7 @@ def test_the_form_counts_by_url_and_publish_date_and_flags_late_items(store: Sto
     assert sum(1 for _, _, key in FORM if key is None) + 4 == len(blank)  # 主办单位, 标识码, ICP, 公安: not known
 
 
-def test_identity_fields_come_from_config_only(store: Store, tmp_path: Path) -> None:
+def test_identity_fields_come_from_config(store: Store, tmp_path: Path) -> None:
     """sites[].identity fills 主办单位, 标识码, ICP and 公安 cells; unknown keys are ignored, and a
     bad 标识码 is a config error with the key's path."""
     period = parse_period(tz_name=TZ, now=Y2018 + 400 * DAY, year=2018)
@@ -109,6 +111,37 @@ def test_identity_fields_come_from_config_only(store: Store, tmp_path: Path) -> 
     )
     with pytest.raises(ConfigError, match=r"sites\[0\]\.site_code"):
         load_config(path)
+
+
+FOOTER = (
+    "<html><head><title>某某局</title></head><body><div class=footer>主办单位：某某市交通运输局"
+    " 网站标识码：4502000099 <a href='https://beian.miit.gov.cn/'>桂ICP备05000002号-1</a>"
+    " <a href='http://www.beian.gov.cn/portal/registerSystemInfo?recordcode=45020002000123'>"
+    "桂公网安备 45020002000123号</a></div></body></html>"
+)
+
+
+def test_identity_fields_not_configured_come_from_what_the_homepage_shows(store: Store) -> None:
+    """Without sites[].identity the form carries the footer's 主办单位, 标识码, ICP and 公安备案 from
+    the latest integrity reading, and says which keys were read rather than stated; a configured
+    value still wins over the footer's."""
+    site_id = store.site_ids()["bureau"]
+    store.submit([IntegrityStateRow(site_id, Y2018, SiteState(identity=read_identity(FOOTER)))])
+    assert store.writer.drain(30)
+    period = parse_period(tz_name=TZ, now=Y2018 + 400 * DAY, year=2018)
+
+    def form(identities: dict[str, dict[str, str]]) -> dict[str, Any]:
+        report = build_report(store, period, now=Y2018 + 400 * DAY, identities=identities)
+        return dict(json.loads(render(report, "json"))["sites"][0]["annual_form"])
+
+    shown = form({})
+    rows = {r["field"]: r["value"] for r in shown["rows"]}
+    assert rows["主办单位"] == "某某市交通运输局" and rows["政府网站标识码"] == "4502000099"
+    assert rows["ICP备案号"] == "桂ICP备05000002号-1" and rows["公安机关备案号"] == "45020002000123"
+    assert shown["observed_identity"] == ["sponsor", "site_code", "icp", "police"]
+    stated = form({"bureau": {"site_code": "4502000012"}})
+    assert {r["field"]: r["value"] for r in stated["rows"]}["政府网站标识码"] == "4502000012"
+    assert stated["observed_identity"] == ["sponsor", "icp", "police"]
 
 
 def test_a_near_miss_of_a_form_tag_is_warned(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ import pytest
 from monitor.models import FixedClock
 from monitor.sim._faults import Fault
 from monitor.sim._portal import SimPortal
-from monitor.sim._site import COLUMNS, Site
+from monitor.sim._site import COLUMNS, HOSTILE_LINKS, Site
 
 NOW = 1_790_000_000.0  # 2026-09-21 14:13 UTC, 22:13 in Beijing
 TODAY = date(2026, 9, 21)
@@ -342,7 +342,7 @@ def test_refuse_is_site_wide_only(sim: SimPortal) -> None:
         sim.fault("refuse", "/xxgk/gzdt/")
 
 
-@pytest.mark.parametrize("text", ["bogus", "slow", "slow:-1", "trickle:abc", "redirect"])
+@pytest.mark.parametrize("text", ["bogus", "slow", "slow:-1", "trickle:abc", "redirect", "head:418"])
 def test_bad_fault_modes_are_rejected(text: str) -> None:
     with pytest.raises(ValueError):
         Fault.parse(text)
@@ -413,7 +413,48 @@ def test_integrity_fault_names_its_signal() -> None:
     from monitor.sim import Fault
 
     assert str(Fault.parse("integrity:tampered_title")) == "integrity:tampered_title"
-    with pytest.raises(ValueError, match="fault 'integrity' takes one of foreign_script, lapsed_domain"):
+    signals = "crawler_cloak, foreign_script, lapsed_domain, mobile_cloak"
+    with pytest.raises(ValueError, match=f"fault 'integrity' takes one of {signals}"):
         Fault.parse("integrity:moon")
     with pytest.raises(ValueError, match="needs an argument"):
         Fault.parse("integrity")
+
+
+def test_a_head_fault_answers_head_with_its_status_and_get_as_usual(sim: SimPortal, http: httpx.Client) -> None:
+    sim.fault("head:501", "/xxgk/gzdt/")
+    assert http.head(sim.url("/xxgk/gzdt/")).status_code == 501
+    page = http.get(sim.url("/xxgk/gzdt/"))
+    assert page.status_code == 200 and "工作动态" in page.text
+
+
+def test_the_dead_links_portal_links_its_hostile_targets_from_the_homepage(http: httpx.Client) -> None:
+    with SimPortal(dead_links=True) as hostile, SimPortal() as plain:
+        home = http.get(hostile.base_url).text
+        assert len(HOSTILE_LINKS) == 8
+        for path, _ in HOSTILE_LINKS:
+            assert f'href="{path}"' in home, path
+        head = {p: http.head(hostile.url(p)).status_code for p in ("/links/head405.html", "/links/head404.html")}
+        assert head == {"/links/head405.html": 405, "/links/head404.html": 404}
+        pdf = http.get(hostile.url("/links/head501.pdf"))
+        assert (pdf.status_code, pdf.headers["content-type"]) == (200, "application/pdf")
+        busy = http.get(hostile.url("/links/busy.html"))
+        assert (busy.status_code, busy.headers["retry-after"]) == (429, "2")
+        assert [http.get(hostile.url(p)).status_code for p in ("/links/rs412.html", "/links/jsl521.html")] == [412, 521]
+        assert b"$_ts" in http.get(hostile.url("/links/challenge.html")).content
+        hostile.reset()  # built in: reset does not switch them off, a fault on the path outranks them
+        assert http.get(hostile.url("/links/rs412.html")).status_code == 412
+        hostile.fault("ok", "/links/rs412.html")
+        hostile.fault("503", "/links/rs412.html")
+        assert http.get(hostile.url("/links/rs412.html")).status_code == 503
+        assert len(hostile.hits("/links/busy.html")) == 1
+        assert "/links/" not in http.get(plain.base_url).text
+        assert http.get(plain.url("/links/rs412.html")).status_code == 404
+
+
+def test_the_slow_link_target_does_not_answer_within_a_second() -> None:
+    with (
+        SimPortal(dead_links=True) as hostile,
+        httpx.Client(trust_env=False, timeout=1.0) as quick,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        quick.get(hostile.url("/links/slow.html"))

@@ -54,6 +54,7 @@ def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
         "0005_error_kind_too_complex",
         "0006_links",
         "0007_integrity",
+        "0008_ipv6",
     ]
     assert migrate_file(tmp_path / "a.db") == []
     with pytest.raises(StoreError, match="does not exist"):

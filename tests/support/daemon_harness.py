@@ -57,6 +57,9 @@ def sim_config(
             "links": {"enabled": False},
             **(defaults or {}),
         },
+        # IPv6 readings would add two homepage requests a minute after start to every daemon test's
+        # sim: tests of the IPv6 feature turn them on.
+        "ipv6": {"enabled": False},
         "sites": [
             {
                 "name": "sim",

@@ -138,3 +138,8 @@ async def steps(daemon: Daemon, db: Path, sim: SimPortal, asked: list[str]) -> N
     await until(lambda: cloaked not in open_findings(db), "cloaking resolved")
     evidence = db_rows(db, "SELECT evidence FROM integrity_findings WHERE kind = 'cloaking'")[0][0]
     assert "casino-portal.invalid" in evidence
+    # The crawler User-Agent and the phone variants, each alone, found and resolved the same way.
+    await signal_found(db, sim, "integrity:crawler_cloak", ("cloaking", "high", "crawler:spam_text", "澳门威尼斯人"))
+    await signal_found(
+        db, sim, "integrity:mobile_cloak", ("cloaking", "high", "mobile:offsite", "casino-portal.invalid")
+    )

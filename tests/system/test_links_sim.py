@@ -4,6 +4,7 @@ runs the daily pass in the background and exports it (no per-link labels)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -32,6 +33,7 @@ def sim() -> Iterator[SimPortal]:
 
 def test_homepage_pass_finds_every_kind_of_dead_link(sim: SimPortal, tmp_path: Path) -> None:
     config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home"), defaults={"links": LINKS})
+    busy_before = len(sim.hits("/links/busy.html"))
     done = monitor("links", "--sweep", "--homepage-only", "-c", str(config))
     assert done.returncode == 1, done.stderr
     listed = monitor("links", "--format", "json", "-c", str(config))
@@ -44,6 +46,18 @@ def test_homepage_pass_finds_every_kind_of_dead_link(sim: SimPortal, tmp_path: P
     assert verdicts["/zt/2019cyzt/"] == ("soft_404", "page", "internal")
     assert verdicts["http://www.mnsjtj-old.invalid/"] == ("broken", "page", "external")
     assert verdicts["/xxgk/gzdt/"][0] == "ok"
+    # The hostile link targets (HOSTILE_LINKS): none of them is a dead link.
+    assert verdicts["/links/head405.html"] == ("ok", "page", "internal")  # HEAD 405, GET 200
+    assert verdicts["/links/head501.pdf"] == ("ok", "attachment", "internal")  # HEAD 501, ranged GET
+    assert verdicts["/links/head404.html"] == ("ok", "page", "internal")  # HEAD answers a wrong status
+    for path in ("/links/busy.html", "/links/rs412.html", "/links/jsl521.html", "/links/challenge.html"):
+        assert verdicts[path][0] == "blocked", path
+    slow = by_path["/links/slow.html"]
+    assert (slow["class"], slow["status"], slow["reason"]) == ("suspect", None, "no answer within 2s")  # a timeout
+    # 429 with Retry-After: 2, asked three times (two retries), each retry at least 2 s after the answer
+    # before it (the back-off alone would wait 1 s first), within the cap.
+    busy = sim.hits("/links/busy.html")[busy_before:]
+    assert len(busy) == 3 and all(later - earlier >= 1.9 for earlier, later in itertools.pairwise(busy)), busy
     fix = json.loads(monitor("links", "--broken", "--format", "json", "-c", str(config)).stdout)
     old = next(e for e in fix if e["url"].endswith("/t20190301_1.html"))
     assert [(o["parent_title"], o["anchor_text"]) for o in old["occurrences"]] == [
@@ -63,5 +77,32 @@ def test_the_daemon_runs_the_passes_in_the_background_and_exports_them(sim: SimP
         soft = daemon.value("portal_links", site="sim", kind="homepage", result="soft_404")
         completed = daemon.value("portal_link_pass_completed", site="sim", kind="sweep")
         checks = daemon.value("portal_probe_success", site="sim", page="home", kind="homepage")
+        # Page checks share each host's budget with the passes: how late they got to send, observed.
+        sent = daemon.value("portal_monitor_check_send_lag_seconds_count")
+        started = daemon.value("portal_monitor_scheduler_lag_seconds_count")
         daemon.terminate()
     assert ended and broken == 6 and soft == 1 and completed == 1 and checks == 1
+    assert sent and started and sent <= started
+
+
+def test_an_unreachable_homepage_is_an_availability_failure_not_broken_links(tmp_path: Path) -> None:
+    with SimPortal(dead_links=True) as down:
+        down.fault("503", "/")
+        config = sim_config(tmp_path, down, pages=sim_pages(down, "home"), defaults={"links": LINKS})
+        with RunningDaemon(config) as daemon:
+            daemon.wait_for(
+                lambda: daemon.value("portal_link_pass_completed", site="sim", kind="homepage") == 0,
+                timeout_s=30,
+                what="a homepage pass that could not complete",
+            )
+            broken = daemon.value("portal_links", site="sim", kind="homepage", result="broken")
+            up = daemon.value("portal_probe_success", site="sim", page="home", kind="homepage")
+            daemon.terminate()
+        swept = monitor("links", "--sweep", "--homepage-only", "-c", str(config))
+    assert up == 0 and not broken
+    assert (
+        swept.returncode == 1
+        and "homepage pass not completed: the homepage could not be read (HTTP 503" in swept.stdout
+    )
+    listed = json.loads(monitor("links", "--format", "json", "-c", str(config)).stdout)
+    assert listed == []  # the homepage is not its own broken (or suspect) link

@@ -17,9 +17,11 @@ import struct
 import subprocess
 import zlib
 from collections.abc import Callable
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -28,7 +30,7 @@ from monitor.percent import pct
 from monitor.report import Report, build_report, parse_period, render, write_file
 from monitor.sim import HistorySpec, generate
 from monitor.store import Store
-from tests.support.reportdb import demo_db, demo_report
+from tests.support.reportdb import add_links_and_findings, demo_db, demo_report
 
 LO_CSV = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
 """Comma, double quote, UTF-8, start at line 1, ..., cells as shown, every sheet to its own file."""
@@ -37,11 +39,24 @@ CHROMIUM_FLAGS = (
     "--disable-component-update", "--no-first-run",
 )  # fmt: skip
 V1_STATES = {"ok": "正常", "warning": "预警", "veto": "单项否决", "insufficient_data": "数据不足"}
+SHEETS = ["概况", "页面可用性", "中断记录", "V1 周统计", "栏目更新", "年度报表"]
+OPTIONAL_SHEETS = ["链接可用性", "安全与标识"]
+ELEMENTS = {"site_code": "网站标识码", "icp": "ICP备案号", "police_record": "公安机关备案号",
+            "conac": "党政机关网站标识", "jiucuo": "找错入口", "organiser": "主办单位"}  # fmt: skip
+LEVELS = {"high": "高", "low": "低"}
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, dict[str, Any]]:
     path = demo_db(tmp_path_factory.mktemp("demo") / "monitor.db")
+    report = demo_report(path)
+    return report, json.loads(render(report, "json"))
+
+
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory: pytest.TempPathFactory) -> tuple[Report, dict[str, Any]]:
+    """The demo database with link passes, a sweep, integrity findings and events added."""
+    path = add_links_and_findings(demo_db(tmp_path_factory.mktemp("rich") / "monitor.db"))
     report = demo_report(path)
     return report, json.loads(render(report, "json"))
 
@@ -139,18 +154,79 @@ def expected_annual(data: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+def number(value: object, fmt: str = "") -> str:
+    return "" if value is None else format(value, fmt)
+
+
+def when(ts: float | None) -> str:
+    """An epoch time of the JSON as the workbook shows it: local time to the second."""
+    return "" if ts is None else datetime.fromtimestamp(ts, ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def expected_links(data: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for site in data["sites"]:
+        if (links := site["links"]) is None:
+            continue
+        avg = links["homepage_broken_per_day_avg"]
+        row = [site["name"], str(links["homepage_days_with_pass"]), "" if avg is None else f"{round(avg, 2):.2f}",
+               number(links["homepage_broken_per_day_max"]), links["homepage_broken_max_date"] or ""]  # fmt: skip
+        sweep = links["last_sweep"]
+        if sweep is None:
+            row += [""] * 15
+        else:
+            classes = [
+                str(sweep["by_class"].get(c, 0)) for c in ("broken", "soft_404", "suspect", "blocked", "excluded", "ok")
+            ]
+            types = [str(sweep["broken_by_type"].get(t, 0)) for t in ("page", "image", "attachment", "other")]
+            row += [when(sweep["started"]), when(sweep["ended"]), str(sweep["pages_read"]), str(sweep["links"]),
+                    *classes, *types, "是" if sweep["budget_hit"] else "否"]  # fmt: skip
+        rows.append([*row, str(links["fixed"])])
+    return rows
+
+
+def expected_integrity(data: dict[str, Any]) -> list[list[str]]:
+    """The 安全与标识 rows from the JSON's integrity section: identity, counts, events, findings."""
+    rows = []
+    for site in data["sites"]:
+        s = site["integrity"]
+        if s is None or (s["identity"] is None and not (s["open"] or s["resolved_in_period"] or s["events"])):
+            continue
+        facts = [("网站标识", "网站标识", "尚未检测")] if s["identity"] is None else [
+            ("网站标识", ELEMENTS[e], "有" if ok else "缺少") for e, ok in s["identity"].items()
+        ]  # fmt: skip
+        facts += [("问题统计", "现有问题", len(s["open"])), ("问题统计", "其中高风险", s["open_high"]),
+                  ("问题统计", "其中低风险", len(s["open"]) - s["open_high"]),
+                  ("问题统计", "本期已解决", len(s["resolved_in_period"]))]  # fmt: skip
+        facts += [("本期事件", kind, n) for kind, n in s["events"].items()]
+        rows += [[site["name"], a, b, str(c), *[""] * 7] for a, b, c in facts]
+        for section, found in (("现有问题", s["open"]), ("本期已解决", s["resolved_in_period"])):
+            rows += [
+                [site["name"], section, f"{f['kind']}/{f['technique']}", f["target"], LEVELS[f["level"]],
+                 str(f["score"]), f["page"], local(f["first_seen"]), local(f["last_seen"]),
+                 local(f["resolved"] or None), f["evidence"]]
+                for f in found
+            ]  # fmt: skip
+    return rows
+
+
+CASES = {
+    "页面可用性": expected_pages, "中断记录": expected_outages, "V1 周统计": expected_v1, "栏目更新": expected_columns,
+    "年度报表": expected_annual, "链接可用性": expected_links, "安全与标识": expected_integrity,
+}  # fmt: skip
+
+
 def test_the_workbook_opened_by_libreoffice_shows_the_json_figures(
-    demo: tuple[Report, dict[str, Any]], tmp_path: Path, tool_unavailable: Callable[[str], NoReturn]
+    rich: tuple[Report, dict[str, Any]], tmp_path: Path, tool_unavailable: Callable[[str], NoReturn]
 ) -> None:
-    report, data = demo
+    """Every sheet, the optional 链接可用性 and 安全与标识 included (the demo database with link
+    passes and integrity findings added), as LibreOffice shows it, equals the JSON."""
+    report, data = rich
     soffice = tool("soffice", tool_unavailable)
     write_file(report, "xlsx", tmp_path / "report.xlsx")
     sheets = sheets_as_csv(tmp_path / "report.xlsx", soffice, tmp_path)
-    assert set(sheets) == {"概况", "页面可用性", "中断记录", "V1 周统计", "栏目更新", "年度报表"}
-    cases = {
-        "页面可用性": expected_pages, "中断记录": expected_outages, "V1 周统计": expected_v1,
-        "栏目更新": expected_columns, "年度报表": expected_annual,
-    }  # fmt: skip
+    assert set(sheets) == {*SHEETS, *OPTIONAL_SHEETS}
+    cases = CASES
     for name, expected in cases.items():
         rows = sheets[name]
         assert rows[0][0].startswith(f"{name}  2026-06-20 .. 2026-07-20 (Asia/Shanghai)") or name == "年度报表"
@@ -163,6 +239,19 @@ def test_the_workbook_opened_by_libreoffice_shows_the_json_figures(
     assert overview["生成时间"] == local(data["generated"]) == "2026-07-20 08:00:00"
     assert overview["首页可用率"] == data["sites"][0]["pages"][0]["uptime_pct"]
     assert overview["年度报告段落"] == render(report, "zh")
+    assert sheets["链接可用性"][2][2] == "2.33"  # (2 + 3 + 2) / 3, rounded as the CSV report rounds it
+
+
+def test_a_database_without_links_or_findings_has_no_such_sheets(
+    demo: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The demo history has no link pass and no integrity reading: the two sheets are left out
+    (rather than sheets of zeros that look like a clean result), and the JSON agrees."""
+    report, data = demo
+    assert data["sites"][0]["links"] is None and data["sites"][0]["integrity"]["identity"] is None
+    write_file(report, "xlsx", tmp_path / "r.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames == SHEETS
+    assert expected_links(data) == expected_integrity(data) == []
 
 
 def test_the_workbook_has_real_cells_formats_frozen_headers_and_print_settings(
@@ -185,11 +274,48 @@ def test_the_workbook_has_real_cells_formats_frozen_headers_and_print_settings(
     assert pages.column_dimensions["B"].width >= 10  # 2 cells per CJK character (工作动态 = 8 + 2)
 
 
+def test_the_optional_sheets_have_real_cells_and_the_same_print_settings(
+    rich: tuple[Report, dict[str, Any]], tmp_path: Path
+) -> None:
+    report, data = rich
+    write_file(report, "xlsx", tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames == SHEETS + OPTIONAL_SHEETS
+    links, integrity = book["链接可用性"], book["安全与标识"]
+    average = links.cell(row=3, column=3)
+    assert average.value == 2.33 and average.number_format == "0.00"
+    assert links.cell(row=3, column=5).is_date and links.cell(row=3, column=6).number_format == "yyyy-mm-dd hh:mm:ss"
+    assert links.cell(row=3, column=10).value == data["sites"][0]["links"]["last_sweep"]["by_class"]["broken"]
+    counts = {row[2].value: row[3].value for row in integrity.iter_rows(min_row=3) if row[1].value == "问题统计"}
+    assert counts == {"现有问题": 2, "其中高风险": 1, "其中低风险": 1, "本期已解决": 1}
+    first_seen = next(row[7] for row in integrity.iter_rows(min_row=3) if row[1].value == "现有问题")
+    assert first_seen.is_date and isinstance(integrity.cell(row=16, column=6).value, int)
+    for sheet in (links, integrity):
+        assert sheet.freeze_panes == "A3" and sheet.print_title_rows == "$1:$2"
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert integrity.column_dimensions["C"].width >= 18  # 党政机关网站标识: 8 CJK characters
+
+
 def test_english_headers_with_lang_en(demo: tuple[Report, dict[str, Any]], tmp_path: Path) -> None:
     write_file(demo[0], "xlsx", tmp_path / "en.xlsx", lang="en")
     book = openpyxl.load_workbook(tmp_path / "en.xlsx")
     assert book.sheetnames == ["Overview", "Availability", "Outages", "V1 weeks", "Columns", "Annual form"]
     assert [c.value for c in book["Availability"][2]][:4] == ["Site", "Page", "Kind", "Uptime"]
+
+
+def test_english_optional_sheets_with_lang_en(rich: tuple[Report, dict[str, Any]], tmp_path: Path) -> None:
+    write_file(rich[0], "xlsx", tmp_path / "en.xlsx", lang="en")
+    book = openpyxl.load_workbook(tmp_path / "en.xlsx")
+    assert book.sheetnames[-2:] == ["Links", "Integrity"]
+    assert [c.value for c in book["Links"][2]][:3] == [
+        "Site",
+        "Days with a homepage pass",
+        "Homepage broken per day (avg)",
+    ]
+    assert [c.value for c in book["Integrity"][2]][:4] == ["Site", "Section", "Item", "Value"]
+    rows = [[c.value for c in row[1:5]] for row in book["Integrity"].iter_rows(min_row=3)]
+    assert ["Identity", "police_record", "missing", None] in rows and ["Findings", "Open, high", 1, None] in rows
+    assert ["Open findings", "hidden_link/display_none", "casino-portal.invalid", "high"] in rows
 
 
 # -- the page in a browser ------------------------------------------------------------------------
@@ -286,15 +412,14 @@ def html_tables(page: str) -> dict[str, list[list[str]]]:
     return found
 
 
-def test_the_page_tables_show_the_json_figures(demo: tuple[Report, dict[str, Any]], tmp_path: Path) -> None:
-    report, data = demo
+def test_the_page_tables_show_the_json_figures(rich: tuple[Report, dict[str, Any]], tmp_path: Path) -> None:
+    """The page's tables, the link and integrity ones included, equal the JSON as the workbook does."""
+    report, data = rich
     write_file(report, "html", tmp_path / "r.html")
     found = html_tables((tmp_path / "r.html").read_text(encoding="utf-8"))
-    assert found["页面可用性"] == expected_pages(data)
-    assert found["中断记录"] == expected_outages(data)
-    assert found["V1 周统计"] == expected_v1(data)
-    assert found["栏目更新"] == expected_columns(data)
-    assert found["政府网站工作年度报表"] == expected_annual(data)
+    assert set(found) == {*SHEETS[1:5], "政府网站工作年度报表", *OPTIONAL_SHEETS}
+    for name, expected in CASES.items():
+        assert found["政府网站工作年度报表" if name == "年度报表" else name] == expected(data), name
 
 
 def test_every_text_format_says_period_time_zone_and_generation_time(demo: tuple[Report, dict[str, Any]]) -> None:
@@ -330,3 +455,25 @@ def test_names_from_the_site_are_escaped_in_the_page(tmp_path: Path) -> None:
     write_file(report, "html", tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script" not in page and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;amp;" in page
+
+
+def test_the_csv_report_and_the_optional_sheets_agree(rich: tuple[Report, dict[str, Any]], tmp_path: Path) -> None:
+    """The CSV report's link and integrity columns (homepage row) are the sheets' cells and the JSON's."""
+    report, data = rich
+    write_file(report, "xlsx", tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    links = [c.value for c in book["链接可用性"][3]]
+    facts = {(r[1].value, r[2].value): r[3].value for r in book["安全与标识"].iter_rows(min_row=3)}
+    home = next(csv.DictReader(render(report, "csv", bom=False).splitlines()))
+    site = data["sites"][0]
+    assert (
+        float(home["links_homepage_broken_avg"]) == links[2] == round(site["links"]["homepage_broken_per_day_avg"], 2)
+    )
+    assert int(home["links_homepage_broken_max"]) == links[3] == site["links"]["homepage_broken_per_day_max"]
+    assert int(home["links_sweep_broken"]) == links[9] == site["links"]["last_sweep"]["by_class"]["broken"]
+    assert int(home["links_fixed"]) == links[-1] == site["links"]["fixed"]
+    assert int(home["integrity_open_high"]) == facts[("问题统计", "其中高风险")] == site["integrity"]["open_high"]
+    assert int(home["integrity_open_low"]) == facts[("问题统计", "其中低风险")] == 1
+    missing = [e for e, ok in site["integrity"]["identity"].items() if not ok]
+    assert home["identity_missing"].split() == missing
+    assert [facts[("网站标识", ELEMENTS[e])] for e in missing] == ["缺少"] * 3

@@ -259,6 +259,8 @@ FIXED_SQL_PARTS = {
     ("store/_links.py", "table"): "a fixed tuple of table names in LinkPrune.step()",
     ("store/_integrity.py", "_FINDING_COLUMNS"): "a constant list of integrity_findings columns",
     ("store/_integrity.py", "where"): "fixed clauses joined by _filters, values as ? parameters",
+    ("store/_ipv6.py", "_READING_COLUMNS"): "a constant list of ipv6_checks columns",
+    ("store/_ipv6.py", "where"): "a fixed period clause and a fixed site clause, values as ? parameters",
 }
 
 
