@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ctypes
+import dataclasses
 import gc
 import json
 import os
@@ -211,38 +212,87 @@ def child_crawl(start: str, threads: int) -> None:
 
 
 def child_memory(start: str, threads: int) -> None:
-    """In the child: RSS before, then at the peak of and after each of two sweeps of every link under `start`."""
-    from monitor.links import LinkChecker, SiteScope, crawl
+    """In the child, which plays the daemon: its RSS before, at the peak of and after recorded sweeps
+    of every link under `start` (two in a sweep child process, as the daemon runs them, then one on
+    its own loop, as before), and the sweep child's peak; as JSON."""
+    from monitor.check import HostBudget
+    from monitor.links import (
+        SWEEP,
+        Exclusions,
+        LinkCache,
+        LinkChecker,
+        PassPlan,
+        SiteScope,
+        run_pass,
+        sweep_in_child,
+    )
+    from monitor.models import SystemClock
+    from monitor.store import Store
 
-    peak = [0]
+    clock, me = SystemClock(), os.getpid()
+    settings = bench_settings(threads)
+    plan = PassPlan("bench", SWEEP, (start,), SiteScope.of([start]), Exclusions(), settings, settings.max_depth)
+    peaks = {"self": 0, "child": 0}
 
     async def sample() -> None:
         while True:
-            peak[0] = max(peak[0], memory_kb(os.getpid())[0])
+            peaks["self"] = max(peaks["self"], memory_kb(me)[0])
+            peaks["child"] = max([peaks["child"], *(memory_kb(pid)[0] for pid in _children(me))])
             await asyncio.sleep(0.2)
 
-    async def sweep() -> int:
+    async def sweep(store: Store, in_child: bool) -> int:
         sampler = asyncio.create_task(sample())
-        async with LinkChecker(bench_settings(threads)) as checker:
-            result = await crawl(checker, SiteScope.of([start]), [start])
+        budget = HostBudget(concurrency=threads, spacing_s=0.0, clock=clock)
+        if in_child:
+            outcome = await sweep_in_child(
+                plan, budget=budget, cache=LinkCache(), store=store, clock=clock, submit=store.submit
+            )
+        else:
+            async with LinkChecker(settings, budget=budget, clock=clock) as checker:
+                outcome = await run_pass(plan, checker, store, store.submit)
         sampler.cancel()
-        return len(result.results)
+        store.writer.flush(600)
+        return outcome.links
 
-    async def warm_up() -> None:
-        async with LinkChecker(bench_settings(threads)) as checker:
-            await crawl(checker, SiteScope.of([start]), [start], max_depth=0)
+    async def warm_up(store: Store) -> None:
+        """A daemon that has run a while: imports, the event loop, the database's caches and a first
+        child of each kind of pass used (homepage-deep passes, recorded): not the sweep's memory."""
+        shallow = dataclasses.replace(plan, max_depth=0)
+        budget = HostBudget(concurrency=threads, spacing_s=0.0, clock=clock)
+        await sweep_in_child(shallow, budget=budget, cache=LinkCache(), store=store, clock=clock, submit=store.submit)
+        async with LinkChecker(settings, budget=budget, clock=clock) as checker:
+            await run_pass(shallow, checker, store, store.submit)
+        store.writer.flush(60)
 
-    asyncio.run(warm_up())  # imports, the event loop and the first pages: not the sweep's memory
-    gc.collect()
-    report: dict[str, Any] = {"before_kb": memory_kb(os.getpid())[0]}
-    for n in (1, 2):  # the second sweep shows whether the first one's memory is reused or lost
-        started = time.perf_counter()
-        report["distinct"] = asyncio.run(sweep())
-        report[f"wall{n}_s"] = time.perf_counter() - started
+    with workspace("links-memory-") as work:
+        store = Store.open(work / "bench.db")
+        store.sync_pages([("bench", "bench", start)], [], clock.now())
+        store.writer.start()
+        asyncio.run(warm_up(store))
         gc.collect()
-        report[f"peak{n}_kb"], peak[0] = peak[0], 0
-        report[f"after{n}_kb"] = memory_kb(os.getpid())[0]
+        report: dict[str, Any] = {"before_kb": memory_kb(me)[0], "sweeps": []}
+        for in_child in (True, True, False):  # the second child sweep: does the daemon stay put?
+            started = time.perf_counter()
+            distinct = asyncio.run(sweep(store, in_child))
+            wall = time.perf_counter() - started
+            gc.collect()
+            after = memory_kb(me)[0]
+            sweep_kb = {"peak_kb": peaks["self"], "after_kb": after, "child_peak_kb": peaks["child"]}
+            report["sweeps"].append({"in_child": in_child, "distinct": distinct, "wall_s": wall, **sweep_kb})
+            peaks.update(self=0, child=0)
+            if not in_child:
+                continue
+            report["sweeps"][-1]["trimmed_kb"] = _malloc_trim()  # what of "after" the allocator still holds
+        store.close()
     print(json.dumps({**report, "trimmed_kb": _malloc_trim()}))
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of `pid` (the sweep child, while it runs)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _malloc_trim() -> int | None:
@@ -257,8 +307,10 @@ def _malloc_trim() -> int | None:
 def compare(
     args: argparse.Namespace, base: str, occurrences: int, expected: set[str], out: Path
 ) -> tuple[float, float]:
+    load = os.getloadavg()[0]
     theirs = run_linkchecker(base, args.threads, out)
     ours = run_ours(base, args.threads)
+    load = max(load, os.getloadavg()[0])
     expected_urls = {base + path for path in expected}
     rows = []
     for name, side in (("LinkChecker 10.6", theirs), ("monitor.links", ours)):
@@ -271,7 +323,8 @@ def compare(
     print(f"site: {args.pages} pages, {occurrences} link occurrences, {len(expected)} broken targets; "
           f"{args.threads} threads each\n")  # fmt: skip
     print(markdown_table(["checker", "distinct URLs", "wall s", "CPU s", "URLs/s", "CPU ms/URL", "broken found"], rows))
-    print(f"\nours / LinkChecker: {speed:.1f}x the distinct URLs per second, {cpu_ratio:.2f}x the CPU per URL")
+    print(f"\nours / LinkChecker: {speed:.1f}x the distinct URLs per second, {cpu_ratio:.2f}x the CPU per URL"
+          f" (load average up to {load:.1f} during the run)")  # fmt: skip
     if set(theirs["broken"]) != set(ours["broken"]):
         print("broken sets differ:", sorted(set(theirs["broken"]) ^ set(ours["broken"])))
     return speed, cpu_ratio
@@ -279,22 +332,25 @@ def compare(
 
 def memory(args: argparse.Namespace, base: str) -> None:
     command = [sys.executable, __file__, "--child-memory", f"{base}/m/index.html", "--threads", str(args.threads)]
+    load = os.getloadavg()
     done, _, cpu = timed_child(command)
     if done.returncode != 0:
         raise RuntimeError(f"memory sweep failed:\n{done.stderr[-3000:]}")
     r = json.loads(done.stdout)
 
-    def mib(key: str) -> str:
-        return f"{r[key] / 1024:.0f} MiB ({(r[key] - r['before_kb']) / 1024:+.0f})"
+    def mib(kb: int, relative: bool = True) -> str:
+        return f"{kb / 1024:.0f} MiB ({(kb - r['before_kb']) / 1024:+.0f})" if relative else f"{kb / 1024:.0f} MiB"
 
-    trimmed = mib("trimmed_kb") if r["trimmed_kb"] is not None else "n/a"
-    print(f"\nmemory: two sweeps of {r['distinct']} distinct URLs ({r['wall1_s']:.0f}s and {r['wall2_s']:.0f}s, "
-          f"{cpu:.0f}s CPU in all); RSS before {r['before_kb'] / 1024:.0f} MiB")  # fmt: skip
-    print(markdown_table(
-        ["sweep", "peak RSS", "RSS after"],
-        [["first", mib("peak1_kb"), mib("after1_kb")], ["second", mib("peak2_kb"), mib("after2_kb")]],
-    ))  # fmt: skip
-    print(f"after both and malloc_trim: {trimmed}")
+    print(f"\nmemory: recorded sweeps of {r['sweeps'][0]['distinct']} distinct URLs ({cpu:.0f}s CPU in all, "
+          f"load average {load[0]:.1f} at the start); daemon RSS before {r['before_kb'] / 1024:.0f} MiB")  # fmt: skip
+    rows = [[f"{n}: {'child process' if s['in_child'] else 'daemon loop'}", f"{s['wall_s']:.0f}", mib(s["peak_kb"]),
+             mib(s["after_kb"]), mib(s["trimmed_kb"]) if s.get("trimmed_kb") else "-",
+             mib(s["child_peak_kb"], False) if s["in_child"] else "-"]
+            for n, s in enumerate(r["sweeps"], 1)]  # fmt: skip
+    header = ["sweep", "wall s", "daemon peak RSS", "daemon RSS after", "after malloc_trim", "sweep child peak RSS"]
+    print(markdown_table(header, rows))
+    trimmed = mib(r["trimmed_kb"]) if r["trimmed_kb"] is not None else "n/a"
+    print(f"after all and malloc_trim: {trimmed}")
 
 
 def main() -> None:

@@ -277,6 +277,7 @@ SURFACES: dict[str, set[str]] = {
         "LinkPrune",
         "LinkQueries",
         "LinkResultRow",
+        "LinkResultsWritten",
         "LinkStateRow",
         "LockHeld",
         "OCCURRENCES_KEPT",
@@ -384,6 +385,7 @@ SURFACES: dict[str, set[str]] = {
         "SkipReason",
         "Skipped",
         "Sweep",
+        "SweepChildError",
         "classify",
         "crawl",
         "due_kinds",
@@ -395,6 +397,7 @@ SURFACES: dict[str, set[str]] = {
         "result_rows",
         "run_pass",
         "slot_before",
+        "sweep_in_child",
     },
     "integrity": {
         "IPV6_KINDS",

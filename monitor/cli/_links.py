@@ -176,7 +176,7 @@ def summary_line(outcome: PassOutcome) -> str:
     if outcome.failure is not None:
         return f"{site}: {kind} pass not completed: {outcome.failure}"
     return (
-        f"{site}: {kind} pass, {r.pages_read} pages read, {len(r.results)} links in {r.ended - r.started:.1f} s: "
+        f"{site}: {kind} pass, {r.pages_read} pages read, {outcome.links} links in {r.ended - r.started:.1f} s: "
         f"{counts or 'all ok'}{budget}"
     )
 

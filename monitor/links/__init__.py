@@ -13,6 +13,8 @@ Public surface (everything else is private to the package):
 - `pass_plan(config, site, kind)`, `link_settings(config, site)`, `run_pass(plan, checker, store,
   submit) -> PassOutcome`, `result_rows(sweep, previous, suspect_passes)`: a recorded pass
   (homepage or sweep), escalated from the site's stored state and written through store ops.
+- `sweep_in_child(plan, budget=, store=, clock=, submit=) -> PassOutcome`: a pass crawled in a
+  child process under the caller's budget, recorded by the caller (the daemon's sweeps).
 - `LinkRunner(config, store, clock)`: the daemon's background passes (`tick` each minute);
   `slot_before`, `due_kinds`: when they are due (daily slot per site, sweep cadence).
 
@@ -23,6 +25,7 @@ from monitor.links._checker import Inspection, LinkCache, LinkChecker
 from monitor.links._classify import Exclusions, SiteScope, classify, escalate, resource_type
 from monitor.links._crawl import Sweep, crawl
 from monitor.links._harvest import harvest
+from monitor.links._isolated import SweepChildError, sweep_in_child
 from monitor.links._passes import (
     HOMEPAGE,
     SWEEP,
@@ -71,6 +74,7 @@ __all__ = [
     "SkipReason",
     "Skipped",
     "Sweep",
+    "SweepChildError",
     "classify",
     "crawl",
     "due_kinds",
@@ -82,4 +86,5 @@ __all__ = [
     "result_rows",
     "run_pass",
     "slot_before",
+    "sweep_in_child",
 ]

@@ -38,6 +38,8 @@ HEAD_FALLBACK_SKIP = frozenset({429})
 """A HEAD answered with any other error status is asked again with GET (servers mishandle HEAD)."""
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RANGE = "bytes=0-1023"
+DRAIN_MAX_BYTES = 16 * 1024
+"""An unwanted body up to this long (declared) is read to keep the connection, not dropped with it."""
 
 
 class _Failed(Exception):
@@ -84,6 +86,10 @@ class LinkCache:
     def put(self, url: str, checked_at: float, outcome: Outcome) -> None:
         """Remember what `url` answered at `checked_at`."""
         self._entries[url] = (checked_at, outcome)
+
+    def fresh(self, now: float) -> list[tuple[str, float, Outcome]]:
+        """(url, checked_at, outcome) of every entry younger than the TTL (handed to a sweep child)."""
+        return [(url, at, outcome) for url, (at, outcome) in self._entries.items() if now - at < self.ttl_s]
 
     def prune(self, now: float) -> None:
         """Forget entries older than the TTL (called between passes to bound memory)."""
@@ -273,6 +279,8 @@ class LinkChecker:
             cap = self.settings.max_body_bytes if want else CHALLENGE_MAX_BYTES
             readable = method == "GET" and _readable(response.status_code, rtype, want)
             body = await _read(response, cap) if readable else b""
+            if not readable:
+                await _drain(response, method)
         finally:
             await response.aclose()
         return _Hop(response.status_code, response.headers, body, target.url)
@@ -328,6 +336,17 @@ async def _read(response: httpx.Response, cap: int) -> bytes:
     except (BodyTooLarge, BodyDecodeError):
         pass  # a truncated page still has links worth reading; a link is judged by its status
     return body.value()[:cap]
+
+
+async def _drain(response: httpx.Response, method: str) -> None:
+    """Read the end of an answer whose body is not wanted when that is cheap (a HEAD answer, a short
+    error page), so its keep-alive connection can serve the next request: a connection closed with
+    its answer unread cannot, and a new one costs a connect (and a TLS handshake) per link."""
+    length = response.headers.get("content-length", "")
+    if method != "HEAD" and not (length.isdigit() and int(length) <= DRAIN_MAX_BYTES):
+        return
+    async for _ in _raw_chunks(response):
+        pass
 
 
 async def _raw_chunks(response: httpx.Response) -> AsyncIterator[bytes]:

@@ -12,8 +12,9 @@ be read for a passing reason makes the pass partial: links it did not see are no
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -25,10 +26,12 @@ from monitor.links._types import LinkClass, LinkResult, LinkSettings, Occurrence
 from monitor.models import PageKind
 from monitor.origins import without_userinfo
 from monitor.store import (
+    OCCURRENCES_KEPT,
     LinkOccurrenceRow,
     LinkPassRecorded,
     LinkPassStarted,
     LinkResultRow,
+    LinkResultsWritten,
     LinkStateRow,
     Store,
     WriteOp,
@@ -40,6 +43,11 @@ HOMEPAGE, SWEEP = "homepage", "sweep"
 _STREAK_CLASSES = (LinkClass.SUSPECT, LinkClass.BROKEN)
 _UNSTORED_OCCURRENCES = (LinkClass.OK,)
 """Occurrences of ok links are counted, not stored (the fix list needs only the others')."""
+RESULTS_PER_BATCH = 1000
+"""Rows (and stored occurrences) per write: one short transaction each (a 100,000-link sweep is 100);
+smaller batches leave less of a sweep in the daemon's heap (docs/benchmarks.md)."""
+BATCH_WRITE_WAIT_S = 60.0
+"""How long a batch may wait for the writer before the next is submitted anyway (a stuck disk)."""
 
 
 @dataclass(frozen=True)
@@ -102,19 +110,23 @@ def pass_plan(config: Config, site: SiteConfig, kind: str, extra_urls: Sequence[
 
 @dataclass(frozen=True)
 class PassOutcome:
-    """A finished pass: the sweep as crawled and the operation that records it."""
+    """A finished pass: the sweep as crawled (empty when a child process crawled it), the final
+    operation that recorded it (its rows went before it in bounded batches), and its totals."""
 
     sweep: Sweep
     recorded: LinkPassRecorded
+    totals: dict[str, int]
     failure: str | None = None
     """Why the pass did not complete (its homepage could not be fetched); None when it did."""
 
     def counts(self) -> dict[str, int]:
         """Distinct URLs per class after escalation."""
-        totals = {c.value: 0 for c in LinkClass}
-        for row in self.recorded.results:
-            totals[row.link_class] += 1
-        return totals
+        return dict(self.totals)
+
+    @property
+    def links(self) -> int:
+        """Distinct URLs the pass recorded."""
+        return sum(self.totals.values())
 
 
 async def run_pass(
@@ -132,24 +144,38 @@ async def run_pass(
     sweep = await crawl(
         checker, plan.scope, plan.start_urls, exclusions=plan.exclusions, max_depth=plan.max_depth, progress=progress
     )
-    failure = pass_failure(plan, sweep)
     previous = {row.url: row for row in store.links().states([plan.site], include_removed=True)}
     rows = result_rows(sweep, previous, plan.settings.suspect_passes)
+    totals = await record_results(rows, plan, started, store, submit)
+    return close_pass(plan, started, checker.clock.now(), sweep, totals, submit)
+
+
+def close_pass(
+    plan: PassPlan,
+    started: float,
+    ended: float,
+    sweep: Sweep,
+    totals: dict[str, int],
+    submit: Callable[[Iterable[WriteOp]], None],
+) -> PassOutcome:
+    """Submit the operation that closes a pass whose rows were written before it (it counts them):
+    not completed when the homepage could not be read, partial when some of the site went unseen.
+    Used alike for a pass crawled here and one crawled in a child process (`_isolated`)."""
+    failure = pass_failure(plan, sweep)
     recorded = LinkPassRecorded(
         site=plan.site,
         kind=plan.kind,
         started=started,
-        ended=checker.clock.now(),
+        ended=ended,
         completed=failure is None,
         budget_hit=sweep.page_budget_hit or sweep.link_budget_hit,
         pages_read=sweep.pages_read,
-        results=rows,
         partial=sweep.partial,
     )
     submit([recorded])
     if failure is not None:
         logger.warning("links %s: %s pass not completed: %s", plan.site, plan.kind, failure)
-    return PassOutcome(sweep, recorded, failure)
+    return PassOutcome(sweep, recorded, totals, failure)
 
 
 def pass_failure(plan: PassPlan, sweep: Sweep) -> str | None:
@@ -158,13 +184,46 @@ def pass_failure(plan: PassPlan, sweep: Sweep) -> str | None:
     return None if reason is None else f"the homepage could not be read ({reason}): an availability failure"
 
 
-def result_rows(sweep: Sweep, previous: dict[str, LinkStateRow], suspect_passes: int) -> tuple[LinkResultRow, ...]:
-    """Each URL's row: this pass's class escalated over the stored streak, first seen and broken since
-    carried over, and the places it appears (pure)."""
-    return tuple(
-        _row(result, sweep.occurrences.get(url, []), previous.get(url), suspect_passes)
-        for url, result in sorted(sweep.results.items())
-    )
+async def record_results(
+    rows: Iterable[LinkResultRow],
+    plan: PassPlan,
+    started: float,
+    store: Store,
+    submit: Callable[[Iterable[WriteOp]], None],
+) -> dict[str, int]:
+    """Submit a pass's rows in batches of `RESULTS_PER_BATCH`, each written before the next is
+    submitted (a short transaction each, and never more than one batch waiting in memory); returns
+    the distinct URLs per class."""
+    totals = {c.value: 0 for c in LinkClass}
+    for batch in batches(rows, RESULTS_PER_BATCH):
+        for row in batch:
+            totals[row.link_class] += 1
+        submit([LinkResultsWritten(plan.site, plan.kind, started, batch)])
+        if store.writer.alive:
+            await asyncio.to_thread(store.writer.flush, BATCH_WRITE_WAIT_S)
+    return totals
+
+
+def batches(rows: Iterable[LinkResultRow], size: int) -> Iterator[tuple[LinkResultRow, ...]]:
+    """`rows` in tuples of at most `size` rows, counting a row's stored occurrences as rows too
+    (a template link broken on 200 pages weighs 201)."""
+    batch: list[LinkResultRow] = []
+    weight = 0
+    for row in rows:
+        batch.append(row)
+        weight += 1 + min(len(row.occurrences), OCCURRENCES_KEPT)
+        if weight >= size:
+            yield tuple(batch)
+            batch, weight = [], 0
+    if batch:
+        yield tuple(batch)
+
+
+def result_rows(sweep: Sweep, previous: dict[str, LinkStateRow], suspect_passes: int) -> Iterator[LinkResultRow]:
+    """Each URL's row, in URL order: this pass's class escalated over the stored streak, first seen
+    and broken since carried over, and the places it appears (pure; made one at a time)."""
+    for url in sorted(sweep.results):
+        yield _row(sweep.results[url], sweep.occurrences.get(url, []), previous.get(url), suspect_passes)
 
 
 def _row(result: LinkResult, found: list[Occurrence], prev: LinkStateRow | None, passes: int) -> LinkResultRow:

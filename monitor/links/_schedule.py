@@ -1,4 +1,5 @@
-"""When link passes run, and running them in the background of the daemon's event loop.
+"""When link passes run, and running them in the background of the daemon: a homepage pass on its
+event loop, a sweep in a child process (`_isolated`) under the same budget.
 
 Each site has a daily slot: `links.homepage_at` (local time) plus a spread of `SPREAD_S` per site
 (sites in config order, `SPREAD_SLOTS` apart at most), so twenty sites do not start together.
@@ -22,7 +23,8 @@ from zoneinfo import ZoneInfo
 from monitor.check import HostBudget, Sleep, host_limits
 from monitor.config import Config, SiteConfig, site_links
 from monitor.links._checker import LinkCache, LinkChecker
-from monitor.links._passes import HOMEPAGE, SWEEP, PassOutcome, pass_plan, run_pass
+from monitor.links._isolated import sweep_in_child
+from monitor.links._passes import HOMEPAGE, SWEEP, PassOutcome, PassPlan, pass_plan, run_pass
 from monitor.models import Clock
 from monitor.store import LinkPassRow, Store
 
@@ -91,7 +93,9 @@ class LinkRunner:
 
     `budget` is the host budget shared with the page checks (the daemon passes the one its fetcher
     uses); without one the runner makes its own, waiting with `sleep` (a fixed clock's tests move
-    the clock instead).
+    the clock instead). `sweep_in_child` (the default) runs sweeps in a child process
+    (`_isolated`), whose every request is a link check of that same budget; False runs them on
+    this loop like homepage passes.
     """
 
     def __init__(
@@ -104,8 +108,10 @@ class LinkRunner:
         extra_urls: Callable[[str], list[str]] | None = None,
         sleep: Sleep = asyncio.sleep,
         budget: HostBudget | None = None,
+        sweep_in_child: bool = True,
     ) -> None:
         self._store = store
+        self.sweep_in_child = sweep_in_child
         self._clock = clock
         self.finished = finished
         self.extra_urls: Callable[[str], list[str]] = extra_urls or (lambda site: [])
@@ -142,9 +148,7 @@ class LinkRunner:
             plan = pass_plan(self._config, site, kind, self.extra_urls(site.name))
             outcome: PassOutcome | None = None
             try:
-                checker = LinkChecker(plan.settings, budget=self.budget, clock=self._clock, cache=self.cache)
-                async with checker:
-                    outcome = await run_pass(plan, checker, self._store, self._store.submit)
+                outcome = await self._pass(plan)
                 if outcome.failure is None:
                     logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
             except asyncio.CancelledError:
@@ -154,6 +158,21 @@ class LinkRunner:
             if self.finished is not None:
                 self.finished(site.name, kind, outcome)
             self.cache.prune(self._clock.now())
+
+    async def _pass(self, plan: PassPlan) -> PassOutcome:
+        """A homepage pass on this loop; a sweep in a child process (its memory goes back to the
+        system when it ends), both under this runner's budget."""
+        if plan.kind == SWEEP and self.sweep_in_child:
+            return await sweep_in_child(
+                plan,
+                budget=self.budget,
+                cache=self.cache,
+                store=self._store,
+                clock=self._clock,
+                submit=self._store.submit,
+            )
+        async with LinkChecker(plan.settings, budget=self.budget, clock=self._clock, cache=self.cache) as checker:
+            return await run_pass(plan, checker, self._store, self._store.submit)
 
     async def aclose(self) -> None:
         """Cancel the passes still running (each stays recorded as started, not complete)."""

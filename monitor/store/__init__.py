@@ -33,6 +33,7 @@ from monitor.store._links import (
     LinkPrune,
     LinkQueries,
     LinkResultRow,
+    LinkResultsWritten,
     LinkStateRow,
 )
 from monitor.store._lock import ONE_SHOT, LockHeld, acquire
@@ -83,6 +84,7 @@ __all__ = [
     "LinkPrune",
     "LinkQueries",
     "LinkResultRow",
+    "LinkResultsWritten",
     "LinkStateRow",
     "LockHeld",
     "OpenOutage",

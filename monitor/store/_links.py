@@ -172,38 +172,76 @@ class LinkPassRecorded:
         site_id = _site_id(conn, self.site)
         if site_id is None:
             return None  # the site was never recorded (sync_pages runs first): nothing to attach to
-        pass_id = self._pass_row(conn, site_id)
-        conn.executemany(_RESULT_SQL, [_result_params(pass_id, r) for r in self.results])
-        conn.executemany(_OCCURRENCE_SQL, list(_occurrence_params(pass_id, self.results)))
-        conn.executemany(_STATE_SQL, [_state_params(site_id, pass_id, self.kind, r) for r in self.results])
+        pass_id = _pass_id(conn, site_id, self.kind, self.started)
+        _write_results(conn, site_id, pass_id, self.kind, self.results)
+        self._finish_pass_row(conn, pass_id)
         if self.completed and not self.budget_hit and not self.partial:
             conn.execute(_REMOVED_SQL, (self.ended, self.ended, site_id, self.kind, pass_id))
         return None
 
-    def _pass_row(self, conn: sqlite3.Connection, site_id: int) -> int:
+    def _finish_pass_row(self, conn: sqlite3.Connection, pass_id: int) -> None:
+        """The pass's totals, counted from its stored results: those of this op and of every
+        `LinkResultsWritten` batch before it (a sweep in a child process streams its rows)."""
         counts = dict.fromkeys(_CLASSES, 0)
-        for r in self.results:
-            counts[r.link_class] = counts.get(r.link_class, 0) + 1
-        conn.execute(
-            "INSERT OR IGNORE INTO link_passes (site_id, kind, started) VALUES (?, ?, ?)",
-            (site_id, self.kind, self.started),
-        )
+        links = occurrences = 0
+        for link_class, n, found in conn.execute(
+            "SELECT class, count(*), coalesce(sum(occurrences), 0) FROM link_results WHERE pass_id = ? GROUP BY class",
+            (pass_id,),
+        ):
+            counts[link_class] = n
+            links, occurrences = links + n, occurrences + found
         values = (
-            self.ended, int(self.completed), int(self.budget_hit), self.pages_read, len(self.results),
-            sum(r.occurrence_count for r in self.results), *(counts[c] for c in _CLASSES),
-            site_id, self.kind, self.started,
+            self.ended, int(self.completed), int(self.budget_hit), self.pages_read, links, occurrences,
+            *(counts[c] for c in _CLASSES), pass_id,
         )  # fmt: skip
         conn.execute(
             "UPDATE link_passes SET ended = ?, completed = ?, budget_hit = ?, pages_read = ?, links = ?,"
             " occurrences = ?, ok = ?, broken = ?, soft_404 = ?, suspect = ?, blocked = ?, excluded = ?"
-            " WHERE site_id = ? AND kind = ? AND started = ?",
+            " WHERE id = ?",
             values,
         )
-        row = conn.execute(
-            "SELECT id FROM link_passes WHERE site_id = ? AND kind = ? AND started = ?",
-            (site_id, self.kind, self.started),
-        ).fetchone()
-        return int(row[0])
+
+
+@dataclass(frozen=True)
+class LinkResultsWritten:
+    """One bounded batch of a pass's results (a writer task: it needs the pass's row id).
+
+    A long sweep streams its rows in batches like this one, each its own short step, and ends with
+    a `LinkPassRecorded` that counts them all; no transaction holds a 100,000-link pass at once.
+    """
+
+    site: str
+    kind: str
+    started: float
+    results: tuple[LinkResultRow, ...]
+
+    def statements(self) -> Iterable[Statement]:
+        return ()
+
+    def step(self, conn: sqlite3.Connection) -> LinkResultsWritten | None:
+        site_id = _site_id(conn, self.site)
+        if site_id is not None:
+            _write_results(conn, site_id, _pass_id(conn, site_id, self.kind, self.started), self.kind, self.results)
+        return None
+
+
+def _pass_id(conn: sqlite3.Connection, site_id: int, kind: str, started: float) -> int:
+    """The row id of the pass (site, kind, started), inserted when `LinkPassStarted` did not."""
+    conn.execute(
+        "INSERT OR IGNORE INTO link_passes (site_id, kind, started) VALUES (?, ?, ?)", (site_id, kind, started)
+    )
+    row = conn.execute(
+        "SELECT id FROM link_passes WHERE site_id = ? AND kind = ? AND started = ?", (site_id, kind, started)
+    ).fetchone()
+    return int(row[0])
+
+
+def _write_results(
+    conn: sqlite3.Connection, site_id: int, pass_id: int, kind: str, results: Sequence[LinkResultRow]
+) -> None:
+    conn.executemany(_RESULT_SQL, [_result_params(pass_id, r) for r in results])
+    conn.executemany(_OCCURRENCE_SQL, list(_occurrence_params(pass_id, results)))
+    conn.executemany(_STATE_SQL, [_state_params(site_id, pass_id, kind, r) for r in results])
 
 
 _RESULT_SQL = (
