@@ -154,7 +154,9 @@ def time_format(layout: Layout, fmt: str, runs: int, extra: Sequence[str] = ()) 
     """Median seconds of `runs` reports on the whole database and on the shards, alternating."""
     out = layout.root / f"report.{fmt}"
     args = ["--year", YEAR, "--format", fmt, *extra, *(["-o", str(out)] if fmt in FILE_FORMATS else [])]
-    single, merged, outputs = [], [], {}
+    single: list[float] = []
+    merged: list[float] = []
+    outputs: dict[str, bytes] = {}
     for _ in range(runs):
         for name, dbs, times in (("single", [layout.whole], single), ("merged", layout.shard_dbs, merged)):
             seconds, stdout = run_report(layout, dbs, args)
@@ -165,8 +167,8 @@ def time_format(layout: Layout, fmt: str, runs: int, extra: Sequence[str] = ()) 
     return Timing(label, statistics.median(single), statistics.median(merged), equal)
 
 
-def main() -> None:
-    args = _arguments()
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _arguments(argv)
     layout = Layout(Path(args.dir), site_names(args.sites), args.shards)
     if not (args.keep and layout.whole.exists()):
         shutil.rmtree(layout.root, ignore_errors=True)
@@ -183,7 +185,7 @@ def main() -> None:
         sys.exit(1)
 
 
-def _arguments() -> argparse.Namespace:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=20)
     parser.add_argument("--pages-per-site", type=int, default=20, help="homepage, catalogue and columns (>= 2)")
@@ -193,7 +195,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--goal", type=float, default=5.0, help="seconds a merged report may take at most")
     parser.add_argument("--dir", default="/tmp/bench-report-shards")
     parser.add_argument("--keep", action="store_true", help="reuse the databases in --dir")
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def print_results(layout: Layout, args: argparse.Namespace, timings: list[Timing]) -> None:
@@ -201,12 +203,18 @@ def print_results(layout: Layout, args: argparse.Namespace, timings: list[Timing
     sites = [sum(shard_of(s, layout.shards) == k for s in layout.sites) for k in range(1, layout.shards + 1)]
     sizes = [db.stat().st_size / 1e6 for db in layout.shard_dbs]
     print(f"\n{len(layout.sites)} sites x {args.pages_per_site} pages, {args.days:g} days, {layout.shards} shards")
-    print(f"raw checks per shard: {', '.join(f'{n:,}' for n in rows)} (sites {sites}; whole.db "
-          f"{layout.whole.stat().st_size / 1e6:.0f} MB, shards {' + '.join(f'{s:.0f}' for s in sizes)} MB)")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
-    print(f"| report | one database (median of {args.runs}) | {layout.shards} shard databases merged | "
-          "merged / one | figures equal |")
+    print(
+        f"raw checks per shard: {', '.join(f'{n:,}' for n in rows)} (sites {sites}; whole.db "
+        f"{layout.whole.stat().st_size / 1e6:.0f} MB, shards {' + '.join(f'{s:.0f}' for s in sizes)} MB)"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+    )
+    print(
+        f"| report | one database (median of {args.runs}) | {layout.shards} shard databases merged | "
+        "merged / one | figures equal |"
+    )
     print("|---|---|---|---|---|")
     for t in timings:
         same = "not compared (binary)" if t.equal is None else ("yes" if t.equal else "**NO**")
