@@ -263,10 +263,17 @@ def _page_entry(i: int, first: bool, settings: DaemonSettings) -> dict[str, Any]
 class Daemon:
     """`python3 -m monitor run` on a generated config, from `tree` (this checkout by default, or
     another one for a before/after comparison); stopped with SIGTERM (then killed) on exit.
-    `shard` ("K/N"): run as that shard (`--shard K/N`), in that shard's database."""
+    `shard` ("K/N"): run as that shard (`--shard K/N`), in that shard's database. `listen_timeout_s`:
+    how long start-up may take (reading a config of 100,000 pages takes tens of seconds)."""
 
     def __init__(
-        self, workdir: Path, base_url: str, settings: DaemonSettings, tree: Path = REPO, shard: str | None = None
+        self,
+        workdir: Path,
+        base_url: str,
+        settings: DaemonSettings,
+        tree: Path = REPO,
+        shard: str | None = None,
+        listen_timeout_s: float = 120.0,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.db = workdir / "monitor.db" if shard is None else parse_shard(shard).db_path(workdir / "monitor.db")
@@ -276,7 +283,7 @@ class Daemon:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, cwd=tree, stdout=log, stderr=log)
         try:
-            self.metrics_url = self._wait_listening() + "/metrics"
+            self.metrics_url = self._wait_listening(listen_timeout_s) + "/metrics"
         except BaseException:
             stop_process(self.process)
             raise

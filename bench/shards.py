@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,10 +216,17 @@ def run_side(root: Path, base_url: str, plan: Plan, sharded: bool) -> list[Measu
         results = [Measured("one daemon", plan.pages)]
     begun = time.monotonic()
     daemons: list[Daemon] = []
+
+    def start(k: int) -> Daemon:
+        workdir = root / (f"shard-{k}" if sharded else "single")
+        shard = f"{k}/{plan.shards}" if sharded else None
+        daemon = Daemon(workdir, base_url, plan.settings, shard=shard, listen_timeout_s=plan.warmup_max_s)
+        daemons.append(daemon)  # stopped in `finally` even when another one failed to start
+        return daemon
+
     try:
-        for k in range(1, len(results) + 1):
-            workdir = root / (f"shard-{k}" if sharded else "single")
-            daemons.append(Daemon(workdir, base_url, plan.settings, shard=f"{k}/{plan.shards}" if sharded else None))
+        with ThreadPoolExecutor(len(results)) as pool:  # side by side: each reads the whole config
+            daemons[:] = list(pool.map(start, range(1, len(results) + 1)))
         print(f"{results[0].name}…: listening after {time.monotonic() - begun:.0f} s", file=sys.stderr)
         warm_up(daemons, results, begun, plan.warmup_max_s)
         window(daemons, results, plan.window_s)
@@ -341,7 +349,9 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--compress", type=float, default=10.0, help="time compression (10: 10x the real rate)")
     parser.add_argument("--window", type=float, default=120.0, help="seconds measured on each side")
-    parser.add_argument("--warmup-max", type=float, default=420.0, help="longest wait for the first round (s)")
+    parser.add_argument(
+        "--warmup-max", type=float, default=540.0, help="longest wait for start-up and the first round (s)"
+    )
     parser.add_argument("--single", choices=["yes", "no"], default="yes", help="also run one daemon with every page")
     parser.add_argument("--corpus", action="store_true", help="serve real gov.cn pages (slow first round)")
     parser.add_argument("--smoke", action="store_true", help="40 sites x 5 pages, 300x, 10 s windows")
