@@ -1,7 +1,7 @@
 """Shards: N daemons (`monitor run --shard K/N`) on one machine against one daemon with the same pages.
 
 Usage: python3 -m bench.shards [--sites 5000] [--pages-per-site 20] [--shards 4] [--compress 10]
-       [--window 120] [--single yes|no] [--corpus] [--smoke]
+       [--window SECONDS] [--single yes|no] [--corpus] [--smoke]
 The same config (sites of 20 pages, the first of each its homepage: homepages every 10 min and
 columns hourly, compressed like bench.province) is run first as N shards side by side, each
 monitoring the sites rendezvous hashing gives it, then as one daemon with every page. Each side
@@ -10,6 +10,7 @@ caps it), then one window is measured while each daemon's /metrics is scraped ev
 checks, CPU of each daemon with its read workers (/proc, all threads and child processes), RSS
 (main process, and with the read workers; PSS, which counts shared pages once), VmHWM, the
 scheduling-lag histogram's p50/p99 per daemon, and afterwards the CPU of one scrape.
+The window is one column interval unless --window says otherwise.
 --smoke: tiny sizes and a short window, to see the machinery work (about a minute).
 Pages are small generated list pages unless --corpus (real gov.cn pages: the first round then
 extracts every page, ~10 ms of CPU each, too slow for 100,000 pages here).
@@ -348,7 +349,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--pages-per-site", type=int, default=20)
     parser.add_argument("--shards", type=int, default=4)
     parser.add_argument("--compress", type=float, default=10.0, help="time compression (10: 10x the real rate)")
-    parser.add_argument("--window", type=float, default=120.0, help="seconds measured on each side")
+    parser.add_argument("--window", type=float, default=None, help="seconds measured on each side (a column interval)")
     parser.add_argument(
         "--warmup-max", type=float, default=540.0, help="longest wait for start-up and the first round (s)"
     )
@@ -357,7 +358,11 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="40 sites x 5 pages, 300x, 10 s windows")
     args = parser.parse_args(argv)
     if args.smoke:
-        args.sites, args.pages_per_site, args.compress, args.window = 40, 5, 300.0, 10.0
+        args.sites, args.pages_per_site, args.compress, args.window = 40, 5, 300.0, 12.0
+    if args.window is None:
+        # A whole column interval: the start-up stagger checks every page in the first minutes and
+        # each keeps its phase, so a shorter window may see the homepages only.
+        args.window = 3600 / args.compress
     return args
 
 
