@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from monitor.models import Result
+from monitor.shard import parse_shard
 from monitor.store import RESULT_CODES
 from tests.support.daemon_harness import db_rows
 from tests.support.paths import REPO, corpus_dir
@@ -83,14 +84,15 @@ def corpus_pages(corpus: Path = CORPUS) -> list[Path]:
     return [corpus / "pages" / r[0] for r in rows if len(r) > 5 and r[5] in LIST_KINDS and r[0].endswith(".html")]
 
 
-def build_docroot(root: Path, count: int) -> str:
-    """`root/p/{i}.html` for i < count: symlinks to corpus list pages, else generated list pages.
+def build_docroot(root: Path, count: int, *, corpus: bool = True) -> str:
+    """`root/p/{i}.html` for i < count: symlinks to corpus list pages, else (or with `corpus`
+    False) generated small list pages.
 
     Returns a one-line description of what is served.
     """
     folder = root / "p"
     folder.mkdir(parents=True, exist_ok=True)
-    sources = corpus_pages()
+    sources = corpus_pages() if corpus else []
     if sources:
         for i in range(count):
             (folder / f"{i}.html").symlink_to(sources[i % len(sources)])
@@ -102,7 +104,7 @@ def build_docroot(root: Path, count: int) -> str:
 
     for i in range(count):
         (folder / f"{i}.html").write_text(render_bench(i, date.today()), encoding="utf-8")
-    return "generated 3-item list pages (corpus not found)"
+    return "generated 3-item list pages" + ("" if corpus else " (corpus not asked for)")
 
 
 NGINX_CONF = """\
@@ -260,19 +262,28 @@ def _page_entry(i: int, first: bool, settings: DaemonSettings) -> dict[str, Any]
 
 class Daemon:
     """`python3 -m monitor run` on a generated config, from `tree` (this checkout by default, or
-    another one for a before/after comparison); stopped with SIGTERM (then killed) on exit."""
+    another one for a before/after comparison); stopped with SIGTERM (then killed) on exit.
+    `shard` ("K/N"): run as that shard (`--shard K/N`), in that shard's database. `listen_timeout_s`:
+    how long start-up may take (reading a config of 100,000 pages takes tens of seconds)."""
 
-    def __init__(self, workdir: Path, base_url: str, settings: DaemonSettings, tree: Path = REPO) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        base_url: str,
+        settings: DaemonSettings,
+        tree: Path = REPO,
+        shard: str | None = None,
+        listen_timeout_s: float = 120.0,
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
-        self.db = workdir / "monitor.db"
+        self.db = workdir / "monitor.db" if shard is None else parse_shard(shard).db_path(workdir / "monitor.db")
         self.log_path = workdir / "daemon.log"
         config = daemon_config(workdir, base_url, settings)
+        command = [sys.executable, "-m", "monitor", "run", "-c", str(config), *(["--shard", shard] if shard else [])]
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "run", "-c", str(config)], cwd=tree, stdout=log, stderr=log
-            )
+            self.process = subprocess.Popen(command, cwd=tree, stdout=log, stderr=log)
         try:
-            self.metrics_url = self._wait_listening() + "/metrics"
+            self.metrics_url = self._wait_listening(listen_timeout_s) + "/metrics"
         except BaseException:
             stop_process(self.process)
             raise

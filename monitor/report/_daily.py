@@ -89,10 +89,16 @@ class DayStats:
         return [from_rows + sum(stats[p].down_ms for p in raw) for from_rows, raw in plans]
 
     def _hourly_rows(self, page_id: int, spans: Sequence[Span], final_until: int) -> dict[int, int]:
-        if not spans or final_until <= 0:
-            return {}
-        first, last = min(s for s, _ in spans), max(e for _, e in spans)
-        return self._history.hourly_down(page_id, hour_floor(first), min(hour_ceil(last), final_until))
+        """The hourly rows of the hours the spans touch (each span's own hours, not every hour
+        between the first and the last: a page's few outages of a year are a few hours in 8,760)."""
+        rows: dict[int, int] = {}
+        if final_until <= 0:
+            return rows
+        for start, end in spans:
+            first, last = hour_floor(start), min(hour_ceil(end), final_until)
+            if first < last:
+                rows.update(self._history.hourly_down(page_id, first, last))
+        return rows
 
     def _raw(self, page_id: int, spans: list[Span]) -> dict[Span, Stats]:
         """Stats of each raw span, reading each run of touching spans in one pass."""

@@ -7,6 +7,7 @@ day whose raw checks retention has pruned has no latency figures, shown as a gap
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -45,14 +46,11 @@ def day_points(history: History, page_id: int, days: Sequence[Day], stats: Seque
     if not days:
         return ()
     found = history.latencies(page_id, days[0].start_ms, days[-1].end_ms)
-    out, index = [], 0
+    times = [ts for ts, _ in found]  # oldest first: each day is a slice found by bisection
+    out = []
     for day, day_stats in zip(days, stats, strict=True):
-        values = []
-        while index < len(found) and found[index][0] < day.end_ms:
-            if found[index][0] >= day.start_ms:
-                values.append(found[index][1])
-            index += 1
-        values.sort()
+        first, end = bisect_left(times, day.start_ms), bisect_left(times, day.end_ms)
+        values = sorted(duration for _, duration in found[first:end])
         median = quantile(values, Fraction(1, 2)) if values else None
         p95 = quantile(values, Fraction(95, 100)) if values else None
         out.append(DayPoint(day.date, day_stats, median, p95))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
+from operator import attrgetter
 
 from monitor.models import RESULT_CODES, Result
 
@@ -52,8 +53,10 @@ class Stats:
     latency_max_ms: int = 0
 
     def __add__(self, other: Stats) -> Stats:
-        summed = {name: getattr(self, name) + getattr(other, name) for name in STAT_FIELDS[:-1]}
-        return Stats(**summed, latency_max_ms=max(self.latency_max_ms, other.latency_max_ms))
+        mine, theirs = _stat_values(self), _stat_values(other)
+        values = [a + b for a, b in zip(mine[:-1], theirs[:-1], strict=True)]
+        values.append(max(mine[-1], theirs[-1]))
+        return Stats(*values)
 
     @property
     def observed_ms(self) -> int:
@@ -69,11 +72,19 @@ STAT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Stats))
 """Column order of the rollup tables; `latency_max_ms` last (it is the one not summed)."""
 
 
+_stat_values = attrgetter(*STAT_FIELDS)
+"""A Stats' values in column order (a C-level getter: reports add hundreds of thousands)."""
+
+
 def total(stats: Iterable[Stats]) -> Stats:
-    result = Stats()
-    for item in stats:
-        result = result + item
-    return result
+    """The sum of `stats` (`Stats()` plus each), column by column in one pass: a year's report
+    totals every page's 365 days, and a chain of `+` built a Stats per day."""
+    columns = list(zip(*map(_stat_values, stats), strict=True))
+    if not columns:
+        return Stats()
+    values = [sum(column) for column in columns[:-1]]
+    values.append(max(0, *columns[-1]))
+    return Stats(*values)
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ class History:
             "SELECT hour_ms, down_ms FROM rollup_hourly WHERE page_id = ? AND hour_ms >= ? AND hour_ms < ?",
             (page_id, a, b),
         )
-        return {hour: down for hour, down in rows}
+        return dict(rows)
 
     def outages(self, page_id: int, a: int, b: int) -> list[OutageRow]:
         """Outages overlapping [a, b), oldest first."""
@@ -223,4 +223,4 @@ class History:
             "ORDER BY ts_ms",
             (page_id, a, b, RESULT_CODES[Result.UP]),
         )
-        return [(int(r[0]), int(r[1])) for r in rows]
+        return rows.fetchall()  # (INTEGER, INTEGER) rows: already int pairs

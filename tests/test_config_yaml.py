@@ -1,0 +1,43 @@
+"""config.yaml is read with libyaml's parser when PyYAML has it (every shard reads a nation's
+250,000 pages at start and reload): the same document and the same duplicate-key lines as the
+pure-Python parser, whose wording a syntax error keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from monitor.config import ConfigError, _load_yaml, _parse_yaml, load_config
+from tests.support.paths import REPO
+
+needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml")
+
+
+@needs_libyaml
+def test_both_parsers_read_the_shipped_config_alike() -> None:
+    path = REPO / "config.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert _parse_yaml(yaml.CSafeLoader, text, path) == _parse_yaml(yaml.SafeLoader, text, path)
+    assert _load_yaml(text, path) == _parse_yaml(yaml.SafeLoader, text, path)
+
+
+@needs_libyaml
+def test_duplicate_keys_are_found_on_the_same_lines(tmp_path: Path) -> None:
+    text = "timezone: Asia/Shanghai\nsites:\n  - name: a\n    title: A\n    name: b\n"
+    problems = []
+    for loader in (yaml.CSafeLoader, yaml.SafeLoader):
+        with pytest.raises(ConfigError) as info:
+            _parse_yaml(loader, text, tmp_path / "config.yaml")
+        problems.append(info.value.problems)
+    assert problems[0] == problems[1]
+    assert "sites[0].name: duplicate key (line 5; first on line 3)" in problems[0][0]
+
+
+def test_a_syntax_error_keeps_the_pure_python_wording(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("sites: [")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "YAML syntax error: line 1" in info.value.problems[0]
