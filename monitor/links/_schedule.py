@@ -89,6 +89,14 @@ def due_kinds(now: float, slot: float, every_s: float, last: LastPasses) -> list
     return kinds
 
 
+HOMEPAGE_PASSES_AT_ONCE = 8
+"""Homepage passes running at once, all sites together: at start every site's first pass is due,
+and 1,000 sites' passes at once held hundreds of MB and every host's link share together."""
+SWEEPS_AT_ONCE = 1
+"""Site sweeps running at once (each in its own child process of up to ~240 MB): one after another,
+so a province's 1,000 first sweeps never start 1,000 children."""
+
+
 class LinkRunner:
     """Starts due passes as background tasks on the running loop; `tick` is called every minute.
 
@@ -120,6 +128,7 @@ class LinkRunner:
         self.cache = LinkCache()
         self.budget = budget or HostBudget(clock=clock, sleep=sleep)
         self._contexts: dict[bool, ssl.SSLContext] = {}
+        self._at_once = {HOMEPAGE: asyncio.Semaphore(HOMEPAGE_PASSES_AT_ONCE), SWEEP: asyncio.Semaphore(SWEEPS_AT_ONCE)}
         self.configure(config)
 
     def configure(self, config: Config) -> None:
@@ -150,7 +159,8 @@ class LinkRunner:
             plan = pass_plan(self._config, site, kind, self.extra_urls(site.name))
             outcome: PassOutcome | None = None
             try:
-                outcome = await self._pass(plan)
+                async with self._at_once[kind]:
+                    outcome = await self._pass(plan)
                 if outcome.failure is None:
                     logger.info("links %s: %s pass done, %s", site.name, kind, outcome.counts())
             except asyncio.CancelledError:

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitor.config import parse_config
 from monitor.links import HOMEPAGE, SWEEP, LinkRunner, PassOutcome, due_kinds, slot_before
-from monitor.links._schedule import LastPasses
+from monitor.links._schedule import HOMEPAGE_PASSES_AT_ONCE, SWEEPS_AT_ONCE, LastPasses
 from monitor.models import FixedClock
 from monitor.store import Store
 from tests.links.links_site import serving
@@ -126,3 +127,46 @@ def test_runner_passes_share_one_tls_context(tmp_path: Path, monkeypatch: pytest
     assert len(made) == 1
     assert runner.ssl_context(True) is made[0] is runner.ssl_context(True)
     assert runner.ssl_context(False).verify_mode == ssl.CERT_NONE
+
+
+def test_a_province_start_runs_a_few_passes_and_one_sweep_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At start every site's homepage pass and sweep are due at once: 30 sites must not run 30
+    passes (nor start 30 sweep children, ~240 MB each) together, but all of them do run."""
+    document = {
+        "storage": {"path": str(tmp_path / "monitor.db")},
+        "defaults": {"links": {"spacing": 0}},
+        "sites": [
+            {"name": f"s{n}", "title": f"站{n}", "base_url": f"http://s{n}.example/",
+             "pages": [{"name": "home", "url": "/", "kind": "homepage"}]}
+            for n in range(30)
+        ],
+    }  # fmt: skip
+    config = parse_config(document)
+    in_flight = {HOMEPAGE: 0, SWEEP: 0}
+    peak = {HOMEPAGE: 0, SWEEP: 0}
+    ran: list[tuple[str, str]] = []
+
+    async def fake_pass(self: LinkRunner, plan: Any) -> Any:
+        in_flight[plan.kind] += 1
+        peak[plan.kind] = max(peak[plan.kind], in_flight[plan.kind])
+        await asyncio.sleep(0.01)
+        in_flight[plan.kind] -= 1
+        ran.append((plan.site, plan.kind))
+        raise RuntimeError("no pass in this test")  # recorded as a failed pass, as a bug would be
+
+    monkeypatch.setattr(LinkRunner, "_pass", fake_pass)
+    store = Store.open(config.db_path)
+
+    async def main() -> None:
+        runner = LinkRunner(config, store, FixedClock(t=at("2026-03-10 09:00")))
+        runner.tick()
+        while runner.running:
+            await asyncio.sleep(0.01)
+        await runner.aclose()
+
+    asyncio.run(main())
+    store.close()
+    assert peak == {HOMEPAGE: HOMEPAGE_PASSES_AT_ONCE, SWEEP: SWEEPS_AT_ONCE}
+    assert sorted(ran) == sorted((f"s{n}", kind) for n in range(30) for kind in (HOMEPAGE, SWEEP))
