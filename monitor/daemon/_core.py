@@ -4,11 +4,7 @@ APScheduler 3.x (`AsyncIOScheduler`) fires the jobs; `run_check` does the work a
 records it. This module owns the lifecycle: start-up restore, retries after failures, catalogue
 discovery, SIGHUP reload, SIGTERM shutdown within 10 s, heartbeats and sd_notify.
 
-Visits and retries are separate jobs. A page's interval job (`site/page`) is its schedule of
-visits: it runs on its grid whatever happens, outage or not, and each run is one sample of
-rule V1 (attempt 0). A retry is a one-off job (`site/page#retry`, attempt n > 0) that only
-feeds the outage machine between two visits; it never replaces or adds a visit. See
-`next_checks` for when a retry is dropped and how `Retry-After` defers visits on their grid.
+Visits and retries are separate jobs, planned by `_visits`.
 """
 
 from __future__ import annotations
@@ -17,7 +13,6 @@ import asyncio
 import dataclasses
 import functools
 import logging
-import math
 import os
 import signal
 import socket
@@ -48,6 +43,12 @@ from monitor.check import (
     visits,
 )
 from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
+from monitor.daemon._visits import (
+    job_id,
+    next_checks,
+    retry_job_id,
+    visit_trigger,
+)
 from monitor.integrity import (
     VISITORS,
     DomainLookups,
@@ -115,11 +116,6 @@ GIL_SWITCH_INTERVAL_S = 0.001
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
 effect): 1,100 instead of 4,200 loop round trips a second while 10,000 pages render, and checks
 due meanwhile start late."""
-RETRY_AFTER_CAP_S = 3600.0
-RETRY_AFTER_CAP_INTERVALS = 4
-"""A server's `Retry-After` defers a page's next visit by at most min(4 x interval, 1 h): a site
-asking for a day's pause must not stop its monitoring for a day."""
-RETRY_JOB_SUFFIX = "#retry"
 LINKS_TICK_S = 60.0
 """How often the link runner looks for due passes (daily slots: a minute late is on time)."""
 IPV6_FIRST_S = 60.0
@@ -132,51 +128,6 @@ IPV6_WINDOW_S = 86400.0
 class Listening:
     host: str
     port: int
-
-
-def job_id(key: tuple[str, str]) -> str:
-    """The id of a page's interval job: its visits."""
-    return f"{key[0]}/{key[1]}"
-
-
-def retry_job_id(key: tuple[str, str]) -> str:
-    """The id of a page's pending one-off retry (at most one per page)."""
-    return job_id(key) + RETRY_JOB_SUFFIX
-
-
-@dataclass(frozen=True)
-class NextChecks:
-    """When a page is checked next: its next visit (on its grid) and a retry before it, if any."""
-
-    visit_at: float
-    retry_at: float | None
-
-
-def retry_after_cap(page: Page) -> float:
-    """The longest a `Retry-After` may defer the page's next visit."""
-    return min(RETRY_AFTER_CAP_INTERVALS * page.interval_s, RETRY_AFTER_CAP_S)
-
-
-def next_checks(page: Page, *, now: float, next_visit: float, failing: bool, retry_after_s: float | None) -> NextChecks:
-    """Plan a page's next checks after one finished at `now` (pure: epoch seconds in and out).
-
-    - `Retry-After` (capped by `retry_after_cap`) makes `now + delay` the earliest next check. A
-      visit due before that moves to the first point of its own grid (`next_visit` + k x interval)
-      at or after it, so the visits after it stay on the grid (no drift).
-    - While the page is failing, a retry follows after `retry_delay` (and not before Retry-After
-      allows), but only if it can finish (`timeout`) before the next visit: otherwise the visit,
-      due anyway, confirms or clears the failure and no page is probed twice at once.
-    """
-    earliest = now + min(max(retry_after_s, 0.0), retry_after_cap(page)) if retry_after_s is not None else now
-    visit_at = next_visit
-    if visit_at < earliest:
-        visit_at += math.ceil((earliest - visit_at) / page.interval_s) * page.interval_s
-    retry_at = None
-    if failing:
-        candidate = max(now + min(page.retry_delay_s, page.interval_s), earliest)
-        if candidate + page.timeout_s <= visit_at:
-            retry_at = candidate
-    return NextChecks(visit_at, retry_at)
 
 
 class Daemon:
@@ -515,7 +466,7 @@ class Daemon:
         if _content_settings(old) != _content_settings(page):
             rt.previous = dataclasses.replace(rt.previous, content_hash=None)  # judge and read it afresh
         if (old.interval_s, old.jitter_s) != (page.interval_s, page.jitter_s):
-            self._scheduler.reschedule_job(job_id(page.key), trigger=_trigger(page))
+            self._scheduler.reschedule_job(job_id(page.key), trigger=visit_trigger(page))
             log.info("%s: interval now %gs", job_id(page.key), page.interval_s)
 
     def _add_job(self, page: Page) -> None:
@@ -523,7 +474,7 @@ class Daemon:
         start = datetime.now(UTC) + timedelta(seconds=PARKED_S)
         self._scheduler.add_job(
             self._check_job,
-            _trigger(page),
+            visit_trigger(page),
             args=[page.key],
             id=job_id(page.key),
             name=job_id(page.key),
@@ -970,10 +921,6 @@ def _discovery_changed(old: Config, new: Config) -> set[str]:
 def _content_settings(page: Page) -> tuple[object, ...]:
     """The settings an unchanged body was judged and read with."""
     return (page.expect, page.item_selector, page.date_selector, page.kind)
-
-
-def _trigger(page: Page) -> IntervalTrigger:
-    return IntervalTrigger(seconds=page.interval_s, jitter=int(page.jitter_s) or None)
 
 
 def _log_outcome(outcome: CheckOutcome) -> None:
