@@ -15,8 +15,6 @@ from monitor.daemon._core import (
     CLOCK_STEP_S,
     GIL_SWITCH_INTERVAL_S,
     HEARTBEAT_S,
-    IPV6_FIRST_S,
-    IPV6_WINDOW_S,
     LINKS_TICK_S,
     PARKED_S,
     PRUNE_EVERY_S,
@@ -28,6 +26,7 @@ from monitor.daemon._core import (
     Daemon,
     Listening,
 )
+from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S
 from monitor.daemon._visits import (
     RETRY_AFTER_CAP_INTERVALS,
     RETRY_AFTER_CAP_S,

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import logging
 import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -29,39 +27,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import (
-    CheckOutcome,
-    Fetcher,
-    Ipv6Prober,
-    Judge,
-    PageFetcher,
-    Previous,
-    ReadPool,
-    aaaa_resolver,
-    dns_resolver,
-    run_check,
-    visits,
-)
-from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
-from monitor.daemon._visits import (
-    job_id,
-    next_checks,
-    retry_job_id,
-    visit_trigger,
-)
-from monitor.integrity import (
-    VISITORS,
-    DomainLookups,
-    Domains,
-    Finding,
-    Resolution,
-    Resolver,
-    Visit,
-    VocabularyError,
-    compare_visits,
-    load_vocabulary,
-    lookup,
-)
+from monitor.check import CheckOutcome, Ipv6Prober, Judge, PageFetcher, Previous, ReadPool, run_check
+from monitor.config import Config, ConfigError, listen_scope, site_base_url
+from monitor.daemon._integrity import Integrity, integrity_tracker
+from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S, Ipv6Readings, ipv6_prober
+from monitor.daemon._visits import job_id, next_checks, retry_job_id, visit_trigger
+from monitor.integrity import Resolver
 from monitor.links import LinkRunner, PassOutcome
 from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
@@ -77,19 +48,8 @@ from monitor.store import (
     RunStopped,
     Store,
     StoreError,
-    ipv6_link_sample,
-    recent_readings,
 )
-from monitor.track import (
-    IntegrityTracker,
-    PageRuntime,
-    RemovalConfirmation,
-    Tracker,
-    discovered_pages,
-    monitored_pages,
-    record_ipv6,
-    restore_runtime,
-)
+from monitor.track import PageRuntime, RemovalConfirmation, Tracker, discovered_pages, monitored_pages, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
 
@@ -118,10 +78,6 @@ effect): 1,100 instead of 4,200 loop round trips a second while 10,000 pages ren
 due meanwhile start late."""
 LINKS_TICK_S = 60.0
 """How often the link runner looks for due passes (daily slots: a minute late is on time)."""
-IPV6_FIRST_S = 60.0
-"""The first IPv6 readings start this long after start (or one `ipv6.interval`, if shorter)."""
-IPV6_WINDOW_S = 86400.0
-"""The IPv6 readings restored into the metrics at start (the success ratio's 24 hours)."""
 
 
 @dataclass(frozen=True)
@@ -157,9 +113,8 @@ class Daemon:
         self._resolver = resolver
         self._ipv6 = ipv6
         """The IPv6 prober (None: a default one is built at start when `ipv6.enabled`)."""
-        self._integrity: IntegrityTracker | None = None
-        self._words = ""
-        """The integrity word list the read workers use: the one the daemon started with."""
+        self._ipv6_readings: Ipv6Readings | None = None
+        self._integrity: Integrity | None = None
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
         self._removals = RemovalConfirmation()
@@ -214,7 +169,7 @@ class Daemon:
         now = self._clock.now()
         self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
         self._tracker = Tracker(self._store, run_id=self._run_id)
-        self._integrity = self._integrity_tracker()
+        self._integrity = self._integrity_work()
         exporter = build_registry(
             self._state,
             clock=self._clock,
@@ -538,8 +493,8 @@ class Daemon:
             self._observe_send_lag(scheduled, outcome.probe)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             self._state.apply(key, recorded)
-            if outcome.inspection is not None:
-                self._record_integrity(rt.page, outcome)
+            if outcome.inspection is not None and self._integrity is not None:
+                self._integrity.record(rt.page, outcome)
             _log_outcome(outcome)
             if (
                 recorded.columns
@@ -623,98 +578,53 @@ class Daemon:
 
     # -- integrity (docs/integrity.md) ----------------------------------------------------------
 
-    def _integrity_tracker(self) -> IntegrityTracker | None:
-        """The integrity bookkeeping, restored from the database; None when turned off (restart to change)."""
-        settings = self._config.raw.integrity
-        if not settings.enabled:
+    def _integrity_work(self) -> Integrity | None:
+        """The integrity work, its tracker restored from the database; None when turned off (restart to change)."""
+        made = integrity_tracker(self._config, self._store, self._state)
+        if made is None:
             return None
-        words = integrity_words(self._config)
-        try:
-            vocabulary = load_vocabulary(Path(words) if words else None)
-            self._words = words
-        except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
-            log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
-            vocabulary = load_vocabulary()
-        domains = Domains(accepted=frozenset(settings.accepted_domains))
-        domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
-        lookups = DomainLookups(settings.lookup_ttl, settings.lookups_per_sweep)
-        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share, lookups=lookups)
-        tracker.restore()
-        names = {site_id: name for name, site_id in self._store.site_ids().items()}
-        for site_id in {*tracker.states, *tracker.open}:
-            if site_id in names:
-                self._state.apply_integrity(
-                    names[site_id], tracker.open.get(site_id, ()), tracker.state(site_id).identity
-                )
-        return tracker
+        tracker, words = made
+        return Integrity(
+            tracker,
+            words,
+            config=lambda: self._config,
+            store=self._store,
+            state=self._state,
+            clock=self._clock,
+            fetcher=self._fetcher,
+            reader=self._reader,
+            resolver=self._resolver,
+        )
 
     def _judge(self, page: Page) -> Judge:
         """The read pool's judge; for a homepage with integrity on, it also inspects the page."""
-        if self._integrity is None or page.kind is not PageKind.HOMEPAGE:
-            return self._reader.judge
-        return functools.partial(self._reader.judge, inspect=self._words)
-
-    def _site_id(self, site: str) -> int | None:
-        return self._store.site_ids().get(site)
-
-    def _record_integrity(self, page: Page, outcome: CheckOutcome) -> None:
-        """Compare a homepage's inspection with the site's baseline; store findings and events."""
-        site_id = self._site_id(page.site)
-        if self._integrity is None or outcome.inspection is None or site_id is None:
-            return
-        expected = self._site_code(page.site)
-        read = self._integrity.homepage(site_id, outcome.inspection, self._clock.now(), expected)
-        self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
-        if outcome.inspection.error:
-            log.info("%s: integrity not inspected: %s", job_id(page.key), outcome.inspection.error)
-
-    def _site_code(self, site: str) -> str:
-        try:
-            return self._config.site(site).site_code
-        except KeyError:
-            return ""
+        return self._reader.judge if self._integrity is None else self._integrity.judge(page)
 
     async def _sweep_job(self) -> None:
-        """Each homepage as other visitors (cloaking) and its linked domains in DNS (lapsed), one by one."""
+        """The integrity sweep of every homepage (the job exists only while integrity is on)."""
+        integrity = self._integrity
+        if integrity is not None:
+            await self._in_flight(lambda: integrity.sweep_all(self._homepages()))
+
+    def _homepages(self) -> Iterator[Page]:
+        """The homepages now; each page is read when reached (a reload may update it meanwhile)."""
+        runtimes = [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]
+        return (rt.page for rt in runtimes)
+
+    async def _in_flight(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run a background job's work as a task the shutdown waits for, and ends quietly if it
+        cancels it (APScheduler would log a cancelled job as a failure with a traceback)."""
         task = asyncio.current_task()
         if task is not None:
             self._inflight.add(task)
         try:
-            if self._integrity is not None:
-                self._integrity.lookups.begin_sweep()  # one lookup budget for the whole sweep
-            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
-                await self._sweep(rt.page)
+            await work()
         except asyncio.CancelledError:
             if not self._stop.is_set():
                 raise
         finally:
             if task is not None:
                 self._inflight.discard(task)
-
-    async def _sweep(self, page: Page) -> None:
-        """One homepage's sweep: the visits, the lookups the plan allows (one thread hop each, so a
-        stop waits for one lookup at most), the comparison on a worker thread, then the tracking."""
-        site_id = self._site_id(page.site)
-        if self._integrity is None or site_id is None:
-            return
-        seen = await visits(self._fetcher, page, VISITORS)
-        normal = seen.pop(VISITORS[0].name)
-        if normal is None or not 200 <= normal.status < 300:
-            return  # the page did not answer us normally: nothing to compare, nothing resolved
-        plan = self._integrity.plan_sweep(site_id, page.url, self._clock.now())
-        resolve = self._resolver or dns_resolver()
-        answers: dict[str, Resolution] = {}
-        for domain in plan.due:
-            answers[domain] = await asyncio.to_thread(lookup, resolve, domain)
-        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
-        found = await asyncio.to_thread(self._compare_visits, page.url, normal, others)
-        read = self._integrity.finish_sweep(site_id, plan, found, others, answers, self._clock.now())
-        self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
-
-    def _compare_visits(self, url: str, normal: Visit, others: dict[str, Visit]) -> list[Finding]:
-        """On a worker thread: compare the visits (parses bodies)."""
-        assert self._integrity is not None
-        return compare_visits(url, normal, others, self._integrity.domains, self._integrity.vocabulary)
 
     # -- IPv6 (docs/integrity.md#ipv6) ----------------------------------------------------------
 
@@ -723,13 +633,16 @@ class Daemon:
         settings = self._config.raw.ipv6
         if not settings.enabled:
             return
-        budget = self._fetcher.budget if isinstance(self._fetcher, Fetcher) else None  # one per host
-        resolver = aaaa_resolver(hosts=settings.hosts)
-        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=resolver, clock=self._clock, budget=budget)
-        names = {site_id: name for name, site_id in self._store.site_ids().items()}
-        for site_id, readings in recent_readings(self._store, now - IPV6_WINDOW_S).items():
-            if site_id in names:
-                self._state.apply_ipv6(names[site_id], readings)
+        self._ipv6 = self._ipv6 or ipv6_prober(settings.hosts, self._fetcher, self._clock)
+        self._ipv6_readings = Ipv6Readings(
+            self._ipv6,
+            config=lambda: self._config,
+            store=self._store,
+            state=self._state,
+            integrity=self._integrity.tracker if self._integrity is not None else None,
+            clock=self._clock,
+        )
+        self._ipv6_readings.restore(now - IPV6_WINDOW_S)
         first = datetime.now(UTC) + timedelta(seconds=min(IPV6_FIRST_S, settings.interval))
         self._scheduler.add_job(
             self._ipv6_job,
@@ -742,43 +655,9 @@ class Daemon:
 
     async def _ipv6_job(self) -> None:
         """Each homepage of a site with `ipv6` on, read over IPv6 and IPv4, one after the other."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._inflight.add(task)
-        try:
-            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
-                if self._ipv6_wanted(rt.page.site):
-                    await self._read_ipv6(rt.page)
-        except asyncio.CancelledError:
-            if not self._stop.is_set():
-                raise
-        finally:
-            if task is not None:
-                self._inflight.discard(task)
-
-    def _ipv6_wanted(self, site: str) -> bool:
-        try:
-            return self._config.site(site).ipv6
-        except KeyError:
-            return False
-
-    async def _read_ipv6(self, page: Page) -> None:
-        site_id = self._site_id(page.site)
-        if self._ipv6 is None or site_id is None:
-            return
-        links = ipv6_link_sample(self._store, page.site, self._config.raw.ipv6.links)
-        probe = await self._ipv6.probe(page, links)
-        reading = probe.reading
-        self._state.apply_ipv6(page.site, [reading])
-        read = record_ipv6(self._store, self._integrity, site_id, probe, self._clock.now())
-        if read is not None and self._integrity is not None:
-            self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
-        log.info(
-            "%s ipv6 %s%s",
-            job_id(page.key),
-            reading.state.value,
-            f" {reading.error_kind} ({reading.error})" if reading.error_kind else "",
-        )
+        readings = self._ipv6_readings
+        if readings is not None:
+            await self._in_flight(lambda: readings.read_all(self._homepages()))
 
     # -- discovery and reload ------------------------------------------------------------------
 
