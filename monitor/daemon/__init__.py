@@ -15,7 +15,6 @@ from monitor.daemon._core import (
     CLOCK_STEP_S,
     GIL_SWITCH_INTERVAL_S,
     HEARTBEAT_S,
-    LINKS_TICK_S,
     PARKED_S,
     PRUNE_EVERY_S,
     READ_WORKERS_WAIT_S,
@@ -27,6 +26,7 @@ from monitor.daemon._core import (
     Listening,
 )
 from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S
+from monitor.daemon._links import LINKS_TICK_S
 from monitor.daemon._visits import (
     RETRY_AFTER_CAP_INTERVALS,
     RETRY_AFTER_CAP_S,

@@ -31,10 +31,11 @@ from monitor.check import CheckOutcome, Ipv6Prober, Judge, PageFetcher, Previous
 from monitor.config import Config, ConfigError, listen_scope, site_base_url
 from monitor.daemon._integrity import Integrity, integrity_tracker
 from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S, Ipv6Readings, ipv6_prober
+from monitor.daemon._links import LINKS_TICK_S, LinkPasses
 from monitor.daemon._visits import job_id, next_checks, retry_job_id, visit_trigger
 from monitor.integrity import Resolver
-from monitor.links import LinkRunner, PassOutcome
-from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
+from monitor.links import LinkRunner
+from monitor.metrics import MetricsServer, MonitorState, build_registry
 from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
 from monitor.store import (
@@ -76,8 +77,6 @@ GIL_SWITCH_INTERVAL_S = 0.001
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
 effect): 1,100 instead of 4,200 loop round trips a second while 10,000 pages render, and checks
 due meanwhile start late."""
-LINKS_TICK_S = 60.0
-"""How often the link runner looks for due passes (daily slots: a minute late is on time)."""
 
 
 @dataclass(frozen=True)
@@ -131,9 +130,8 @@ class Daemon:
         self._lag: Histogram | None = None
         self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
-        self._links = links
-        """Link passes in the background (None: no link checking, e.g. tests of the page checks)."""
-        self._link_metrics = LinkMetrics()
+        self._links = LinkPasses(links, store=store, runtimes=self._runtimes)
+        """Link passes in the background (no runner: no link checking, e.g. tests of the page checks)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -176,7 +174,7 @@ class Daemon:
             tz=self._config.timezone,
             writer=self._store.writer,
             db_path=self._store.path,
-            links=self._link_metrics,
+            links=self._links.metrics,
             per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
@@ -221,35 +219,16 @@ class Daemon:
     def _schedule_links(self) -> None:
         """Link passes run as background tasks on this loop; a job looks for due ones every minute,
         the first a second after start (a daemon started after today's slot catches up)."""
-        if self._links is None:
+        if not self._links.start(site.name for site in self._config.raw.sites):
             return
-        self._link_metrics.restore(self._store, [site.name for site in self._config.raw.sites])
-        self._links.finished = self._link_pass_done
-        self._links.extra_urls = self._sweep_urls
         self._scheduler.add_job(
-            self._links_tick,
+            self._links.tick,
             IntervalTrigger(seconds=LINKS_TICK_S),
             id="links",
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=1),
         )
-
-    async def _links_tick(self) -> None:
-        # A coroutine, so APScheduler runs it on the loop (the runner creates tasks there).
-        if self._links is not None:
-            self._links.tick()
-
-    def _link_pass_done(self, site: str, kind: str, outcome: PassOutcome | None) -> None:
-        if outcome is None or not outcome.recorded.completed:  # an unreadable homepage is V1's, not links'
-            self._link_metrics.failed(site, kind)
-            return
-        recorded = outcome.recorded
-        self._link_metrics.passed(site, kind, outcome.counts(), recorded.started, recorded.ended)
-
-    def _sweep_urls(self, site: str) -> list[str]:
-        """A sweep starts from every monitored page of the site, discovered columns included."""
-        return [rt.page.url for rt in self._runtimes.values() if rt.page.site == site]
 
     def _rollup(self) -> None:
         self._store.submit([RollupTick(self._clock.now(), self._config.raw.timezone)])
@@ -282,8 +261,7 @@ class Daemon:
         log.info("stopping (%s): %d checks in flight", self._stop_reason, len(self._inflight))
         self._scheduler.pause()
         await self._drain_inflight()
-        if self._links is not None:
-            await self._links.aclose()  # a pass cut short stays recorded as incomplete
+        await self._links.aclose()  # a pass cut short stays recorded as incomplete
         self._scheduler.shutdown(wait=False)
         if self._run_id is not None:
             self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
@@ -730,9 +708,7 @@ class Daemon:
             _notified(self._notifier.ready())
             return
         self._reread_catalogues(_discovery_changed(running, config))
-        if self._links is not None:
-            self._links.configure(config)
-            self._link_metrics.keep_sites(site.name for site in config.raw.sites)
+        self._links.configure(config)
         after = set(self._runtimes)
         self._state.record_reload(True)
         log.info(
