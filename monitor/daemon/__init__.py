@@ -14,7 +14,6 @@ from monitor.daemon._core import (
     CLOCK_CHECK_S,
     CLOCK_STEP_S,
     GIL_SWITCH_INTERVAL_S,
-    HEARTBEAT_S,
     PARKED_S,
     PRUNE_EVERY_S,
     READ_WORKERS_WAIT_S,
@@ -25,6 +24,7 @@ from monitor.daemon._core import (
     Daemon,
     Listening,
 )
+from monitor.daemon._health import HEARTBEAT_S
 from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S
 from monitor.daemon._links import LINKS_TICK_S
 from monitor.daemon._visits import (

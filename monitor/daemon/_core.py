@@ -28,10 +28,12 @@ from prometheus_client import Histogram
 
 from monitor import __version__
 from monitor.check import CheckOutcome, Ipv6Prober, Judge, PageFetcher, Previous, ReadPool, run_check
-from monitor.config import Config, ConfigError, listen_scope, site_base_url
+from monitor.config import Config, listen_scope, site_base_url
+from monitor.daemon._health import HEARTBEAT_S, Health, notified
 from monitor.daemon._integrity import Integrity, integrity_tracker
 from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S, Ipv6Readings, ipv6_prober
 from monitor.daemon._links import LINKS_TICK_S, LinkPasses
+from monitor.daemon._reload import discovery_changed, read_new_config, warn_restart_only
 from monitor.daemon._visits import job_id, next_checks, retry_job_id, visit_trigger
 from monitor.integrity import Resolver
 from monitor.links import LinkRunner
@@ -54,7 +56,6 @@ from monitor.track import PageRuntime, RemovalConfirmation, Tracker, discovered_
 
 log = logging.getLogger("monitor.daemon")
 
-HEARTBEAT_S = 5.0
 ROLLUP_EVERY_S = 60.0
 PRUNE_EVERY_S = 86400.0
 SHUTDOWN_GRACE_S = 5.0
@@ -123,13 +124,13 @@ class Daemon:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._stop = asyncio.Event()
         self._stop_reason = "stopped"
-        self._last_tick = time.monotonic()
         self._run_id: int | None = None
         self._tracker: Tracker | None = None
         self._server: MetricsServer | None = None
         self._lag: Histogram | None = None
         self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
+        self._health = Health(self._scheduler, store, self._notifier, self._runtimes)
         self._links = LinkPasses(links, store=store, runtimes=self._runtimes)
         """Link passes in the background (no runner: no link checking, e.g. tests of the page checks)."""
 
@@ -146,7 +147,7 @@ class Daemon:
         self._start()
         if install_signals:
             self._install_signals()
-        _notified(self._notifier.ready())
+        notified(self._notifier.ready())
         log.info(
             "monitoring %d pages; metrics on http://%s:%d/metrics",
             len(self._runtimes),
@@ -257,7 +258,7 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         started = time.monotonic()
-        _notified(self._notifier.stopping())
+        notified(self._notifier.stopping())
         log.info("stopping (%s): %d checks in flight", self._stop_reason, len(self._inflight))
         self._scheduler.pause()
         await self._drain_inflight()
@@ -314,36 +315,14 @@ class Daemon:
 
     def health(self) -> tuple[bool, str]:
         """(healthy, reason) for /healthz: the scheduler ticks and the database writer thread is alive."""
-        healthy, problem = self._condition()
-        return healthy, f"ok; {len(self._runtimes)} pages" if problem is None else problem
-
-    def _condition(self) -> tuple[bool, str | None]:
-        """(healthy, what is wrong or None): the one judgement behind /healthz and the status line."""
-        tick_age = time.monotonic() - self._last_tick
-        if not self._scheduler.running or tick_age > 3 * HEARTBEAT_S + 5:
-            return False, f"scheduler stalled ({tick_age:.0f}s since last tick)"
-        if not self._store.writer.alive:
-            return False, "database writer stopped"
-        stats = self._store.writer.stats()
-        if stats.last_error:
-            return True, f"ok; database writes failing ({stats.last_error}), {stats.backlog} rows kept"
-        return True, None
+        return self._health.health()
 
     def _heartbeat(self) -> None:
-        self._last_tick = time.monotonic()
+        self._health.tick()
         now = self._clock.now()
         if self._run_id is not None:
             self._store.submit([Heartbeat(self._run_id, now)])
-        healthy, problem = self._condition()
-        if healthy:
-            _notified(self._notifier.watchdog())
-        _notified(self._notifier.status(self._status_line(problem)))
-
-    def _status_line(self, problem: str | None) -> str:
-        """`systemctl status`'s line: pages and open outages, then the problem if any, each said once
-        ("11 pages, 0 in outage; ok", not "...; ok; 11 pages")."""
-        down = sum(1 for rt in self._runtimes.values() if rt.health.outage_started is not None)
-        return f"{len(self._runtimes)} pages, {down} in outage; {problem or 'ok'}"
+        self._health.notify()
 
     # -- pages and jobs ----------------------------------------------------------------------
 
@@ -689,11 +668,11 @@ class Daemon:
         """SIGHUP: re-read config.yaml; apply it, or keep the running config if it is invalid."""
         if self._reload_config is None:
             return
-        _notified(self._notifier.reloading())
-        config = self._read_new_config()
+        notified(self._notifier.reloading())
+        config = read_new_config(self._reload_config)
         if config is None:
             self._state.record_reload(False)
-            _notified(self._notifier.ready())
+            notified(self._notifier.ready())
             return
         self._warn_restart_only(config)
         before, running = set(self._runtimes), self._config
@@ -705,9 +684,9 @@ class Daemon:
             self._config = running
             log.error("reload rejected, keeping the running config: %s", exc)
             self._state.record_reload(False)
-            _notified(self._notifier.ready())
+            notified(self._notifier.ready())
             return
-        self._reread_catalogues(_discovery_changed(running, config))
+        self._reread_catalogues(discovery_changed(running, config))
         self._links.configure(config)
         after = set(self._runtimes)
         self._state.record_reload(True)
@@ -717,7 +696,7 @@ class Daemon:
             len(after - before),
             len(before - after),
         )
-        _notified(self._notifier.ready())
+        notified(self._notifier.ready())
 
     def _reread_catalogues(self, sites: set[str]) -> None:
         """Forget the validators and content hash of the catalogues of `sites` that discover columns,
@@ -728,49 +707,8 @@ class Daemon:
             if rt.page.kind is PageKind.CATALOGUE and rt.page.site in discovering:
                 rt.previous = Previous()
 
-    def _read_new_config(self) -> Config | None:
-        """The config as it is now on disk, or None (logged) when it cannot be used.
-
-        Runs in a signal callback: an exception escaping it would skip the READY notification and
-        the rejected count, so anything reading the config may raise is a rejection."""
-        assert self._reload_config is not None
-        try:
-            return self._reload_config()
-        except ConfigError as exc:
-            for problem in exc.problems:
-                log.error("reload rejected, keeping the running config: %s", problem)
-        except Exception as exc:
-            log.error("reload rejected, keeping the running config: %s: %s", type(exc).__name__, exc)
-        return None
-
     def _warn_restart_only(self, config: Config) -> None:
-        old = self._config
-        if (config.listen_host, config.listen_port) != (old.listen_host, old.listen_port):
-            log.warning("metrics.listen changed: takes effect at the next restart")
-        if config.db_path != old.db_path:
-            log.warning("storage.path changed: takes effect at the next restart")
-        if config.raw.ipv6 != old.raw.ipv6:
-            log.warning("ipv6 settings changed: they take effect at the next restart")
-        if config.raw.integrity != old.raw.integrity:
-            log.warning("integrity settings changed: they take effect at the next restart")
-
-
-def _notified(problem: str | None) -> None:
-    """sd_notify never raises; a message that could not be sent is worth one log line."""
-    if problem is not None:
-        log.warning("systemd notification failed: %s", problem)
-
-
-def _discovery_changed(old: Config, new: Config) -> set[str]:
-    """Sites whose discovery settings (or the hosts they judge columns by) differ between two configs."""
-
-    def settings(config: Config) -> dict[str, object]:
-        return {
-            s.name: (s.discover, s.discovery.model_dump(), s.base_url, tuple(s.allowed_hosts)) for s in config.raw.sites
-        }
-
-    before, after = settings(old), settings(new)
-    return {name for name, value in after.items() if before.get(name) != value}
+        warn_restart_only(self._config, config)
 
 
 def _content_settings(page: Page) -> tuple[object, ...]:
