@@ -10,9 +10,8 @@ Public surface (everything else is private to the package):
 - The daemon's timing constants (`HEARTBEAT_S`, `RETRY_AFTER_CAP_S`, `GIL_SWITCH_INTERVAL_S`, ...).
 """
 
+from monitor.daemon._clock import CLOCK_CHECK_S, CLOCK_STEP_S
 from monitor.daemon._core import (
-    CLOCK_CHECK_S,
-    CLOCK_STEP_S,
     GIL_SWITCH_INTERVAL_S,
     PARKED_S,
     PRUNE_EVERY_S,

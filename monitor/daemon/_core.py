@@ -1,10 +1,12 @@
 """The long-running monitor: schedules one check job per page and keeps everything running.
 
 APScheduler 3.x (`AsyncIOScheduler`) fires the jobs; `run_check` does the work and `Tracker`
-records it. This module owns the lifecycle: start-up restore, retries after failures, catalogue
-discovery, SIGHUP reload, SIGTERM shutdown within 10 s, heartbeats and sd_notify.
-
-Visits and retries are separate jobs, planned by `_visits`.
+records it. `Daemon` owns the lifecycle and the jobs: start-up restore, the check job, retries
+after failures, SIGHUP reload, SIGTERM shutdown within 10 s. Its collaborators, each in its own
+module, do the rest: `_visits` plans visits and retries (pure), `_discovery` turns catalogues'
+columns into pages, `_integrity` and `_ipv6` the integrity work and IPv6 readings, `_links` wires
+the link passes, `_health` judges health and tells systemd, `_reload` reads and compares a new
+config, `_clock` follows wall-clock steps.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from prometheus_client import Histogram
 from monitor import __version__
 from monitor.check import CheckOutcome, Ipv6Prober, Judge, PageFetcher, Previous, ReadPool, run_check
 from monitor.config import Config, listen_scope, site_base_url
+from monitor.daemon._clock import ClockWatch
+from monitor.daemon._discovery import ColumnDiscovery
 from monitor.daemon._health import HEARTBEAT_S, Health, notified
 from monitor.daemon._integrity import Integrity, integrity_tracker
 from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S, Ipv6Readings, ipv6_prober
@@ -38,10 +42,9 @@ from monitor.daemon._visits import job_id, next_checks, retry_job_id, visit_trig
 from monitor.integrity import Resolver
 from monitor.links import LinkRunner
 from monitor.metrics import MetricsServer, MonitorState, build_registry
-from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
+from monitor.models import Clock, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
 from monitor.store import (
-    EventRow,
     Heartbeat,
     LinkPrune,
     Prune,
@@ -52,7 +55,7 @@ from monitor.store import (
     Store,
     StoreError,
 )
-from monitor.track import PageRuntime, RemovalConfirmation, Tracker, discovered_pages, monitored_pages, restore_runtime
+from monitor.track import PageRuntime, Tracker, monitored_pages, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
 
@@ -69,10 +72,6 @@ PARKED_S = 10 * 365 * 86400.0
 _HALF_PARKED = timedelta(seconds=PARKED_S / 2)
 READ_WORKERS_WAIT_S = 10.0
 """At start, how long the daemon waits for its read workers before scheduling checks anyway."""
-CLOCK_CHECK_S = 1.0
-"""How often the wall clock is compared with the monotonic clock, to notice steps."""
-CLOCK_STEP_S = 1.0
-"""A wall-clock step larger than this is logged (and, backwards, compensated); NTP's slewing is far slower."""
 GIL_SWITCH_INTERVAL_S = 0.001
 """The daemon process's `sys.setswitchinterval`. With the default 5 ms, a /metrics scrape rendering
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
@@ -117,7 +116,6 @@ class Daemon:
         self._integrity: Integrity | None = None
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
-        self._removals = RemovalConfirmation()
         self._inflight: set[asyncio.Task[None]] = set()
         self._checking: set[tuple[str, str]] = set()
         self._scheduled_for: dict[str, float] = {}
@@ -130,6 +128,14 @@ class Daemon:
         self._lag: Histogram | None = None
         self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
+        self._clock_watch = ClockWatch(self._scheduler, clock)
+        self._discovery = ColumnDiscovery(
+            config=lambda: self._config,
+            store=store,
+            clock=clock,
+            runtimes=self._runtimes,
+            apply_pages=self._apply_pages,
+        )
         self._health = Health(self._scheduler, store, self._notifier, self._runtimes)
         self._links = LinkPasses(links, store=store, runtimes=self._runtimes)
         """Link passes in the background (no runner: no link checking, e.g. tests of the page checks)."""
@@ -153,7 +159,7 @@ class Daemon:
             len(self._runtimes),
             *(self.listening.host, self.listening.port) if self.listening else ("-", 0),
         )
-        watcher = asyncio.create_task(self._watch_clock())
+        watcher = asyncio.create_task(self._clock_watch.watch())
         await self._stop.wait()
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
@@ -287,30 +293,6 @@ class Daemon:
             log.info("cancelled %d checks still running after %.0fs", len(pending), SHUTDOWN_GRACE_S)
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _watch_clock(self) -> None:
-        """APScheduler 3 waits for wall-clock times: after the clock steps back, every job would wait
-        out the step (an hour back, an hour without checks). Move the jobs back by the step instead.
-
-        A step forward needs nothing: each overdue job runs once (coalesced), then keeps its interval.
-        """
-        offset = self._clock.now() - self._clock.monotonic()
-        while True:
-            await asyncio.sleep(CLOCK_CHECK_S)
-            current = self._clock.now() - self._clock.monotonic()
-            step, offset = current - offset, current
-            if abs(step) > CLOCK_STEP_S:
-                log.warning("the wall clock stepped %+.1fs", step)
-            if step < -CLOCK_STEP_S:
-                self._move_jobs(step)
-
-    def _move_jobs(self, step: float) -> None:
-        self._scheduler.pause()  # one wake-up at the end, not one per job
-        for job in self._scheduler.get_jobs():
-            if job.next_run_time is not None:
-                job.modify(next_run_time=job.next_run_time + timedelta(seconds=step))
-        self._scheduler.resume()
-        log.info("moved every scheduled check %+.1fs with the clock", step)
-
     # -- health ------------------------------------------------------------------------------
 
     def health(self) -> tuple[bool, str]:
@@ -339,7 +321,7 @@ class Daemon:
         for key in gone:
             self._remove_job(key)
             del self._runtimes[key]
-            self._removals.forget(key)
+            self._discovery.forget(key)
         self._state.set_pages(pages)
         added = [p for p in pages if p.key not in self._runtimes]
         self._restore(added, ids)
@@ -456,7 +438,7 @@ class Daemon:
             if (
                 recorded.columns
                 and rt.page.kind is PageKind.CATALOGUE
-                and not self._discover(rt.page, recorded.columns)
+                and not self._discovery.discover(rt.page, recorded.columns)
             ):
                 rt.previous = Previous()  # no validators, no hash: the next check reads the catalogue again
             if key in self._runtimes:
@@ -616,53 +598,7 @@ class Daemon:
         if readings is not None:
             await self._in_flight(lambda: readings.read_all(self._homepages()))
 
-    # -- discovery and reload ------------------------------------------------------------------
-
-    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> bool:
-        """Monitor the columns a catalogue lists; record columns that appear or disappear.
-
-        False when the catalogue must be read again at its next check: the change could not be
-        applied (the database is not writable), or a column's removal awaits confirmation."""
-        raw = self._config.raw
-        site = next((s for s in raw.sites if s.name == catalogue.site), None)
-        if site is None or not site.discover:
-            return True
-        current = {
-            k: rt.page
-            for k, rt in self._runtimes.items()
-            if rt.page.discovered_by == catalogue.name and k[0] == catalogue.site
-        }
-        others = [rt.page for k, rt in self._runtimes.items() if k not in current]
-        found = discovered_pages(
-            raw, site, catalogue.name, columns, reserved=[p for p in others if p.site == catalogue.site]
-        )
-        wanted = {p.key: p for p in found}
-        unconfirmed = self._removals.unconfirmed(current.keys(), wanted.keys())
-        wanted.update((k, current[k]) for k in unconfirmed)
-        if wanted.keys() == current.keys():
-            return not unconfirmed
-        try:
-            self._apply_pages(others + list(wanted.values()), self._clock.now())
-        except StoreError as exc:
-            log.warning("%s: column changes not applied, trying again at the next check: %s", catalogue.site, exc)
-            return False
-        self._record_column_events(catalogue, current, wanted)
-        return not unconfirmed
-
-    def _record_column_events(
-        self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
-    ) -> None:
-        now = self._clock.now()
-        site_id = self._store.site_ids().get(catalogue.site)
-        events = [
-            EventRow(now, "column_added", f"{p.name} {p.url}", site_id) for k, p in wanted.items() if k not in current
-        ]
-        events += [
-            EventRow(now, "column_removed", f"{p.name} {p.url}", site_id) for k, p in current.items() if k not in wanted
-        ]
-        for event in events:
-            log.info("%s: %s %s", catalogue.site, event.kind.replace("_", " "), event.detail)
-        self._store.submit(events)
+    # -- reload ------------------------------------------------------------------------------
 
     def reload(self) -> None:
         """SIGHUP: re-read config.yaml; apply it, or keep the running config if it is invalid."""
