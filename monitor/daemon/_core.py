@@ -551,8 +551,8 @@ class Daemon:
         return (rt.page for rt in runtimes)
 
     async def _in_flight(self, work: Callable[[], Awaitable[None]]) -> None:
-        """Run a background job's work as a task the shutdown waits for, and ends quietly if it
-        cancels it (APScheduler would log a cancelled job as a failure with a traceback)."""
+        """Run a background job's work in a task the shutdown waits for; cancelled by a clean stop,
+        it ends quietly (APScheduler would log a cancelled job as a failure with a traceback)."""
         task = asyncio.current_task()
         if task is not None:
             self._inflight.add(task)
