@@ -66,7 +66,7 @@ def sweeping_daemon(tmp_path: Path, sim: SimPortal, fetcher: RefusingForVisitor,
     daemon = Daemon(
         config, store=store, fetcher=fetcher, clock=clock, resolver=lambda d: answers.get(d, Resolution.UNKNOWN)
     )
-    daemon._integrity = daemon._integrity_tracker()
+    daemon._integrity = daemon._integrity_work()
     return daemon, store, clock, config.pages()[0]
 
 
@@ -89,7 +89,7 @@ def test_a_sweep_without_evidence_either_way_leaves_open_findings_open(tmp_path:
         daemon, store, clock, home = sweeping_daemon(tmp_path, sim, fetcher, answers)
         assert daemon._integrity is not None
         site_id = store.site_ids()["sim"]
-        daemon._integrity.states[site_id] = SiteState(linked=frozenset({LAPSED}))  # what the homepage links
+        daemon._integrity.tracker.states[site_id] = SiteState(linked=frozenset({LAPSED}))  # what the homepage links
         sim.fault("integrity:referer_cloak", "/")
 
         async def sweeps() -> list[set[tuple[str, str]]]:
@@ -101,7 +101,7 @@ def test_a_sweep_without_evidence_either_way_leaves_open_findings_open(tmp_path:
                     answers[LAPSED], fetcher.refusing = Resolution.RESOLVES, False
                     sim.fault("ok", "/")
                 clock.t += 2 * 86_400.0  # past any cached answer: every sweep asks again
-                await daemon._sweep(home)
+                await daemon._integrity.sweep(home)
                 seen.append(open_sweep_findings(store))
             return seen
 

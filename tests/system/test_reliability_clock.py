@@ -155,7 +155,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SteppingClock:
         "apscheduler.schedulers.base",
         "apscheduler.executors.base",
         "apscheduler.triggers.interval",
-        "monitor.daemon",
+        "monitor.daemon._core",
     ):
         monkeypatch.setattr(f"{module}.datetime", stepped)
     return stepping

@@ -1,31 +1,26 @@
 """The long-running monitor: schedules one check job per page and keeps everything running.
 
 APScheduler 3.x (`AsyncIOScheduler`) fires the jobs; `run_check` does the work and `Tracker`
-records it. This module owns the lifecycle: start-up restore, retries after failures, catalogue
-discovery, SIGHUP reload, SIGTERM shutdown within 10 s, heartbeats and sd_notify.
-
-Visits and retries are separate jobs. A page's interval job (`site/page`) is its schedule of
-visits: it runs on its grid whatever happens, outage or not, and each run is one sample of
-rule V1 (attempt 0). A retry is a one-off job (`site/page#retry`, attempt n > 0) that only
-feeds the outage machine between two visits; it never replaces or adds a visit. See
-`next_checks` for when a retry is dropped and how `Retry-After` defers visits on their grid.
+records it. `Daemon` owns the lifecycle and the jobs: start-up restore, the check job, retries
+after failures, SIGHUP reload, SIGTERM shutdown within 10 s. Its collaborators, each in its own
+module, do the rest: `_visits` plans visits and retries (pure), `_discovery` turns catalogues'
+columns into pages, `_integrity` and `_ipv6` the integrity work and IPv6 readings, `_links` wires
+the link passes, `_health` judges health and tells systemd, `_reload` reads and compares a new
+config, `_clock` follows wall-clock steps.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import functools
 import logging
-import math
 import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -34,39 +29,22 @@ from apscheduler.triggers.interval import IntervalTrigger
 from prometheus_client import Histogram
 
 from monitor import __version__
-from monitor.check import (
-    CheckOutcome,
-    Fetcher,
-    Ipv6Prober,
-    Judge,
-    PageFetcher,
-    Previous,
-    ReadPool,
-    aaaa_resolver,
-    dns_resolver,
-    run_check,
-    visits,
-)
-from monitor.config import Config, ConfigError, integrity_words, listen_scope, site_base_url
-from monitor.integrity import (
-    VISITORS,
-    DomainLookups,
-    Domains,
-    Finding,
-    Resolution,
-    Resolver,
-    Visit,
-    VocabularyError,
-    compare_visits,
-    load_vocabulary,
-    lookup,
-)
-from monitor.links import LinkRunner, PassOutcome
-from monitor.metrics import LinkMetrics, MetricsServer, MonitorState, build_registry
-from monitor.models import Clock, Column, Page, PageKind, ProbeResult, Result
+from monitor.check import CheckOutcome, Ipv6Prober, Judge, PageFetcher, Previous, ReadPool, run_check
+from monitor.config import Config, listen_scope, site_base_url
+from monitor.daemon._clock import ClockWatch
+from monitor.daemon._discovery import ColumnDiscovery
+from monitor.daemon._health import HEARTBEAT_S, Health, notified
+from monitor.daemon._integrity import Integrity, integrity_tracker
+from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S, Ipv6Readings, ipv6_prober
+from monitor.daemon._links import LINKS_TICK_S, LinkPasses
+from monitor.daemon._reload import discovery_changed, read_new_config, warn_restart_only
+from monitor.daemon._visits import job_id, next_checks, retry_job_id, visit_trigger
+from monitor.integrity import Resolver
+from monitor.links import LinkRunner
+from monitor.metrics import MetricsServer, MonitorState, build_registry
+from monitor.models import Clock, Page, PageKind, ProbeResult, Result
 from monitor.notify import Notifier
 from monitor.store import (
-    EventRow,
     Heartbeat,
     LinkPrune,
     Prune,
@@ -76,23 +54,11 @@ from monitor.store import (
     RunStopped,
     Store,
     StoreError,
-    ipv6_link_sample,
-    recent_readings,
 )
-from monitor.track import (
-    IntegrityTracker,
-    PageRuntime,
-    RemovalConfirmation,
-    Tracker,
-    discovered_pages,
-    monitored_pages,
-    record_ipv6,
-    restore_runtime,
-)
+from monitor.track import PageRuntime, Tracker, monitored_pages, restore_runtime
 
 log = logging.getLogger("monitor.daemon")
 
-HEARTBEAT_S = 5.0
 ROLLUP_EVERY_S = 60.0
 PRUNE_EVERY_S = 86400.0
 SHUTDOWN_GRACE_S = 5.0
@@ -106,77 +72,17 @@ PARKED_S = 10 * 365 * 86400.0
 _HALF_PARKED = timedelta(seconds=PARKED_S / 2)
 READ_WORKERS_WAIT_S = 10.0
 """At start, how long the daemon waits for its read workers before scheduling checks anyway."""
-CLOCK_CHECK_S = 1.0
-"""How often the wall clock is compared with the monotonic clock, to notice steps."""
-CLOCK_STEP_S = 1.0
-"""A wall-clock step larger than this is logged (and, backwards, compensated); NTP's slewing is far slower."""
 GIL_SWITCH_INTERVAL_S = 0.001
 """The daemon process's `sys.setswitchinterval`. With the default 5 ms, a /metrics scrape rendering
 on its thread makes the event loop wait up to 5 ms for the GIL after every socket call (the convoy
 effect): 1,100 instead of 4,200 loop round trips a second while 10,000 pages render, and checks
 due meanwhile start late."""
-RETRY_AFTER_CAP_S = 3600.0
-RETRY_AFTER_CAP_INTERVALS = 4
-"""A server's `Retry-After` defers a page's next visit by at most min(4 x interval, 1 h): a site
-asking for a day's pause must not stop its monitoring for a day."""
-RETRY_JOB_SUFFIX = "#retry"
-LINKS_TICK_S = 60.0
-"""How often the link runner looks for due passes (daily slots: a minute late is on time)."""
-IPV6_FIRST_S = 60.0
-"""The first IPv6 readings start this long after start (or one `ipv6.interval`, if shorter)."""
-IPV6_WINDOW_S = 86400.0
-"""The IPv6 readings restored into the metrics at start (the success ratio's 24 hours)."""
 
 
 @dataclass(frozen=True)
 class Listening:
     host: str
     port: int
-
-
-def job_id(key: tuple[str, str]) -> str:
-    """The id of a page's interval job: its visits."""
-    return f"{key[0]}/{key[1]}"
-
-
-def retry_job_id(key: tuple[str, str]) -> str:
-    """The id of a page's pending one-off retry (at most one per page)."""
-    return job_id(key) + RETRY_JOB_SUFFIX
-
-
-@dataclass(frozen=True)
-class NextChecks:
-    """When a page is checked next: its next visit (on its grid) and a retry before it, if any."""
-
-    visit_at: float
-    retry_at: float | None
-
-
-def retry_after_cap(page: Page) -> float:
-    """The longest a `Retry-After` may defer the page's next visit."""
-    return min(RETRY_AFTER_CAP_INTERVALS * page.interval_s, RETRY_AFTER_CAP_S)
-
-
-def next_checks(page: Page, *, now: float, next_visit: float, failing: bool, retry_after_s: float | None) -> NextChecks:
-    """Plan a page's next checks after one finished at `now` (pure: epoch seconds in and out).
-
-    - `Retry-After` (capped by `retry_after_cap`) makes `now + delay` the earliest next check. A
-      visit due before that moves to the first point of its own grid (`next_visit` + k x interval)
-      at or after it, so the visits after it stay on the grid (no drift).
-    - While the page is failing, a retry follows after `retry_delay` (and not before Retry-After
-      allows), but only if it can finish (`timeout`) before the next visit: otherwise the visit,
-      due anyway, confirms or clears the failure and no page is probed twice at once.
-    """
-    earliest = now + min(max(retry_after_s, 0.0), retry_after_cap(page)) if retry_after_s is not None else now
-    visit_at = next_visit
-    if visit_at < earliest:
-        visit_at += math.ceil((earliest - visit_at) / page.interval_s) * page.interval_s
-    retry_at = None
-    if failing:
-        candidate = max(now + min(page.retry_delay_s, page.interval_s), earliest)
-        if candidate + page.timeout_s <= visit_at:
-            retry_at = candidate
-    return NextChecks(visit_at, retry_at)
 
 
 class Daemon:
@@ -206,28 +112,33 @@ class Daemon:
         self._resolver = resolver
         self._ipv6 = ipv6
         """The IPv6 prober (None: a default one is built at start when `ipv6.enabled`)."""
-        self._integrity: IntegrityTracker | None = None
-        self._words = ""
-        """The integrity word list the read workers use: the one the daemon started with."""
+        self._ipv6_readings: Ipv6Readings | None = None
+        self._integrity: Integrity | None = None
         self._state = MonitorState(clock)
         self._runtimes: dict[tuple[str, str], PageRuntime] = {}
-        self._removals = RemovalConfirmation()
         self._inflight: set[asyncio.Task[None]] = set()
         self._checking: set[tuple[str, str]] = set()
         self._scheduled_for: dict[str, float] = {}
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._stop = asyncio.Event()
         self._stop_reason = "stopped"
-        self._last_tick = time.monotonic()
         self._run_id: int | None = None
         self._tracker: Tracker | None = None
         self._server: MetricsServer | None = None
         self._lag: Histogram | None = None
         self._send_lag: Histogram | None = None
         self.listening: Listening | None = None
-        self._links = links
-        """Link passes in the background (None: no link checking, e.g. tests of the page checks)."""
-        self._link_metrics = LinkMetrics()
+        self._clock_watch = ClockWatch(self._scheduler, clock)
+        self._discovery = ColumnDiscovery(
+            config=lambda: self._config,
+            store=store,
+            clock=clock,
+            runtimes=self._runtimes,
+            apply_pages=self._apply_pages,
+        )
+        self._health = Health(self._scheduler, store, self._notifier, self._runtimes)
+        self._links = LinkPasses(links, store=store, runtimes=self._runtimes)
+        """Link passes in the background (no runner: no link checking, e.g. tests of the page checks)."""
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -242,13 +153,13 @@ class Daemon:
         self._start()
         if install_signals:
             self._install_signals()
-        _notified(self._notifier.ready())
+        notified(self._notifier.ready())
         log.info(
             "monitoring %d pages; metrics on http://%s:%d/metrics",
             len(self._runtimes),
             *(self.listening.host, self.listening.port) if self.listening else ("-", 0),
         )
-        watcher = asyncio.create_task(self._watch_clock())
+        watcher = asyncio.create_task(self._clock_watch.watch())
         await self._stop.wait()
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
@@ -263,14 +174,14 @@ class Daemon:
         now = self._clock.now()
         self._run_id = self._store.start_run(now, os.getpid(), __version__, socket.gethostname())
         self._tracker = Tracker(self._store, run_id=self._run_id)
-        self._integrity = self._integrity_tracker()
+        self._integrity = self._integrity_work()
         exporter = build_registry(
             self._state,
             clock=self._clock,
             tz=self._config.timezone,
             writer=self._store.writer,
             db_path=self._store.path,
-            links=self._link_metrics,
+            links=self._links.metrics,
             per_page=self._config.raw.metrics.per_page,
         )
         self._lag = exporter.scheduler_lag
@@ -315,35 +226,16 @@ class Daemon:
     def _schedule_links(self) -> None:
         """Link passes run as background tasks on this loop; a job looks for due ones every minute,
         the first a second after start (a daemon started after today's slot catches up)."""
-        if self._links is None:
+        if not self._links.start(site.name for site in self._config.raw.sites):
             return
-        self._link_metrics.restore(self._store, [site.name for site in self._config.raw.sites])
-        self._links.finished = self._link_pass_done
-        self._links.extra_urls = self._sweep_urls
         self._scheduler.add_job(
-            self._links_tick,
+            self._links.tick,
             IntervalTrigger(seconds=LINKS_TICK_S),
             id="links",
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=1),
         )
-
-    async def _links_tick(self) -> None:
-        # A coroutine, so APScheduler runs it on the loop (the runner creates tasks there).
-        if self._links is not None:
-            self._links.tick()
-
-    def _link_pass_done(self, site: str, kind: str, outcome: PassOutcome | None) -> None:
-        if outcome is None or not outcome.recorded.completed:  # an unreadable homepage is V1's, not links'
-            self._link_metrics.failed(site, kind)
-            return
-        recorded = outcome.recorded
-        self._link_metrics.passed(site, kind, outcome.counts(), recorded.started, recorded.ended)
-
-    def _sweep_urls(self, site: str) -> list[str]:
-        """A sweep starts from every monitored page of the site, discovered columns included."""
-        return [rt.page.url for rt in self._runtimes.values() if rt.page.site == site]
 
     def _rollup(self) -> None:
         self._store.submit([RollupTick(self._clock.now(), self._config.raw.timezone)])
@@ -372,12 +264,11 @@ class Daemon:
 
     async def _shutdown(self) -> None:
         started = time.monotonic()
-        _notified(self._notifier.stopping())
+        notified(self._notifier.stopping())
         log.info("stopping (%s): %d checks in flight", self._stop_reason, len(self._inflight))
         self._scheduler.pause()
         await self._drain_inflight()
-        if self._links is not None:
-            await self._links.aclose()  # a pass cut short stays recorded as incomplete
+        await self._links.aclose()  # a pass cut short stays recorded as incomplete
         self._scheduler.shutdown(wait=False)
         if self._run_id is not None:
             self._store.submit([RunStopped(self._run_id, self._clock.now(), self._stop_reason)])
@@ -402,64 +293,18 @@ class Daemon:
             log.info("cancelled %d checks still running after %.0fs", len(pending), SHUTDOWN_GRACE_S)
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def _watch_clock(self) -> None:
-        """APScheduler 3 waits for wall-clock times: after the clock steps back, every job would wait
-        out the step (an hour back, an hour without checks). Move the jobs back by the step instead.
-
-        A step forward needs nothing: each overdue job runs once (coalesced), then keeps its interval.
-        """
-        offset = self._clock.now() - self._clock.monotonic()
-        while True:
-            await asyncio.sleep(CLOCK_CHECK_S)
-            current = self._clock.now() - self._clock.monotonic()
-            step, offset = current - offset, current
-            if abs(step) > CLOCK_STEP_S:
-                log.warning("the wall clock stepped %+.1fs", step)
-            if step < -CLOCK_STEP_S:
-                self._move_jobs(step)
-
-    def _move_jobs(self, step: float) -> None:
-        self._scheduler.pause()  # one wake-up at the end, not one per job
-        for job in self._scheduler.get_jobs():
-            if job.next_run_time is not None:
-                job.modify(next_run_time=job.next_run_time + timedelta(seconds=step))
-        self._scheduler.resume()
-        log.info("moved every scheduled check %+.1fs with the clock", step)
-
     # -- health ------------------------------------------------------------------------------
 
     def health(self) -> tuple[bool, str]:
         """(healthy, reason) for /healthz: the scheduler ticks and the database writer thread is alive."""
-        healthy, problem = self._condition()
-        return healthy, f"ok; {len(self._runtimes)} pages" if problem is None else problem
-
-    def _condition(self) -> tuple[bool, str | None]:
-        """(healthy, what is wrong or None): the one judgement behind /healthz and the status line."""
-        tick_age = time.monotonic() - self._last_tick
-        if not self._scheduler.running or tick_age > 3 * HEARTBEAT_S + 5:
-            return False, f"scheduler stalled ({tick_age:.0f}s since last tick)"
-        if not self._store.writer.alive:
-            return False, "database writer stopped"
-        stats = self._store.writer.stats()
-        if stats.last_error:
-            return True, f"ok; database writes failing ({stats.last_error}), {stats.backlog} rows kept"
-        return True, None
+        return self._health.health()
 
     def _heartbeat(self) -> None:
-        self._last_tick = time.monotonic()
+        self._health.tick()
         now = self._clock.now()
         if self._run_id is not None:
             self._store.submit([Heartbeat(self._run_id, now)])
-        healthy, problem = self._condition()
-        if healthy:
-            _notified(self._notifier.watchdog())
-        _notified(self._notifier.status(self._status_line(problem)))
-
-    def _status_line(self, problem: str | None) -> str:
-        """`systemctl status`'s line: pages and open outages, then the problem if any, each said once
-        ("11 pages, 0 in outage; ok", not "...; ok; 11 pages")."""
-        down = sum(1 for rt in self._runtimes.values() if rt.health.outage_started is not None)
-        return f"{len(self._runtimes)} pages, {down} in outage; {problem or 'ok'}"
+        self._health.notify()
 
     # -- pages and jobs ----------------------------------------------------------------------
 
@@ -476,7 +321,7 @@ class Daemon:
         for key in gone:
             self._remove_job(key)
             del self._runtimes[key]
-            self._removals.forget(key)
+            self._discovery.forget(key)
         self._state.set_pages(pages)
         added = [p for p in pages if p.key not in self._runtimes]
         self._restore(added, ids)
@@ -515,7 +360,7 @@ class Daemon:
         if _content_settings(old) != _content_settings(page):
             rt.previous = dataclasses.replace(rt.previous, content_hash=None)  # judge and read it afresh
         if (old.interval_s, old.jitter_s) != (page.interval_s, page.jitter_s):
-            self._scheduler.reschedule_job(job_id(page.key), trigger=_trigger(page))
+            self._scheduler.reschedule_job(job_id(page.key), trigger=visit_trigger(page))
             log.info("%s: interval now %gs", job_id(page.key), page.interval_s)
 
     def _add_job(self, page: Page) -> None:
@@ -523,7 +368,7 @@ class Daemon:
         start = datetime.now(UTC) + timedelta(seconds=PARKED_S)
         self._scheduler.add_job(
             self._check_job,
-            _trigger(page),
+            visit_trigger(page),
             args=[page.key],
             id=job_id(page.key),
             name=job_id(page.key),
@@ -587,13 +432,13 @@ class Daemon:
             self._observe_send_lag(scheduled, outcome.probe)
             recorded = self._tracker.record(rt, outcome, self._clock.now(), attempt=attempt)
             self._state.apply(key, recorded)
-            if outcome.inspection is not None:
-                self._record_integrity(rt.page, outcome)
+            if outcome.inspection is not None and self._integrity is not None:
+                self._integrity.record(rt.page, outcome)
             _log_outcome(outcome)
             if (
                 recorded.columns
                 and rt.page.kind is PageKind.CATALOGUE
-                and not self._discover(rt.page, recorded.columns)
+                and not self._discovery.discover(rt.page, recorded.columns)
             ):
                 rt.previous = Previous()  # no validators, no hash: the next check reads the catalogue again
             if key in self._runtimes:
@@ -672,98 +517,53 @@ class Daemon:
 
     # -- integrity (docs/integrity.md) ----------------------------------------------------------
 
-    def _integrity_tracker(self) -> IntegrityTracker | None:
-        """The integrity bookkeeping, restored from the database; None when turned off (restart to change)."""
-        settings = self._config.raw.integrity
-        if not settings.enabled:
+    def _integrity_work(self) -> Integrity | None:
+        """The integrity work, its tracker restored from the database; None when turned off (restart to change)."""
+        made = integrity_tracker(self._config, self._store, self._state)
+        if made is None:
             return None
-        words = integrity_words(self._config)
-        try:
-            vocabulary = load_vocabulary(Path(words) if words else None)
-            self._words = words
-        except (OSError, VocabularyError) as exc:  # `monitor run` and `config validate` refuse it first
-            log.error("integrity.words: %s: %s; using the shipped word list", words, exc)
-            vocabulary = load_vocabulary()
-        domains = Domains(accepted=frozenset(settings.accepted_domains))
-        domains.registrable("www.gov.cn")  # loads the suffix list now (~40 ms), not in the first comparison
-        lookups = DomainLookups(settings.lookup_ttl, settings.lookups_per_sweep)
-        tracker = IntegrityTracker(self._store, domains, vocabulary, settings.change_share, lookups=lookups)
-        tracker.restore()
-        names = {site_id: name for name, site_id in self._store.site_ids().items()}
-        for site_id in {*tracker.states, *tracker.open}:
-            if site_id in names:
-                self._state.apply_integrity(
-                    names[site_id], tracker.open.get(site_id, ()), tracker.state(site_id).identity
-                )
-        return tracker
+        tracker, words = made
+        return Integrity(
+            tracker,
+            words,
+            config=lambda: self._config,
+            store=self._store,
+            state=self._state,
+            clock=self._clock,
+            fetcher=self._fetcher,
+            reader=self._reader,
+            resolver=self._resolver,
+        )
 
     def _judge(self, page: Page) -> Judge:
         """The read pool's judge; for a homepage with integrity on, it also inspects the page."""
-        if self._integrity is None or page.kind is not PageKind.HOMEPAGE:
-            return self._reader.judge
-        return functools.partial(self._reader.judge, inspect=self._words)
-
-    def _site_id(self, site: str) -> int | None:
-        return self._store.site_ids().get(site)
-
-    def _record_integrity(self, page: Page, outcome: CheckOutcome) -> None:
-        """Compare a homepage's inspection with the site's baseline; store findings and events."""
-        site_id = self._site_id(page.site)
-        if self._integrity is None or outcome.inspection is None or site_id is None:
-            return
-        expected = self._site_code(page.site)
-        read = self._integrity.homepage(site_id, outcome.inspection, self._clock.now(), expected)
-        self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
-        if outcome.inspection.error:
-            log.info("%s: integrity not inspected: %s", job_id(page.key), outcome.inspection.error)
-
-    def _site_code(self, site: str) -> str:
-        try:
-            return self._config.site(site).site_code
-        except KeyError:
-            return ""
+        return self._reader.judge if self._integrity is None else self._integrity.judge(page)
 
     async def _sweep_job(self) -> None:
-        """Each homepage as other visitors (cloaking) and its linked domains in DNS (lapsed), one by one."""
+        """The integrity sweep of every homepage (the job exists only while integrity is on)."""
+        integrity = self._integrity
+        if integrity is not None:
+            await self._in_flight(lambda: integrity.sweep_all(self._homepages()))
+
+    def _homepages(self) -> Iterator[Page]:
+        """The homepages now; each page is read when reached (a reload may update it meanwhile)."""
+        runtimes = [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]
+        return (rt.page for rt in runtimes)
+
+    async def _in_flight(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Run a background job's work in a task the shutdown waits for; cancelled by a clean stop,
+        it ends quietly (APScheduler would log a cancelled job as a failure with a traceback)."""
         task = asyncio.current_task()
         if task is not None:
             self._inflight.add(task)
         try:
-            if self._integrity is not None:
-                self._integrity.lookups.begin_sweep()  # one lookup budget for the whole sweep
-            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
-                await self._sweep(rt.page)
+            await work()
         except asyncio.CancelledError:
             if not self._stop.is_set():
                 raise
         finally:
             if task is not None:
                 self._inflight.discard(task)
-
-    async def _sweep(self, page: Page) -> None:
-        """One homepage's sweep: the visits, the lookups the plan allows (one thread hop each, so a
-        stop waits for one lookup at most), the comparison on a worker thread, then the tracking."""
-        site_id = self._site_id(page.site)
-        if self._integrity is None or site_id is None:
-            return
-        seen = await visits(self._fetcher, page, VISITORS)
-        normal = seen.pop(VISITORS[0].name)
-        if normal is None or not 200 <= normal.status < 300:
-            return  # the page did not answer us normally: nothing to compare, nothing resolved
-        plan = self._integrity.plan_sweep(site_id, page.url, self._clock.now())
-        resolve = self._resolver or dns_resolver()
-        answers: dict[str, Resolution] = {}
-        for domain in plan.due:
-            answers[domain] = await asyncio.to_thread(lookup, resolve, domain)
-        others = {name: visit for name, visit in seen.items() if visit is not None and 200 <= visit.status < 300}
-        found = await asyncio.to_thread(self._compare_visits, page.url, normal, others)
-        read = self._integrity.finish_sweep(site_id, plan, found, others, answers, self._clock.now())
-        self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
-
-    def _compare_visits(self, url: str, normal: Visit, others: dict[str, Visit]) -> list[Finding]:
-        """On a worker thread: compare the visits (parses bodies)."""
-        assert self._integrity is not None
-        return compare_visits(url, normal, others, self._integrity.domains, self._integrity.vocabulary)
 
     # -- IPv6 (docs/integrity.md#ipv6) ----------------------------------------------------------
 
@@ -772,13 +572,16 @@ class Daemon:
         settings = self._config.raw.ipv6
         if not settings.enabled:
             return
-        budget = self._fetcher.budget if isinstance(self._fetcher, Fetcher) else None  # one per host
-        resolver = aaaa_resolver(hosts=settings.hosts)
-        self._ipv6 = self._ipv6 or Ipv6Prober(resolver=resolver, clock=self._clock, budget=budget)
-        names = {site_id: name for name, site_id in self._store.site_ids().items()}
-        for site_id, readings in recent_readings(self._store, now - IPV6_WINDOW_S).items():
-            if site_id in names:
-                self._state.apply_ipv6(names[site_id], readings)
+        self._ipv6 = self._ipv6 or ipv6_prober(settings.hosts, self._fetcher, self._clock)
+        self._ipv6_readings = Ipv6Readings(
+            self._ipv6,
+            config=lambda: self._config,
+            store=self._store,
+            state=self._state,
+            integrity=self._integrity.tracker if self._integrity is not None else None,
+            clock=self._clock,
+        )
+        self._ipv6_readings.restore(now - IPV6_WINDOW_S)
         first = datetime.now(UTC) + timedelta(seconds=min(IPV6_FIRST_S, settings.interval))
         self._scheduler.add_job(
             self._ipv6_job,
@@ -791,101 +594,21 @@ class Daemon:
 
     async def _ipv6_job(self) -> None:
         """Each homepage of a site with `ipv6` on, read over IPv6 and IPv4, one after the other."""
-        task = asyncio.current_task()
-        if task is not None:
-            self._inflight.add(task)
-        try:
-            for rt in [rt for rt in self._runtimes.values() if rt.page.kind is PageKind.HOMEPAGE]:
-                if self._ipv6_wanted(rt.page.site):
-                    await self._read_ipv6(rt.page)
-        except asyncio.CancelledError:
-            if not self._stop.is_set():
-                raise
-        finally:
-            if task is not None:
-                self._inflight.discard(task)
+        readings = self._ipv6_readings
+        if readings is not None:
+            await self._in_flight(lambda: readings.read_all(self._homepages()))
 
-    def _ipv6_wanted(self, site: str) -> bool:
-        try:
-            return self._config.site(site).ipv6
-        except KeyError:
-            return False
-
-    async def _read_ipv6(self, page: Page) -> None:
-        site_id = self._site_id(page.site)
-        if self._ipv6 is None or site_id is None:
-            return
-        links = ipv6_link_sample(self._store, page.site, self._config.raw.ipv6.links)
-        probe = await self._ipv6.probe(page, links)
-        reading = probe.reading
-        self._state.apply_ipv6(page.site, [reading])
-        read = record_ipv6(self._store, self._integrity, site_id, probe, self._clock.now())
-        if read is not None and self._integrity is not None:
-            self._state.apply_integrity(page.site, read.open, self._integrity.state(site_id).identity)
-        log.info(
-            "%s ipv6 %s%s",
-            job_id(page.key),
-            reading.state.value,
-            f" {reading.error_kind} ({reading.error})" if reading.error_kind else "",
-        )
-
-    # -- discovery and reload ------------------------------------------------------------------
-
-    def _discover(self, catalogue: Page, columns: tuple[Column, ...]) -> bool:
-        """Monitor the columns a catalogue lists; record columns that appear or disappear.
-
-        False when the catalogue must be read again at its next check: the change could not be
-        applied (the database is not writable), or a column's removal awaits confirmation."""
-        raw = self._config.raw
-        site = next((s for s in raw.sites if s.name == catalogue.site), None)
-        if site is None or not site.discover:
-            return True
-        current = {
-            k: rt.page
-            for k, rt in self._runtimes.items()
-            if rt.page.discovered_by == catalogue.name and k[0] == catalogue.site
-        }
-        others = [rt.page for k, rt in self._runtimes.items() if k not in current]
-        found = discovered_pages(
-            raw, site, catalogue.name, columns, reserved=[p for p in others if p.site == catalogue.site]
-        )
-        wanted = {p.key: p for p in found}
-        unconfirmed = self._removals.unconfirmed(current.keys(), wanted.keys())
-        wanted.update((k, current[k]) for k in unconfirmed)
-        if wanted.keys() == current.keys():
-            return not unconfirmed
-        try:
-            self._apply_pages(others + list(wanted.values()), self._clock.now())
-        except StoreError as exc:
-            log.warning("%s: column changes not applied, trying again at the next check: %s", catalogue.site, exc)
-            return False
-        self._record_column_events(catalogue, current, wanted)
-        return not unconfirmed
-
-    def _record_column_events(
-        self, catalogue: Page, current: dict[tuple[str, str], Page], wanted: dict[tuple[str, str], Page]
-    ) -> None:
-        now = self._clock.now()
-        site_id = self._store.site_ids().get(catalogue.site)
-        events = [
-            EventRow(now, "column_added", f"{p.name} {p.url}", site_id) for k, p in wanted.items() if k not in current
-        ]
-        events += [
-            EventRow(now, "column_removed", f"{p.name} {p.url}", site_id) for k, p in current.items() if k not in wanted
-        ]
-        for event in events:
-            log.info("%s: %s %s", catalogue.site, event.kind.replace("_", " "), event.detail)
-        self._store.submit(events)
+    # -- reload ------------------------------------------------------------------------------
 
     def reload(self) -> None:
         """SIGHUP: re-read config.yaml; apply it, or keep the running config if it is invalid."""
         if self._reload_config is None:
             return
-        _notified(self._notifier.reloading())
-        config = self._read_new_config()
+        notified(self._notifier.reloading())
+        config = read_new_config(self._reload_config)
         if config is None:
             self._state.record_reload(False)
-            _notified(self._notifier.ready())
+            notified(self._notifier.ready())
             return
         self._warn_restart_only(config)
         before, running = set(self._runtimes), self._config
@@ -897,12 +620,10 @@ class Daemon:
             self._config = running
             log.error("reload rejected, keeping the running config: %s", exc)
             self._state.record_reload(False)
-            _notified(self._notifier.ready())
+            notified(self._notifier.ready())
             return
-        self._reread_catalogues(_discovery_changed(running, config))
-        if self._links is not None:
-            self._links.configure(config)
-            self._link_metrics.keep_sites(site.name for site in config.raw.sites)
+        self._reread_catalogues(discovery_changed(running, config))
+        self._links.configure(config)
         after = set(self._runtimes)
         self._state.record_reload(True)
         log.info(
@@ -911,7 +632,7 @@ class Daemon:
             len(after - before),
             len(before - after),
         )
-        _notified(self._notifier.ready())
+        notified(self._notifier.ready())
 
     def _reread_catalogues(self, sites: set[str]) -> None:
         """Forget the validators and content hash of the catalogues of `sites` that discover columns,
@@ -922,58 +643,13 @@ class Daemon:
             if rt.page.kind is PageKind.CATALOGUE and rt.page.site in discovering:
                 rt.previous = Previous()
 
-    def _read_new_config(self) -> Config | None:
-        """The config as it is now on disk, or None (logged) when it cannot be used.
-
-        Runs in a signal callback: an exception escaping it would skip the READY notification and
-        the rejected count, so anything reading the config may raise is a rejection."""
-        assert self._reload_config is not None
-        try:
-            return self._reload_config()
-        except ConfigError as exc:
-            for problem in exc.problems:
-                log.error("reload rejected, keeping the running config: %s", problem)
-        except Exception as exc:
-            log.error("reload rejected, keeping the running config: %s: %s", type(exc).__name__, exc)
-        return None
-
     def _warn_restart_only(self, config: Config) -> None:
-        old = self._config
-        if (config.listen_host, config.listen_port) != (old.listen_host, old.listen_port):
-            log.warning("metrics.listen changed: takes effect at the next restart")
-        if config.db_path != old.db_path:
-            log.warning("storage.path changed: takes effect at the next restart")
-        if config.raw.ipv6 != old.raw.ipv6:
-            log.warning("ipv6 settings changed: they take effect at the next restart")
-        if config.raw.integrity != old.raw.integrity:
-            log.warning("integrity settings changed: they take effect at the next restart")
-
-
-def _notified(problem: str | None) -> None:
-    """sd_notify never raises; a message that could not be sent is worth one log line."""
-    if problem is not None:
-        log.warning("systemd notification failed: %s", problem)
-
-
-def _discovery_changed(old: Config, new: Config) -> set[str]:
-    """Sites whose discovery settings (or the hosts they judge columns by) differ between two configs."""
-
-    def settings(config: Config) -> dict[str, object]:
-        return {
-            s.name: (s.discover, s.discovery.model_dump(), s.base_url, tuple(s.allowed_hosts)) for s in config.raw.sites
-        }
-
-    before, after = settings(old), settings(new)
-    return {name for name, value in after.items() if before.get(name) != value}
+        warn_restart_only(self._config, config)
 
 
 def _content_settings(page: Page) -> tuple[object, ...]:
     """The settings an unchanged body was judged and read with."""
     return (page.expect, page.item_selector, page.date_selector, page.kind)
-
-
-def _trigger(page: Page) -> IntervalTrigger:
-    return IntervalTrigger(seconds=page.interval_s, jitter=int(page.jitter_s) or None)
 
 
 def _log_outcome(outcome: CheckOutcome) -> None:
