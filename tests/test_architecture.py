@@ -18,7 +18,20 @@ import pytest
 
 from tests.support.paths import REPO
 
-PACKAGES = ("check", "extract", "track", "rules", "store", "metrics", "report", "cli", "sim", "links", "integrity")
+PACKAGES = (
+    "check",
+    "extract",
+    "track",
+    "rules",
+    "store",
+    "metrics",
+    "report",
+    "cli",
+    "sim",
+    "links",
+    "integrity",
+    "daemon",
+)
 
 
 def modules() -> dict[str, Path]:
@@ -158,6 +171,32 @@ def test_nothing_cites_a_design_document_outside_the_repository() -> None:
 
 
 SURFACES: dict[str, set[str]] = {
+    "daemon": {
+        "CLOCK_CHECK_S",
+        "CLOCK_STEP_S",
+        "Daemon",
+        "GIL_SWITCH_INTERVAL_S",
+        "HEARTBEAT_S",
+        "IPV6_FIRST_S",
+        "IPV6_WINDOW_S",
+        "LINKS_TICK_S",
+        "Listening",
+        "NextChecks",
+        "PARKED_S",
+        "PRUNE_EVERY_S",
+        "READ_WORKERS_WAIT_S",
+        "RETRY_AFTER_CAP_INTERVALS",
+        "RETRY_AFTER_CAP_S",
+        "RETRY_JOB_SUFFIX",
+        "ROLLUP_EVERY_S",
+        "SHUTDOWN_GRACE_S",
+        "STARTUP_RATE",
+        "WRITER_FLUSH_S",
+        "job_id",
+        "next_checks",
+        "retry_after_cap",
+        "retry_job_id",
+    },
     "check": {
         "Ipv6Probe",
         "Ipv6Prober",
