@@ -148,7 +148,8 @@ def test_db_reads_another_file(config: Path, tmp_path: Path) -> None:
     without = report(elsewhere, "--format", "json")
     assert without.exit_code == 2 and "no such database file" in without.stderr
     with_db = report(elsewhere, "--format", "json", "--db", str(backup))
-    assert with_db.exit_code == 0 and with_db.output == report(config, "--format", "json").output
+    assert with_db.exit_code == 0
+    assert without_generation_time(with_db.output) == without_generation_time(report(config, "--format", "json").output)
     status = CliRunner().invoke(cli, ["status", "-c", str(elsewhere), "--db", str(backup), "--json"])
     assert status.exit_code in (0, 1) and json.loads(status.output)[0]["site"] == "demo"
     assert not (tmp_path / "missing.db").exists()

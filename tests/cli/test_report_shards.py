@@ -136,7 +136,7 @@ def test_overview_of_merged_shards_in_every_format(databases: Path, fmt: str) ->
     merged = report(databases, *shards, "--overview", "--format", fmt)
     whole = report(databases, "--db", str(databases / "whole.db"), "--overview", "--format", fmt)
     assert merged.exit_code == 0, merged.output
-    assert merged.output == whole.output
+    assert without_generation_time(merged.output) == without_generation_time(whole.output)
     expected = {"zh": "全省共监测政府网站5个", "json": '"sites_monitored": 5', "csv": "zjj,zjj局,"}
     assert expected.get(fmt, "5 sites monitored") in merged.output
     for site in SITES:
