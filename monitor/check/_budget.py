@@ -139,6 +139,10 @@ class HostBudget:
         state = self._host(host)
         state.paused_until = max(state.paused_until, self._clock.monotonic() + max(0.0, seconds))
 
+    def paused_s(self, host: str) -> float:
+        """Seconds from now until link checks to `host` may start again after a back-off (0: none)."""
+        return max(0.0, self._host(host).paused_until - self._clock.monotonic())
+
     def waited_s(self, host: str) -> float:
         """Seconds link checks to `host` have waited for their turn so far (spacing and pauses)."""
         return self._host(host).waited_s

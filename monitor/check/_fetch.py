@@ -176,7 +176,11 @@ class Fetcher:
         try:
             host = (urlsplit(page.url).hostname or "").lower()
             async with self.budget.page_slot(host, page.per_host_concurrency):
-                return await self._check(page, _conditional_headers(etag, last_modified), etag)
+                probe = await self._check(page, _conditional_headers(etag, last_modified), etag)
+            pause = link_pause_s(page, probe)
+            if pause:
+                self.budget.back_off(host, pause)
+            return probe
         except Exception as exc:  # a bug in the monitor must cost one result, not the daemon
             logger.exception("%s/%s: internal error in fetch", page.site, page.name)
             return ProbeResult(
@@ -347,6 +351,22 @@ def _answered(check: _Check, started_at: float, hop: _Hop, etag: str | None) -> 
         tls_expiry=check.tls_expiry,
         retry_after_s=_retry_after(result, headers, started_at),
     )
+
+
+def link_pause_s(page: Page, probe: ProbeResult) -> float | None:
+    """How long link checks to the page's host must wait after this check (None: not at all).
+
+    A 429, or any failure carrying `Retry-After`, is the host asking this monitor to slow down; the
+    link checks sharing its budget honour it as their own 429s do (issue 12). The wait is the
+    Retry-After (the page's retry delay for a 429 without one), capped at the page's interval: a
+    link check must not be kept from a host longer than the page's own next visit is.
+    """
+    asked = probe.retry_after_s
+    if asked is None and probe.error_kind is ErrorKind.RATE_LIMITED:
+        asked = page.retry_delay_s
+    if asked is None:
+        return None
+    return min(max(asked, 0.0), page.interval_s)
 
 
 def _retry_after(result: Result, headers: httpx.Headers, now: float) -> float | None:

@@ -724,3 +724,32 @@ def test_challenge_detection_on_the_real_corpus() -> None:
     flagged = {path.name for path in pages.glob("*.html") if challenge_vendor(path.read_bytes())}
     # 014 is a 瑞数 challenge, 021 a 磐云 one; 013 and 018 carry 瑞数 markers but are real pages.
     assert flagged == {"014.html", "021.html"}
+
+
+@pytest.mark.parametrize(("fault", "paused_s"), [("429:30", 30.0), ("503:120", 60.0), ("429", 5.0)])
+def test_a_page_check_told_to_wait_pauses_the_hosts_link_checks(sim: SimPortal, fault: str, paused_s: float) -> None:
+    """A 429 (or a 503 with Retry-After) to a page check is the host asking *us* to slow down: the
+    link checks sharing its budget wait too (Retry-After, capped at the page's interval; the page's
+    retry delay without one), while the next page check is not held back (its visit grid moves)."""
+    sim.fault(fault, COLUMN)
+    clock = FixedClock(t=1_790_000_000.0)
+    page = make_page(sim.url(COLUMN), interval_s=60.0, retry_delay_s=5.0)
+
+    async def run() -> tuple[float, float]:
+        async with Fetcher(clock=clock) as fetcher:
+            await fetcher.fetch(page)
+            return fetcher.budget.paused_s("127.0.0.1"), fetcher.budget.paused_s("other.invalid")
+
+    assert asyncio.run(run()) == (paused_s, 0.0)
+
+
+def test_an_answer_that_asks_nothing_pauses_no_link_checks(sim: SimPortal) -> None:
+    sim.fault("500", COLUMN)
+    clock = FixedClock(t=1_790_000_000.0)
+
+    async def run() -> float:
+        async with Fetcher(clock=clock) as fetcher:
+            await fetcher.fetch(make_page(sim.url(COLUMN)))
+            return fetcher.budget.paused_s("127.0.0.1")
+
+    assert asyncio.run(run()) == 0.0
