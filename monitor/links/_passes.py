@@ -171,6 +171,7 @@ def close_pass(
         budget_hit=sweep.page_budget_hit or sweep.link_budget_hit,
         pages_read=sweep.pages_read,
         partial=sweep.partial,
+        failure=failure or "",
     )
     submit([recorded])
     if failure is not None:

@@ -42,6 +42,8 @@ class SiteStatus:
     """The homepage's IPv6 readings of the last 24 hours (docs/integrity.md#ipv6)."""
     ipv6_read: bool = False
     """The site's homepage is read over IPv6 (`ipv6.enabled` and the site's `ipv6`): show the line."""
+    links_failure: str | None = None
+    """Why the latest homepage link pass was not completed, when it was not (its homepage unread)."""
 
 
 def homepage_links(store: Store, site: str, today: date, config: Config) -> HomepageLinks | None:
@@ -51,6 +53,18 @@ def homepage_links(store: Store, site: str, today: date, config: Config) -> Home
         return None
     day = datetime.fromtimestamp(last.started, config.timezone).date()
     return HomepageLinks(day, day == today, last.links, dict(last.counts))
+
+
+def failed_homepage_pass(store: Store, site: str) -> str | None:
+    """Why the site's latest ended homepage pass was not completed; None when it was (or none ended).
+
+    Such a pass is an availability failure of the homepage, not a link finding (docs/links.md): the
+    counts above stay those of the last complete pass, and this says why none is newer.
+    """
+    last = store.links().last_pass(site, "homepage")
+    if last is None or last.completed or last.ended is None:
+        return None
+    return last.failure or "reason not recorded"
 
 
 def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
@@ -78,7 +92,9 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
         )
         assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
         links = homepage_links(store, site.name, today, config)
-        statuses.append(SiteStatus(site.name, site.title, assessment, tuple(judged), links, summaries.get(site.name)))
+        failure = failed_homepage_pass(store, site.name)
+        status = SiteStatus(site.name, site.title, assessment, tuple(judged), links, summaries.get(site.name))
+        statuses.append(dataclasses.replace(status, links_failure=failure))
     return _with_ipv6(config, store, statuses, now)
 
 
@@ -114,6 +130,8 @@ def render_status(statuses: list[SiteStatus]) -> str:
             lines.append(f"  {verdict.rule} {MARKS[verdict.state]:<4}  {verdict.detail}")
         lines += _v1_days(status.assessment)
         lines.append(_links_line(status.links))
+        if status.links_failure is not None:
+            lines.append(f"  homepage links: the last pass was not completed: {status.links_failure}")
         lines += _problem_columns(status.pages)
         if status.integrity is not None:
             lines += [f"  {line}" for line in summary_lines(status.integrity)]
@@ -187,6 +205,7 @@ def status_json(statuses: list[SiteStatus]) -> list[dict[str, object]]:
             "homepage_links": None
             if s.links is None
             else {"date": s.links.day.isoformat(), "today": s.links.today, "links": s.links.links, **s.links.counts},
+            "homepage_links_failure": s.links_failure,
             "integrity": summary_json(s.integrity, UTC) if s.integrity is not None else None,
             "ipv6": ipv6_json(s.ipv6),
         }

@@ -97,6 +97,10 @@ OCCURRENCES_KEPT = 200
 _CLASSES = ("ok", "broken", "soft_404", "suspect", "blocked", "excluded")
 
 
+PASS_FAILURE_COLUMN = "ALTER TABLE link_passes ADD COLUMN failure TEXT NOT NULL DEFAULT ''"
+"""Migration 0010: why a pass was not completed ('' for a completed one, or one recorded before)."""
+
+
 @dataclass(frozen=True)
 class LinkOccurrenceRow:
     """One place a link appears."""
@@ -164,6 +168,7 @@ class LinkPassRecorded:
     pages_read: int
     results: tuple[LinkResultRow, ...] = field(default=())
     partial: bool = False
+    failure: str = ""
 
     def statements(self) -> Iterable[Statement]:
         return ()
@@ -192,12 +197,12 @@ class LinkPassRecorded:
             links, occurrences = links + n, occurrences + found
         values = (
             self.ended, int(self.completed), int(self.budget_hit), self.pages_read, links, occurrences,
-            *(counts[c] for c in _CLASSES), pass_id,
+            *(counts[c] for c in _CLASSES), self.failure, pass_id,
         )  # fmt: skip
         conn.execute(
             "UPDATE link_passes SET ended = ?, completed = ?, budget_hit = ?, pages_read = ?, links = ?,"
-            " occurrences = ?, ok = ?, broken = ?, soft_404 = ?, suspect = ?, blocked = ?, excluded = ?"
-            " WHERE id = ?",
+            " occurrences = ?, ok = ?, broken = ?, soft_404 = ?, suspect = ?, blocked = ?, excluded = ?,"
+            " failure = ? WHERE id = ?",
             values,
         )
 
@@ -360,6 +365,8 @@ class LinkPassRow:
     links: int
     occurrences: int
     counts: dict[str, int]
+    failure: str = ""
+    """Why the pass was not completed ('' when it was, or when it ended before 0010 kept reasons)."""
 
 
 _STATE_COLUMNS = (
@@ -377,6 +384,7 @@ class LinkQueries:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
+        self._pass_columns = _PASS_COLUMNS + (", p.failure" if _has_failure_column(conn) else ", ''")
 
     def states(
         self, sites: Sequence[str] = (), *, classes: Sequence[str] = (), include_removed: bool = False
@@ -407,7 +415,7 @@ class LinkQueries:
         self, site: str | None = None, kind: str | None = None, *, since: float = 0.0, until: float | None = None
     ) -> list[LinkPassRow]:
         """Passes started in [since, until), oldest first."""
-        sql = f"SELECT {_PASS_COLUMNS} FROM link_passes p JOIN sites s ON s.id = p.site_id WHERE p.started >= ?"
+        sql = f"SELECT {self._pass_columns} FROM link_passes p JOIN sites s ON s.id = p.site_id WHERE p.started >= ?"
         params: list[object] = [since]
         for column, value in (("s.name", site), ("p.kind", kind)):
             if value is not None:
@@ -420,7 +428,7 @@ class LinkQueries:
 
     def last_pass(self, site: str, kind: str, *, completed: bool | None = None) -> LinkPassRow | None:
         """The site's latest pass of `kind` (only complete ones with completed=True)."""
-        sql = f"SELECT {_PASS_COLUMNS} FROM link_passes p JOIN sites s ON s.id = p.site_id"
+        sql = f"SELECT {self._pass_columns} FROM link_passes p JOIN sites s ON s.id = p.site_id"
         sql += " WHERE s.name = ? AND p.kind = ?"
         params: list[object] = [site, kind]
         if completed is not None:
@@ -447,9 +455,14 @@ class LinkQueries:
         return int(row[0])
 
 
+def _has_failure_column(conn: sqlite3.Connection) -> bool:
+    """A read-only copy made before migration 0010 has passes without a stored failure reason."""
+    return any(row[1] == "failure" for row in conn.execute("PRAGMA table_info(link_passes)"))
+
+
 def _pass_row(r: Sequence[Any]) -> LinkPassRow:
     counts = {name: int(r[10 + i]) for i, name in enumerate(_CLASSES)}
     return LinkPassRow(
         int(r[0]), str(r[1]), str(r[2]), float(r[3]), r[4], bool(r[5]), bool(r[6]), int(r[7]), int(r[8]),
-        int(r[9]), counts,
+        int(r[9]), counts, str(r[10 + len(_CLASSES)]),
     )  # fmt: skip

@@ -13,6 +13,7 @@ from sqlite_utils import Database, Migrations
 from monitor.models import RESULT_CODES, ErrorKind
 from monitor.store._integrity import SCHEMA as INTEGRITY_SCHEMA
 from monitor.store._ipv6 import SCHEMA as IPV6_SCHEMA
+from monitor.store._links import PASS_FAILURE_COLUMN as LINK_PASS_FAILURE_COLUMN
 from monitor.store._links import SCHEMA as LINKS_SCHEMA
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
@@ -201,6 +202,11 @@ def build_migrations() -> Migrations:
         # The IPv6 series of each homepage (issue 13 section 5): monitor/store/_ipv6.py. Never the checks table.
         for statement in _statements(IPV6_SCHEMA):
             db.execute(statement)
+
+    @migrations(name="0010_link_pass_failure")
+    def link_pass_failure(db: Database) -> None:
+        # Why a link pass was not completed (its homepage unreadable...), kept as evidence, not only logged.
+        db.execute(LINK_PASS_FAILURE_COLUMN)
 
     return migrations
 

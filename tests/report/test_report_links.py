@@ -120,3 +120,23 @@ def test_status_shows_the_latest_homepage_pass(store: Store) -> None:
         "date": "2018-01-04", "today": False, "links": 3, "ok": 3, "broken": 0, "soft_404": 0, "suspect": 0,
         "blocked": 0, "excluded": 0,
     }  # fmt: skip
+    assert status_json(later)[0]["homepage_links_failure"] is None
+
+
+def test_status_says_why_the_latest_homepage_pass_was_not_completed(store: Store) -> None:
+    """The reason a pass failed is stored evidence (migration 0010), not only a log line: status
+    keeps the last complete pass's counts and says why nothing newer counts."""
+    failure = "the homepage could not be read (HTTP 503): an availability failure"
+    failed = LinkPassRecorded("bureau", "homepage", D + 3 * DAY, D + 3 * DAY + 5, False, False, 0, failure=failure)
+    store.submit([failed])
+    assert store.writer.flush()
+    config = parse_config(
+        {"timezone": TZ, "sites": [{"name": "bureau", "title": "某某局", "base_url": BASE + "/",
+                                    "pages": [{"name": "home", "url": "/", "kind": "homepage"}]}]}
+    )  # fmt: skip
+    statuses = site_statuses(config, store, D + 3 * DAY + 60)
+    text = render_status(statuses)
+    assert "homepage links on 2018-01-04 (no pass today yet): 0 broken of 3" in text
+    assert f"  homepage links: the last pass was not completed: {failure}" in text
+    assert status_json(statuses)[0]["homepage_links_failure"] == failure
+    assert store.links().last_pass("bureau", "homepage").failure == failure  # type: ignore[union-attr]

@@ -55,6 +55,7 @@ def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
         "0006_links",
         "0007_integrity",
         "0008_ipv6",
+        "0010_link_pass_failure",
     ]
     assert migrate_file(tmp_path / "a.db") == []
     with pytest.raises(StoreError, match="does not exist"):
@@ -76,6 +77,21 @@ def test_a_database_from_before_rate_limited_learns_its_name(tmp_path: Path) -> 
     assert migrate_file(path) == ["0004_error_kind_rate_limited"]
     with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT code FROM error_kind_names WHERE name = 'rate_limited'").fetchall() == [(11,)]
+
+
+def test_a_copy_from_before_pass_failures_reads_and_then_learns_them(tmp_path: Path) -> None:
+    """A read-only copy made before 0010 lists its passes (no reason stored); writing migrates it."""
+    path = tmp_path / "old.db"
+    migrate_file(path)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:  # as the previous version left it
+        conn.execute("INSERT INTO sites (name, title, base_url) VALUES ('bureau', 'b', 'http://b/')")
+        conn.execute("INSERT INTO link_passes (site_id, kind, started, ended) VALUES (1, 'homepage', 5.0, 6.0)")
+        conn.execute("ALTER TABLE link_passes DROP COLUMN failure")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0010_link_pass_failure'")
+    with contextlib.closing(Store.open(path, readonly=True)) as old:
+        last = old.links().last_pass("bureau", "homepage")
+        assert last is not None and (last.completed, last.failure) == (False, "")
+    assert migrate_file(path) == ["0010_link_pass_failure"]
 
 
 def test_sync_pages_keeps_ids_records_interval_changes_and_marks_removed(store: Store) -> None:
