@@ -68,12 +68,21 @@ def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_a_database_from_before_rate_limited_learns_its_name(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
+def database_before(path: Path, migration: str, *undo: str) -> Path:
+    """A database as the version before `migration` left it: migrated, then `undo` run and the
+    migration's record deleted."""
     migrate_file(path)
-    with contextlib.closing(sqlite3.connect(path)) as conn, conn:  # as the previous version left it
-        conn.execute("DELETE FROM error_kind_names WHERE name = 'rate_limited'")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0004_error_kind_rate_limited'")
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        for statement in undo:
+            conn.execute(statement)
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = ?", (migration,))
+    return path
+
+
+def test_a_database_from_before_rate_limited_learns_its_name(tmp_path: Path) -> None:
+    path = database_before(
+        tmp_path / "old.db", "0004_error_kind_rate_limited", "DELETE FROM error_kind_names WHERE name = 'rate_limited'"
+    )
     assert migrate_file(path) == ["0004_error_kind_rate_limited"]
     with contextlib.closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT code FROM error_kind_names WHERE name = 'rate_limited'").fetchall() == [(11,)]
@@ -81,13 +90,13 @@ def test_a_database_from_before_rate_limited_learns_its_name(tmp_path: Path) -> 
 
 def test_a_copy_from_before_pass_failures_reads_and_then_learns_them(tmp_path: Path) -> None:
     """A read-only copy made before 0010 lists its passes (no reason stored); writing migrates it."""
-    path = tmp_path / "old.db"
-    migrate_file(path)
-    with contextlib.closing(sqlite3.connect(path)) as conn, conn:  # as the previous version left it
-        conn.execute("INSERT INTO sites (name, title, base_url) VALUES ('bureau', 'b', 'http://b/')")
-        conn.execute("INSERT INTO link_passes (site_id, kind, started, ended) VALUES (1, 'homepage', 5.0, 6.0)")
-        conn.execute("ALTER TABLE link_passes DROP COLUMN failure")
-        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0010_link_pass_failure'")
+    path = database_before(
+        tmp_path / "old.db",
+        "0010_link_pass_failure",
+        "INSERT INTO sites (name, title, base_url) VALUES ('bureau', 'b', 'http://b/')",
+        "INSERT INTO link_passes (site_id, kind, started, ended) VALUES (1, 'homepage', 5.0, 6.0)",
+        "ALTER TABLE link_passes DROP COLUMN failure",
+    )
     with contextlib.closing(Store.open(path, readonly=True)) as old:
         last = old.links().last_pass("bureau", "homepage")
         assert last is not None and (last.completed, last.failure) == (False, "")
