@@ -493,7 +493,7 @@ def sites_import(config_path: Path, csv_file: Path, into: Path | None) -> None:
     Each row is checked on its own: good rows are written, bad ones are listed (line number and
     reason) and left out. Exit status 1 when any row was left out.
     """
-    from monitor.cli._sites import import_sites
+    from monitor.cli._sites_work import import_sites
 
     target = into or config_path.parent / "sites.yaml"
     try:
@@ -898,7 +898,7 @@ def links(
     With --broken or --sweep, exit status 1 when broken links are found (or, with --sweep, when a
     pass could not complete: its homepage could not be read).
     """
-    from monitor.cli import _links
+    from monitor.cli import _links_work as _links
 
     config = load(config_path)
     chosen = _chosen_sites(config, sites)
