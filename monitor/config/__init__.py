@@ -1,7 +1,18 @@
-"""config.yaml -> validated `Config` with every page's settings resolved.
+"""config.yaml -> validated `Config` with every page's settings resolved. See docs/architecture.md.
 
 Every problem is reported with the dotted path of the key (`sites[0].pages[2].interval: …`);
 unknown keys are errors. No network or database access here.
+
+Public surface (everything else is private to the package):
+
+- `load_config(path, state_directory=, shard=)` (a file and its `include:` files) and
+  `parse_config(document, ...)` (an already parsed document) -> `Config`, or `ConfigError` listing
+  every problem.
+- `Config` and the per-page resolution: `resolve_page`, `resolve_all`, `build_page`,
+  `effective_defaults`, `site_links`, `site_hosts`, `site_base_url`, `integrity_words`, `with_shard`.
+- The schema, one pydantic model per section (`RawConfig`, `SiteConfig`, `PageConfig`, `Defaults`,
+  `LinksConfig`, `IntegrityConfig`, `Ipv6Config`, `DigestConfig`, ...), its field types (`Interval`,
+  `Timeout`, `Size`, ...) and limits (`MAX_INTERVAL_S`, ...), `FORM_TAGS`, `listen_scope`.
 """
 
 from monitor.config._digest import DigestConfig, MailAddress, SmtpConfig
@@ -58,8 +69,6 @@ from monitor.config._sites import (
 )
 from monitor.config._warnings import FORM_TAGS, MIN_QUIET_INTERVAL_S
 from monitor.config._yaml import MAX_CONFIG_BYTES
-from monitor.config._yaml import _load_yaml as _load_yaml  # tests/test_config_yaml.py compares the parsers
-from monitor.config._yaml import _parse_yaml as _parse_yaml
 
 __all__ = [
     "DEFAULT_USER_AGENT",

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from monitor.config._fields import Timeout, _no_nul, _Strict
+from monitor.config._fields import Strict, Timeout, no_nul
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>,;\x00-\x1f\x7f]+@[^@\s<>,;\x00-\x1f\x7f]+\.[^@\s<>,;\x00-\x1f\x7f]+$")
 
@@ -22,7 +22,7 @@ def _address(value: str) -> str:
 MailAddress = Annotated[str, AfterValidator(_address)]
 
 
-class SmtpConfig(_Strict):
+class SmtpConfig(Strict):
     """How `monitor digest` sends mail. The password comes from a file or an environment
     variable, never from config.yaml, and is never logged."""
 
@@ -30,7 +30,7 @@ class SmtpConfig(_Strict):
     port: int = Field(465, ge=1, le=65535)
     security: Literal["ssl", "starttls", "none"] = "ssl"
     username: str | None = Field(None, min_length=1, max_length=320)
-    password_file: Annotated[str, AfterValidator(_no_nul)] | None = None
+    password_file: Annotated[str, AfterValidator(no_nul)] | None = None
     password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     timeout: Timeout = 30.0
 
@@ -43,7 +43,7 @@ class SmtpConfig(_Strict):
         return self
 
 
-class DigestConfig(_Strict):
+class DigestConfig(Strict):
     """The daily digest mail (`monitor digest`, run by systemd/portal-monitor-digest.timer)."""
 
     to: list[MailAddress] = Field(min_length=1, max_length=100)

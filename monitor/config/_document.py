@@ -9,24 +9,24 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from monitor.config._digest import DigestConfig
-from monitor.config._fields import Retention, _no_nul, _Strict
+from monitor.config._fields import Retention, Strict, no_nul
 from monitor.config._integrity import IntegrityConfig, Ipv6Config
 from monitor.config._sites import Defaults, SiteConfig
 
 
-class StorageConfig(_Strict):
-    path: Annotated[str, AfterValidator(_no_nul)] = Field("monitor.db", min_length=1)
+class StorageConfig(Strict):
+    path: Annotated[str, AfterValidator(no_nul)] = Field("monitor.db", min_length=1)
     raw_retention: Retention = 400 * 86400.0
     max_backlog: int = Field(200_000, ge=100, le=10_000_000)
 
 
-class MetricsConfig(_Strict):
+class MetricsConfig(Strict):
     listen: str = "127.0.0.1:9813"
     per_page: Literal["all", "homepages"] = "all"
     """Which pages export per-page series: every page, or homepages only (per-site totals always)."""
 
 
-class RawConfig(_Strict):
+class RawConfig(Strict):
     """The YAML document as written."""
 
     timezone: str = "Asia/Shanghai"
@@ -41,7 +41,7 @@ class RawConfig(_Strict):
     digest: DigestConfig | None = None
 
 
-def _parse_listen(listen: str) -> tuple[str, int]:
+def parse_listen(listen: str) -> tuple[str, int]:
     """'127.0.0.1:9813' / '[::1]:9813' / ':9813' -> (host, port)."""
     match = re.match(r"^(?:\[([0-9A-Fa-f:.]+)\]|([^:\[\]]*)):(\d{1,5})$", listen.strip())
     if not match:

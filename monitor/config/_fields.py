@@ -16,7 +16,7 @@ MAX_INTERVAL_S = 7 * 86400.0
 MAX_TIMEOUT_S = 600.0
 """Longest check timeout: the national rule fails a visit after 15 s; ten minutes is generous."""
 MAX_JITTER_S = 86400.0
-"""Longest jitter (and at most half of a page's interval, see `_jitter_problems`)."""
+"""Longest jitter (and at most half of a page's interval, see `_problems.py`)."""
 MAX_RETENTION_S = 100 * 366 * 86400.0
 """Longest raw retention: a century (larger values only risk overflowing date arithmetic)."""
 
@@ -25,7 +25,7 @@ _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-def _duration_at_most(limit_s: float, *, positive: bool = False) -> Callable[[Any], float]:
+def duration_at_most(limit_s: float, *, positive: bool = False) -> Callable[[Any], float]:
     """A validator: a duration, bounded above (a year-long interval overflows the scheduler's dates)."""
 
     def check(value: Any) -> float:
@@ -58,19 +58,19 @@ def _request_headers(headers: dict[str, str]) -> dict[str, str]:
     return headers
 
 
-def _no_nul(text: str) -> str:
+def no_nul(text: str) -> str:
     if "\0" in text:
         raise ValueError("contains a NUL character")
     return text
 
 
-Interval = Annotated[float, BeforeValidator(_duration_at_most(MAX_INTERVAL_S, positive=True))]
-Timeout = Annotated[float, BeforeValidator(_duration_at_most(MAX_TIMEOUT_S, positive=True))]
-Jitter = Annotated[float, BeforeValidator(_duration_at_most(MAX_JITTER_S))]
-Retention = Annotated[float, BeforeValidator(_duration_at_most(MAX_RETENTION_S, positive=True))]
+Interval = Annotated[float, BeforeValidator(duration_at_most(MAX_INTERVAL_S, positive=True))]
+Timeout = Annotated[float, BeforeValidator(duration_at_most(MAX_TIMEOUT_S, positive=True))]
+Jitter = Annotated[float, BeforeValidator(duration_at_most(MAX_JITTER_S))]
+Retention = Annotated[float, BeforeValidator(duration_at_most(MAX_RETENTION_S, positive=True))]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Headers = Annotated[dict[str, str], AfterValidator(_request_headers)]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
-from monitor.config._fields import _duration_at_most, _Strict
+from monitor.config._fields import Strict, duration_at_most
 
 MAX_SWEEP_EVERY_S = 366 * 86400.0
 """Longest sweep cadence: a year (the inspectors' cycle is a month or a quarter)."""
@@ -38,12 +38,12 @@ def _exclude_patterns(patterns: list[str]) -> list[str]:
 
 
 TimeOfDay = Annotated[str, BeforeValidator(_time_of_day)]
-SweepEvery = Annotated[float, BeforeValidator(_duration_at_most(MAX_SWEEP_EVERY_S, positive=True))]
-LinkSpacing = Annotated[float, BeforeValidator(_duration_at_most(MAX_LINK_SPACING_S))]
+SweepEvery = Annotated[float, BeforeValidator(duration_at_most(MAX_SWEEP_EVERY_S, positive=True))]
+LinkSpacing = Annotated[float, BeforeValidator(duration_at_most(MAX_LINK_SPACING_S))]
 ExcludePatterns = Annotated[list[str], AfterValidator(_exclude_patterns)]
 
 
-class LinksConfig(_Strict):
+class LinksConfig(Strict):
     """Link availability (链接可用性): the daily homepage pass and the periodic site sweep."""
 
     enabled: bool = True
@@ -59,7 +59,7 @@ class LinksConfig(_Strict):
     exclude: ExcludePatterns = Field(default_factory=list)
 
 
-class SiteLinks(_Strict):
+class SiteLinks(Strict):
     """A site's partial override of `defaults.links` (`exclude` adds to the global patterns)."""
 
     enabled: bool | None = None

@@ -13,7 +13,7 @@ import yaml
 from monitor.config._errors import ConfigError
 from monitor.config._parse import parse_config
 from monitor.config._resolve import Config
-from monitor.config._yaml import _load_yaml, _read_text, _yaml_problem
+from monitor.config._yaml import load_yaml, read_text, yaml_problem
 from monitor.shard import Shard
 
 
@@ -23,11 +23,11 @@ def load_config(
     """Read, parse and validate a config file; raise ConfigError listing every problem. `shard`
     (from `--shard`) wins over the file's `shard:`."""
     source = Path(path)
-    text = _read_text(source)
+    text = read_text(source)
     try:
-        document = _load_yaml(text, source)
+        document = load_yaml(text, source)
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{source}: YAML syntax error: {_yaml_problem(exc)}"]) from None
+        raise ConfigError([f"{source}: YAML syntax error: {yaml_problem(exc)}"]) from None
     except RecursionError:
         raise ConfigError([f"{source}: YAML nested too deeply"]) from None
     document, origins = _with_includes(document, source)
@@ -73,9 +73,9 @@ def _with_includes(document: Any, source: Path) -> tuple[Any, list[SiteOrigin]]:
 def _included_sites(path: Path) -> list[Any]:
     """The `sites:` list of one included file (ConfigError naming the file otherwise)."""
     try:
-        included = _load_yaml(_read_text(path), path)
+        included = load_yaml(read_text(path), path)
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: YAML syntax error: {_yaml_problem(exc)}"]) from None
+        raise ConfigError([f"{path}: YAML syntax error: {yaml_problem(exc)}"]) from None
     if included is None:
         return []
     if not isinstance(included, dict) or set(included) - {"sites"}:

@@ -8,11 +8,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from monitor.config._document import RawConfig, _parse_listen
+from monitor.config._document import RawConfig, parse_listen
 from monitor.config._errors import ConfigError
-from monitor.config._problems import _semantic_problems, _words_problems
+from monitor.config._problems import semantic_problems, words_problems
 from monitor.config._resolve import Config, with_shard
-from monitor.config._warnings import _warnings
+from monitor.config._warnings import config_warnings
 from monitor.shard import Shard, parse_shard
 
 
@@ -28,17 +28,17 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc)) from None
     base_dir = source.resolve().parent if source else Path.cwd()
-    problems = _semantic_problems(raw) + _words_problems(raw, base_dir)
+    problems = semantic_problems(raw) + words_problems(raw, base_dir)
     if problems:
         raise ConfigError(problems)
-    host, port = _parse_listen(raw.metrics.listen)
+    host, port = parse_listen(raw.metrics.listen)
     config = Config(
         raw=raw,
         source=source,
         db_path=_db_path(raw.storage.path, base_dir, state_directory),
         listen_host=host,
         listen_port=port,
-        warnings=tuple(_warnings(raw)),
+        warnings=tuple(config_warnings(raw)),
     )
     if shard is None and raw.shard is not None:
         shard = parse_shard(raw.shard)

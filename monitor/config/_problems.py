@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.config._document import RawConfig, _parse_listen
+from monitor.config._document import RawConfig, parse_listen
 from monitor.config._resolve import build_page, effective_defaults, resolve_all
 from monitor.config._sites import SiteConfig
 from monitor.models import PageKind
@@ -19,7 +19,7 @@ from monitor.units import format_duration
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]+$")
 
 
-def _words_problems(raw: RawConfig, base_dir: Path) -> list[str]:
+def words_problems(raw: RawConfig, base_dir: Path) -> list[str]:
     """The integrity word list must be a readable file (its format is checked when it is loaded)."""
     words = raw.integrity.words
     if not words or not raw.integrity.enabled:
@@ -28,7 +28,7 @@ def _words_problems(raw: RawConfig, base_dir: Path) -> list[str]:
     return [] if path.is_file() else [f"integrity.words: {path}: no such file"]
 
 
-def _semantic_problems(raw: RawConfig) -> list[str]:
+def semantic_problems(raw: RawConfig) -> list[str]:
     """Checks that span several keys: names, URLs, timezone, listen address."""
     problems: list[str] = []
     try:
@@ -36,7 +36,7 @@ def _semantic_problems(raw: RawConfig) -> list[str]:
     except (ZoneInfoNotFoundError, ValueError):
         problems.append(f"timezone: unknown time zone {raw.timezone!r}")
     try:
-        _parse_listen(raw.metrics.listen)
+        parse_listen(raw.metrics.listen)
     except ValueError as exc:
         problems.append(f"metrics.listen: {exc}")
     if raw.shard is not None:

@@ -13,9 +13,9 @@ from monitor.config._fields import (
     Interval,
     Jitter,
     Size,
+    Strict,
     Timeout,
-    _duration_at_most,
-    _Strict,
+    duration_at_most,
 )
 from monitor.config._links import LinksConfig, SiteLinks
 from monitor.models import Category, PageKind
@@ -23,7 +23,7 @@ from monitor.models import Category, PageKind
 DEFAULT_USER_AGENT = "portal-monitor/0.1 (government portal availability and freshness monitor)"
 
 
-class IntervalByKind(_Strict):
+class IntervalByKind(Strict):
     """Check interval per page kind."""
 
     homepage: Interval = 600.0
@@ -36,11 +36,11 @@ def _interval_by_kind(value: Any) -> Any:
     """A single duration applies to every kind; a mapping sets kinds one by one."""
     if isinstance(value, dict | IntervalByKind):
         return value
-    seconds = _duration_at_most(MAX_INTERVAL_S, positive=True)(value)
+    seconds = duration_at_most(MAX_INTERVAL_S, positive=True)(value)
     return {kind.value: seconds for kind in PageKind}
 
 
-class Defaults(_Strict):
+class Defaults(Strict):
     """Probe settings that pages inherit (top-level `defaults:`, overridable per site)."""
 
     interval: Annotated[IntervalByKind, BeforeValidator(_interval_by_kind)] = IntervalByKind()
@@ -58,7 +58,7 @@ class Defaults(_Strict):
     links: LinksConfig = LinksConfig()
 
 
-class SiteDefaults(_Strict):
+class SiteDefaults(Strict):
     """A site's partial override of `defaults` (only the keys given replace the global ones)."""
 
     interval: Annotated[IntervalByKind, BeforeValidator(_interval_by_kind)] | None = None
@@ -75,14 +75,14 @@ class SiteDefaults(_Strict):
     headers: Headers | None = None
 
 
-class Selectors(_Strict):
+class Selectors(Strict):
     """CSS selectors for a page the extractor's heuristics cannot read."""
 
     item: str = Field(min_length=1)
     date: str | None = None
 
 
-class PageConfig(_Strict):
+class PageConfig(Strict):
     """One monitored page of a site."""
 
     name: str = Field(min_length=1, max_length=100)
@@ -104,7 +104,7 @@ class PageConfig(_Strict):
         return self
 
 
-class ColumnPin(_Strict):
+class ColumnPin(Strict):
     """Settings pinned to a discovered column, matched by its name."""
 
     category: Category | None = None
@@ -112,7 +112,7 @@ class ColumnPin(_Strict):
     tags: list[str] = Field(default_factory=list)
 
 
-class Discovery(_Strict):
+class Discovery(Strict):
     """How columns found on catalogue pages are monitored."""
 
     exclude: list[str] = Field(default_factory=list)
@@ -131,7 +131,7 @@ def _site_code(value: str) -> str:
     return code
 
 
-class SiteIdentity(_Strict):
+class SiteIdentity(Strict):
     """The site's identity fields of the 政府网站工作年度报表, as the office knows them (the
     monitor fills these cells of the form from here; it never guesses them). The 网站标识码 is
     the site's `site_code`, which the integrity checks also compare with the page."""
@@ -141,7 +141,7 @@ class SiteIdentity(_Strict):
     police: str | None = Field(None, min_length=1, max_length=100, description="公安机关备案号")
 
 
-class SiteConfig(_Strict):
+class SiteConfig(Strict):
     """One portal."""
 
     name: str = Field(min_length=1, max_length=100)

@@ -31,7 +31,7 @@ def _tag_warnings(raw: RawConfig) -> list[str]:
     return out
 
 
-def _warnings(raw: RawConfig) -> list[str]:
+def config_warnings(raw: RawConfig) -> list[str]:
     warnings = _tag_warnings(raw)
     for site in raw.sites:
         for page in resolve_all(raw, site):

@@ -15,7 +15,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 """A config larger than this is refused unread: no real portal needs it, and YAML can explode."""
 
 
-def _read_text(source: Path) -> str:
+def read_text(source: Path) -> str:
     try:
         info = source.stat()
         if stat.S_ISDIR(info.st_mode):
@@ -46,19 +46,19 @@ _SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 and reload, and the pure-Python parser spends ~3.4 s of CPU per 20,000 pages (libyaml 0.7 s)."""
 
 
-def _load_yaml(text: str, source: Path) -> Any:
+def load_yaml(text: str, source: Path) -> Any:
     """Parse YAML, refusing a key given twice in one mapping: PyYAML keeps the last silently, so a
     pasted block could override a setting nobody sees. A syntax error is reported as the
     pure-Python parser words it (its line numbers point at the mistake; libyaml's may not)."""
     try:
-        return _parse_yaml(_SAFE_LOADER, text, source)
+        return parse_yaml(_SAFE_LOADER, text, source)
     except yaml.YAMLError:
         if _SAFE_LOADER is yaml.SafeLoader:
             raise
-        return _parse_yaml(yaml.SafeLoader, text, source)
+        return parse_yaml(yaml.SafeLoader, text, source)
 
 
-def _parse_yaml(loader_class: type[yaml.SafeLoader], text: str, source: Path) -> Any:
+def parse_yaml(loader_class: type[yaml.SafeLoader], text: str, source: Path) -> Any:
     loader = loader_class(text)
     try:
         node = loader.get_single_node()
@@ -94,7 +94,7 @@ def _duplicate_keys(node: yaml.Node, path: str, seen: set[int]) -> Iterator[str]
             yield from _duplicate_keys(item, f"{path}[{index}]", seen)
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
+def yaml_problem(exc: yaml.YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     if mark is not None:
