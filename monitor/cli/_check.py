@@ -9,20 +9,11 @@ from typing import Any
 
 import click
 
-from monitor.cli._common import (
-    EXIT_NOT_UP,
-    EXIT_OK,
-    fail,
-    load,
-    open_store,
-    take_writer_lock,
-)
+from monitor.cli._common import EXIT_NOT_UP, EXIT_OK, fail, load, open_store, take_writer_lock
 from monitor.cli._options import config_option, shard_option
 from monitor.config import Config
 from monitor.shard import Shard
 from monitor.text import printable
-
-# -- check ---------------------------------------------------------------------------------------
 
 
 @click.command()

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli._common import (
-    check_words,
-    load,
-)
+from monitor.cli._common import check_words, load
 from monitor.cli._options import config_option
 
 

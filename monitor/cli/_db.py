@@ -7,12 +7,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli._common import (
-    database_errors,
-    fail,
-    load,
-    open_store,
-)
+from monitor.cli._common import database_errors, fail, load, open_store
 from monitor.cli._options import config_option
 
 

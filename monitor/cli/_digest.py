@@ -7,13 +7,7 @@ from pathlib import Path
 
 import click
 
-from monitor.cli._common import (
-    EXIT_NOT_UP,
-    database_errors,
-    fail,
-    load,
-    open_store,
-)
+from monitor.cli._common import EXIT_NOT_UP, database_errors, fail, load, open_store
 from monitor.cli._options import config_option, db_option
 from monitor.text import printable
 

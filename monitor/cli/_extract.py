@@ -8,13 +8,9 @@ from datetime import date, datetime
 
 import click
 
-from monitor.cli._common import (
-    fail,
-)
+from monitor.cli._common import fail
 from monitor.models import PageKind
 from monitor.text import printable
-
-# -- extract and discover ------------------------------------------------------------------------
 
 
 @click.command()

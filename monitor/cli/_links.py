@@ -9,20 +9,10 @@ from typing import Any
 
 import click
 
-from monitor.cli._common import (
-    EXIT_NOT_UP,
-    EXIT_OK,
-    database_errors,
-    fail,
-    load,
-    open_store,
-    take_writer_lock,
-)
+from monitor.cli._common import EXIT_NOT_UP, EXIT_OK, database_errors, fail, load, open_store, take_writer_lock
 from monitor.cli._options import config_option, db_option
 from monitor.config import Config
 from monitor.text import printable
-
-# -- links (issue 12) ------------------------------------------------------------------------------
 
 
 @click.command()
@@ -54,7 +44,7 @@ def links(
     With --broken or --sweep, exit status 1 when broken links are found (or, with --sweep, when a
     pass could not complete: its homepage could not be read).
     """
-    from monitor.cli import _links_work as _links
+    from monitor.cli import _links_work
 
     config = load(config_path)
     chosen = _chosen_sites(config, sites)
@@ -66,20 +56,20 @@ def links(
         writer_lock = take_writer_lock(config, "links --sweep")
         store = open_store(config)
         with database_errors(store.path):
-            outcomes = _links.sweep_now(config, store, chosen, _links.pass_kind(homepage_only), sys.stderr)
+            outcomes = _links_work.sweep_now(config, store, chosen, _links_work.pass_kind(homepage_only), sys.stderr)
         writer_lock.release()
-        click.echo(printable("\n".join(_links.summary_line(outcome) for outcome in outcomes)))
+        click.echo(printable("\n".join(_links_work.summary_line(outcome) for outcome in outcomes)))
         failing = any(outcome.counts()["broken"] or outcome.failure for outcome in outcomes)
         sys.exit(EXIT_NOT_UP if failing else EXIT_OK)
     store = open_store(config, readonly=True, path=db_path)
     names = [site.name for site in chosen]
     with database_errors(store.path):
         if broken:
-            entries = _links.fix_list(config, store, names, time.time())
-            click.echo(printable(_links.render_fix_list(entries, fmt)))
+            entries = _links_work.fix_list(config, store, names, time.time())
+            click.echo(printable(_links_work.render_fix_list(entries, fmt)))
             sys.exit(EXIT_NOT_UP if entries else EXIT_OK)
         rows = store.links().states(names)
-    click.echo(printable(_links.render_states(config, rows, fmt)))
+    click.echo(printable(_links_work.render_states(config, rows, fmt)))
 
 
 def _chosen_sites(config: Config, names: tuple[str, ...]) -> list[Any]:

@@ -1,7 +1,7 @@
 """The work behind `monitor links`: list the current link state or the fix list (table, JSON, CSV),
 and run a recorded pass now (`--sweep`, `--homepage-only`) with a progress line on a terminal.
 
-Functions return data or text; _main.py prints it and picks the exit code.
+Functions return data or text; the command module (_links.py) prints it and picks the exit code.
 """
 
 from __future__ import annotations

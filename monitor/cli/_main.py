@@ -1,7 +1,8 @@
-"""Thin click commands: parse arguments, call the modules, print, choose the exit code.
+"""The `monitor` click group: it registers one module per command group (_run, _check, _extract,
+_status, _findings, _report, _digest, _links, _sites, _db, _config, _demo), and `main`.
 
-Exit codes: 0 success (all up), 1 something is not up / a rule is violated, 2 bad usage,
-bad config or an unusable database. Errors are one clear line on stderr, never a traceback.
+Commands are thin: parse arguments, call the packages (or the work modules _commands, _links_work,
+_sites_work, _mail), print, choose the exit code (_common: exit codes, one-line errors).
 """
 
 from __future__ import annotations

@@ -11,17 +11,10 @@ from typing import Any
 
 import click
 
-from monitor.cli._common import (
-    database_errors,
-    fail,
-    load,
-    open_store,
-)
+from monitor.cli._common import database_errors, fail, load, open_store
 from monitor.cli._options import config_option, shard_option
 from monitor.shard import Shard
 from monitor.text import printable
-
-# -- reports and database maintenance (monitor.report, monitor.store) ------------------------------
 
 
 @click.command()

@@ -11,18 +11,10 @@ from pathlib import Path
 
 import click
 
-from monitor.cli._common import (
-    check_words,
-    fail,
-    load,
-    open_store,
-    take_writer_lock,
-)
+from monitor.cli._common import check_words, fail, load, open_store, take_writer_lock
 from monitor.cli._options import config_option, shard_option
 from monitor.config import load_config
 from monitor.shard import Shard
-
-# -- run -----------------------------------------------------------------------------------------
 
 
 @click.command()

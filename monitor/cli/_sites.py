@@ -8,12 +8,7 @@ from pathlib import Path
 import click
 import yaml
 
-from monitor.cli._common import (
-    EXIT_NOT_UP,
-    EXIT_OK,
-    echo_error,
-    fail,
-)
+from monitor.cli._common import EXIT_NOT_UP, EXIT_OK, echo_error, fail
 from monitor.cli._options import config_option
 
 

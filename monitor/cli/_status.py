@@ -9,18 +9,10 @@ from pathlib import Path
 
 import click
 
-from monitor.cli._common import (
-    EXIT_NOT_UP,
-    EXIT_OK,
-    database_errors,
-    load,
-    open_store,
-)
+from monitor.cli._common import EXIT_NOT_UP, EXIT_OK, database_errors, load, open_store
 from monitor.cli._options import config_option, db_option, shard_option
 from monitor.shard import Shard
 from monitor.text import printable
-
-# -- status and config -----------------------------------------------------------------------------
 
 
 @click.command()
