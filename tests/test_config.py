@@ -1,4 +1,4 @@
-"""config.py: parsing, defaults inheritance, and one clear message per problem with the key path."""
+"""monitor.config: parsing, defaults inheritance, and one clear message per problem with the key path."""
 
 from __future__ import annotations
 

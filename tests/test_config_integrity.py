@@ -1,4 +1,4 @@
-"""config.py: the `integrity:` section and each site's expected 网站标识码 (issue 13 phase 2)."""
+"""monitor.config: the `integrity:` section and each site's expected 网站标识码 (issue 13 phase 2)."""
 
 from __future__ import annotations
 

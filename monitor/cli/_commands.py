@@ -1,7 +1,8 @@
-"""The work behind the one-shot commands (`check`, `report`, `extract`, `discover`), kept out of _main.py.
+"""The work behind the one-shot commands (`check`, `report`, `extract`, `discover`), kept out of
+the command modules (_check, _report, _extract).
 
-Each function returns data or text; _main.py prints it and picks the exit code. Network access goes
-through `monitor.fetch`, recording through `monitor.tracker` — nothing here writes SQL.
+Each function returns data or text; the command module prints it and picks the exit code. Network
+access goes through `monitor.check`, recording through `monitor.track` — nothing here writes SQL.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.config import ConfigError, _load_yaml, _parse_yaml, load_config
+from monitor.config import ConfigError, load_config
+from monitor.config._yaml import load_yaml, parse_yaml
 from tests.support.paths import REPO
 
 needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml")
@@ -19,8 +20,8 @@ needs_libyaml = pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML wit
 def test_both_parsers_read_the_shipped_config_alike() -> None:
     path = REPO / "config.yaml"
     text = path.read_text(encoding="utf-8")
-    assert _parse_yaml(yaml.CSafeLoader, text, path) == _parse_yaml(yaml.SafeLoader, text, path)
-    assert _load_yaml(text, path) == _parse_yaml(yaml.SafeLoader, text, path)
+    assert parse_yaml(yaml.CSafeLoader, text, path) == parse_yaml(yaml.SafeLoader, text, path)
+    assert load_yaml(text, path) == parse_yaml(yaml.SafeLoader, text, path)
 
 
 @needs_libyaml
@@ -29,7 +30,7 @@ def test_duplicate_keys_are_found_on_the_same_lines(tmp_path: Path) -> None:
     problems = []
     for loader in (yaml.CSafeLoader, yaml.SafeLoader):
         with pytest.raises(ConfigError) as info:
-            _parse_yaml(loader, text, tmp_path / "config.yaml")
+            parse_yaml(loader, text, tmp_path / "config.yaml")
         problems.append(info.value.problems)
     assert problems[0] == problems[1]
     assert "sites[0].name: duplicate key (line 5; first on line 3)" in problems[0][0]
