@@ -94,13 +94,17 @@ def _handler(site: LinkSite) -> type[BaseHTTPRequestHandler]:
         def _reply(self, send_body: bool) -> None:
             site.begin()
             try:
-                self._send(site.answer(self.command, self.path, dict(self.headers)), send_body)
+                reply = site.answer(self.command, self.path, dict(self.headers))
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
             finally:
+                # Counted out before the answer leaves: once the client has it, it may send its next
+                # request at once, which must not overlap this one's count (a loaded machine saw a
+                # peak of 2 with one slot, this thread not yet back from sending).
                 site.end()
+            self._send(reply, send_body)
 
         def _send(self, reply: Reply, send_body: bool) -> None:
-            if reply.delay_s:
-                time.sleep(reply.delay_s)
             try:
                 self.send_response(reply.status)
                 for name, value in reply.headers:

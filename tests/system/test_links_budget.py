@@ -62,15 +62,17 @@ def counting_site(counter: Counting) -> Iterator[str]:
             self._answer(body=False)
 
         def _answer(self, body: bool) -> None:
+            # Counted out before the answer leaves: once the daemon has it, its next request may
+            # arrive at once and must not overlap this one's count (a loaded machine saw 4 of 3).
             with counter:
                 time.sleep(DELAY_S)
                 data = site.get(self.path)
-                self.send_response(200 if data else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(data or b"")))
-                self.end_headers()
-                if body and data:
-                    self.wfile.write(data)
+            self.send_response(200 if data else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data or b"")))
+            self.end_headers()
+            if body and data:
+                self.wfile.write(data)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
