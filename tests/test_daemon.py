@@ -516,6 +516,7 @@ async def exclude_scenario(config: Path) -> None:
         assert "统计信息" not in monitored_columns(r.db)
 
 
+@pytest.mark.timing
 def test_first_checks_are_spread_from_when_the_start_up_lets_go(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

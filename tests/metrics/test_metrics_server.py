@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from monitor.metrics._server import MAX_CONNECTIONS, REQUEST_TIMEOUT_S
 from monitor.sim import SimPortal
 from tests.support.daemon_harness import RunningDaemon, db_rows, sim_config, sim_pages
@@ -62,6 +64,7 @@ def timed_get(daemon: RunningDaemon, path: str) -> tuple[int, float]:
     return status, time.monotonic() - started
 
 
+@pytest.mark.timing
 def test_idle_and_slowloris_connections_do_not_starve_metrics_or_health(tmp_path: Path) -> None:
     with SimPortal() as sim:
         config = sim_config(tmp_path, sim, pages=sim_pages(sim, "home", "gzdt"))

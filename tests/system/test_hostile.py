@@ -145,6 +145,7 @@ def health_latencies(daemon: RunningDaemon, seconds: float) -> list[tuple[int, f
     return answers
 
 
+@pytest.mark.timing
 def test_daemon_stays_responsive_while_hostile_pages_are_checked(tmp_path: Path) -> None:
     cap = 5 * 1024 * 1024 - 4096
     bodies = {"/deep/": deep_divs(cap), "/lists/": nested_lists(cap)}

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.support.daemon_harness import RunningDaemon
@@ -114,6 +115,7 @@ def config_for(tmp_path: Path, base: str) -> Path:
     return path
 
 
+@pytest.mark.timing
 def test_page_checks_and_link_passes_share_the_hosts_limit_and_pages_stay_on_time(tmp_path: Path) -> None:
     counter = Counting()
     with counting_site(counter) as base, RunningDaemon(config_for(tmp_path, base)) as daemon:
