@@ -109,6 +109,7 @@ class Measured:
     warmup_cpu_s: float = 0.0
     """CPU from spawn to the end of the warm-up: start-up and the first round."""
     spawned: float = 0.0
+    spawned_epoch: float = 0.0
     checks: int = 0
     wall_s: float = 0.0
     cpu_s: float = 0.0
@@ -152,8 +153,19 @@ def warm_up(daemons: Sequence[Daemon], results: Sequence[Measured], limit_s: flo
 
 
 def mark_warm(daemon: Daemon, r: Measured, warm: bool) -> None:
+    """The warm-up's end: when the database's last first check started (polling begins only once
+    every shard listens, so a shard spawned early may have been warm for minutes); the CPU is read
+    now (an early shard's includes its steady checks since)."""
     r.warmup_s, r.warm = time.monotonic() - r.spawned, warm
+    if warm:
+        r.warmup_s = min(r.warmup_s, last_first_check(daemon.db) - r.spawned_epoch)
     r.warmup_cpu_s = tree_cpu_seconds(daemon.pid)
+
+
+def last_first_check(db: Path) -> float:
+    """Epoch seconds of the latest first check of a page (the end of the first round)."""
+    rows = db_rows(db, "SELECT max(first) FROM (SELECT min(ts_ms) AS first FROM checks GROUP BY page_id)")
+    return float(rows[0][0]) / 1000
 
 
 def window(daemons: Sequence[Daemon], results: Sequence[Measured], window_s: float) -> None:
@@ -245,7 +257,7 @@ def run_side(root: Path, base_url: str, plan: Plan, sharded: bool) -> list[Measu
     def start(k: int) -> Daemon:
         if sharded:  # rolled out one after another: this shard's first round while the others run steady
             time.sleep(max(0.0, begun + (k - 1) * plan.stagger() - time.monotonic()))
-        results[k - 1].spawned = time.monotonic()
+        results[k - 1].spawned, results[k - 1].spawned_epoch = time.monotonic(), time.time()
         workdir = root / (f"shard-{k}" if sharded else "single")
         shard = f"{k}/{plan.shards}" if sharded else None
         daemon = Daemon(workdir, base_url, plan.settings, shard=shard, listen_timeout_s=plan.warmup_max_s)
