@@ -1,12 +1,15 @@
 """Shards: N daemons (`monitor run --shard K/N`) on one machine against one daemon with the same pages.
 
-Usage: python3 -m bench.shards [--sites 5000] [--pages-per-site 20] [--shards 4] [--compress 10]
-       [--window SECONDS] [--single yes|no] [--corpus] [--smoke]
+Usage: python3 -m bench.shards [--sites 5000] [--pages-per-site 20] [--shards 4] [--compress 6]
+       [--stagger SECONDS] [--window SECONDS] [--warmup-max SECONDS] [--single yes|no] [--corpus] [--smoke]
 The same config (sites of 20 pages, the first of each its homepage: homepages every 10 min and
 columns hourly, compressed like bench.province) is run first as N shards side by side, each
-monitoring the sites rendezvous hashing gives it, then as one daemon with every page. Each side
-warms up until every page has been checked once (the first round reads every list; --warmup-max
-caps it), then one window is measured while each daemon's /metrics is scraped every 15 s:
+monitoring the sites rendezvous hashing gives it, then as one daemon with every page. The shards
+start --stagger seconds apart (by default the length of one shard's first round at the daemon's
+STARTUP_RATE, as an operator rolls them out: each first round while the others are steady; 0:
+all at once). Each side warms up until every page has been checked once (the first round reads
+every list; --warmup-max caps the wait, counted from the last daemon's spawn), then one window is
+measured while each daemon's /metrics is scraped every 15 s:
 checks, CPU of each daemon with its read workers (/proc, all threads and child processes), RSS
 (main process, and with the read workers; PSS, which counts shared pages once), VmHWM, the
 scheduling-lag histogram's p50/p99 per daemon, and afterwards the CPU of one scrape.
@@ -28,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench._common import Daemon, DaemonSettings, Nginx, build_docroot, machine_facts, workspace
+from bench._common import Daemon, DaemonSettings, Nginx, build_docroot, fetch_text, machine_facts, workspace
+from monitor.daemon import STARTUP_RATE
 from monitor.shard import shard_of
 from tests.support.daemon_harness import db_rows
 from tests.support.procfs import cpu_seconds, main_thread_cpu_seconds, memory_kb
@@ -100,6 +104,12 @@ class Measured:
     pages: int
     warmup_s: float = 0.0
     warm: bool = False
+    checked: int = 0
+    """Pages checked at least once when the warm-up ended (all of them when `warm`)."""
+    warmup_cpu_s: float = 0.0
+    """CPU from spawn to the end of the warm-up: start-up and the first round."""
+    spawned: float = 0.0
+    spawned_epoch: float = 0.0
     checks: int = 0
     wall_s: float = 0.0
     cpu_s: float = 0.0
@@ -125,18 +135,37 @@ def pages_checked(db: Path) -> int:
         return 0
 
 
-def warm_up(daemons: Sequence[Daemon], results: Sequence[Measured], started: float, limit_s: float) -> None:
-    """Wait until every daemon has checked each of its pages once, or `limit_s` has passed."""
+def warm_up(daemons: Sequence[Daemon], results: Sequence[Measured], limit_s: float) -> None:
+    """Wait until every daemon has checked each of its pages once, or `limit_s` has passed since the
+    last one's spawn; each daemon's warm-up is counted from its own spawn."""
     waiting = set(range(len(daemons)))
-    while waiting and time.monotonic() - started < limit_s:
-        time.sleep(1.0)
+    deadline = max(r.spawned for r in results) + limit_s
+    while waiting and time.monotonic() < deadline:
+        time.sleep(2.0)
         for i in sorted(waiting):
-            if pages_checked(daemons[i].db) >= results[i].pages:
-                results[i].warmup_s, results[i].warm = time.monotonic() - started, True
+            results[i].checked = pages_checked(daemons[i].db)
+            if results[i].checked >= results[i].pages:
+                mark_warm(daemons[i], results[i], warm=True)
                 waiting.discard(i)
     for i in waiting:
-        results[i].warmup_s = time.monotonic() - started
+        mark_warm(daemons[i], results[i], warm=False)
     time.sleep(2.0)  # the last pages' writes
+
+
+def mark_warm(daemon: Daemon, r: Measured, warm: bool) -> None:
+    """The warm-up's end: when the database's last first check started (polling begins only once
+    every shard listens, so a shard spawned early may have been warm for minutes); the CPU is read
+    now (an early shard's includes its steady checks since)."""
+    r.warmup_s, r.warm = time.monotonic() - r.spawned, warm
+    if warm:
+        r.warmup_s = min(r.warmup_s, last_first_check(daemon.db) - r.spawned_epoch)
+    r.warmup_cpu_s = tree_cpu_seconds(daemon.pid)
+
+
+def last_first_check(db: Path) -> float:
+    """Epoch seconds of the latest first check of a page (the end of the first round)."""
+    rows = db_rows(db, "SELECT max(first) FROM (SELECT min(ts_ms) AS first FROM checks GROUP BY page_id)")
+    return float(rows[0][0]) / 1000
 
 
 def window(daemons: Sequence[Daemon], results: Sequence[Measured], window_s: float) -> None:
@@ -151,7 +180,7 @@ def window(daemons: Sequence[Daemon], results: Sequence[Measured], window_s: flo
             r.memory.append(memory_sample(daemon.pid))
         if now >= next_scrape:
             for daemon in daemons:
-                daemon.scrape()
+                fetch_text(daemon.metrics_url)  # the load of a Prometheus scrape; not parsed here
             next_scrape += SCRAPE_EVERY_S
         time.sleep(min(SAMPLE_EVERY_S, max(0.0, end - time.monotonic())))
     for daemon, r in zip(daemons, results, strict=True):
@@ -185,6 +214,8 @@ class Plan:
     compress: float
     window_s: float
     warmup_max_s: float
+    stagger_s: float | None = None
+    """Seconds between the shards' spawns; None: one shard's first round (its pages at STARTUP_RATE)."""
 
     @property
     def pages(self) -> int:
@@ -201,6 +232,11 @@ class Plan:
         """Pages each shard monitors: its sites' (named as bench._common names them) times 20."""
         owners = [shard_of(f"bench{s}", self.shards) for s in range(self.sites)]
         return [owners.count(k) * self.pages_per_site for k in range(1, self.shards + 1)]
+
+    def stagger(self) -> float:
+        if self.stagger_s is not None:
+            return self.stagger_s
+        return max(self.shard_pages()) / STARTUP_RATE
 
     def offered(self) -> float:
         """Checks per second the pages ask for."""
@@ -219,6 +255,9 @@ def run_side(root: Path, base_url: str, plan: Plan, sharded: bool) -> list[Measu
     daemons: list[Daemon] = []
 
     def start(k: int) -> Daemon:
+        if sharded:  # rolled out one after another: this shard's first round while the others run steady
+            time.sleep(max(0.0, begun + (k - 1) * plan.stagger() - time.monotonic()))
+        results[k - 1].spawned, results[k - 1].spawned_epoch = time.monotonic(), time.time()
         workdir = root / (f"shard-{k}" if sharded else "single")
         shard = f"{k}/{plan.shards}" if sharded else None
         daemon = Daemon(workdir, base_url, plan.settings, shard=shard, listen_timeout_s=plan.warmup_max_s)
@@ -229,7 +268,7 @@ def run_side(root: Path, base_url: str, plan: Plan, sharded: bool) -> list[Measu
         with ThreadPoolExecutor(len(results)) as pool:  # side by side: each reads the whole config
             daemons[:] = list(pool.map(start, range(1, len(results) + 1)))
         print(f"{results[0].name}…: listening after {time.monotonic() - begun:.0f} s", file=sys.stderr)
-        warm_up(daemons, results, begun, plan.warmup_max_s)
+        warm_up(daemons, results, plan.warmup_max_s)
         window(daemons, results, plan.window_s)
     finally:  # every daemon stopped (its writer flushed) whatever happened
         for daemon in daemons:
@@ -245,11 +284,12 @@ def run_side(root: Path, base_url: str, plan: Plan, sharded: bool) -> list[Measu
 def row(r: Measured, pages: int | None = None) -> str:
     cpu_ms = 1000 * r.cpu_s / max(1, r.checks)
     lag = f"{histogram_quantile(r.lag, 0.5):.3f} / {histogram_quantile(r.lag, 0.99):.3f}" if r.lag else "–"
-    warm = f"{r.warmup_s:.0f} s" + ("" if r.warm else " (not all pages)")
+    warm = f"{r.warmup_s:.0f} s" + ("" if r.warm else f" (not all pages: {r.checked:,} checked)")
     return (
         f"| {r.name} | {pages if pages is not None else r.pages:,} | {warm} | {r.checks / max(r.wall_s, 1e-9):.1f} | "
         f"{cpu_ms:.2f} | {100 * r.cpu_s / max(r.wall_s, 1e-9):.0f}% | {r.peak('rss'):.0f} | {r.peak('tree_rss'):.0f} | "
-        f"{r.peak('tree_pss'):.0f} | {r.hwm_kb / 1024:.0f} | {lag} | {r.scrape_cpu_s:.2f} | {r.samples:,} |"
+        f"{r.peak('tree_pss'):.0f} | {r.hwm_kb / 1024:.0f} | {lag} | {r.scrape_cpu_s:.2f} | {r.samples:,} | "
+        f"{r.warmup_cpu_s:.0f} |"
     )
 
 
@@ -261,7 +301,8 @@ def total(results: Sequence[Measured], name: str) -> Measured:
     ]
     return Measured(
         name, sum(r.pages for r in results), warmup_s=max(r.warmup_s for r in results),
-        warm=all(r.warm for r in results), checks=sum(r.checks for r in results),
+        warm=all(r.warm for r in results), checked=sum(r.checked for r in results),
+        warmup_cpu_s=sum(r.warmup_cpu_s for r in results), checks=sum(r.checks for r in results),
         wall_s=max(r.wall_s for r in results), cpu_s=sum(r.cpu_s for r in results), memory=memory,
         hwm_kb=sum(r.hwm_kb for r in results), scrape_cpu_s=sum(r.scrape_cpu_s for r in results),
         samples=sum(r.samples for r in results),
@@ -271,7 +312,9 @@ def total(results: Sequence[Measured], name: str) -> Measured:
 HEADER = (
     "| daemon | pages | warm-up (every page checked once) | checks/s in window | CPU-ms per check | "
     "CPU % of one core | RSS max MB | RSS with read workers MB | PSS with read workers MB | VmHWM MB | "
-    "sched. lag p50 / p99 s | CPU s per scrape | samples per scrape |\n" + "|---" * 13 + "|"
+    "sched. lag p50 / p99 s | CPU s per scrape | samples per scrape | CPU s to warm (start-up, first round) |\n"
+    + "|---" * 14
+    + "|"
 )
 
 
@@ -280,7 +323,7 @@ def report(plan: Plan, shards: Sequence[Measured], single: Sequence[Measured], f
         f"{plan.sites:,} sites x {plan.pages_per_site} pages = {plan.pages:,} pages, homepages every "
         f"{600 / plan.compress:g} s and columns every {3600 / plan.compress:g} s ({plan.compress:g}x compressed), "
         f"offered {plan.offered():.1f} checks/s; metrics.per_page homepages; window {plan.window_s:g} s, "
-        f"/metrics scraped every {SCRAPE_EVERY_S:g} s",
+        f"/metrics scraped every {SCRAPE_EVERY_S:g} s; shards spawned {plan.stagger():.0f} s apart",
         f"machine: {facts['nproc']} CPUs, {facts['cpu']}, Python {facts['python']}, {facts['date']}",
         "",
         HEADER,
@@ -328,7 +371,9 @@ def load_average() -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = arguments(argv)
-    plan = Plan(args.sites, args.pages_per_site, args.shards, args.compress, args.window, args.warmup_max)
+    plan = Plan(
+        args.sites, args.pages_per_site, args.shards, args.compress, args.window, args.warmup_max, args.stagger
+    )  # fmt: skip
     facts = machine_facts()
     loads = [load_average()]
     with workspace("bench-shards-") as tmp:
@@ -348,10 +393,13 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sites", type=int, default=5000)
     parser.add_argument("--pages-per-site", type=int, default=20)
     parser.add_argument("--shards", type=int, default=4)
-    parser.add_argument("--compress", type=float, default=10.0, help="time compression (10: 10x the real rate)")
+    parser.add_argument("--compress", type=float, default=6.0, help="time compression (6: 6x the real rate)")
+    parser.add_argument(
+        "--stagger", type=float, default=None, help="seconds between the shards' spawns (default: one first round)"
+    )
     parser.add_argument("--window", type=float, default=None, help="seconds measured on each side (a column interval)")
     parser.add_argument(
-        "--warmup-max", type=float, default=540.0, help="longest wait for start-up and the first round (s)"
+        "--warmup-max", type=float, default=900.0, help="longest wait for start-up and the first round (s)"
     )
     parser.add_argument("--single", choices=["yes", "no"], default="yes", help="also run one daemon with every page")
     parser.add_argument("--corpus", action="store_true", help="serve real gov.cn pages (slow first round)")
