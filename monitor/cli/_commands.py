@@ -152,9 +152,12 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
 # -- report --------------------------------------------------------------------------------------
 
 
-def report_for(config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool) -> Report:
+def report_for(
+    config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool, lean: bool = False
+) -> Report:
     """The report for `period`, listing every configured page (with no data where nothing was
-    observed); discovered columns keep the rules config gives them."""
+    observed); discovered columns keep the rules config gives them. `lean`: only what
+    `--overview` shows (each site's homepage availability), read in a few queries."""
     configured = monitored_pages(config, store.pages(include_removed=True))
     identities = {
         site.name: {
@@ -164,12 +167,26 @@ def report_for(config: Config, store: Store, period: Period, now: float, selecti
         for site in config.sites
     }
     return build_report(
-        store, period, now=now, configured=configured, selection=selection, rollups=not raw, identities=identities
+        store,
+        period,
+        now=now,
+        configured=configured,
+        selection=selection,
+        rollups=not raw,
+        identities=identities,
+        homepages_only=lean,
     )
 
 
 def shards_report_for(
-    config: Config, stores: Sequence[Store], period: Period, now: float, selection: Selection, *, raw: bool
+    config: Config,
+    stores: Sequence[Store],
+    period: Period,
+    now: float,
+    selection: Selection,
+    *,
+    raw: bool,
+    lean: bool = False,
 ) -> Report:
     """One report from several shard databases: each lists the configured pages of the sites it
     holds (a configured site found in no database is not listed: no shard has monitored it)."""
@@ -179,7 +196,15 @@ def shards_report_for(
         held = {row.site for row in stored}
         configured = [page for page in monitored_pages(config, stored) if page.site in held]
         reports.append(
-            build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+            build_report(
+                store,
+                period,
+                now=now,
+                configured=configured,
+                selection=selection,
+                rollups=not raw,
+                homepages_only=lean,
+            )
         )
     return merge_reports(reports, [str(store.path) for store in stores])
 
