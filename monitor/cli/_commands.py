@@ -158,7 +158,8 @@ def report_for(
     """The report for `period`, listing every configured page (with no data where nothing was
     observed); discovered columns keep the rules config gives them. `lean`: only what
     `--overview` shows (each site's homepage availability), read in a few queries."""
-    configured = monitored_pages(config, store.pages(include_removed=True))
+    # The overview shows homepages only: discovered columns (never homepages) need not be matched.
+    configured = config.pages() if lean else monitored_pages(config, store.pages(include_removed=True))
     identities = {
         site.name: {
             **site.identity.model_dump(exclude_none=True),
@@ -194,7 +195,8 @@ def shards_report_for(
     for store in stores:
         stored = store.pages(include_removed=True)
         held = {row.site for row in stored}
-        configured = [page for page in monitored_pages(config, stored) if page.site in held]
+        pages = config.pages() if lean else monitored_pages(config, stored)
+        configured = [page for page in pages if page.site in held]
         reports.append(
             build_report(
                 store,

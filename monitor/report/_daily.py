@@ -57,6 +57,7 @@ class DayStats:
         self._runs = history.runs()
         self._monthly = bool(marks) and history.has_monthly()
         self._sums: dict[tuple[str, str, str], dict[int, tuple[Stats, int]]] = {}
+        self._plan_cache: dict[tuple[RollupMark | None, tuple[int, ...], int], list[_Plan]] = {}
 
     def totals(self, page_ids: Sequence[int], days: Sequence[Day]) -> dict[int, Stats]:
         """Each page's stats over `days`, equal to the total of `page` (exact): whole final
@@ -90,15 +91,23 @@ class DayStats:
         mark = self._marks.get(page_id)
         if not self._monthly or mark is None:
             return {}
-        final = [day.date for day in days if _plan(day, mark, self._timezone).daily]
+        final = [day.date for day, plan in zip(days, self._plans(mark, days), strict=True) if plan.daily]
         if not final:
             return {}
         stored = self._history.daily_quantiles(page_id, final[0], final[-1])
         return {day: stored.get(day, (None, None)) for day in final}
 
+    def _plans(self, mark: RollupMark | None, days: Sequence[Day]) -> list[_Plan]:
+        """Each day's plan, shared by the pages with the same watermark (a national report has
+        thousands of homepages and a handful of distinct watermarks)."""
+        key = (mark, tuple(day.start_ms for day in days), days[-1].end_ms if days else 0)
+        if key not in self._plan_cache:
+            self._plan_cache[key] = [_plan(day, mark, self._timezone) for day in days]
+        return self._plan_cache[key]
+
     def page(self, page_id: int, days: Sequence[Day]) -> list[Stats]:
         mark = self._marks.get(page_id)
-        plans = [_plan(day, mark, self._timezone) for day in days]
+        plans = self._plans(mark, days)
         daily = self._history.daily(page_id, days[0].date, days[-1].date) if any(p.daily for p in plans) else {}
         raw = self._raw(page_id, [span for plan in plans for span in plan.raw])
         out = []
