@@ -38,7 +38,7 @@ from monitor.report import (
 )
 from monitor.rules import guess_category
 from monitor.store import Store
-from monitor.track import Tracker, monitored_pages, page_name, restore_runtime
+from monitor.track import Tracker, monitored_pages, page_name, remembered_columns, restore_runtime
 
 DISCOVER_CONCURRENCY = 2
 
@@ -192,10 +192,11 @@ def shards_report_for(
     """One report from several shard databases: each lists the configured pages of the sites it
     holds (a configured site found in no database is not listed: no shard has monitored it)."""
     reports = []
+    every = config.pages()  # built once: thousands of sites take a while
     for store in stores:
         stored = store.pages(include_removed=True)
         held = {row.site for row in stored}
-        pages = config.pages() if lean else monitored_pages(config, stored)
+        pages = every + ([] if lean else remembered_columns(config.raw, stored))
         configured = [page for page in pages if page.site in held]
         reports.append(
             build_report(

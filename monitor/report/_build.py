@@ -389,7 +389,7 @@ def _build(
     rules = {page.key: page for page in configured}
     days = period.days()
     wanted = [row.id for row in rows if not homepages_only or row.kind == PageKind.HOMEPAGE.value]
-    totals = days_source.totals(wanted, days)
+    totals = days_source.totals(wanted, days, PageKind.HOMEPAGE.value if homepages_only else None)
     if homepages_only:
         return _homepages_report(rows, titles, totals, period, "rollups" if marks else "raw", to_ms(now))
     sites = []

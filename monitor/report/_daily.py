@@ -56,13 +56,14 @@ class DayStats:
         self._now_ms = now_ms
         self._runs = history.runs()
         self._monthly = bool(marks) and history.has_monthly()
-        self._sums: dict[tuple[str, str, str], dict[int, tuple[Stats, int]]] = {}
+        self._sums: dict[tuple[str, str, str, str | None], dict[int, tuple[Stats, int]]] = {}
         self._plan_cache: dict[tuple[RollupMark | None, tuple[int, ...], int], list[_Plan]] = {}
 
-    def totals(self, page_ids: Sequence[int], days: Sequence[Day]) -> dict[int, Stats]:
+    def totals(self, page_ids: Sequence[int], days: Sequence[Day], kind: str | None = None) -> dict[int, Stats]:
         """Each page's stats over `days`, equal to the total of `page` (exact): whole final
-        months and final days from SQL sums over all pages (cached by span, so pages sharing a
-        watermark share the queries), the rest day by day."""
+        months and final days from SQL sums over all pages (of `kind` when every page asked for
+        is of it; cached by span, so pages sharing a watermark share the queries), the rest day
+        by day."""
         covers: dict[RollupMark | None, _Cover] = {}
         out = {}
         for page_id in page_ids:
@@ -70,18 +71,18 @@ class DayStats:
             if mark not in covers:
                 covers[mark] = _cover(days, mark, self._timezone, monthly=self._monthly)
             cover = covers[mark]
-            parts = [self._sum(page_id, "rollup_monthly", run) for run in cover.months]
-            parts += [self._sum(page_id, "rollup_daily", run) for run in cover.days]
+            parts = [self._sum(page_id, "rollup_monthly", run, kind) for run in cover.months]
+            parts += [self._sum(page_id, "rollup_daily", run, kind) for run in cover.days]
             if cover.rest:
                 parts += self.page(page_id, cover.rest)
             out[page_id] = total(parts)
         return out
 
-    def _sum(self, page_id: int, table: str, run: tuple[str, str, int]) -> Stats:
+    def _sum(self, page_id: int, table: str, run: tuple[str, str, int], kind: str | None) -> Stats:
         first, last, length = run
-        key = (table, first, last)
+        key = (table, first, last, kind)
         if key not in self._sums:
-            self._sums[key] = self._history.sums(table, first, last)
+            self._sums[key] = self._history.sums(table, first, last, kind)
         stats, covered = self._sums[key].get(page_id, (Stats(), 0))
         return replace(stats, unknown_ms=stats.unknown_ms + length - covered)
 

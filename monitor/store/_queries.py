@@ -138,15 +138,16 @@ class History:
         )
         return {date.fromisoformat(r[0]): (r[1], r[2]) for r in rows}
 
-    def sums(self, table: str, first: str, last: str) -> dict[int, tuple[Stats, int]]:
-        """Per page, the sum of its rows of `table` ('rollup_daily' by day, 'rollup_monthly' by
-        month) from `first` to `last` inclusive, in one pass over all pages, and the milliseconds
-        those rows cover (the rest of the span has no row: unknown time)."""
+    def sums(self, table: str, first: str, last: str, kind: str | None = None) -> dict[int, tuple[Stats, int]]:
+        """Per page (of `kind`, or all), the sum of its rows of `table` ('rollup_daily' by day,
+        'rollup_monthly' by month) from `first` to `last` inclusive, in one pass over all pages,
+        and the milliseconds those rows cover (the rest of the span has no row: unknown time)."""
         key = {"rollup_daily": "day", "rollup_monthly": "month"}[table]
+        only = " AND page_id IN (SELECT id FROM pages WHERE kind = ?)" if kind else ""
         rows = self._conn.execute(
-            f"SELECT page_id, sum(end_ms - start_ms), {_SUMS} FROM {table} WHERE {key} >= ? AND {key} <= ?"
+            f"SELECT page_id, sum(end_ms - start_ms), {_SUMS} FROM {table} WHERE {key} >= ? AND {key} <= ?{only}"
             " GROUP BY page_id",
-            (first, last),
+            (first, last, *([kind] if kind else [])),
         )
         return {r[0]: (Stats(*r[2:]), r[1]) for r in rows}
 
