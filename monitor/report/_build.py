@@ -381,7 +381,8 @@ def _build(
 ) -> Report:
     titles = history.site_titles()
     stored = store.pages(include_removed=True)
-    rows = _with_configured(_pages_in(stored, history, period), stored, configured)
+    added = history.pages_added()
+    rows = _with_configured(_pages_in(stored, added, period), stored, configured)
     titles = {**{row.site: row.site for row in rows}, **titles}
     rows = _select(rows, titles, selection)
     marks = history.marks() if rollups and history.has_rollups() else {}
@@ -392,11 +393,14 @@ def _build(
     totals = days_source.totals(wanted, days, PageKind.HOMEPAGE.value if homepages_only else None)
     if homepages_only:
         return _homepages_report(rows, titles, totals, period, "rollups" if marks else "raw", to_ms(now))
+    by_site: dict[str, list[PageRow]] = {}
+    for row in rows:  # one pass: a shard holds thousands of sites
+        by_site.setdefault(row.site, []).append(row)
     sites = []
-    for site in sorted({row.site for row in rows}):
-        members = [row for row in rows if row.site == site]
+    for site in sorted(by_site):
+        members = by_site[site]
         per_day = {row.id: days_source.page(row.id, days) for row in members if row.kind == PageKind.HOMEPAGE.value}
-        reading = _Reading(history, days_source, per_day, totals, days, period, rules)
+        reading = _Reading(history, days_source, per_day, totals, days, period, rules, added)
         built = _site_report(reading, site, titles.get(site, site), members)
         sites.append(dataclasses.replace(built, links=link_report(store, site, days)))
     summaries = integrity_summaries(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
@@ -432,11 +436,12 @@ class _Reading:
     days: list[Day]
     period: Period
     rules: dict[tuple[str, str], Page]
+    added: dict[int, float]
+    """When each page was added (`history.pages_added()`, read once for the report)."""
 
 
-def _pages_in(stored: list[PageRow], history: History, period: Period) -> list[PageRow]:
+def _pages_in(stored: list[PageRow], added: dict[int, float], period: Period) -> list[PageRow]:
     """Pages that existed during the period: not removed before it, not added after it."""
-    added = history.pages_added()
     return [
         row
         for row in stored
@@ -498,7 +503,7 @@ def _site_report(reading: _Reading, site: str, title: str, rows: list[PageRow]) 
         for tag in REPORT_TAGS
     )
     span = (period.first, period.end_date, period.start_ms, period.end_ms)
-    annual = annual_form(history, rows, title, span)
+    annual = annual_form(history, rows, title, span, reading.added)
     days = (
         day_points(
             history,
