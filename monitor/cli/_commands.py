@@ -10,18 +10,17 @@ import asyncio
 import dataclasses
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
 import yaml
 
 from monitor.check import CheckOutcome, Fetcher, Previous, run_check
-from monitor.cli._parallel import ShardError, per_database
 from monitor.config import Config, SiteConfig, site_base_url
 from monitor.extract import extract_document
 from monitor.logs import redact
@@ -31,7 +30,6 @@ from monitor.report import (
     Overview,
     Period,
     Report,
-    ReportError,
     Selection,
     build_overview,
     build_report,
@@ -41,8 +39,6 @@ from monitor.report import (
 from monitor.rules import guess_category
 from monitor.store import Store
 from monitor.track import Tracker, monitored_pages, page_name, remembered_columns, restore_runtime
-
-T = TypeVar("T")
 
 DISCOVER_CONCURRENCY = 2
 
@@ -194,47 +190,39 @@ def shards_report_for(
     lean: bool = False,
 ) -> Report:
     """One report from several shard databases: each lists the configured pages of the sites it
-    holds (a configured site found in no database is not listed: no shard has monitored it).
-    Each database is read in its own process (monitor/cli/_parallel.py)."""
+    holds (a configured site found in no database is not listed: no shard has monitored it)."""
+    reports = []
     every = config.pages()  # built once: thousands of sites take a while
-
-    def one(store: Store) -> Report:
+    for store in stores:
         stored = store.pages(include_removed=True)
         held = {row.site for row in stored}
         pages = every + ([] if lean else remembered_columns(config.raw, stored))
         configured = [page for page in pages if page.site in held]
-        return build_report(
-            store, period, now=now, configured=configured, selection=selection, rollups=not raw, homepages_only=lean
+        reports.append(
+            build_report(
+                store,
+                period,
+                now=now,
+                configured=configured,
+                selection=selection,
+                rollups=not raw,
+                homepages_only=lean,
+            )
         )
-
-    reports = _per_database(stores, one)
     return merge_reports(reports, [str(store.path) for store in stores])
 
 
 def overview_for(config: Config, stores: Sequence[Store], report: Report, now: float) -> Overview:
     """`--overview`: each database's sites judged as `monitor status` judges them (as of `now`),
-    with the report's homepage availability; with one database, every configured site. Each
-    database is judged in its own process."""
-
-    def one(store: Store) -> list[Any]:  # SiteStatus (not on monitor.report's surface)
+    with the report's homepage availability; with one database, every configured site."""
+    statuses = []
+    for store in stores:
         held = {row.site for row in store.pages(include_removed=True)} if len(stores) > 1 else None
         sites = [site for site in config.raw.sites if held is None or site.name in held]
         scoped = dataclasses.replace(config, raw=config.raw.model_copy(update={"sites": sites}))
-        return site_statuses(scoped, store, now)
-
-    statuses = [status for part in _per_database(stores, one) for status in part]
+        statuses += site_statuses(scoped, store, now)
     shown = {site.name for site in report.sites}
     return build_overview(report, [s for s in statuses if s.name in shown])
-
-
-def _per_database(stores: Sequence[Store], job: Callable[[Store], T]) -> list[T]:
-    """`job` on each store: in-process for one, else one process per database file."""
-    if len(stores) == 1:
-        return [job(stores[0])]
-    try:
-        return per_database([store.path for store in stores], job)
-    except ShardError as exc:
-        raise ReportError(str(exc)) from None
 
 
 # -- extract -------------------------------------------------------------------------------------
