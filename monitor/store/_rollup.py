@@ -277,12 +277,20 @@ def backfill_quantiles(conn: sqlite3.Connection) -> int:
     """Migration 0009: the quantiles of every daily row whose raw checks are (partly) still
     there; how many days got them. Days wholly before a page's oldest raw check are skipped."""
     filled = 0
-    oldest = dict(conn.execute("SELECT page_id, min(ts_ms) FROM checks GROUP BY page_id").fetchall())
-    rows = conn.execute("SELECT page_id, day, start_ms, end_ms FROM rollup_daily ORDER BY page_id, day").fetchall()
-    for page_id, day, start, end in rows:
-        first = oldest.get(page_id)
-        if first is None or end <= first:
-            continue
+    for (page_id,) in conn.execute("SELECT page_id FROM rollup_state ORDER BY page_id").fetchall():
+        first = conn.execute("SELECT min(ts_ms) FROM checks WHERE page_id = ?", (page_id,)).fetchone()[0]
+        if first is not None:  # one page's days at a time: a national shard has millions
+            filled += _backfill_page(conn, page_id, first)
+    return filled
+
+
+def _backfill_page(conn: sqlite3.Connection, page_id: int, first: int) -> int:
+    """The quantiles of the page's days that end after its oldest raw check; how many got them."""
+    filled = 0
+    rows = conn.execute(
+        "SELECT day, start_ms, end_ms FROM rollup_daily WHERE page_id = ? AND end_ms > ?", (page_id, first)
+    ).fetchall()
+    for day, start, end in rows:
         median, p95 = day_quantiles(conn, page_id, start, end)
         if median is not None:
             conn.execute(
