@@ -39,7 +39,7 @@ from monitor.report import (
 )
 from monitor.rules import guess_category
 from monitor.store import Store
-from monitor.track import Tracker, monitored_pages, page_name, restore_runtime
+from monitor.track import Tracker, monitored_pages, page_name, remembered_columns, restore_runtime
 
 DISCOVER_CONCURRENCY = 2
 
@@ -153,10 +153,14 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
 # -- report --------------------------------------------------------------------------------------
 
 
-def report_for(config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool) -> Report:
+def report_for(
+    config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool, lean: bool = False
+) -> Report:
     """The report for `period`, listing every configured page (with no data where nothing was
-    observed); discovered columns keep the rules config gives them."""
-    configured = monitored_pages(config, store.pages(include_removed=True))
+    observed); discovered columns keep the rules config gives them. `lean`: only what
+    `--overview` shows (each site's homepage availability), read in a few queries."""
+    # The overview shows homepages only: discovered columns (never homepages) need not be matched.
+    configured = config.pages() if lean else monitored_pages(config, store.pages(include_removed=True))
     identities = {
         site.name: {
             **site.identity.model_dump(exclude_none=True),
@@ -165,22 +169,46 @@ def report_for(config: Config, store: Store, period: Period, now: float, selecti
         for site in config.sites
     }
     return build_report(
-        store, period, now=now, configured=configured, selection=selection, rollups=not raw, identities=identities
+        store,
+        period,
+        now=now,
+        configured=configured,
+        selection=selection,
+        rollups=not raw,
+        identities=identities,
+        homepages_only=lean,
     )
 
 
 def shards_report_for(
-    config: Config, stores: Sequence[Store], period: Period, now: float, selection: Selection, *, raw: bool
+    config: Config,
+    stores: Sequence[Store],
+    period: Period,
+    now: float,
+    selection: Selection,
+    *,
+    raw: bool,
+    lean: bool = False,
 ) -> Report:
     """One report from several shard databases: each lists the configured pages of the sites it
     holds (a configured site found in no database is not listed: no shard has monitored it)."""
     reports = []
+    every = config.pages()  # built once: thousands of sites take a while
     for store in stores:
         stored = store.pages(include_removed=True)
         held = {row.site for row in stored}
-        configured = [page for page in monitored_pages(config, stored) if page.site in held]
+        pages = every + ([] if lean else remembered_columns(config.raw, stored))
+        configured = [page for page in pages if page.site in held]
         reports.append(
-            build_report(store, period, now=now, configured=configured, selection=selection, rollups=not raw)
+            build_report(
+                store,
+                period,
+                now=now,
+                configured=configured,
+                selection=selection,
+                rollups=not raw,
+                homepages_only=lean,
+            )
         )
     return merge_reports(reports, [str(store.path) for store in stores])
 

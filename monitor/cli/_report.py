@@ -130,9 +130,9 @@ def report(
         )
         with database_errors(store.path):
             if len(stores) > 1:
-                built = shards_report_for(config, stores, period, now, Selection(sites, pages), raw=raw)
+                built = shards_report_for(config, stores, period, now, Selection(sites, pages), raw=raw, lean=overview)
             else:
-                built = build(config, store, period, now, Selection(sites, pages), raw=raw)
+                built = build(config, store, period, now, Selection(sites, pages), raw=raw, lean=overview)
             if overview:
                 text = render_overview(overview_for(config, stores, built, now), fmt, bom=bom)
         if fmt in FILE_FORMATS and output is not None and not overview:

@@ -104,11 +104,18 @@ class AnnualForm:
         return [(section, field, self.value(key)) for section, field, key in FORM]
 
 
-def annual_form(history: History, rows: Sequence[PageRow], title: str, span: tuple[date, date, int, int]) -> AnnualForm:
+def annual_form(
+    history: History,
+    rows: Sequence[PageRow],
+    title: str,
+    span: tuple[date, date, int, int],
+    added: Mapping[int, float] | None = None,
+) -> AnnualForm:
     """The form for the site whose pages are `rows`; `span` = the period's first and last local
-    dates and its [start_ms, end_ms)."""
+    dates and its [start_ms, end_ms); `added` = `history.pages_added()` when the caller has it
+    (a report of thousands of sites reads it once, not once a site)."""
     first, last, start_ms, end_ms = span
-    added = history.pages_added()
+    added = history.pages_added() if added is None else added
     tagged = {tag: [r.id for r in rows if tag in r.tags] for tag in FORM_TAGS}
     info_ids = sorted({i for tag in INFO_TAGS for i in tagged[tag]})
     special = [r for r in rows if SPECIAL_TAG in r.tags and r.kind == PageKind.COLUMN.value]

@@ -34,7 +34,6 @@ from monitor.rules import (
     hour_ceil,
     hour_floor,
     page_rule,
-    total,
 )
 from monitor.store import History, Ipv6Summary, PageRow, Store, day_bounds, to_ms
 from monitor.units import parse_duration
@@ -342,13 +341,16 @@ def build_report(
     selection: Selection = Selection(),
     rollups: bool = True,
     identities: Mapping[str, Mapping[str, str]] | None = None,
+    homepages_only: bool = False,
 ) -> Report:
     """The report for `period`. `configured` pages lend their category rules (stale_days) to the
     columns they match; `rollups` False computes everything from raw checks (the reference);
-    `identities` gives per site the 年度报表 identity fields the office configured."""
+    `identities` gives per site the 年度报表 identity fields the office configured.
+    `homepages_only` (the overview's): every site, with only its homepage's stats (no outages,
+    columns, weeks, charts, links or findings), read in a few queries for all pages at once."""
     history = store.history()
     with history.snapshot():
-        report = _build(store, history, period, now, configured, selection, rollups)
+        report = _build(store, history, period, now, configured, selection, rollups, homepages_only)
     return _with_identities(report, identities or {})
 
 
@@ -375,21 +377,30 @@ def _build(
     configured: Sequence[Page],
     selection: Selection,
     rollups: bool,
+    homepages_only: bool = False,
 ) -> Report:
     titles = history.site_titles()
     stored = store.pages(include_removed=True)
-    rows = _with_configured(_pages_in(stored, history, period), stored, configured)
+    added = history.pages_added()
+    rows = _with_configured(_pages_in(stored, added, period), stored, configured)
     titles = {**{row.site: row.site for row in rows}, **titles}
     rows = _select(rows, titles, selection)
     marks = history.marks() if rollups and history.has_rollups() else {}
     days_source = DayStats(history, marks, period.timezone, to_ms(now))
     rules = {page.key: page for page in configured}
     days = period.days()
+    wanted = [row.id for row in rows if not homepages_only or row.kind == PageKind.HOMEPAGE.value]
+    totals = days_source.totals(wanted, days, PageKind.HOMEPAGE.value if homepages_only else None)
+    if homepages_only:
+        return _homepages_report(rows, titles, totals, period, "rollups" if marks else "raw", to_ms(now))
+    by_site: dict[str, list[PageRow]] = {}
+    for row in rows:  # one pass: a shard holds thousands of sites
+        by_site.setdefault(row.site, []).append(row)
     sites = []
-    for site in sorted({row.site for row in rows}):
-        members = [row for row in rows if row.site == site]
-        per_day = {row.id: days_source.page(row.id, days) for row in members}
-        reading = _Reading(history, days_source, per_day, days, period, rules)
+    for site in sorted(by_site):
+        members = by_site[site]
+        per_day = {row.id: days_source.page(row.id, days) for row in members if row.kind == PageKind.HOMEPAGE.value}
+        reading = _Reading(history, days_source, per_day, totals, days, period, rules, added)
         built = _site_report(reading, site, titles.get(site, site), members)
         sites.append(dataclasses.replace(built, links=link_report(store, site, days)))
     summaries = integrity_summaries(store, [s.name for s in sites], period.start_ms / 1000, period.end_ms / 1000)
@@ -399,6 +410,20 @@ def _build(
     return Report(period, tuple(sites), "rollups" if marks else "raw", to_ms(now))
 
 
+def _homepages_report(
+    rows: list[PageRow], titles: dict[str, str], totals: dict[int, Stats], period: Period, source: str, now_ms: int
+) -> Report:
+    """Every site with its homepage's period stats only (for `--overview`)."""
+    homepages = {row.site: row for row in rows if row.kind == PageKind.HOMEPAGE.value}
+    sites = []
+    for site in sorted({row.site for row in rows}):
+        home = homepages.get(site)
+        stats = totals[home.id] if home else Stats()
+        pages = (PageReport(home.name, home.kind, stats, period.length_ms, (), None, 0),) if home else ()
+        sites.append(SiteReport(site, titles.get(site, site), pages, (), (), (), ()))
+    return Report(period, tuple(sites), source, now_ms)
+
+
 @dataclass(frozen=True)
 class _Reading:
     """What a site's report is built from: the queries and the per-day stats of its pages."""
@@ -406,14 +431,17 @@ class _Reading:
     history: History
     days_source: DayStats
     per_day: dict[int, list[Stats]]
+    """The homepage's stats per day (national V1, the charts); other pages need only totals."""
+    totals: dict[int, Stats]
     days: list[Day]
     period: Period
     rules: dict[tuple[str, str], Page]
+    added: dict[int, float]
+    """When each page was added (`history.pages_added()`, read once for the report)."""
 
 
-def _pages_in(stored: list[PageRow], history: History, period: Period) -> list[PageRow]:
+def _pages_in(stored: list[PageRow], added: dict[int, float], period: Period) -> list[PageRow]:
     """Pages that existed during the period: not removed before it, not added after it."""
-    added = history.pages_added()
     return [
         row
         for row in stored
@@ -461,7 +489,7 @@ def _select(rows: list[PageRow], titles: dict[str, str], selection: Selection) -
 
 def _site_report(reading: _Reading, site: str, title: str, rows: list[PageRow]) -> SiteReport:
     history, period = reading.history, reading.period
-    totals = {row.id: total(reading.per_day[row.id]) for row in rows}
+    totals = reading.totals
     pages = tuple(_page_report(reading, row, totals[row.id]) for row in rows)
     columns = tuple(
         _column_report(history, row, period, reading.rules, totals[row.id])
@@ -475,8 +503,18 @@ def _site_report(reading: _Reading, site: str, title: str, rows: list[PageRow]) 
         for tag in REPORT_TAGS
     )
     span = (period.first, period.end_date, period.start_ms, period.end_ms)
-    annual = annual_form(history, rows, title, span)
-    days = day_points(history, homepage.id, reading.days, reading.per_day[homepage.id]) if homepage else ()
+    annual = annual_form(history, rows, title, span, reading.added)
+    days = (
+        day_points(
+            history,
+            homepage.id,
+            reading.days,
+            reading.per_day[homepage.id],
+            reading.days_source.quantiles(homepage.id, reading.days),
+        )
+        if homepage
+        else ()
+    )
     return SiteReport(site, title, pages, columns, weeks, category_totals(columns), tagged, annual, days)
 
 

@@ -1,14 +1,17 @@
 """The homepage per local day, for the charts of the HTML report: availability (time-weighted,
 as the report counts it) and response time (median and 95th percentile of successful checks).
 
-Latency comes from raw checks only (rollups keep a sum and a maximum, not a distribution), so a
-day whose raw checks retention has pruned has no latency figures, shown as a gap, never as 0.
+Latency of a final day comes from its daily rollup, which keeps the day's median and p95 (taken
+from the raw checks when the day was rolled up, so retention pruning them later changes
+nothing); other days (not final yet, cut by the period, or everything with --raw) from raw checks.
+A day without successful checks has no latency figures, shown as a gap, never as 0; so has a day
+whose raw checks were pruned before the database had the quantile columns (migration 0009).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -41,14 +44,24 @@ def quantile(sorted_values: Sequence[int], q: Fraction) -> int:
     return sorted_values[int(rank) - 1]
 
 
-def day_points(history: History, page_id: int, days: Sequence[Day], stats: Sequence[Stats]) -> tuple[DayPoint, ...]:
-    """The homepage's days: `stats` as the report computed them, latency from raw checks."""
-    if not days:
-        return ()
-    found = history.latencies(page_id, days[0].start_ms, days[-1].end_ms)
+def day_points(
+    history: History,
+    page_id: int,
+    days: Sequence[Day],
+    stats: Sequence[Stats],
+    stored: Mapping[date, tuple[int | None, int | None]] | None = None,
+) -> tuple[DayPoint, ...]:
+    """The homepage's days: `stats` as the report computed them, latency (median, p95) from
+    `stored` (the daily rollups' figures) for the days it lists and from raw checks for the rest."""
+    stored = stored or {}
+    raw_days = [day for day in days if day.date not in stored]
+    found = history.latencies(page_id, raw_days[0].start_ms, raw_days[-1].end_ms) if raw_days else []
     times = [ts for ts, _ in found]  # oldest first: each day is a slice found by bisection
     out = []
     for day, day_stats in zip(days, stats, strict=True):
+        if day.date in stored:
+            out.append(DayPoint(day.date, day_stats, *stored[day.date]))
+            continue
         first, end = bisect_left(times, day.start_ms), bisect_left(times, day.end_ms)
         values = sorted(duration for _, duration in found[first:end])
         median = quantile(values, Fraction(1, 2)) if values else None

@@ -77,8 +77,11 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
     pages = monitored_pages(config, rows)
     statuses = []
     summaries = {s.site: s for s in integrity_summaries(store, [site.name for site in config.sites], now, now)}
+    by_site: dict[str, list[Page]] = {}
+    for page in pages:  # one pass: a national config has thousands of sites
+        by_site.setdefault(page.site, []).append(page)
     for site in config.sites:
-        members = [p for p in pages if p.site == site.name]
+        members = by_site.get(site.name, [])
         judged = []
         for page in members:
             stored = states.get(ids.get(page.key, -1))

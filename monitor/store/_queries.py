@@ -107,6 +107,11 @@ class History:
         row = self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_state'")
         return row.fetchone() is not None
 
+    def has_monthly(self) -> bool:
+        """Whether migration 0009 (daily quantiles, monthly rollups) has reached the database."""
+        row = self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_monthly'")
+        return row.fetchone() is not None
+
     def runs(self) -> list[Span]:
         return load_runs(self._conn)
 
@@ -123,6 +128,28 @@ class History:
             (page_id, first.isoformat(), last.isoformat()),
         )
         return {date.fromisoformat(r[0]): Stats(*r[1:]) for r in rows}
+
+    def daily_quantiles(self, page_id: int, first: date, last: date) -> dict[date, tuple[int | None, int | None]]:
+        """(median, p95) latency of the page's daily rows in [first, last] (NULL: none measured,
+        or raw checks pruned before migration 0009 could read them)."""
+        rows = self._conn.execute(
+            "SELECT day, latency_p50_ms, latency_p95_ms FROM rollup_daily WHERE page_id = ? AND day >= ? AND day <= ?",
+            (page_id, first.isoformat(), last.isoformat()),
+        )
+        return {date.fromisoformat(r[0]): (r[1], r[2]) for r in rows}
+
+    def sums(self, table: str, first: str, last: str, kind: str | None = None) -> dict[int, tuple[Stats, int]]:
+        """Per page (of `kind`, or all), the sum of its rows of `table` ('rollup_daily' by day,
+        'rollup_monthly' by month) from `first` to `last` inclusive, in one pass over all pages,
+        and the milliseconds those rows cover (the rest of the span has no row: unknown time)."""
+        key = {"rollup_daily": "day", "rollup_monthly": "month"}[table]
+        only = " AND page_id IN (SELECT id FROM pages WHERE kind = ?)" if kind else ""
+        rows = self._conn.execute(
+            f"SELECT page_id, sum(end_ms - start_ms), {_SUMS} FROM {table} WHERE {key} >= ? AND {key} <= ?{only}"
+            " GROUP BY page_id",
+            (first, last, *([kind] if kind else [])),
+        )
+        return {r[0]: (Stats(*r[2:]), r[1]) for r in rows}
 
     def hourly(self, page_id: int, a: int, b: int) -> Stats:
         """Sum of the hourly rows of [a, b) (hour-aligned); hours without a row are unknown time."""

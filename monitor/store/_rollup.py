@@ -1,8 +1,11 @@
-"""Hourly and daily rollups per page, finalised on the writer thread as checks are written.
+"""Hourly, daily and monthly rollups per page, finalised on the writer thread as checks are written.
 
 An hour is final once nothing can change it: it ends before the page's last check and before the
 start of a pending unconfirmed failure run (which may become an outage). Daily rows are sums of
-hourly rows per local date, built for one time zone. Private to `monitor.store`; no clock here.
+hourly rows per local date, built for one time zone, with the day's latency quantiles (median and
+95th percentile of its successful checks, read from the raw checks while they are still there:
+retention prunes them later). Monthly rows are sums of a whole local month's daily rows, so a
+year's report reads 12 rows a page instead of 365. Private to `monitor.store`; no clock here.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.models import RESULT_CODES, Result
 from monitor.rules import HOUR_MS, STAT_FIELDS, Stats, bucket_stats, hour_floor
 from monitor.store._queries import load_page, load_runs, to_ms
 from monitor.store._writer import Statement
@@ -47,6 +51,24 @@ CREATE TABLE rollup_state (
 """
 """Hours and days with nothing but unknown time have no row (unknown = length - observed);
 days before `daily_until` are final, hours before `hourly_until_ms`."""
+
+QUANTILES_SCHEMA = f"""
+ALTER TABLE rollup_daily ADD COLUMN latency_p50_ms INTEGER;
+ALTER TABLE rollup_daily ADD COLUMN latency_p95_ms INTEGER;
+CREATE TABLE rollup_monthly (
+    page_id INTEGER NOT NULL,
+    month TEXT NOT NULL,
+    tz TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    {_STAT_DDL},
+    PRIMARY KEY (page_id, month)
+) WITHOUT ROWID;
+"""
+"""Migration 0009: a day's latency quantiles (NULL: no successful check that day, or its raw
+checks were pruned before the migration could read them) and the monthly rollup (a month has a
+row once its last day is final, when its days are hour-aligned in the time zone; none when
+nothing was observed in it)."""
 
 CHUNK_HOURS = 24 * 7
 """Hours of one page finalised at once (a week of minutely checks: ~10,000 rows read)."""
@@ -159,6 +181,7 @@ def _roll_days(conn: sqlite3.Connection, page_id: int, tz_name: str, tz: ZoneInf
     hourly_until, daily_until, built_for = int(state[0]), _date(state[1]), state[2]
     if built_for != tz_name:
         conn.execute("DELETE FROM rollup_daily WHERE page_id = ?", (page_id,))
+        conn.execute("DELETE FROM rollup_monthly WHERE page_id = ?", (page_id,))
         daily_until = None
     day = daily_until or _first_day(conn, page_id, hourly_until, tz)
     for _ in range(STEP_DAYS):
@@ -168,6 +191,8 @@ def _roll_days(conn: sqlite3.Connection, page_id: int, tz_name: str, tz: ZoneInf
         if start % HOUR_MS == 0 and end % HOUR_MS == 0:
             _insert_day(conn, page_id, day, tz_name, start, end)
         day += timedelta(days=1)
+        if day.day == 1:
+            insert_month(conn, page_id, day - timedelta(days=1), tz_name, tz)
     if day != daily_until or built_for != tz_name:  # no write at all on the usual idle minute
         conn.execute(
             "UPDATE rollup_state SET daily_until = ?, tz = ? WHERE page_id = ?", (day.isoformat(), tz_name, page_id)
@@ -189,6 +214,55 @@ def _insert_day(conn: sqlite3.Connection, page_id: int, day: date, tz_name: str,
         " FROM rollup_hourly WHERE page_id = ? AND hour_ms >= ? AND hour_ms < ? HAVING count(*) > 0",
         (page_id, day.isoformat(), tz_name, start, end, end - start, page_id, start, end),
     )
+    median, p95 = day_quantiles(conn, page_id, start, end)
+    if median is not None:
+        conn.execute(
+            "UPDATE rollup_daily SET latency_p50_ms = ?, latency_p95_ms = ? WHERE page_id = ? AND day = ?",
+            (median, p95, page_id, day.isoformat()),
+        )
+
+
+def nearest_rank(sorted_values: list[int], numerator: int, denominator: int) -> int:
+    """The nearest-rank quantile numerator/denominator of sorted values (a measured value, never
+    an interpolation): the same definition as the report's `quantile`."""
+    rank = max(1, -(-len(sorted_values) * numerator // denominator))
+    return sorted_values[rank - 1]
+
+
+def day_quantiles(conn: sqlite3.Connection, page_id: int, start: int, end: int) -> tuple[int | None, int | None]:
+    """(median, 95th percentile) of the durations of the page's successful checks in [start, end)
+    that the raw table still holds; (None, None) without any."""
+    rows = conn.execute(
+        "SELECT duration_ms FROM checks WHERE page_id = ? AND ts_ms >= ? AND ts_ms < ? AND result = ?",
+        (page_id, start, end, RESULT_CODES[Result.UP]),
+    )
+    values = sorted(row[0] for row in rows)
+    if not values:
+        return None, None
+    return nearest_rank(values, 1, 2), nearest_rank(values, 95, 100)
+
+
+def month_days(last: date) -> list[date]:
+    """The dates of the month that ends with (or holds) `last`, from its first day to `last`."""
+    return [date(last.year, last.month, d) for d in range(1, last.day + 1)]
+
+
+def insert_month(conn: sqlite3.Connection, page_id: int, last: date, tz_name: str, tz: ZoneInfo) -> None:
+    """The month ending on `last` as the sum of its daily rows (all final): none when a day of it
+    is not hour-aligned in the zone (such days have no daily row) or nothing was observed in it."""
+    days = month_days(last)
+    bounds = [day_bounds(day, tz) for day in days]
+    if any(a % HOUR_MS or b % HOUR_MS for a, b in bounds):
+        return
+    start, end = bounds[0][0], bounds[-1][1]
+    month = last.isoformat()[:7]
+    conn.execute("DELETE FROM rollup_monthly WHERE page_id = ? AND month = ?", (page_id, month))
+    columns = ", ".join(("page_id", "month", "tz", "start_ms", "end_ms", *STAT_FIELDS))
+    conn.execute(
+        f"INSERT INTO rollup_monthly ({columns}) SELECT ?, ?, ?, ?, ?, {_DAY_SUMS}, max(latency_max_ms)"
+        " FROM rollup_daily WHERE page_id = ? AND day >= ? AND day <= ? HAVING count(*) > 0",
+        (page_id, month, tz_name, start, end, end - start, page_id, days[0].isoformat(), last.isoformat()),
+    )
 
 
 def day_bounds(day: date, tz: ZoneInfo) -> tuple[int, int]:
@@ -197,3 +271,48 @@ def day_bounds(day: date, tz: ZoneInfo) -> tuple[int, int]:
     following = day + timedelta(days=1)
     end = datetime(following.year, following.month, following.day, tzinfo=tz)
     return round(start.timestamp() * 1000), round(end.timestamp() * 1000)
+
+
+def backfill_quantiles(conn: sqlite3.Connection) -> int:
+    """Migration 0009: the quantiles of every daily row whose raw checks are (partly) still
+    there; how many days got them. Days wholly before a page's oldest raw check are skipped."""
+    filled = 0
+    for (page_id,) in conn.execute("SELECT page_id FROM rollup_state ORDER BY page_id").fetchall():
+        first = conn.execute("SELECT min(ts_ms) FROM checks WHERE page_id = ?", (page_id,)).fetchone()[0]
+        if first is not None:  # one page's days at a time: a national shard has millions
+            filled += _backfill_page(conn, page_id, first)
+    return filled
+
+
+def _backfill_page(conn: sqlite3.Connection, page_id: int, first: int) -> int:
+    """The quantiles of the page's days that end after its oldest raw check; how many got them."""
+    filled = 0
+    rows = conn.execute(
+        "SELECT day, start_ms, end_ms FROM rollup_daily WHERE page_id = ? AND end_ms > ?", (page_id, first)
+    ).fetchall()
+    for day, start, end in rows:
+        median, p95 = day_quantiles(conn, page_id, start, end)
+        if median is not None:
+            conn.execute(
+                "UPDATE rollup_daily SET latency_p50_ms = ?, latency_p95_ms = ? WHERE page_id = ? AND day = ?",
+                (median, p95, page_id, day),
+            )
+            filled += 1
+    return filled
+
+
+def backfill_months(conn: sqlite3.Connection) -> int:
+    """Migration 0009: a monthly row for every month whose days are all final; how many months."""
+    state = {r[0]: (_date(r[1]), r[2]) for r in conn.execute("SELECT page_id, daily_until, tz FROM rollup_state")}
+    months = conn.execute("SELECT DISTINCT page_id, substr(day, 1, 7) FROM rollup_daily ORDER BY 1, 2").fetchall()
+    zones: dict[str, ZoneInfo] = {}
+    done = 0
+    for page_id, month in months:
+        until, tz_name = state.get(page_id, (None, None))
+        year, number = (int(part) for part in month.split("-"))
+        last = date(year + number // 12, number % 12 + 1, 1) - timedelta(days=1)
+        if until is None or tz_name is None or last >= until:
+            continue
+        insert_month(conn, page_id, last, tz_name, zones.setdefault(tz_name, ZoneInfo(tz_name)))
+        done += 1
+    return done

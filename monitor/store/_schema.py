@@ -15,6 +15,7 @@ from monitor.store._integrity import SCHEMA as INTEGRITY_SCHEMA
 from monitor.store._ipv6 import SCHEMA as IPV6_SCHEMA
 from monitor.store._links import PASS_FAILURE_COLUMN as LINK_PASS_FAILURE_COLUMN
 from monitor.store._links import SCHEMA as LINKS_SCHEMA
+from monitor.store._rollup import QUANTILES_SCHEMA, backfill_months, backfill_quantiles
 from monitor.store._rollup import SCHEMA as ROLLUP_SCHEMA
 from monitor.store._views import VIEWS
 
@@ -202,6 +203,16 @@ def build_migrations() -> Migrations:
         # The IPv6 series of each homepage (issue 13 section 5): monitor/store/_ipv6.py. Never the checks table.
         for statement in _statements(IPV6_SCHEMA):
             db.execute(statement)
+
+    @migrations(name="0009_daily_quantiles")
+    def daily_quantiles(db: Database) -> None:
+        # Each day's latency median and p95 in rollup_daily, and rollup_monthly (issue 16: a year's
+        # report reads no raw checks and 12 rows a page): monitor/store/_rollup.py. Existing days
+        # get their quantiles from the raw checks retention left; pruned days keep NULL.
+        for statement in _statements(QUANTILES_SCHEMA):
+            db.execute(statement)
+        backfill_quantiles(db.conn)
+        backfill_months(db.conn)
 
     @migrations(name="0010_link_pass_failure")
     def link_pass_failure(db: Database) -> None:

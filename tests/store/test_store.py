@@ -55,6 +55,7 @@ def test_open_creates_schema_and_reports_bad_paths(tmp_path: Path) -> None:
         "0006_links",
         "0007_integrity",
         "0008_ipv6",
+        "0009_daily_quantiles",
         "0010_link_pass_failure",
     ]
     assert migrate_file(tmp_path / "a.db") == []
