@@ -172,6 +172,7 @@ def test_nothing_cites_a_design_document_outside_the_repository() -> None:
 
 SURFACES: dict[str, set[str]] = {
     "daemon": {
+        "CHECKS_AT_ONCE",
         "CLOCK_CHECK_S",
         "CLOCK_STEP_S",
         "Daemon",
@@ -191,8 +192,11 @@ SURFACES: dict[str, set[str]] = {
         "ROLLUP_EVERY_S",
         "SHUTDOWN_GRACE_S",
         "STARTUP_RATE",
+        "TRIM_EVERY_S",
         "WRITER_FLUSH_S",
+        "HeapTrim",
         "job_id",
+        "malloc_trim",
         "next_checks",
         "retry_after_cap",
         "retry_job_id",
