@@ -130,7 +130,7 @@ def report(readings: list[tuple[float, dict[str, Any]]], pages: int, top: int) -
                 print(f"  {size / 1048576:8.2f} {count:9,}  {name}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=100)
     parser.add_argument("--pages-per-site", type=int, default=20)
@@ -142,7 +142,7 @@ def main() -> None:
     parser.add_argument("--scrape-every", type=float, default=15.0, help="seconds between scrapes (0: none)")
     parser.add_argument("--scrape-from", type=float, default=0.0, help="first scrape this long after spawn")
     parser.add_argument("--top", type=int, default=25)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     pages = args.sites * args.pages_per_site
     overrides: dict[str, Any] = {}
     for name in filter(None, args.off.split(",")):

@@ -1,5 +1,5 @@
 """The daemon's memory at scale (issue 16: 20,000 pages under 400 MB): bodies waiting for a read
-are bounded, and freed heap memory goes back to the system (docs/deploy.md#memory).
+are bounded, and freed heap memory goes back to the system (docs/benchmarks.md, "Where the memory went").
 
 Real daemon in-process against the simulated portal, real read workers, real SQLite.
 """
