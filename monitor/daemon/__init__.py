@@ -8,7 +8,7 @@ Public surface (everything else is private to the package):
 - `next_checks(page, now=, next_visit=, failing=, retry_after_s=) -> NextChecks`, `retry_after_cap`,
   `job_id`, `retry_job_id`: when a page is visited and retried (pure planning).
 - `malloc_trim()` and `HeapTrim`: glibc's hand-back of freed heap memory, the daemon's
-  `heap-trim` job every `TRIM_EVERY_S` (docs/deploy.md#memory).
+  `heap-trim` job every `TRIM_EVERY_S` (docs/benchmarks.md, "Where the memory went").
 - The daemon's timing constants (`HEARTBEAT_S`, `RETRY_AFTER_CAP_S`, `GIL_SWITCH_INTERVAL_S`, ...).
 """
 

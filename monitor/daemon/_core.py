@@ -221,7 +221,7 @@ class Daemon:
     def _schedule_maintenance(self) -> None:
         """Rollups every minute, retention daily: write ops run on the writer thread, in steps; the
         integrity sweep (cloaking visits, lapsed-domain lookups) on its own slower cadence; freed
-        heap memory handed back every minute (the first round's bodies, docs/deploy.md#memory)."""
+        heap memory handed back every minute (the first round's bodies, docs/benchmarks.md, "Where the memory went")."""
         for job, seconds in ((self._rollup, ROLLUP_EVERY_S), (self._prune, PRUNE_EVERY_S)):
             self._scheduler.add_job(
                 job, IntervalTrigger(seconds=seconds), id=job.__name__.strip("_"), max_instances=1, coalesce=True
