@@ -19,7 +19,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +210,8 @@ class DaemonSettings:
     """When set, the first page of each site is its homepage, checked at this interval."""
     per_page: str = "all"
     """metrics.per_page: all, or homepages (per-page series for homepages only)."""
+    overrides: dict[str, Any] = field(default_factory=dict)
+    """Top-level config sections merged over the generated ones (e.g. {"ipv6": {"enabled": False}})."""
 
 
 def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Path:
@@ -238,6 +240,7 @@ def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Pat
         },
         "sites": sites,
     }
+    document = _merged(document, settings.overrides)
     if len(sites) > SITES_PER_FILE:
         # One file may hold 1 MiB: a province's sites go to included files (config.yaml `include:`).
         chunks = [sites[i : i + SITES_PER_FILE] for i in range(0, len(sites), SITES_PER_FILE)]
@@ -248,6 +251,15 @@ def daemon_config(workdir: Path, base_url: str, settings: DaemonSettings) -> Pat
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _merged(document: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`document` with `overrides` merged in, section by section (mappings recursively)."""
+    merged = dict(document)
+    for key, value in overrides.items():
+        old = merged.get(key)
+        merged[key] = _merged(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
+    return merged
 
 
 SITES_PER_FILE = 200
@@ -264,7 +276,9 @@ class Daemon:
     """`python3 -m monitor run` on a generated config, from `tree` (this checkout by default, or
     another one for a before/after comparison); stopped with SIGTERM (then killed) on exit.
     `shard` ("K/N"): run as that shard (`--shard K/N`), in that shard's database. `listen_timeout_s`:
-    how long start-up may take (reading a config of 100,000 pages takes tens of seconds)."""
+    how long start-up may take (reading a config of 100,000 pages takes tens of seconds). `module`:
+    what `python -m` runs (bench._memchild: the same command, readable from outside); `env`: added
+    to the environment."""
 
     def __init__(
         self,
@@ -274,14 +288,17 @@ class Daemon:
         tree: Path = REPO,
         shard: str | None = None,
         listen_timeout_s: float = 120.0,
+        module: str = "monitor",
+        env: dict[str, str] | None = None,
     ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         self.db = workdir / "monitor.db" if shard is None else parse_shard(shard).db_path(workdir / "monitor.db")
         self.log_path = workdir / "daemon.log"
         config = daemon_config(workdir, base_url, settings)
-        command = [sys.executable, "-m", "monitor", "run", "-c", str(config), *(["--shard", shard] if shard else [])]
+        command = [sys.executable, "-m", module, "run", "-c", str(config), *(["--shard", shard] if shard else [])]
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(command, cwd=tree, stdout=log, stderr=log)
+            environ = {**os.environ, **(env or {})}
+            self.process = subprocess.Popen(command, cwd=tree, stdout=log, stderr=log, env=environ)
         try:
             self.metrics_url = self._wait_listening(listen_timeout_s) + "/metrics"
         except BaseException:

@@ -7,11 +7,14 @@ Public surface (everything else is private to the package):
   `health()`, `listening` (where /metrics and /healthz answer).
 - `next_checks(page, now=, next_visit=, failing=, retry_after_s=) -> NextChecks`, `retry_after_cap`,
   `job_id`, `retry_job_id`: when a page is visited and retried (pure planning).
+- `malloc_trim()` and `HeapTrim`: glibc's hand-back of freed heap memory, the daemon's
+  `heap-trim` job every `TRIM_EVERY_S` (docs/benchmarks.md, "Where the memory went").
 - The daemon's timing constants (`HEARTBEAT_S`, `RETRY_AFTER_CAP_S`, `GIL_SWITCH_INTERVAL_S`, ...).
 """
 
 from monitor.daemon._clock import CLOCK_CHECK_S, CLOCK_STEP_S
 from monitor.daemon._core import (
+    CHECKS_AT_ONCE,
     GIL_SWITCH_INTERVAL_S,
     PARKED_S,
     PRUNE_EVERY_S,
@@ -26,6 +29,7 @@ from monitor.daemon._core import (
 from monitor.daemon._health import HEARTBEAT_S
 from monitor.daemon._ipv6 import IPV6_FIRST_S, IPV6_WINDOW_S
 from monitor.daemon._links import LINKS_TICK_S
+from monitor.daemon._memory import TRIM_EVERY_S, HeapTrim, malloc_trim
 from monitor.daemon._visits import (
     RETRY_AFTER_CAP_INTERVALS,
     RETRY_AFTER_CAP_S,
@@ -38,6 +42,7 @@ from monitor.daemon._visits import (
 )
 
 __all__ = [
+    "CHECKS_AT_ONCE",
     "CLOCK_CHECK_S",
     "CLOCK_STEP_S",
     "GIL_SWITCH_INTERVAL_S",
@@ -54,11 +59,14 @@ __all__ = [
     "ROLLUP_EVERY_S",
     "SHUTDOWN_GRACE_S",
     "STARTUP_RATE",
+    "TRIM_EVERY_S",
     "WRITER_FLUSH_S",
     "Daemon",
+    "HeapTrim",
     "Listening",
     "NextChecks",
     "job_id",
+    "malloc_trim",
     "next_checks",
     "retry_after_cap",
     "retry_job_id",
