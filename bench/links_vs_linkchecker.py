@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import dataclasses
 import gc
 import json
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import machine_facts, stop_process, wait_port, workspace
+from monitor.heap import release_free_heap
 from tests.support.paths import REPO
 from tests.support.ports import free_port
 from tests.support.procfs import memory_kb
@@ -297,9 +297,7 @@ def _children(pid: int) -> list[int]:
 
 def _malloc_trim() -> int | None:
     """RSS after glibc hands its free heap pages back (what a long-running daemon can do after a sweep)."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
+    if not release_free_heap():
         return None
     return memory_kb(os.getpid())[0]
 

@@ -1,4 +1,4 @@
-"""Giving freed heap memory back to the system (glibc's `malloc_trim`), on a schedule.
+"""Giving freed heap memory back to the system (glibc's `malloc_trim`, monitor/heap.py), on a schedule.
 
 Page bodies (tens of KB each, under glibc's mmap threshold) come from the malloc heap. In the
 first round every page is read once, faster than the two read workers extract them, so thousands
@@ -11,34 +11,18 @@ Without glibc (musl, other systems) there is nothing to call and nothing is done
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import time
 from collections.abc import Callable
+
+from monitor.heap import malloc_trim
+
+__all__ = ["TRIM_EVERY_S", "HeapTrim", "malloc_trim"]
 
 log = logging.getLogger("monitor.daemon")
 
 TRIM_EVERY_S = 60.0
 """How often freed heap memory is handed back (a trim of a few hundred MB takes milliseconds)."""
-
-
-def malloc_trim() -> Callable[[], bool] | None:
-    """glibc's `malloc_trim(0)` as a function returning whether memory was released, or None."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
-        return None
-    trim.argtypes = [ctypes.c_size_t]
-    trim.restype = ctypes.c_int
-
-    def release() -> bool:
-        return bool(trim(0))
-
-    return release
 
 
 class HeapTrim:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import logging
 import sys
@@ -26,6 +25,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from monitor.check import HostBudget
+from monitor.heap import release_free_heap
 from monitor.links._checker import LinkCache
 from monitor.links._crawl import Sweep
 from monitor.links._passes import BATCH_WRITE_WAIT_S, PassOutcome, PassPlan, close_pass
@@ -109,18 +109,6 @@ async def sweep_in_child(
     outcome = close_pass(plan, started, found.finished_at, found, totals, submit)
     release_free_heap()
     return outcome
-
-
-def release_free_heap() -> bool:
-    """Ask glibc to hand the free pages of its heaps back to the system (`malloc_trim`): the batches
-    this process decoded leave free holes the allocator would otherwise keep. A few milliseconds,
-    once per sweep; False where the C library has no such call (musl, macOS)."""
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return False
-    trim(0)
-    return True
 
 
 def _request(plan: PassPlan, store: Store, clock: Clock, cache: LinkCache) -> bytes:

@@ -300,11 +300,11 @@ REVIEWED_IMPORTS = {
     # The read workers (issue 10, B11): a fixed command line, `python -m monitor.check._readmain`; bodies
     # go to them over a pipe and their readings come back as JSON, never pickles.
     ("_readpool.py", "subprocess"),
-    # The daemon after a link sweep child ends (issue 12): `ctypes.CDLL(None).malloc_trim(0)`, glibc's
+    # The daemon every minute and after a link sweep child ends (issues 12, 16): `malloc_trim(0)`, glibc's
     # call to return free heap pages; a constant argument, nothing fetched reaches it. (The sweep
     # child itself is started like the read workers, `python -m monitor.links._sweepmain`, through
     # asyncio, and answers in JSON lines, never pickles.)
-    ("_isolated.py", "ctypes"),
+    ("heap.py", "ctypes"),
 }
 
 
