@@ -31,6 +31,7 @@ from monitor.report import (
     Overview,
     Period,
     Report,
+    ReportError,
     Selection,
     build_overview,
     build_report,
@@ -161,23 +162,7 @@ def report_for(
     `--overview` shows (each site's homepage availability), read in a few queries."""
     # The overview shows homepages only: discovered columns (never homepages) need not be matched.
     configured = config.pages() if lean else monitored_pages(config, store.pages(include_removed=True))
-    identities = {
-        site.name: {
-            **site.identity.model_dump(exclude_none=True),
-            **({"site_code": site.site_code} if site.site_code else {}),
-        }
-        for site in config.sites
-    }
-    return build_report(
-        store,
-        period,
-        now=now,
-        configured=configured,
-        selection=selection,
-        rollups=not raw,
-        identities=identities,
-        homepages_only=lean,
-    )
+    return _report(config, store, period, now, selection, configured, raw=raw, lean=lean)
 
 
 def shards_report_for(
@@ -191,26 +176,80 @@ def shards_report_for(
     lean: bool = False,
 ) -> Report:
     """One report from several shard databases: each lists the configured pages of the sites it
-    holds (a configured site found in no database is not listed: no shard has monitored it)."""
-    reports = []
+    holds (a configured site found in no database is not listed: no shard has monitored it), and
+    `--site`/`--page` pick from every database together (each shard holds some of the sites)."""
+    reports, names, found = [], [], _Found()
     every = config.pages()  # built once: thousands of sites take a while
     for store in stores:
         stored = store.pages(include_removed=True)
         held = {row.site for row in stored}
         pages = every + ([] if lean else remembered_columns(config.raw, stored))
         configured = [page for page in pages if page.site in held]
-        reports.append(
-            build_report(
-                store,
-                period,
-                now=now,
-                configured=configured,
-                selection=selection,
-                rollups=not raw,
-                homepages_only=lean,
-            )
-        )
-    return merge_reports(reports, [str(store.path) for store in stores])
+        mine = found.add(selection, held, [(row.site, row.name) for row in stored] + [p.key for p in configured])
+        if mine is not None:
+            reports.append(_report(config, store, period, now, mine, configured, raw=raw, lean=lean))
+            names.append(str(store.path))
+    found.check(selection)
+    return merge_reports(reports, names)
+
+
+class _Found:
+    """What of a `--site`/`--page` selection the shard databases hold, one database at a time."""
+
+    def __init__(self) -> None:
+        self.sites: set[str] = set()
+        self.pages: set[str] = set()
+
+    def add(self, selection: Selection, held: set[str], keys: Sequence[tuple[str, str]]) -> Selection | None:
+        """The part of `selection` in one database; None when a selection names nothing there."""
+        names = {name for site, page in keys for name in (page, f"{site}/{page}")}
+        sites = tuple(site for site in selection.sites if site in held)
+        pages = tuple(page for page in selection.pages if page in names)
+        self.sites.update(sites)
+        self.pages.update(pages)
+        if (selection.sites and not sites) or (selection.pages and not pages):
+            return None
+        return Selection(sites, pages)
+
+    def check(self, selection: Selection) -> None:
+        """A site or page no database holds is an error, as it is for one database."""
+        for site in selection.sites:
+            if site not in self.sites:
+                raise ReportError(f"no site named {site!r} in any of the databases")
+        for page in selection.pages:
+            if page not in self.pages:
+                raise ReportError(f"no page named {page!r} in any of the databases")
+
+
+def _report(
+    config: Config,
+    store: Store,
+    period: Period,
+    now: float,
+    selection: Selection,
+    configured: Sequence[Page],
+    *,
+    raw: bool,
+    lean: bool,
+) -> Report:
+    """One database's report with the sites' 年度报表 identity cells from config.yaml."""
+    identities = {
+        site.name: {
+            **site.identity.model_dump(exclude_none=True),
+            **({"site_code": site.site_code} if site.site_code else {}),
+        }
+        for site in config.sites
+    }
+    return build_report(
+        store,
+        period,
+        now=now,
+        configured=list(configured),
+        selection=selection,
+        rollups=not raw,
+        identities=identities,
+        homepages_only=lean,
+    )
 
 
 def overview_for(config: Config, stores: Sequence[Store], report: Report, now: float) -> Overview:

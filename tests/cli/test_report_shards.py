@@ -141,3 +141,39 @@ def test_overview_of_merged_shards_in_every_format(databases: Path, fmt: str) ->
     assert expected.get(fmt, "5 sites monitored") in merged.output
     for site in SITES:
         assert site in merged.output or f"{site}局" in merged.output
+
+
+def test_merged_shards_keep_each_sites_configured_identity(databases: Path, tmp_path: Path) -> None:
+    """The 年度报表 identity cells (主办单位, 标识码, ICP) come from config.yaml for a merged report as
+    for one database's: the merge built each shard's report without them (all cells empty)."""
+    config = tmp_path / "config.yaml"
+    identity = "    site_code: '4502000012'\n    identity: {sponsor: 某某市人民政府办公室, icp: 桂ICP备05000001号}\n"
+    text = _config().replace("    title: jtj局\n", "    title: jtj局\n" + identity)
+    config.write_text(text, encoding="utf-8")
+    shards = [str(databases / f"monitor.shard-{k}-of-{SHARDS}.db") for k in range(1, SHARDS + 1)]
+
+    def annual_rows(*dbs: str) -> dict[str, object]:
+        args = ["report", "-c", str(config), "--year", "2018", "--format", "json", "--site", "jtj"]
+        result = CliRunner().invoke(cli, [*args, *(arg for db in dbs for arg in ("--db", db))])
+        assert result.exit_code == 0, result.output
+        (site,) = json.loads(result.output)["sites"]
+        return {row["field"]: row["value"] for row in site["annual_form"]["rows"]}
+
+    whole = annual_rows(str(databases / "whole.db"))
+    assert whole["主办单位"] == "某某市人民政府办公室" and whole["政府网站标识码"] == "4502000012"
+    assert annual_rows(*shards) == whole
+
+
+def test_site_and_page_selections_pick_from_every_shard(databases: Path) -> None:
+    """`--site`/`--page` name sites any shard holds (each database holds only some): the merge asked
+    every database for every named site and failed on the first that did not hold it."""
+    dbs = [str(databases / f"monitor.shard-{k}-of-{SHARDS}.db") for k in range(1, SHARDS + 1)]
+    shards = [arg for db in dbs for arg in ("--db", db)]
+    whole = ("--db", str(databases / "whole.db"))
+    for selection in (("--site", "jtj", "--site", "gaj"), ("--page", "jtj/homepage", "--page", "zjj/xxgk")):
+        one = report(databases, *whole, "--format", "json", *selection)
+        merged = report(databases, *shards, "--format", "json", *selection)
+        assert one.exit_code == 0 and merged.exit_code == 0, (one.output, merged.output)
+        assert without_generation_time(merged.output) == without_generation_time(one.output)
+    missing = report(databases, *shards, "--site", "nosuch")
+    assert missing.exit_code == 2 and "no site named 'nosuch' in any of the databases" in missing.output
