@@ -38,7 +38,7 @@ from monitor.report import (
     site_statuses,
 )
 from monitor.rules import guess_category
-from monitor.store import Store
+from monitor.store import PageRow, Store
 from monitor.track import Tracker, monitored_pages, page_name, remembered_columns, restore_runtime
 
 DISCOVER_CONCURRENCY = 2
@@ -154,13 +154,23 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
 
 
 def report_for(
-    config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool, lean: bool = False
+    config: Config,
+    store: Store,
+    period: Period,
+    now: float,
+    selection: Selection,
+    *,
+    raw: bool,
+    lean: bool = False,
+    stored: Sequence[PageRow] | None = None,
 ) -> Report:
     """The report for `period`, listing every configured page (with no data where nothing was
     observed); discovered columns keep the rules config gives them. `lean`: only what
-    `--overview` shows (each site's homepage availability), read in a few queries."""
+    `--overview` shows (each site's homepage availability), read in a few queries. `stored`: the
+    database's `pages(include_removed=True)`, when the caller has read them."""
+    stored = store.pages(include_removed=True) if stored is None else stored
     # The overview shows homepages only: discovered columns (never homepages) need not be matched.
-    configured = config.pages() if lean else monitored_pages(config, store.pages(include_removed=True))
+    configured = config.pages() if lean else monitored_pages(config, stored)
     identities = {
         site.name: {
             **site.identity.model_dump(exclude_none=True),
@@ -177,6 +187,7 @@ def report_for(
         rollups=not raw,
         identities=identities,
         homepages_only=lean,
+        stored=stored,
     )
 
 
@@ -189,15 +200,16 @@ def shards_report_for(
     *,
     raw: bool,
     lean: bool = False,
+    stored: Sequence[Sequence[PageRow]] | None = None,
 ) -> Report:
     """One report from several shard databases: each lists the configured pages of the sites it
-    holds (a configured site found in no database is not listed: no shard has monitored it)."""
+    holds (a configured site found in no database is not listed: no shard has monitored it).
+    `stored`: each database's `pages(include_removed=True)`, when the caller has read them."""
     reports = []
     every = config.pages()  # built once: thousands of sites take a while
-    for store in stores:
-        stored = store.pages(include_removed=True)
-        held = {row.site for row in stored}
-        pages = every + ([] if lean else remembered_columns(config.raw, stored))
+    for store, rows in zip(stores, stored or [store.pages(include_removed=True) for store in stores], strict=True):
+        held = {row.site for row in rows}
+        pages = every + ([] if lean else remembered_columns(config.raw, rows))
         configured = [page for page in pages if page.site in held]
         reports.append(
             build_report(
@@ -208,20 +220,26 @@ def shards_report_for(
                 selection=selection,
                 rollups=not raw,
                 homepages_only=lean,
+                stored=rows,
             )
         )
     return merge_reports(reports, [str(store.path) for store in stores])
 
 
-def overview_for(config: Config, stores: Sequence[Store], report: Report, now: float) -> Overview:
+def overview_for(
+    config: Config,
+    stores: Sequence[Store],
+    report: Report,
+    now: float,
+    stored: Sequence[Sequence[PageRow]] | None = None,
+) -> Overview:
     """`--overview`: each database's sites judged as `monitor status` judges them (as of `now`),
-    with the report's homepage availability; with one database, every configured site."""
+    with the report's homepage availability; with one database, every configured site. `stored`:
+    each database's `pages(include_removed=True)`, when the caller has read them."""
     statuses = []
-    for store in stores:
-        held = {row.site for row in store.pages(include_removed=True)} if len(stores) > 1 else None
-        sites = [site for site in config.raw.sites if held is None or site.name in held]
-        scoped = dataclasses.replace(config, raw=config.raw.model_copy(update={"sites": sites}))
-        statuses += site_statuses(scoped, store, now)
+    for store, rows in zip(stores, stored or [store.pages(include_removed=True) for store in stores], strict=True):
+        held = {row.site for row in rows} if len(stores) > 1 else None
+        statuses += site_statuses(config, store, now, rows=rows, sites=held)
     shown = {site.name for site in report.sites}
     return build_overview(report, [s for s in statuses if s.name in shown])
 
