@@ -56,6 +56,13 @@ class Config:
         return tuple(page for site in self.raw.sites for page in resolve_all(self.raw, site))
 
 
+def with_pages(config: Config, pages: tuple[Page, ...]) -> Config:
+    """`config` with `pages()` known already: `pages` are its configured pages, resolved (the
+    parser resolves them for its own checks; a national config's take a while)."""
+    config.__dict__["_resolved_pages"] = pages
+    return config
+
+
 def effective_defaults(raw: RawConfig, site: SiteConfig) -> Defaults:
     """Global defaults with the site's overrides applied (the global ones, already validated, when
     the site overrides nothing: the common case, and a thousand sites' worth of validation saved)."""

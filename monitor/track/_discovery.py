@@ -111,12 +111,13 @@ def remembered_columns(raw: RawConfig, rows: Iterable[RememberedPage]) -> list[P
     site (same scheme, host and port) and not matched by `discovery.exclude`, as it reads now."""
     sites = {s.name: s for s in raw.sites if s.discover}
     built: dict[str, _SiteColumns] = {}  # only the sites the rows hold: a shard holds a quarter
+    guesses: dict[str, Category | None] = {}  # guess_category once a name: sites repeat their names
     pages = []
     for row in rows:
         if row.discovered_by is None or row.removed is not None or row.site not in sites:
             continue
         if row.site not in built:
-            built[row.site] = _SiteColumns(raw, sites[row.site])
+            built[row.site] = _SiteColumns(raw, sites[row.site], guesses)
         page = built[row.site].page(row.name, row.url, row.discovered_by)
         if page is not None:
             pages.append(page)
@@ -134,13 +135,13 @@ class _SiteColumns:
     one call: the config may change between calls.
     """
 
-    def __init__(self, raw: RawConfig, site: SiteConfig) -> None:
+    def __init__(self, raw: RawConfig, site: SiteConfig, guesses: dict[str, Category | None]) -> None:
         self.raw, self.site = raw, site
         self.configured = {p.name for p in site.pages}
         self.catalogues = {p.name for p in site.pages if p.kind is PageKind.CATALOGUE}
         self.template = column_page(raw, site, "-", site.base_url, "-", "-").__dict__
         self.on_site: dict[object, bool] = {}
-        self.guesses: dict[str, Category | None] = {}
+        self.guesses = guesses
         self.home = _origin_prefix(site.base_url)
 
     def page(self, name: str, url: str, catalogue: str) -> Page | None:
