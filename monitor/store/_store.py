@@ -233,10 +233,7 @@ class Store:
     def page_states(self) -> dict[int, PageStateRow]:
         """Every page's remembered facts by page id (a shard holds 25,000: one positional build a row)."""
         cursor = self._conn.execute(f"SELECT {', '.join(PAGE_STATE_COLUMNS)} FROM page_state")
-        blank, unreadable = PAGE_STATE_COLUMNS.index("blank"), PAGE_STATE_COLUMNS.index("unreadable")
-        return {
-            r[0]: PageStateRow(*r[:blank], bool(r[blank]), bool(r[unreadable]), *r[unreadable + 1 :]) for r in cursor
-        }
+        return {r[0]: _state_row(r) for r in cursor}
 
     def open_outages(self) -> dict[int, OpenOutage]:
         cursor = self._conn.execute(
@@ -412,3 +409,10 @@ def _diagnosis(path: Path) -> str:
 def _tags(stored: str) -> tuple[str, ...]:
     """The pages table's comma-separated tags as a tuple ("" : none, the common case)."""
     return tuple(filter(None, stored.split(","))) if stored else ()
+
+
+def _state_row(r: Sequence[Any]) -> PageStateRow:
+    """A page_state row (PAGE_STATE_COLUMNS, in order) as PageStateRow, its two flags as bools."""
+    return PageStateRow(
+        r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14]
+    )
