@@ -39,7 +39,7 @@ from monitor.report import (
     site_statuses,
 )
 from monitor.rules import guess_category
-from monitor.store import Store
+from monitor.store import PageRow, Store
 from monitor.track import Tracker, monitored_pages, page_name, remembered_columns, restore_runtime
 
 DISCOVER_CONCURRENCY = 2
@@ -155,14 +155,24 @@ def _debug_lines(o: CheckOutcome) -> list[str]:
 
 
 def report_for(
-    config: Config, store: Store, period: Period, now: float, selection: Selection, *, raw: bool, lean: bool = False
+    config: Config,
+    store: Store,
+    period: Period,
+    now: float,
+    selection: Selection,
+    *,
+    raw: bool,
+    lean: bool = False,
+    stored: Sequence[PageRow] | None = None,
 ) -> Report:
     """The report for `period`, listing every configured page (with no data where nothing was
     observed); discovered columns keep the rules config gives them. `lean`: only what
-    `--overview` shows (each site's homepage availability), read in a few queries."""
+    `--overview` shows (each site's homepage availability), read in a few queries. `stored`: the
+    database's `pages(include_removed=True)`, when the caller has read them."""
+    stored = store.pages(include_removed=True) if stored is None else stored
     # The overview shows homepages only: discovered columns (never homepages) need not be matched.
-    configured = config.pages() if lean else monitored_pages(config, store.pages(include_removed=True))
-    return _report(config, store, period, now, selection, configured, raw=raw, lean=lean)
+    configured = config.pages() if lean else monitored_pages(config, stored)
+    return _report(config, store, period, now, selection, configured, raw=raw, lean=lean, stored=stored)
 
 
 def shards_report_for(
@@ -174,20 +184,21 @@ def shards_report_for(
     *,
     raw: bool,
     lean: bool = False,
+    stored: Sequence[Sequence[PageRow]] | None = None,
 ) -> Report:
     """One report from several shard databases: each lists the configured pages of the sites it
     holds (a configured site found in no database is not listed: no shard has monitored it), and
-    `--site`/`--page` pick from every database together (each shard holds some of the sites)."""
+    `--site`/`--page` pick from every database together (each shard holds some of the sites).
+    `stored`: each database's `pages(include_removed=True)`, when the caller has read them."""
     reports, names, found = [], [], _Found()
     every = config.pages()  # built once: thousands of sites take a while
-    for store in stores:
-        stored = store.pages(include_removed=True)
-        held = {row.site for row in stored}
-        pages = every + ([] if lean else remembered_columns(config.raw, stored))
+    for store, rows in zip(stores, stored or [store.pages(include_removed=True) for store in stores], strict=True):
+        held = {row.site for row in rows}
+        pages = every + ([] if lean else remembered_columns(config.raw, rows))
         configured = [page for page in pages if page.site in held]
-        mine = found.add(selection, held, [(row.site, row.name) for row in stored] + [p.key for p in configured])
+        mine = found.add(selection, held, [(row.site, row.name) for row in rows] + [p.key for p in configured])
         if mine is not None:
-            reports.append(_report(config, store, period, now, mine, configured, raw=raw, lean=lean))
+            reports.append(_report(config, store, period, now, mine, configured, raw=raw, lean=lean, stored=rows))
             names.append(str(store.path))
     found.check(selection)
     return merge_reports(reports, names)
@@ -231,6 +242,7 @@ def _report(
     *,
     raw: bool,
     lean: bool,
+    stored: Sequence[PageRow],
 ) -> Report:
     """One database's report with the sites' 年度报表 identity cells from config.yaml."""
     identities = {
@@ -249,18 +261,24 @@ def _report(
         rollups=not raw,
         identities=identities,
         homepages_only=lean,
+        stored=stored,
     )
 
 
-def overview_for(config: Config, stores: Sequence[Store], report: Report, now: float) -> Overview:
+def overview_for(
+    config: Config,
+    stores: Sequence[Store],
+    report: Report,
+    now: float,
+    stored: Sequence[Sequence[PageRow]] | None = None,
+) -> Overview:
     """`--overview`: each database's sites judged as `monitor status` judges them (as of `now`),
-    with the report's homepage availability; with one database, every configured site."""
+    with the report's homepage availability; with one database, every configured site. `stored`:
+    each database's `pages(include_removed=True)`, when the caller has read them."""
     statuses = []
-    for store in stores:
-        held = {row.site for row in store.pages(include_removed=True)} if len(stores) > 1 else None
-        sites = [site for site in config.raw.sites if held is None or site.name in held]
-        scoped = dataclasses.replace(config, raw=config.raw.model_copy(update={"sites": sites}))
-        statuses += site_statuses(scoped, store, now)
+    for store, rows in zip(stores, stored or [store.pages(include_removed=True) for store in stores], strict=True):
+        held = {row.site for row in rows} if len(stores) > 1 else None
+        statuses += site_statuses(config, store, now, rows=rows, sites=held)
     shown = {site.name for site in report.sites}
     return build_overview(report, [s for s in statuses if s.name in shown])
 

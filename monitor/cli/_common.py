@@ -8,6 +8,7 @@ bad config or an unusable database. Errors are one clear line on stderr, never a
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sqlite3
@@ -22,6 +23,22 @@ from monitor.config import Config, ConfigError, load_config
 from monitor.shard import Shard
 
 EXIT_OK, EXIT_NOT_UP, EXIT_USAGE = 0, 1, 2
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a one-shot command that builds hundreds of
+    thousands of long-lived objects (a national config, each shard's pages and verdicts): every
+    generational pass re-walks them all, which was a third of `monitor report --overview`'s CPU
+    at 4 x 25,000 pages (docs/benchmarks.md). Reference counting still frees everything
+    acyclic at once; the collector comes back (and collects) when the command is done."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def load(config_path: Path, shard: Shard | None = None) -> Config:

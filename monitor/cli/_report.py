@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from monitor.cli._common import database_errors, fail, load, open_store
+from monitor.cli._common import collector_paused, database_errors, fail, load, open_store
 from monitor.cli._options import config_option, shard_option
 from monitor.shard import Shard
 from monitor.text import printable
@@ -63,6 +63,7 @@ from monitor.text import printable
     help="The supervisor's overview of all sites: passing/failing V1-V3, failing sites, worst sites (zh: a 通报).",
 )
 @shard_option
+@collector_paused()
 def report(
     config_path: Path,
     db_paths: tuple[str, ...],
@@ -129,12 +130,14 @@ def report(
             last=last,
         )
         with database_errors(store.path):
+            stored = [each.pages(include_removed=True) for each in stores]  # once: report and overview
+            selection = Selection(sites, pages)
             if len(stores) > 1:
-                built = shards_report_for(config, stores, period, now, Selection(sites, pages), raw=raw, lean=overview)
+                built = shards_report_for(config, stores, period, now, selection, raw=raw, lean=overview, stored=stored)
             else:
-                built = build(config, store, period, now, Selection(sites, pages), raw=raw, lean=overview)
+                built = build(config, store, period, now, selection, raw=raw, lean=overview, stored=stored[0])
             if overview:
-                text = render_overview(overview_for(config, stores, built, now), fmt, bom=bom)
+                text = render_overview(overview_for(config, stores, built, now, stored), fmt, bom=bom)
         if fmt in FILE_FORMATS and output is not None and not overview:
             _write_report_file(write_file, built, fmt, output, lang)
             return

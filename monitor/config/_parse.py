@@ -11,8 +11,9 @@ from pydantic import ValidationError
 from monitor.config._document import RawConfig, parse_listen
 from monitor.config._errors import ConfigError
 from monitor.config._problems import semantic_problems, words_problems
-from monitor.config._resolve import Config, with_shard
+from monitor.config._resolve import Config, with_pages, with_shard
 from monitor.config._warnings import config_warnings
+from monitor.models import Page
 from monitor.shard import Shard, parse_shard
 
 
@@ -28,9 +29,11 @@ def parse_config(
     except ValidationError as exc:
         raise ConfigError(_format_validation(exc)) from None
     base_dir = source.resolve().parent if source else Path.cwd()
-    problems = semantic_problems(raw) + words_problems(raw, base_dir)
+    resolved: list[list[Page]] = []  # every site's pages, resolved once for the checks and the Config
+    problems = semantic_problems(raw, resolved) + words_problems(raw, base_dir)
     if problems:
         raise ConfigError(problems)
+    pages = tuple(page for site_pages in resolved for page in site_pages)
     host, port = parse_listen(raw.metrics.listen)
     config = Config(
         raw=raw,
@@ -38,8 +41,9 @@ def parse_config(
         db_path=_db_path(raw.storage.path, base_dir, state_directory),
         listen_host=host,
         listen_port=port,
-        warnings=tuple(config_warnings(raw)),
+        warnings=tuple(config_warnings(raw, pages)),
     )
+    config = with_pages(config, pages)
     if shard is None and raw.shard is not None:
         shard = parse_shard(raw.shard)
     return config if shard is None else with_shard(config, shard)

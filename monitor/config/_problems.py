@@ -4,6 +4,7 @@ address, shard, jitter against the interval, the integrity word list."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from monitor.config._document import RawConfig, parse_listen
 from monitor.config._resolve import build_page, effective_defaults, resolve_all
 from monitor.config._sites import SiteConfig
-from monitor.models import PageKind
+from monitor.models import Page, PageKind
 from monitor.origins import without_userinfo
 from monitor.shard import parse_shard
 from monitor.units import format_duration
@@ -28,8 +29,10 @@ def words_problems(raw: RawConfig, base_dir: Path) -> list[str]:
     return [] if path.is_file() else [f"integrity.words: {path}: no such file"]
 
 
-def semantic_problems(raw: RawConfig) -> list[str]:
-    """Checks that span several keys: names, URLs, timezone, listen address."""
+def semantic_problems(raw: RawConfig, resolved: list[list[Page]] | None = None) -> list[str]:
+    """Checks that span several keys: names, URLs, timezone, listen address; then, when those
+    pass, jitter against each page's interval. `resolved`, when given, receives each site's
+    resolved pages (`resolve_all`) that jitter check worked out, for the caller to reuse."""
     problems: list[str] = []
     try:
         ZoneInfo(raw.timezone)
@@ -53,17 +56,21 @@ def semantic_problems(raw: RawConfig) -> list[str]:
     for i, site in enumerate(raw.sites):
         problems += _site_problems(f"sites[{i}]", site, seen_sites)
     if not problems:
-        problems += _jitter_problems(raw)
+        pages = [resolve_all(raw, site) for site in raw.sites]
+        problems += jitter_problems(raw, pages)
+        if resolved is not None:
+            resolved += pages
     return problems
 
 
-def _jitter_problems(raw: RawConfig) -> list[str]:
+def jitter_problems(raw: RawConfig, resolved: Sequence[Sequence[Page]]) -> list[str]:
     """Jitter delays each visit by up to `jitter` after its place on the interval grid; more than half
     the interval would bring visits closer than half an interval together (the V1 rule wants spaced
-    visits). Configured pages, and the column interval discovered columns will get."""
+    visits). Configured pages (`resolved`: each site's, as `resolve_all` gives them), and the
+    column interval discovered columns will get."""
     problems = []
-    for i, site in enumerate(raw.sites):
-        pages = [(f"sites[{i}].pages[{j}]", page) for j, page in enumerate(resolve_all(raw, site))]
+    for i, (site, resolved_pages) in enumerate(zip(raw.sites, resolved, strict=True)):
+        pages = [(f"sites[{i}].pages[{j}]", page) for j, page in enumerate(resolved_pages)]
         if site.discover:
             d = effective_defaults(raw, site)
             column = build_page(d, site, name="-", url=site.base_url, kind=PageKind.COLUMN)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,12 +47,28 @@ class Config:
 
     def pages(self) -> list[Page]:
         """Every configured page with defaults applied (discovered columns are added elsewhere)."""
-        return [resolve_page(self.raw, site, page) for site in self.raw.sites for page in site.pages]
+        return list(self._resolved_pages)
+
+    @functools.cached_property
+    def _resolved_pages(self) -> tuple[Page, ...]:
+        """`pages()`, resolved once: the config is immutable (frozen models), and a national one
+        has thousands of sites that the report, the overview and each shard's status all list."""
+        return tuple(page for site in self.raw.sites for page in resolve_all(self.raw, site))
+
+
+def with_pages(config: Config, pages: tuple[Page, ...]) -> Config:
+    """`config` with `pages()` known already: `pages` are its configured pages, resolved (the
+    parser resolves them for its own checks; a national config's take a while)."""
+    config.__dict__["_resolved_pages"] = pages
+    return config
 
 
 def effective_defaults(raw: RawConfig, site: SiteConfig) -> Defaults:
-    """Global defaults with the site's overrides applied."""
+    """Global defaults with the site's overrides applied (the global ones, already validated, when
+    the site overrides nothing: the common case, and a thousand sites' worth of validation saved)."""
     overrides = {k: v for k, v in site.defaults.model_dump(exclude_none=True).items()}
+    if not overrides:
+        return raw.defaults
     merged = raw.defaults.model_dump()
     merged.update(overrides)
     return Defaults.model_validate(merged)
@@ -69,7 +86,11 @@ def site_links(raw: RawConfig, site: SiteConfig) -> LinksConfig:
 
 def resolve_page(raw: RawConfig, site: SiteConfig, page: PageConfig) -> Page:
     """A configured page's settings as the checker uses them."""
-    d = effective_defaults(raw, site)
+    return _resolved(effective_defaults(raw, site), site, page)
+
+
+def _resolved(d: Defaults, site: SiteConfig, page: PageConfig) -> Page:
+    """`resolve_page` with the site's effective defaults `d` already merged."""
     return build_page(
         d,
         site,
@@ -131,6 +152,8 @@ def build_page(
 def _headers(d: Defaults, site: SiteConfig, url: str) -> tuple[tuple[str, str], ...]:
     """Configured headers, plus Basic authorization from URL credentials unless one is configured."""
     headers = dict(d.headers)
+    if "@" not in url and "@" not in site.base_url:  # no credentials anywhere: skip parsing both URLs
+        return tuple(sorted(headers.items()))
     if not any(name.lower() == "authorization" for name in headers):
         own = basic_authorization(url)
         inherited = basic_authorization(site.base_url) if same_site(url, site.base_url) else None
@@ -168,4 +191,6 @@ def with_shard(config: Config, shard: Shard) -> Config:
 
 
 def resolve_all(raw: RawConfig, site: SiteConfig) -> list[Page]:
-    return [resolve_page(raw, site, page) for page in site.pages]
+    """Every configured page of `site`, resolved (its effective defaults merged once)."""
+    d = effective_defaults(raw, site)
+    return [_resolved(d, site, page) for page in site.pages]

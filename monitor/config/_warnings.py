@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from monitor.config._document import RawConfig
 from monitor.config._resolve import resolve_all
+from monitor.models import Page
 
 MIN_QUIET_INTERVAL_S = 60.0
 """Intervals below this are accepted (tests, demos) but warned about."""
@@ -31,20 +34,21 @@ def _tag_warnings(raw: RawConfig) -> list[str]:
     return out
 
 
-def config_warnings(raw: RawConfig) -> list[str]:
+def config_warnings(raw: RawConfig, pages: Sequence[Page] | None = None) -> list[str]:
+    """Every warning; `pages`: every configured page resolved, when the caller has them."""
     warnings = _tag_warnings(raw)
-    for site in raw.sites:
-        for page in resolve_all(raw, site):
-            if page.interval_s < MIN_QUIET_INTERVAL_S:
-                warnings.append(
-                    f"{page.site}/{page.name}: interval {page.interval_s:g}s is below {MIN_QUIET_INTERVAL_S:g}s; "
-                    "fine for tests and demos, too aggressive for a real portal"
-                )
-            if page.timeout_s > page.interval_s:
-                warnings.append(
-                    f"{page.site}/{page.name}: timeout {page.timeout_s:g}s is longer than the interval"
-                    f" {page.interval_s:g}s; a visit still running when the next is due makes that one skipped"
-                )
-            if not page.verify_tls:
-                warnings.append(f"{page.site}/{page.name}: TLS certificate verification is off")
+    resolved = pages if pages is not None else [page for site in raw.sites for page in resolve_all(raw, site)]
+    for page in resolved:
+        if page.interval_s < MIN_QUIET_INTERVAL_S:
+            warnings.append(
+                f"{page.site}/{page.name}: interval {page.interval_s:g}s is below {MIN_QUIET_INTERVAL_S:g}s; "
+                "fine for tests and demos, too aggressive for a real portal"
+            )
+        if page.timeout_s > page.interval_s:
+            warnings.append(
+                f"{page.site}/{page.name}: timeout {page.timeout_s:g}s is longer than the interval"
+                f" {page.interval_s:g}s; a visit still running when the next is due makes that one skipped"
+            )
+        if not page.verify_tls:
+            warnings.append(f"{page.site}/{page.name}: TLS certificate verification is off")
     return warnings

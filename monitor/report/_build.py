@@ -342,15 +342,20 @@ def build_report(
     rollups: bool = True,
     identities: Mapping[str, Mapping[str, str]] | None = None,
     homepages_only: bool = False,
+    stored: Sequence[PageRow] | None = None,
 ) -> Report:
     """The report for `period`. `configured` pages lend their category rules (stale_days) to the
     columns they match; `rollups` False computes everything from raw checks (the reference);
     `identities` gives per site the 年度报表 identity fields the office configured.
     `homepages_only` (the overview's): every site, with only its homepage's stats (no outages,
-    columns, weeks, charts, links or findings), read in a few queries for all pages at once."""
+    columns, weeks, charts, links or findings), read in a few queries for all pages at once.
+    `stored`: the database's pages as `store.pages(include_removed=True)` lists them, when the
+    caller has read them already (a national shard's 25,000 are read once for the report and
+    the overview's judgments)."""
     history = store.history()
     with history.snapshot():
-        report = _build(store, history, period, now, configured, selection, rollups, homepages_only)
+        rows = store.pages(include_removed=True) if stored is None else list(stored)
+        report = _build(store, history, period, now, configured, selection, rollups, homepages_only, rows)
     return _with_identities(report, identities or {})
 
 
@@ -377,10 +382,10 @@ def _build(
     configured: Sequence[Page],
     selection: Selection,
     rollups: bool,
-    homepages_only: bool = False,
+    homepages_only: bool,
+    stored: list[PageRow],
 ) -> Report:
     titles = history.site_titles()
-    stored = store.pages(include_removed=True)
     added = history.pages_added()
     rows = _with_configured(_pages_in(stored, added, period), stored, configured)
     titles = {**{row.site: row.site for row in rows}, **titles}

@@ -7,15 +7,25 @@ functions the metrics use; prints nothing itself and writes nothing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from monitor.config import Config
-from monitor.models import ContentFacts, Page, PageKind
+from monitor.models import Category, ContentFacts, Page, PageKind
 from monitor.report._findings import IntegritySummary, integrity_summaries, summary_json, summary_lines
 from monitor.report._ipv6 import ipv6_json, ipv6_line, site_ipv6
-from monitor.rules import V1_WINDOW_S, Freshness, SiteAssessment, VerdictState, assess_site, page_freshness
-from monitor.store import Ipv6Summary, Store
+from monitor.rules import (
+    V1_WINDOW_S,
+    Freshness,
+    Rule,
+    SiteAssessment,
+    VerdictState,
+    assess_site,
+    page_freshness,
+    page_rule,
+)
+from monitor.store import Ipv6Summary, LinkQueries, PageRow, PageStateRow, Store
 from monitor.track import monitored_pages
 
 
@@ -46,46 +56,55 @@ class SiteStatus:
     """Why the latest homepage link pass was not completed, when it was not (its homepage unread)."""
 
 
-def homepage_links(store: Store, site: str, today: date, config: Config) -> HomepageLinks | None:
+def homepage_links(links: LinkQueries, site: str, today: date, config: Config) -> HomepageLinks | None:
     """The site's latest complete homepage pass, or None before the first one."""
-    last = store.links().last_pass(site, "homepage", completed=True)
+    last = links.last_pass(site, "homepage", completed=True)
     if last is None:
         return None
     day = datetime.fromtimestamp(last.started, config.timezone).date()
     return HomepageLinks(day, day == today, last.links, dict(last.counts))
 
 
-def failed_homepage_pass(store: Store, site: str) -> str | None:
+def failed_homepage_pass(links: LinkQueries, site: str) -> str | None:
     """Why the site's latest ended homepage pass was not completed; None when it was (or none ended).
 
     Such a pass is an availability failure of the homepage, not a link finding (docs/links.md): the
     counts above stay those of the last complete pass, and this says why none is newer.
     """
-    last = store.links().last_pass(site, "homepage")
+    last = links.last_pass(site, "homepage")
     if last is None or last.completed or last.ended is None:
         return None
     return last.failure or "reason not recorded"
 
 
-def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
-    """One status per configured site, as of `now`."""
+def site_statuses(
+    config: Config,
+    store: Store,
+    now: float,
+    *,
+    rows: Sequence[PageRow] | None = None,
+    sites: Container[str] | None = None,
+) -> list[SiteStatus]:
+    """One status per configured site (or per configured site named in `sites`), as of `now`.
+    `rows`: the database's pages as `store.pages(include_removed=True)` lists them, when the
+    caller has read them already (a report with `--overview` reads each shard's 25,000 once)."""
     tz = config.timezone
     today = datetime.fromtimestamp(now, tz).date()
-    rows = store.pages()
+    rows = store.pages() if rows is None else [row for row in rows if row.removed is None]
+    chosen = [site for site in config.sites if sites is None or site.name in sites]
+    names = {site.name for site in chosen}
     ids = {(r.site, r.name): r.id for r in rows}
     states = store.page_states()
-    pages = monitored_pages(config, rows)
+    pages = [page for page in monitored_pages(config, rows) if page.site in names]
     statuses = []
-    summaries = {s.site: s for s in integrity_summaries(store, [site.name for site in config.sites], now, now)}
+    summaries = {s.site: s for s in integrity_summaries(store, [site.name for site in chosen], now, now)}
     by_site: dict[str, list[Page]] = {}
     for page in pages:  # one pass: a national config has thousands of sites
         by_site.setdefault(page.site, []).append(page)
-    for site in config.sites:
-        members = by_site.get(site.name, [])
-        judged = []
-        for page in members:
-            stored = states.get(ids.get(page.key, -1))
-            judged.append((page, page_freshness(page, stored.content() if stored else ContentFacts(), today)))
+    links = store.links()
+    rules: dict[tuple[PageKind, Category | None, int | None, str], Rule] = {}
+    for site in chosen:
+        judged = _judged(by_site.get(site.name, []), ids, states, today, rules)
         columns = [(p.name, f) for p, f in judged if p.kind is PageKind.COLUMN]
         homepage = next(((p, f) for p, f in judged if p.kind is PageKind.HOMEPAGE), None)
         checks = (
@@ -94,11 +113,35 @@ def site_statuses(config: Config, store: Store, now: float) -> list[SiteStatus]:
             else []
         )
         assessment = assess_site(columns, homepage[1] if homepage else None, checks, now, tz)
-        links = homepage_links(store, site.name, today, config)
-        failure = failed_homepage_pass(store, site.name)
-        status = SiteStatus(site.name, site.title, assessment, tuple(judged), links, summaries.get(site.name))
-        statuses.append(dataclasses.replace(status, links_failure=failure))
+        status = SiteStatus(
+            site.name, site.title, assessment, tuple(judged), homepage_links(links, site.name, today, config)
+        )
+        statuses.append(
+            dataclasses.replace(
+                status, integrity=summaries.get(site.name), links_failure=failed_homepage_pass(links, site.name)
+            )
+        )
     return _with_ipv6(config, store, statuses, now)
+
+
+def _judged(
+    members: Sequence[Page],
+    ids: Mapping[tuple[str, str], int],
+    states: Mapping[int, PageStateRow],
+    today: date,
+    rules: dict[tuple[PageKind, Category | None, int | None, str], Rule],
+) -> list[tuple[Page, Freshness]]:
+    """Each page with its freshness verdict from its remembered content facts; `rules` remembers
+    each page's rule (`page_rule`) across the sites of one call."""
+    judged = []
+    for page in members:
+        stored = states.get(ids.get(page.key, -1))
+        content = stored.content() if stored else ContentFacts()
+        rule = rules.get((page.kind, page.category, page.stale_days, page.name))
+        if rule is None:  # `page_rule` depends on these four only; a shard's columns share a few dozen names
+            rule = rules[page.kind, page.category, page.stale_days, page.name] = page_rule(page)
+        judged.append((page, page_freshness(page, content, today, rule)))
+    return judged
 
 
 IPV6_STATUS_WINDOW_S = 86400.0

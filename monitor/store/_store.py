@@ -14,7 +14,6 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -224,7 +223,7 @@ class Store:
         if not include_removed:
             sql += " WHERE p.removed IS NULL"
         return [
-            PageRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(t for t in r[8].split(",") if t), r[9])
+            PageRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], _tags(r[8]), r[9])
             for r in self._conn.execute(sql + " ORDER BY s.name, p.id")
         ]
 
@@ -232,9 +231,9 @@ class Store:
         return {r[0]: int(r[1]) for r in self._conn.execute("SELECT name, id FROM sites")}
 
     def page_states(self) -> dict[int, PageStateRow]:
+        """Every page's remembered facts by page id (a shard holds 25,000: one positional build a row)."""
         cursor = self._conn.execute(f"SELECT {', '.join(PAGE_STATE_COLUMNS)} FROM page_state")
-        rows = (PageStateRow(**dict(zip(PAGE_STATE_COLUMNS, r, strict=True))) for r in cursor)
-        return {row.page_id: replace(row, blank=bool(row.blank), unreadable=bool(row.unreadable)) for row in rows}
+        return {r[0]: _state_row(r) for r in cursor}
 
     def open_outages(self) -> dict[int, OpenOutage]:
         cursor = self._conn.execute(
@@ -405,3 +404,15 @@ def _diagnosis(path: Path) -> str:
     if any(target.exists() and not os.access(target, os.W_OK) for target in (path, directory)):
         return " (not writable: read-only file system or permissions)"
     return ""
+
+
+def _tags(stored: str) -> tuple[str, ...]:
+    """The pages table's comma-separated tags as a tuple ("" : none, the common case)."""
+    return tuple(filter(None, stored.split(","))) if stored else ()
+
+
+def _state_row(r: Sequence[Any]) -> PageStateRow:
+    """A page_state row (PAGE_STATE_COLUMNS, in order) as PageStateRow, its two flags as bools."""
+    return PageStateRow(
+        r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6]), r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14]
+    )

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Container, Iterable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from monitor.config import Config, RawConfig, SiteConfig, build_page, effective_defaults, resolve_all, site_hosts
-from monitor.models import Column, Page, PageKind
-from monitor.origins import same_site
+from monitor.models import Category, Column, Page, PageKind
+from monitor.origins import origin, same_site
 from monitor.rules import guess_category
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-\u4e00-\u9fff]+")
@@ -109,20 +109,96 @@ class RememberedPage(Protocol):
 def remembered_columns(raw: RawConfig, rows: Iterable[RememberedPage]) -> list[Page]:
     """Discovered columns the database remembers that the config still lets us monitor: on the
     site (same scheme, host and port) and not matched by `discovery.exclude`, as it reads now."""
-    sites = {s.name: s for s in raw.sites}
+    sites = {s.name: s for s in raw.sites if s.discover}
+    built: dict[str, _SiteColumns] = {}  # only the sites the rows hold: a shard holds a quarter
+    guesses: dict[str, Category | None] = {}  # guess_category once a name: sites repeat their names
     pages = []
     for row in rows:
-        site = sites.get(row.site)
-        if row.discovered_by is None or row.removed is not None or site is None or not site.discover:
+        if row.discovered_by is None or row.removed is not None or row.site not in sites:
             continue
-        if not on_site(row.url, site) or excluded(Column(row.name, row.url), site):
-            continue
-        if any(p.name == row.name for p in site.pages):
-            continue
-        if not any(p.name == row.discovered_by and p.kind is PageKind.CATALOGUE for p in site.pages):
-            continue
-        pages.append(column_page(raw, site, row.name, row.url, row.discovered_by, row.name))
+        if row.site not in built:
+            built[row.site] = _SiteColumns(raw, sites[row.site], guesses)
+        page = built[row.site].page(row.name, row.url, row.discovered_by)
+        if page is not None:
+            pages.append(page)
     return pages
+
+
+class _SiteColumns:
+    """One site's remembered columns as Pages, built from what every column of the site shares.
+
+    A national shard remembers ~20,000 columns: `column_page` for each (the site's defaults
+    merged and validated, its hosts and headers worked out, the same-site rule parsed twice)
+    took most of `monitor status`. Here that is done once a site: each column is the site's
+    template column with its own name, URL, rule and catalogue, equal field by field to what
+    `column_page` builds (tests/track: test_remembered_columns_equal_column_page). Only within
+    one call: the config may change between calls.
+    """
+
+    def __init__(self, raw: RawConfig, site: SiteConfig, guesses: dict[str, Category | None]) -> None:
+        self.raw, self.site = raw, site
+        self.configured = {p.name for p in site.pages}
+        self.catalogues = {p.name for p in site.pages if p.kind is PageKind.CATALOGUE}
+        self.template = column_page(raw, site, "-", site.base_url, "-", "-").__dict__
+        self.on_site: dict[object, bool] = {}
+        self.guesses = guesses
+        self.home = _origin_prefix(site.base_url)
+
+    def page(self, name: str, url: str, catalogue: str) -> Page | None:
+        """The column as a Page, or None when the config no longer lets us monitor it."""
+        site = self.site
+        if name in self.configured or catalogue not in self.catalogues or not self._on_site(url):
+            return None
+        if site.discovery.exclude and excluded(Column(name, url), site):
+            return None
+        if "@" in url or "@" in site.base_url:  # credentials: headers and URL need the full path
+            return column_page(self.raw, site, name, url, catalogue, name)
+        pin = site.discovery.columns.get(name)
+        category = (pin.category if pin else None) or self._guess(name)
+        stale_days, tags = (pin.stale_days, tuple(pin.tags)) if pin else (None, ())
+        return _like(
+            self.template,
+            name=name,
+            url=url,
+            category=category,
+            stale_days=stale_days,
+            tags=tags,
+            discovered_by=catalogue,
+        )
+
+    def _guess(self, name: str) -> Category | None:
+        """`guess_category`, once a name (a shard's sites repeat the same column names)."""
+        if name not in self.guesses:
+            self.guesses[name] = guess_category(name)
+        return self.guesses[name]
+
+    def _on_site(self, url: str) -> bool:
+        """`on_site`, which depends on the URL's origin only: judged once an origin (a URL that
+        starts with the base URL's own `scheme://host[:port]/` has the base URL's origin)."""
+        key = self.home if self.home and url.startswith(self.home) else origin(url)
+        if key not in self.on_site:
+            self.on_site[key] = on_site(url, self.site)
+        return self.on_site[key]
+
+
+def _like(template: dict[str, Any], **fields: Any) -> Page:
+    """A Page with the template Page's fields (its `__dict__`) and `fields`, without `__init__`:
+    the fields are already what `build_page` makes (Page validates nothing), and a shard's
+    20,000 columns built through the frozen dataclass's `__init__` cost ten times as much."""
+    page = object.__new__(Page)
+    page.__dict__.update(template)
+    page.__dict__.update(fields)
+    return page
+
+
+def _origin_prefix(base_url: str) -> str | None:
+    """`scheme://host[:port]/` as the base URL spells it, when that text alone fixes the origin of
+    every URL starting with it (no credentials, no IPv6 literal, no characters urlsplit drops)."""
+    scheme, sep, rest = base_url.partition("://")
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if not sep or not netloc or not base_url.isprintable() or any(c in netloc for c in "@[]\\ "):
+        return None
+    return f"{scheme}://{netloc}/" if origin(base_url) is not None else None
 
 
 def monitored_pages(config: Config, rows: Iterable[RememberedPage]) -> list[Page]:

@@ -3,6 +3,8 @@ equals the report of one database holding the same history, in every format."""
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import json
 from pathlib import Path
 
@@ -10,10 +12,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.cli._commands import overview_for, report_for
+from monitor.cli._common import collector_paused
 from monitor.cli._main import cli
 from monitor.config import load_config
 from monitor.models import Page
-from monitor.report import Selection, parse_period, render_overview
+from monitor.report import Selection, parse_period, render_overview, site_statuses, status_json
 from monitor.shard import shard_of
 from monitor.sim import HistorySpec, generate
 from monitor.store import Store
@@ -177,3 +180,40 @@ def test_site_and_page_selections_pick_from_every_shard(databases: Path) -> None
         assert without_generation_time(merged.output) == without_generation_time(one.output)
     missing = report(databases, *shards, "--site", "nosuch")
     assert missing.exit_code == 2 and "no site named 'nosuch' in any of the databases" in missing.output
+
+
+def test_shared_page_rows_judge_as_a_scoped_config_does(databases: Path) -> None:
+    """`--overview` reads each shard's page rows once and judges only the sites the shard holds
+    (issue 16): the same statuses as `monitor status` on a config scoped to those sites, reading
+    the rows itself."""
+    config = load_config(databases / "config.yaml")
+    now = START + 10 * 86400
+    for k in range(1, SHARDS + 1):
+        store = Store.open(databases / f"monitor.shard-{k}-of-{SHARDS}.db", readonly=True)
+        rows = store.pages(include_removed=True)
+        held = {row.site for row in rows}
+        scoped = dataclasses.replace(
+            config, raw=config.raw.model_copy(update={"sites": [s for s in config.sites if s.name in held]})
+        )
+        shared = site_statuses(config, store, now, rows=rows, sites=held)
+        alone = site_statuses(scoped, store, now)
+        store.close()
+        assert sorted(s.name for s in shared) == sorted(held) and len(shared) < len(SITES)
+        assert shared == alone
+        assert status_json(shared) == status_json(alone)
+
+
+def test_report_pauses_the_collector_and_gives_it_back() -> None:
+    """`monitor report` runs with the cyclic GC paused (a third of the overview's CPU at national
+    scale) and leaves it as it found it."""
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
