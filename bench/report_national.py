@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report_shards import START, run_report_cpu, site_names, spec
+from bench.report_shards import Layout as ShardLayout
 from monitor.models import Page
 from monitor.report import build_report, parse_period, render
 from monitor.shard import shard_of
@@ -48,24 +49,13 @@ PER_SITE = ("pages", "page_intervals", "page_state", "rollup_state", "rollup_dai
 
 
 @dataclass(frozen=True)
-class Layout:
-    root: Path
-    shards: int
+class Layout(ShardLayout):
+    """bench.report_shards' shard databases and config, and the templates' database beside them
+    (no whole database: the sites are copies)."""
 
     @property
     def templates(self) -> Path:
         return self.root / "templates.db"
-
-    def shard(self, k: int) -> Path:
-        return self.root / f"monitor.shard-{k}-of-{self.shards}.db"
-
-    @property
-    def shard_dbs(self) -> list[Path]:
-        return [self.shard(k) for k in range(1, self.shards + 1)]
-
-    @property
-    def config(self) -> Path:
-        return self.root / "config.yaml"
 
 
 def make_templates(path: Path, count: int, pages_per_site: int, days: float) -> list[str]:
@@ -260,15 +250,12 @@ def measure(layout: Layout, formats: Sequence[str], runs: int) -> list[tuple[str
 
 
 def run_report_cpu_at(layout: Layout, args: Sequence[str]) -> tuple[float, float, bytes]:
-    from bench.report_shards import Layout as ShardLayout
-
-    shard_layout = ShardLayout(layout.root, (), layout.shards)
-    return run_report_cpu(shard_layout, layout.shard_dbs, args)
+    return run_report_cpu(layout, layout.shard_dbs, args)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = _arguments(argv)
-    layout = Layout(Path(args.dir), args.shards)
+    layout = Layout(Path(args.dir), (), args.shards)
     if args.validate:
         sys.exit(0 if validate(layout) else 1)
     if not (args.keep and layout.shard(1).exists()):

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 
 def test_copied_sites_report_what_their_templates_do(tmp_path: Path) -> None:
-    layout = report_national.Layout(tmp_path, 2)
+    layout = report_national.Layout(tmp_path, (), 2)
     sites = report_national.build(layout, pages=30, pages_per_site=5, templates=2, days=35)
     now = START + 40 * 86400
     assert report_national.compare(layout, sites, templates=2, now=now)
