@@ -20,18 +20,14 @@ import argparse
 import os
 import random
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from monitor.sim import SimPage, SimPortal
 from tests.support.daemon_harness import RunningDaemon, sim_config
+from tests.support.static_site import serving
 
 LAG = "portal_monitor_scheduler_lag_seconds"
 SEND_LAG = "portal_monitor_check_send_lag_seconds"
@@ -50,41 +46,6 @@ def generated_site(pages: int, seed: int = 12) -> dict[str, bytes]:
     site["/"] = site["/p/0.html"]
     site.update({f"/img/{k}.png": b"\x89PNG" for k in range(100)})
     return site
-
-
-@contextmanager
-def serving(site: dict[str, bytes]) -> Iterator[str]:
-    """The generated site on 127.0.0.1 (a thread per connection, keep-alive); yields its base URL."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._answer(True)
-
-        def do_HEAD(self) -> None:
-            self._answer(False)
-
-        def _answer(self, body: bool) -> None:
-            data = site.get(self.path.split("?")[0])
-            self.send_response(200 if data is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data or b"")))
-            self.end_headers()
-            if body and data:
-                self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def add_site(config: Path, base_url: str) -> None:

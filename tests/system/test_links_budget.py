@@ -5,16 +5,14 @@ once never sees more, and the page checks still go out on time while a sweep kee
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.support.daemon_harness import RunningDaemon
+from tests.support.static_site import serving
 
 PAGES = 60
 DELAY_S = 0.1
@@ -44,45 +42,11 @@ def page(n: int) -> bytes:
     return f"<html><head><title>页面{n}</title></head><body><ul>{links}</ul></body></html>".encode()
 
 
-@contextmanager
-def counting_site(counter: Counting) -> Iterator[str]:
+def counting_site(counter: Counting) -> AbstractContextManager[str]:
     """PAGES pages linking to each other, each answer DELAY_S late, served by a thread per connection."""
     site = {f"/p/{n}.html": page(n) for n in range(PAGES)}
     site["/"] = page(-1)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._answer(body=True)
-
-        def do_HEAD(self) -> None:
-            self._answer(body=False)
-
-        def _answer(self, body: bool) -> None:
-            # Counted out before the answer leaves: once the daemon has it, its next request may
-            # arrive at once and must not overlap this one's count (a loaded machine saw 4 of 3).
-            with counter:
-                time.sleep(DELAY_S)
-                data = site.get(self.path)
-            self.send_response(200 if data else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data or b"")))
-            self.end_headers()
-            if body and data:
-                self.wfile.write(data)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(site, delay_s=DELAY_S, preparing=counter)
 
 
 def config_for(tmp_path: Path, base: str) -> Path:
