@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -172,7 +172,8 @@ def report_for(
     stored = store.pages(include_removed=True) if stored is None else stored
     # The overview shows homepages only: discovered columns (never homepages) need not be matched.
     configured = config.pages() if lean else monitored_pages(config, stored)
-    return _report(config, store, period, now, selection, configured, raw=raw, lean=lean, stored=stored)
+    identities = site_identities(config)
+    return _report(store, period, now, selection, configured, identities, raw=raw, lean=lean, stored=stored)
 
 
 def shards_report_for(
@@ -192,13 +193,15 @@ def shards_report_for(
     `stored`: each database's `pages(include_removed=True)`, when the caller has read them."""
     reports, names, found = [], [], _Found()
     every = config.pages()  # built once: thousands of sites take a while
+    identities = site_identities(config)
     for store, rows in zip(stores, stored or [store.pages(include_removed=True) for store in stores], strict=True):
         held = {row.site for row in rows}
         pages = every + ([] if lean else remembered_columns(config.raw, rows))
         configured = [page for page in pages if page.site in held]
         mine = found.add(selection, held, [(row.site, row.name) for row in rows] + [p.key for p in configured])
         if mine is not None:
-            reports.append(_report(config, store, period, now, mine, configured, raw=raw, lean=lean, stored=rows))
+            report = _report(store, period, now, mine, configured, identities, raw=raw, lean=lean, stored=rows)
+            reports.append(report)
             names.append(str(store.path))
     found.check(selection)
     return merge_reports(reports, names)
@@ -213,7 +216,7 @@ class _Found:
 
     def add(self, selection: Selection, held: set[str], keys: Sequence[tuple[str, str]]) -> Selection | None:
         """The part of `selection` in one database; None when a selection names nothing there."""
-        names = {name for site, page in keys for name in (page, f"{site}/{page}")}
+        names = {name for site, page in keys for name in (page, f"{site}/{page}")} if selection.pages else set()
         sites = tuple(site for site in selection.sites if site in held)
         pages = tuple(page for page in selection.pages if page in names)
         self.sites.update(sites)
@@ -232,26 +235,30 @@ class _Found:
                 raise ReportError(f"no page named {page!r} in any of the databases")
 
 
-def _report(
-    config: Config,
-    store: Store,
-    period: Period,
-    now: float,
-    selection: Selection,
-    configured: Sequence[Page],
-    *,
-    raw: bool,
-    lean: bool,
-    stored: Sequence[PageRow],
-) -> Report:
-    """One database's report with the sites' 年度报表 identity cells from config.yaml."""
-    identities = {
+def site_identities(config: Config) -> dict[str, dict[str, str]]:
+    """Each site's 年度报表 identity cells from config.yaml (主办单位, 标识码, ICP, ...)."""
+    return {
         site.name: {
             **site.identity.model_dump(exclude_none=True),
             **({"site_code": site.site_code} if site.site_code else {}),
         }
         for site in config.sites
     }
+
+
+def _report(
+    store: Store,
+    period: Period,
+    now: float,
+    selection: Selection,
+    configured: Sequence[Page],
+    identities: Mapping[str, Mapping[str, str]],
+    *,
+    raw: bool,
+    lean: bool,
+    stored: Sequence[PageRow],
+) -> Report:
+    """One database's report, with the sites' identity cells."""
     return build_report(
         store,
         period,
