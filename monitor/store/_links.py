@@ -14,6 +14,7 @@ reports and metrics. Private to `monitor.store`; exported through its `__init__`
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -384,7 +385,11 @@ class LinkQueries:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self._pass_columns = _PASS_COLUMNS + (", p.failure" if _has_failure_column(conn) else ", ''")
+
+    @functools.cached_property
+    def _pass_columns(self) -> str:
+        """The pass columns, with the failure reason where the table has it (asked on first use)."""
+        return _PASS_COLUMNS + (", p.failure" if _has_failure_column(self._conn) else ", ''")
 
     def states(
         self, sites: Sequence[str] = (), *, classes: Sequence[str] = (), include_removed: bool = False
